@@ -1,0 +1,88 @@
+//! strata's one error type. Database errors are classified into variants users
+//! match on; the driver's error stays underneath for everything else.
+
+use crate::render::Dialect;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `find_unique(..).exec()`-style calls that require a row found none.
+    #[error("no {model} record matched the query")]
+    NotFound { model: &'static str },
+
+    #[error("unique constraint {constraint:?} on {model} failed for fields ({})", fields.join(", "))]
+    UniqueViolation {
+        model: &'static str,
+        /// The constraint or index name the database reported, if it reported one.
+        constraint: Option<String>,
+        /// The model's fields covered by that constraint, when strata knows them.
+        fields: Vec<&'static str>,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    #[error("foreign key constraint {constraint:?} failed")]
+    ForeignKeyViolation {
+        constraint: Option<String>,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    #[error("column {column:?} cannot be NULL")]
+    NotNullViolation {
+        column: Option<String>,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    #[error("check constraint {constraint:?} failed")]
+    CheckViolation {
+        constraint: Option<String>,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The database cancelled the statement (statement or lock timeout).
+    #[error("the database timed out the statement")]
+    Timeout {
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// No connection became free within the pool's acquire timeout.
+    #[error("timed out waiting for a connection from the pool")]
+    PoolTimedOut,
+
+    /// A model uses something this database cannot store or do.
+    #[error("{model}.{field}: {reason} on {dialect:?}")]
+    Unsupported {
+        model: &'static str,
+        field: &'static str,
+        dialect: Dialect,
+        reason: &'static str,
+    },
+
+    /// A connection URL strata cannot use.
+    #[error("invalid database URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: &'static str },
+
+    /// A value strata could not turn into a row, naming model and field.
+    #[error("{model}.{field}: {reason}")]
+    InvalidValue {
+        model: &'static str,
+        field: &'static str,
+        reason: String,
+    },
+
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl Error {
+    /// Whether the error is the database refusing a duplicate.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Error::UniqueViolation { .. })
+    }
+}

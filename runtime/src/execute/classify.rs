@@ -1,0 +1,143 @@
+//! Turning driver errors into strata's typed variants. sqlx already maps each
+//! database's codes (PostgreSQL 23505/23503/23502/23514, MySQL 1062/1451/1452/1048,
+//! SQLite extended constraint codes) to an `ErrorKind`; this adds the constraint,
+//! column and model fields, which each database reports differently.
+
+use crate::error::Error;
+use crate::schema::ModelSchema;
+use sqlx::error::{DatabaseError, ErrorKind};
+
+pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error {
+    let db = match &error {
+        sqlx::Error::PoolTimedOut => return Error::PoolTimedOut,
+        sqlx::Error::Database(db) => db.as_ref(),
+        _ => return Error::Database(error),
+    };
+    if is_timeout(db) {
+        return Error::Timeout { source: error };
+    }
+    let constraint = db.constraint().map(str::to_owned);
+    match db.kind() {
+        ErrorKind::UniqueViolation => {
+            let constraint = constraint.or_else(|| mysql_duplicate_key(db.message()));
+            let fields = unique_fields(model, constraint.as_deref(), db.message());
+            Error::UniqueViolation {
+                model: model.name,
+                constraint,
+                fields,
+                source: error,
+            }
+        }
+        ErrorKind::ForeignKeyViolation => Error::ForeignKeyViolation {
+            constraint: constraint.or_else(|| mysql_foreign_key(db.message())),
+            source: error,
+        },
+        ErrorKind::NotNullViolation => Error::NotNullViolation {
+            column: null_column(db),
+            source: error,
+        },
+        ErrorKind::CheckViolation => Error::CheckViolation {
+            constraint,
+            source: error,
+        },
+        _ => Error::Database(error),
+    }
+}
+
+/// PostgreSQL 57014 (statement timeout / cancel) and 55P03 (lock timeout);
+/// MySQL 1205 (lock wait) and 3024 (max_execution_time); MariaDB 1969
+/// (max_statement_time); SQLite 5 and 6 (busy / locked after busy_timeout).
+fn is_timeout(db: &dyn DatabaseError) -> bool {
+    if let Some(number) = mysql_number(db) {
+        return matches!(number, 1205 | 3024 | 1969);
+    }
+    // SQLite reports its (extended) result code: SQLITE_BUSY, SQLITE_LOCKED and
+    // their extended forms (BUSY_RECOVERY 261, BUSY_SNAPSHOT 517, BUSY_TIMEOUT 773).
+    matches!(
+        db.code().as_deref(),
+        Some("57014" | "55P03" | "5" | "6" | "261" | "517" | "773")
+    )
+}
+
+fn mysql_number(db: &dyn DatabaseError) -> Option<u16> {
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|e| e.number())
+}
+
+/// `Duplicate entry 'a@b' for key 'users_email_key'` (MySQL 8 prefixes the table:
+/// `'users.users_email_key'`).
+fn mysql_duplicate_key(message: &str) -> Option<String> {
+    let rest = message.rsplit_once(" for key '")?.1;
+    let key = rest.strip_suffix('\'')?;
+    Some(key.rsplit('.').next().unwrap_or(key).to_owned())
+}
+
+/// `... CONSTRAINT `posts_author_id_fkey` FOREIGN KEY ...`
+fn mysql_foreign_key(message: &str) -> Option<String> {
+    let rest = message.split_once("CONSTRAINT `")?.1;
+    Some(rest.split_once('`')?.0.to_owned())
+}
+
+/// Which of the model's fields a unique violation is about: by constraint name
+/// (PostgreSQL, MySQL) or by the `table.column` list SQLite reports
+/// (`UNIQUE constraint failed: users.email, users.org`).
+fn unique_fields(
+    model: &'static ModelSchema,
+    constraint: Option<&str>,
+    message: &str,
+) -> Vec<&'static str> {
+    let fields_of = |columns: &[usize]| columns.iter().map(|&i| model.column(i).field).collect();
+    if let Some(name) = constraint {
+        if let Some(key) = model
+            .keys()
+            .find(|k| k.name == name || (name == "PRIMARY" && k.name == model.primary_key.name))
+        {
+            return fields_of(key.columns);
+        }
+    }
+    if let Some(list) = message.strip_prefix("UNIQUE constraint failed: ") {
+        return list
+            .split(", ")
+            .filter_map(|qualified| {
+                let column = qualified.rsplit('.').next()?;
+                model
+                    .columns
+                    .iter()
+                    .find(|c| c.name == column)
+                    .map(|c| c.field)
+            })
+            .collect();
+    }
+    Vec::new()
+}
+
+/// PostgreSQL reports the column; MySQL says `Column 'name' cannot be null`;
+/// SQLite says `NOT NULL constraint failed: users.name`.
+fn null_column(db: &dyn DatabaseError) -> Option<String> {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.column().map(str::to_owned);
+    }
+    let message = db.message();
+    if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
+        return rest.rsplit('.').next().map(str::to_owned);
+    }
+    let rest = message.split_once("Column '")?.1;
+    Some(rest.split_once('\'')?.0.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_mysql_and_mariadb_duplicate_key_names() {
+        assert_eq!(
+            mysql_duplicate_key("Duplicate entry 'a' for key 'users_email_key'").as_deref(),
+            Some("users_email_key")
+        );
+        assert_eq!(
+            mysql_duplicate_key("Duplicate entry 'a' for key 'users.users_email_key'").as_deref(),
+            Some("users_email_key")
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Pool construction per dialect, with strata's defaults.
+
+use super::Pool;
+use crate::error::{Error, Result};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Pool settings (sqlx's, with strata's defaults). See BENCHMARKS.md for why
+/// `test_before_acquire` is off by default: the liveness ping costs a round trip
+/// on every query, while a dead connection still surfaces as an error on use.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    pub idle_timeout: Option<Duration>,
+    pub max_lifetime: Option<Duration>,
+    pub test_before_acquire: bool,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            test_before_acquire: false,
+        }
+    }
+}
+
+impl PoolOptions {
+    fn apply<DB: sqlx::Database>(&self) -> sqlx::pool::PoolOptions<DB> {
+        sqlx::pool::PoolOptions::new()
+            .max_connections(self.max_connections)
+            .min_connections(self.min_connections)
+            .acquire_timeout(self.acquire_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_before_acquire(self.test_before_acquire)
+    }
+}
+
+pub(super) async fn connect(url: &str, options: PoolOptions) -> Result<Pool> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
+    match scheme {
+        "postgres" | "postgresql" => {
+            let connect = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            Ok(Pool::Postgres(options.apply().connect_with(connect).await?))
+        }
+        "mysql" | "mariadb" => {
+            let url = url.replacen("mariadb:", "mysql:", 1);
+            let connect = sqlx::mysql::MySqlConnectOptions::from_str(&url)?;
+            Ok(Pool::MySql(options.apply().connect_with(connect).await?))
+        }
+        "sqlite" => {
+            let connect = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let mut options = options;
+            if is_in_memory(url) {
+                // Each connection to `sqlite::memory:` is its own empty database,
+                // so the pool must keep exactly one, forever.
+                options.max_connections = 1;
+                options.min_connections = 1;
+                options.idle_timeout = None;
+                options.max_lifetime = None;
+            }
+            Ok(Pool::Sqlite(options.apply().connect_with(connect).await?))
+        }
+        _ => Err(Error::InvalidUrl {
+            url: redact(url),
+            reason:
+                "expected a URL starting with sqlite:, postgres:, postgresql:, mysql: or mariadb:",
+        }),
+    }
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// The URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            let credentials = &url[start + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..start + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,415 @@
+//! Reads: find_many, find_first, find_unique, count, exists, and projections.
+
+use super::ast::{CompareOp, Expr, OrderBy, Projection as SqlProjection, Select};
+use super::filter::{merge, Column, Filter, IntoFilter, Order, UniqueKey};
+use crate::error::{Error, Result};
+use crate::execute::Db;
+use crate::query::ast::Statement;
+use crate::render::render;
+use crate::schema::{ColumnSchema, FieldType, FromRow, Model};
+use std::marker::PhantomData;
+
+pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
+    M::SCHEMA.columns.iter().collect()
+}
+
+/// The parts of a read every builder shares.
+pub(crate) struct ReadArgs<M> {
+    filter: Option<Filter<M>>,
+    order_by: Vec<OrderBy>,
+    skip: Option<i64>,
+    take: Option<i64>,
+    cursor: Option<UniqueKey<M>>,
+    distinct: bool,
+}
+
+impl<M: Model> ReadArgs<M> {
+    fn new() -> Self {
+        ReadArgs {
+            filter: None,
+            order_by: Vec::new(),
+            skip: None,
+            take: None,
+            cursor: None,
+            distinct: false,
+        }
+    }
+
+    fn add_filter(&mut self, filter: Filter<M>) {
+        self.filter = Some(merge(self.filter.take(), filter));
+    }
+
+    /// The SELECT for these arguments with `projection`.
+    fn to_select(&self, projection: SqlProjection) -> Result<Select> {
+        let mut select = Select::new(M::SCHEMA.table, projection);
+        select.distinct = self.distinct;
+        select.limit = self.take;
+        select.offset = self.skip;
+        select.order_by = self.order_by.clone();
+        let paginated = self.skip.is_some() || self.take.is_some() || self.cursor.is_some();
+        if paginated {
+            // Pages must not overlap or skip rows: make the order total by ending
+            // it with the primary key.
+            for &i in M::SCHEMA.primary_key.columns {
+                let column = M::SCHEMA.column(i);
+                if !select
+                    .order_by
+                    .iter()
+                    .any(|o| std::ptr::eq(o.column, column))
+                {
+                    select.order_by.push(OrderBy {
+                        column,
+                        descending: false,
+                        nulls: None,
+                    });
+                }
+            }
+        }
+        let mut filter = self.filter.as_ref().map(|f| f.expr.clone());
+        if let Some(cursor) = &self.cursor {
+            let at_or_after = cursor_condition::<M>(cursor, &select.order_by)?;
+            filter = Some(match filter {
+                Some(f) => Expr::And(vec![f, at_or_after]),
+                None => at_or_after,
+            });
+        }
+        select.filter = filter;
+        Ok(select)
+    }
+}
+
+/// Rows at or after the cursor row in `order` (Prisma's inclusive cursor):
+/// `k1 > c1 OR (k1 = c1 AND k2 > c2) OR ... OR (k1 = c1 AND ... AND kn >= cn)`,
+/// where each `ci` is read from the cursor row by a subquery in the same statement.
+fn cursor_condition<M: Model>(cursor: &UniqueKey<M>, order: &[OrderBy]) -> Result<Expr> {
+    if let Some(nullable) = order.iter().find(|o| o.column.nullable) {
+        return Err(Error::InvalidValue {
+            model: M::SCHEMA.name,
+            field: nullable.column.field,
+            reason: "cursor pagination needs non-nullable sort columns; sort by another column or filter out NULLs".into(),
+        });
+    }
+    let cursor_value = |column: &'static ColumnSchema| {
+        let mut sub = Select::new(M::SCHEMA.table, SqlProjection::Columns(vec![column]));
+        sub.filter = Some(cursor.filter().expr);
+        Expr::Subquery(Box::new(sub))
+    };
+    let compare = |o: &OrderBy, op: CompareOp| {
+        Expr::Compare(
+            Box::new(Expr::Column(o.column)),
+            op,
+            Box::new(cursor_value(o.column)),
+        )
+    };
+    let mut alternatives = Vec::with_capacity(order.len());
+    for (i, key) in order.iter().enumerate() {
+        let last = i + 1 == order.len();
+        let op = match (key.descending, last) {
+            (false, false) => CompareOp::Gt,
+            (false, true) => CompareOp::Gte,
+            (true, false) => CompareOp::Lt,
+            (true, true) => CompareOp::Lte,
+        };
+        let mut parts: Vec<Expr> = order[..i]
+            .iter()
+            .map(|o| compare(o, CompareOp::Eq))
+            .collect();
+        parts.push(compare(key, op));
+        alternatives.push(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Expr::And(parts)
+        });
+    }
+    Ok(Expr::Or(alternatives))
+}
+
+/// Builder methods every multi-row read shares.
+macro_rules! read_builder_methods {
+    () => {
+        /// Keeps rows matching `filter`; repeated calls AND together.
+        pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
+            self.args.add_filter(filter.into_filter());
+            self
+        }
+        /// Sorts by `order` after any earlier sort keys.
+        pub fn order_by(mut self, order: Order<M>) -> Self {
+            self.args.order_by.push(order.order);
+            self
+        }
+        /// Skips the first `n` rows (offset pagination).
+        pub fn skip(mut self, n: u64) -> Self {
+            self.args.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
+            self
+        }
+        /// Starts at the row with this unique key (inclusive), in the query's
+        /// order with the primary key as tie-break (keyset pagination).
+        pub fn cursor(mut self, key: UniqueKey<M>) -> Self {
+            self.args.cursor = Some(key);
+            self
+        }
+    };
+}
+
+pub struct FindMany<M> {
+    args: ReadArgs<M>,
+}
+
+impl<M: Model> Default for FindMany<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> FindMany<M> {
+    pub fn new() -> Self {
+        FindMany {
+            args: ReadArgs::new(),
+        }
+    }
+
+    read_builder_methods!();
+
+    /// At most `n` rows.
+    pub fn take(mut self, n: u64) -> Self {
+        self.args.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// Drops duplicate rows (SELECT DISTINCT); most useful with `select`.
+    pub fn distinct(mut self) -> Self {
+        self.args.distinct = true;
+        self
+    }
+
+    /// Reads only `columns` into a tuple (or one value), e.g.
+    /// `.select((User::id(), User::email()))` gives `Vec<(i64, String)>`.
+    pub fn select<P: Projection<M>>(self, columns: P) -> SelectMany<M, P> {
+        SelectMany {
+            args: self.args,
+            columns,
+        }
+    }
+
+    pub fn statement(&self) -> Result<Statement> {
+        Ok(Statement::Select(
+            self.args
+                .to_select(SqlProjection::Columns(all_columns::<M>()))?,
+        ))
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
+        let rendered = render(&self.statement()?, db.dialect());
+        db.fetch_all(M::SCHEMA, rendered).await
+    }
+}
+
+/// `find_many().select(..)`: only some columns.
+pub struct SelectMany<M, P> {
+    args: ReadArgs<M>,
+    columns: P,
+}
+
+impl<M: Model, P: Projection<M>> SelectMany<M, P> {
+    pub fn statement(&self) -> Result<Statement> {
+        Ok(Statement::Select(self.args.to_select(
+            SqlProjection::Columns(self.columns.columns()),
+        )?))
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
+        let rendered = render(&self.statement()?, db.dialect());
+        db.fetch_all(M::SCHEMA, rendered).await
+    }
+
+    /// Each row converted into `S` (e.g. a struct with `From<(i64, String)>`).
+    pub async fn exec_into<S: From<P::Output>>(self, db: &Db) -> Result<Vec<S>> {
+        Ok(self.exec(db).await?.into_iter().map(S::from).collect())
+    }
+}
+
+/// Columns of `M` read together into `Output`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a selection of `{M}`'s columns",
+    note = "select one column of `{M}` or a tuple of up to 12 of them, e.g. `({M}::id(), {M}::name())`"
+)]
+pub trait Projection<M> {
+    type Output: FromRow + Send + Unpin + 'static;
+    fn columns(&self) -> Vec<&'static ColumnSchema>;
+}
+
+impl<M: Model, T: FieldType + Unpin> Projection<M> for Column<M, T> {
+    type Output = T;
+    fn columns(&self) -> Vec<&'static ColumnSchema> {
+        vec![self.schema()]
+    }
+}
+
+macro_rules! tuple_projection {
+    ($($name:ident),+) => {
+        impl<M: Model, $($name: Projection<M>),+> Projection<M> for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+            fn columns(&self) -> Vec<&'static ColumnSchema> {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                let mut columns = Vec::new();
+                $(columns.extend($name.columns());)+
+                columns
+            }
+        }
+        impl<$($name: FromRow),+> FromRow for ($($name,)+) {
+            fn from_row(row: crate::schema::Row<'_>, index: &mut usize) -> Result<Self, sqlx::Error> {
+                Ok(($($name::from_row(row, index)?,)+))
+            }
+        }
+    };
+}
+tuple_projection!(A);
+tuple_projection!(A, B);
+tuple_projection!(A, B, C);
+tuple_projection!(A, B, C, D);
+tuple_projection!(A, B, C, D, E);
+tuple_projection!(A, B, C, D, E, F);
+tuple_projection!(A, B, C, D, E, F, G);
+tuple_projection!(A, B, C, D, E, F, G, H);
+tuple_projection!(A, B, C, D, E, F, G, H, I);
+tuple_projection!(A, B, C, D, E, F, G, H, I, J);
+tuple_projection!(A, B, C, D, E, F, G, H, I, J, K);
+tuple_projection!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+/// The first row in order, or `None`.
+pub struct FindFirst<M> {
+    args: ReadArgs<M>,
+}
+
+impl<M: Model> Default for FindFirst<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> FindFirst<M> {
+    pub fn new() -> Self {
+        let mut args = ReadArgs::new();
+        args.take = Some(1);
+        FindFirst { args }
+    }
+
+    read_builder_methods!();
+
+    pub fn statement(&self) -> Result<Statement> {
+        Ok(Statement::Select(
+            self.args
+                .to_select(SqlProjection::Columns(all_columns::<M>()))?,
+        ))
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Option<M>> {
+        let rendered = render(&self.statement()?, db.dialect());
+        db.fetch_optional(M::SCHEMA, rendered).await
+    }
+}
+
+/// The row with a unique key, or `None`.
+pub struct FindUnique<M> {
+    key: UniqueKey<M>,
+}
+
+impl<M: Model> FindUnique<M> {
+    pub fn new(key: UniqueKey<M>) -> Self {
+        FindUnique { key }
+    }
+
+    pub fn statement(&self) -> Statement {
+        let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
+        select.filter = Some(self.key.filter().expr);
+        Statement::Select(select)
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Option<M>> {
+        let rendered = render(&self.statement(), db.dialect());
+        db.fetch_optional(M::SCHEMA, rendered).await
+    }
+
+    /// Like `exec`, but a missing row is `Error::NotFound`.
+    pub async fn exec_required(self, db: &Db) -> Result<M> {
+        self.exec(db).await?.ok_or(Error::NotFound {
+            model: M::SCHEMA.name,
+        })
+    }
+}
+
+/// `SELECT COUNT(*)` of matching rows.
+pub struct Count<M> {
+    filter: Option<Filter<M>>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Default for Count<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> Count<M> {
+    pub fn new() -> Self {
+        Count {
+            filter: None,
+            _model: PhantomData,
+        }
+    }
+
+    pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
+        let filter = filter.into_filter();
+        self.filter = Some(merge(self.filter.take(), filter));
+        self
+    }
+
+    pub fn statement(&self) -> Statement {
+        let mut select = Select::new(M::SCHEMA.table, SqlProjection::CountAll);
+        select.filter = self.filter.as_ref().map(|f| f.expr.clone());
+        Statement::Select(select)
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<u64> {
+        let rendered = render(&self.statement(), db.dialect());
+        let count: Vec<i64> = db.fetch_all(M::SCHEMA, rendered).await?;
+        Ok(count.first().copied().unwrap_or(0).max(0) as u64)
+    }
+}
+
+/// Whether any row matches (`SELECT 1 ... LIMIT 1`).
+pub struct Exists<M> {
+    filter: Option<Filter<M>>,
+}
+
+impl<M: Model> Default for Exists<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Model> Exists<M> {
+    pub fn new() -> Self {
+        Exists { filter: None }
+    }
+
+    pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
+        let filter = filter.into_filter();
+        self.filter = Some(merge(self.filter.take(), filter));
+        self
+    }
+
+    pub fn statement(&self) -> Statement {
+        let mut select = Select::new(M::SCHEMA.table, SqlProjection::One);
+        select.filter = self.filter.as_ref().map(|f| f.expr.clone());
+        select.limit = Some(1);
+        Statement::Select(select)
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<bool> {
+        let rendered = render(&self.statement(), db.dialect());
+        let rows: Vec<()> = db.fetch_all(M::SCHEMA, rendered).await?;
+        Ok(!rows.is_empty())
+    }
+}

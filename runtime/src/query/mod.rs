@@ -1,0 +1,14 @@
+//! The typed query layer: columns and filters, read and write builders, and the
+//! statement AST they produce.
+
+pub mod ast;
+mod filter;
+mod find;
+mod write;
+
+pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
+pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Projection, SelectMany};
+pub use write::{
+    decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,
+    IntoAssign, IntoCreate, Numeric, Update, Upsert,
+};

@@ -1,0 +1,331 @@
+//! DML rendering: SELECT, INSERT (with upsert), UPDATE, DELETE.
+
+use super::{Dialect, SqlWriter};
+use crate::query::ast::*;
+use crate::schema::ColumnSchema;
+use crate::value::Value;
+
+pub(super) fn write_statement(w: &mut SqlWriter, statement: &Statement) {
+    match statement {
+        Statement::Select(s) => write_select(w, s),
+        Statement::Insert(i) => write_insert(w, i),
+        Statement::Update(u) => write_update(w, u),
+        Statement::Delete(d) => write_delete(w, d),
+    }
+}
+
+fn write_select(w: &mut SqlWriter, s: &Select) {
+    w.push("SELECT ");
+    if s.distinct {
+        w.push("DISTINCT ");
+    }
+    match &s.projection {
+        Projection::Columns(cols) => write_column_list(w, cols),
+        Projection::CountAll => w.push("COUNT(*)"),
+        Projection::One => w.push("1"),
+    }
+    w.push(" FROM ");
+    w.push_ident(s.table);
+    write_where(w, s.filter.as_ref());
+    if !s.order_by.is_empty() {
+        w.push(" ORDER BY ");
+        w.push_list(&s.order_by, ", ", write_order);
+    }
+    write_limit_offset(w, s.limit, s.offset);
+}
+
+fn write_limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: Option<i64>) {
+    match (limit, offset, w.dialect) {
+        (None, None, _) => {}
+        (Some(limit), _, _) => {
+            w.push(" LIMIT ");
+            w.push_bind(Value::I64(limit));
+        }
+        // SQLite and MySQL only accept OFFSET after a LIMIT: use "no limit".
+        (None, Some(_), Dialect::Sqlite) => w.push(" LIMIT -1"),
+        (None, Some(_), Dialect::MySql) => w.push(" LIMIT 18446744073709551615"),
+        (None, Some(_), Dialect::Postgres) => {}
+    }
+    if let Some(offset) = offset {
+        w.push(" OFFSET ");
+        w.push_bind(Value::I64(offset));
+    }
+}
+
+fn write_order(w: &mut SqlWriter, order: &OrderBy) {
+    let direction = if order.descending { " DESC" } else { " ASC" };
+    let nulls = order.effective_nulls();
+    // Where each database puts NULLs when not told: PostgreSQL treats NULL as the
+    // largest value, SQLite and MySQL as the smallest.
+    let native = match (w.dialect, order.descending) {
+        (Dialect::Postgres, false) | (Dialect::Sqlite | Dialect::MySql, true) => NullsOrder::Last,
+        (Dialect::Postgres, true) | (Dialect::Sqlite | Dialect::MySql, false) => NullsOrder::First,
+    };
+    let needs_override = order.column.nullable && nulls != native;
+    if needs_override && w.dialect == Dialect::MySql {
+        // MySQL has no NULLS FIRST/LAST: sort on the null test first.
+        w.push_ident(order.column.name);
+        w.push(match nulls {
+            NullsOrder::Last => " IS NULL ASC, ",
+            NullsOrder::First => " IS NULL DESC, ",
+        });
+    }
+    w.push_ident(order.column.name);
+    w.push(direction);
+    if needs_override && w.dialect != Dialect::MySql {
+        w.push(match nulls {
+            NullsOrder::First => " NULLS FIRST",
+            NullsOrder::Last => " NULLS LAST",
+        });
+    }
+}
+
+fn write_column_list(w: &mut SqlWriter, columns: &[&'static ColumnSchema]) {
+    w.push_list(columns, ", ", |w, c| w.push_ident(c.name));
+}
+
+fn write_where(w: &mut SqlWriter, filter: Option<&Expr>) {
+    if let Some(filter) = filter {
+        w.push(" WHERE ");
+        write_expr(w, filter);
+    }
+}
+
+fn write_returning(w: &mut SqlWriter, returning: &[&'static ColumnSchema]) {
+    if !returning.is_empty() && w.dialect.supports_returning() {
+        w.push(" RETURNING ");
+        write_column_list(w, returning);
+    }
+}
+
+fn write_insert(w: &mut SqlWriter, insert: &Insert) {
+    w.push("INSERT INTO ");
+    w.push_ident(insert.table);
+    if insert.columns.is_empty() {
+        w.push(match w.dialect {
+            Dialect::MySql => " () VALUES ()",
+            Dialect::Postgres | Dialect::Sqlite => " DEFAULT VALUES",
+        });
+    } else {
+        w.push(" (");
+        write_column_list(w, &insert.columns);
+        w.push(") VALUES ");
+        w.push_list(&insert.rows, ", ", |w, row| {
+            w.push("(");
+            w.push_list(row, ", ", |w, v| w.push_bind(v.clone()));
+            w.push(")");
+        });
+    }
+    if let Some(conflict) = &insert.on_conflict {
+        write_on_conflict(w, conflict);
+    }
+    write_returning(w, &insert.returning);
+}
+
+fn write_on_conflict(w: &mut SqlWriter, conflict: &OnConflict) {
+    match w.dialect {
+        Dialect::Postgres | Dialect::Sqlite => {
+            w.push(" ON CONFLICT (");
+            write_column_list(w, &conflict.target);
+            w.push(") DO UPDATE SET ");
+        }
+        Dialect::MySql => w.push(" ON DUPLICATE KEY UPDATE "),
+    }
+    if conflict.set.is_empty() {
+        // A no-op update still makes the conflicting row visible to RETURNING
+        // (DO NOTHING would return no row).
+        let key = conflict.target[0];
+        w.push_ident(key.name);
+        w.push(" = ");
+        w.push_ident(key.name);
+    } else {
+        write_assignments(w, &conflict.set);
+    }
+}
+
+fn write_assignments(w: &mut SqlWriter, set: &[Assignment]) {
+    w.push_list(set, ", ", |w, a| {
+        w.push_ident(a.column.name);
+        w.push(" = ");
+        match &a.value {
+            AssignValue::Set(v) => w.push_bind(v.clone()),
+            AssignValue::Arithmetic(op, v) => {
+                w.push_ident(a.column.name);
+                w.push(" ");
+                w.push(op.sql());
+                w.push(" ");
+                w.push_bind(v.clone());
+            }
+        }
+    });
+}
+
+fn write_update(w: &mut SqlWriter, update: &Update) {
+    w.push("UPDATE ");
+    w.push_ident(update.table);
+    w.push(" SET ");
+    write_assignments(w, &update.set);
+    write_where(w, update.filter.as_ref());
+    write_returning(w, &update.returning);
+}
+
+fn write_delete(w: &mut SqlWriter, delete: &Delete) {
+    w.push("DELETE FROM ");
+    w.push_ident(delete.table);
+    write_where(w, delete.filter.as_ref());
+    write_returning(w, &delete.returning);
+}
+
+fn write_expr(w: &mut SqlWriter, expr: &Expr) {
+    match expr {
+        Expr::Column(c) => w.push_ident(c.name),
+        Expr::Value(v) => w.push_bind(v.clone()),
+        Expr::Compare(lhs, op, rhs) => {
+            write_expr(w, lhs);
+            w.push(" ");
+            w.push(op.sql());
+            w.push(" ");
+            write_expr(w, rhs);
+        }
+        Expr::InList {
+            expr,
+            values,
+            negated,
+        } => {
+            if values.is_empty() {
+                // `x IN ()` is a syntax error; an empty set matches nothing.
+                w.push(if *negated { "1 = 1" } else { "1 = 0" });
+                return;
+            }
+            write_expr(w, expr);
+            w.push(if *negated { " NOT IN (" } else { " IN (" });
+            w.push_list(values, ", ", |w, v| w.push_bind(v.clone()));
+            w.push(")");
+        }
+        Expr::IsNull { expr, negated } => {
+            write_expr(w, expr);
+            w.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        }
+        Expr::Like {
+            expr,
+            needle,
+            position,
+            case_insensitive,
+        } => write_like(w, expr, needle, *position, *case_insensitive),
+        Expr::And(items) => write_junction(w, items, " AND ", "1 = 1"),
+        Expr::Or(items) => write_junction(w, items, " OR ", "1 = 0"),
+        Expr::Not(inner) => {
+            w.push("NOT (");
+            write_expr(w, inner);
+            w.push(")");
+        }
+        Expr::Subquery(select) => {
+            w.push("(");
+            write_select(w, select);
+            w.push(")");
+        }
+    }
+}
+
+fn write_junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: &str) {
+    if items.is_empty() {
+        w.push(empty);
+        return;
+    }
+    w.push("(");
+    w.push_list(items, sep, write_expr);
+    w.push(")");
+}
+
+/// Case-sensitive matching must mean the same everywhere: SQLite's LIKE ignores
+/// ASCII case, so SQLite uses GLOB; MySQL tables created by strata use a binary
+/// collation, so LIKE there is case-sensitive. The case-insensitive mode lowers
+/// both sides (ILIKE on PostgreSQL).
+fn write_like(
+    w: &mut SqlWriter,
+    expr: &Expr,
+    needle: &str,
+    position: LikePosition,
+    case_insensitive: bool,
+) {
+    let sqlite_glob = w.dialect == Dialect::Sqlite && !case_insensitive;
+    let (any, escaped) = if sqlite_glob {
+        ("*", escape_glob(needle))
+    } else {
+        ("%", escape_like(needle))
+    };
+    let pattern = match position {
+        LikePosition::Contains => format!("{any}{escaped}{any}"),
+        LikePosition::StartsWith => format!("{escaped}{any}"),
+        LikePosition::EndsWith => format!("{any}{escaped}"),
+    };
+    let lower_both = case_insensitive && w.dialect != Dialect::Postgres;
+    if lower_both {
+        w.push("LOWER(");
+        write_expr(w, expr);
+        w.push(")");
+    } else {
+        write_expr(w, expr);
+    }
+    if sqlite_glob {
+        w.push(" GLOB ");
+        w.push_bind(Value::Text(pattern));
+        return;
+    }
+    w.push(if case_insensitive && w.dialect == Dialect::Postgres {
+        " ILIKE "
+    } else {
+        " LIKE "
+    });
+    if lower_both {
+        w.push("LOWER(");
+        w.push_bind(Value::Text(pattern));
+        w.push(")");
+    } else {
+        w.push_bind(Value::Text(pattern));
+    }
+    w.push(" ESCAPE '!'");
+}
+
+/// Makes LIKE treat `%`, `_` and the escape character `!` in user text literally.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Makes GLOB treat `*`, `?` and `[` in user text literally.
+fn escape_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for ch in text.chars() {
+        match ch {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(ch);
+                out.push(']');
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escapes_wildcards_and_the_escape_character() {
+        assert_eq!(escape_like("50%_off!"), "50!%!_off!!");
+    }
+
+    #[test]
+    fn glob_escapes_its_metacharacters() {
+        assert_eq!(escape_glob("a*b?c[d]"), "a[*]b[?]c[[]d]");
+    }
+}

@@ -1,0 +1,215 @@
+//! Rust types a model field may have, and how each is bound and decoded.
+
+use super::SqlType;
+use crate::value::Value;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sqlx::mysql::MySqlRow;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row as _;
+
+/// A borrowed row from whichever database the query ran on. Decoding matches on it
+/// once per column; the column index is known at compile time.
+#[derive(Clone, Copy)]
+pub enum Row<'r> {
+    Postgres(&'r PgRow),
+    Sqlite(&'r SqliteRow),
+    MySql(&'r MySqlRow),
+}
+
+/// Decodes a value from consecutive columns of a row, starting at `*index`.
+pub trait FromRow: Sized {
+    fn from_row(row: Row<'_>, index: &mut usize) -> Result<Self, sqlx::Error>;
+}
+
+/// A type a model field may have.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a strata model field",
+    note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono DateTime<Utc>/NaiveDate/NaiveDateTime, uuid::Uuid, serde_json::Value, strata::Json<T>, rust_decimal::Decimal (feature `decimal`), #[derive(strata::Enum)] enums, and Option of any of these"
+)]
+pub trait FieldType: Sized + Send + Sync + 'static {
+    const SQL_TYPE: SqlType;
+    const NULLABLE: bool = false;
+    fn into_value(self) -> Value;
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error>;
+}
+
+impl<T: FieldType> FromRow for T {
+    fn from_row(row: Row<'_>, index: &mut usize) -> Result<Self, sqlx::Error> {
+        let value = T::decode(row, *index)?;
+        *index += 1;
+        Ok(value)
+    }
+}
+
+/// Reads nothing: for queries whose rows only count (`exists`).
+impl FromRow for () {
+    fn from_row(_: Row<'_>, _: &mut usize) -> Result<Self, sqlx::Error> {
+        Ok(())
+    }
+}
+
+/// Types sqlx decodes natively on all three databases.
+macro_rules! native_field {
+    ($($ty:ty => $sql:ident, $variant:ident;)*) => {$(
+        impl FieldType for $ty {
+            const SQL_TYPE: SqlType = SqlType::$sql;
+            fn into_value(self) -> Value {
+                Value::$variant(self)
+            }
+            fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+                match row {
+                    Row::Postgres(r) => r.try_get(index),
+                    Row::Sqlite(r) => r.try_get(index),
+                    Row::MySql(r) => r.try_get(index),
+                }
+            }
+        }
+        impl FieldType for Option<$ty> {
+            const SQL_TYPE: SqlType = SqlType::$sql;
+            const NULLABLE: bool = true;
+            fn into_value(self) -> Value {
+                self.map_or(Value::Null(SqlType::$sql), Value::$variant)
+            }
+            fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+                match row {
+                    Row::Postgres(r) => r.try_get(index),
+                    Row::Sqlite(r) => r.try_get(index),
+                    Row::MySql(r) => r.try_get(index),
+                }
+            }
+        }
+    )*};
+}
+
+native_field! {
+    i16 => SmallInt, I16;
+    i32 => Int, I32;
+    i64 => BigInt, I64;
+    f32 => Real, F32;
+    f64 => Double, F64;
+    bool => Bool, Bool;
+    String => Text, Text;
+    Vec<u8> => Bytes, Bytes;
+    NaiveDateTime => Timestamp, Timestamp;
+    NaiveDate => Date, Date;
+    serde_json::Value => Json, Json;
+}
+
+#[cfg(feature = "decimal")]
+native_field! {
+    rust_decimal::Decimal => Decimal, Decimal;
+}
+
+/// Decodes through an intermediate type `$via` where one database stores the value
+/// in another shape (UUIDs as text on SQLite/MySQL, instants as text on SQLite).
+macro_rules! nullable_via {
+    ($ty:ty) => {
+        impl FieldType for Option<$ty> {
+            const SQL_TYPE: SqlType = <$ty as FieldType>::SQL_TYPE;
+            const NULLABLE: bool = true;
+            fn into_value(self) -> Value {
+                self.map_or(Value::Null(Self::SQL_TYPE), FieldType::into_value)
+            }
+            fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+                if is_null(row, index)? {
+                    return Ok(None);
+                }
+                <$ty>::decode(row, index).map(Some)
+            }
+        }
+    };
+}
+
+fn is_null(row: Row<'_>, index: usize) -> Result<bool, sqlx::Error> {
+    use sqlx::ValueRef as _;
+    Ok(match row {
+        Row::Postgres(r) => r.try_get_raw(index)?.is_null(),
+        Row::Sqlite(r) => r.try_get_raw(index)?.is_null(),
+        Row::MySql(r) => r.try_get_raw(index)?.is_null(),
+    })
+}
+
+impl FieldType for uuid::Uuid {
+    const SQL_TYPE: SqlType = SqlType::Uuid;
+    fn into_value(self) -> Value {
+        Value::Uuid(self)
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        match row {
+            Row::Postgres(r) => r.try_get(index),
+            Row::Sqlite(r) => r.try_get::<uuid::fmt::Hyphenated, _>(index).map(Into::into),
+            Row::MySql(r) => r.try_get::<uuid::fmt::Hyphenated, _>(index).map(Into::into),
+        }
+    }
+}
+nullable_via!(uuid::Uuid);
+
+impl FieldType for DateTime<Utc> {
+    const SQL_TYPE: SqlType = SqlType::Timestamptz;
+    fn into_value(self) -> Value {
+        Value::Timestamptz(self)
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        match row {
+            Row::Postgres(r) => r.try_get(index),
+            Row::Sqlite(r) => r.try_get(index),
+            // DATETIME(6) holds UTC wall-clock time; strata writes it that way.
+            Row::MySql(r) => r.try_get::<NaiveDateTime, _>(index).map(|t| t.and_utc()),
+        }
+    }
+}
+nullable_via!(DateTime<Utc>);
+
+/// A JSON column decoded into `T` (re-export of sqlx's wrapper).
+pub use sqlx::types::Json;
+
+impl<T> FieldType for Json<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    const SQL_TYPE: SqlType = SqlType::Json;
+    fn into_value(self) -> Value {
+        // Serializing a user type into a JSON tree only fails for maps with
+        // non-string keys; store JSON null rather than panic, as serde_json does
+        // for such values elsewhere.
+        Value::Json(serde_json::to_value(&self.0).unwrap_or(serde_json::Value::Null))
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        let tree = serde_json::Value::decode(row, index)?;
+        serde_json::from_value(tree)
+            .map(Json)
+            .map_err(|e| sqlx::Error::ColumnDecode {
+                index: index.to_string(),
+                source: Box::new(e),
+            })
+    }
+}
+
+impl<T> FieldType for Option<Json<T>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    const SQL_TYPE: SqlType = SqlType::Json;
+    const NULLABLE: bool = true;
+    fn into_value(self) -> Value {
+        self.map_or(Value::Null(SqlType::Json), FieldType::into_value)
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        if is_null(row, index)? {
+            return Ok(None);
+        }
+        Json::<T>::decode(row, index).map(Some)
+    }
+}
+
+/// Decodes an enum column as its text label. PostgreSQL reports the enum's own
+/// type, which sqlx's `String` decoder would refuse, so the check is skipped there.
+#[doc(hidden)]
+pub fn decode_enum_label(row: Row<'_>, index: usize) -> Result<Option<String>, sqlx::Error> {
+    match row {
+        Row::Postgres(r) => r.try_get_unchecked(index),
+        Row::Sqlite(r) => r.try_get(index),
+        Row::MySql(r) => r.try_get_unchecked(index),
+    }
+}
