@@ -1,0 +1,66 @@
+//! darling receivers: which `#[strata(...)]` keys exist where.
+//!
+//! These only recognise keys and their syntactic shape; darling reports unknown
+//! keys (with "did you mean") and duplicates. Keys whose value has a grammar of
+//! its own (`default`, `references`, `id(fields(..))`, actions) are kept as raw
+//! `syn::Meta` and read by `meta.rs`, where the model and field names are known
+//! and can go into the error message.
+
+use darling::util::{Flag, SpannedValue};
+use darling::{FromDeriveInput, FromField, FromVariant};
+use syn::{Ident, Meta, Type, Visibility};
+
+/// Container attributes of `#[derive(Model)]`. Fields are read one by one with
+/// [`FieldReceiver`] so that an error in one field does not hide the others.
+/// Generics are checked on the `DeriveInput` before this runs.
+#[derive(Debug, FromDeriveInput)]
+#[darling(attributes(strata))]
+pub struct ModelReceiver {
+    pub ident: Ident,
+    pub vis: Visibility,
+    pub table: Option<SpannedValue<String>>,
+    /// `id(fields(a, b))`: a composite primary key.
+    pub id: Option<Meta>,
+    /// `unique(fields(a, b))`, repeatable.
+    #[darling(multiple)]
+    pub unique: Vec<Meta>,
+    /// `index(fields(a, b))`, repeatable.
+    #[darling(multiple)]
+    pub index: Vec<Meta>,
+}
+
+/// Attributes of one model field.
+#[derive(Debug, FromField)]
+#[darling(attributes(strata))]
+pub struct FieldReceiver {
+    pub ident: Option<Ident>,
+    pub ty: Type,
+    pub id: Flag,
+    pub unique: Flag,
+    pub index: Flag,
+    pub updated_at: Flag,
+    pub column: Option<SpannedValue<String>>,
+    pub db_type: Option<SpannedValue<String>>,
+    /// `default = now | uuid | cuid | autoincrement | <literal>` or `default(sql = "...")`.
+    pub default: Option<Meta>,
+    /// `references(model = User, field = id)`.
+    pub references: Option<Meta>,
+    pub on_delete: Option<Meta>,
+    pub on_update: Option<Meta>,
+}
+
+/// Container attributes of `#[derive(Enum)]`; variants are read with [`VariantReceiver`].
+#[derive(Debug, FromDeriveInput)]
+#[darling(attributes(strata))]
+pub struct EnumReceiver {
+    /// The database type name.
+    pub name: Option<SpannedValue<String>>,
+}
+
+#[derive(Debug, FromVariant)]
+#[darling(attributes(strata))]
+pub struct VariantReceiver {
+    pub ident: Ident,
+    /// The database label of the variant.
+    pub rename: Option<SpannedValue<String>>,
+}

@@ -1,0 +1,44 @@
+//! Error constructors and the "expected form" hints appended to attribute
+//! errors, kept in one place so every message spells an attribute the same way
+//! (as diesel's `notes`).
+
+use proc_macro2::Span;
+use std::fmt::Display;
+
+/// Joins a message with its usage hint. Stable rustc has no API for a separate
+/// `help:` line from a proc macro, so the hint rides on the message itself.
+pub fn help(message: impl Display, hint: &str) -> String {
+    format!("{message}\n       = help: {hint}")
+}
+
+/// An error pointing at `span`. darling's own `with_span` wants a syntax node;
+/// flags and spanned values only keep a `Span`.
+pub fn error_at(span: Span, message: impl Display) -> darling::Error {
+    syn::Error::new(span, message).into()
+}
+
+/// An error pointing at `span`, followed by the expected form of the attribute.
+pub fn hint_at(span: Span, message: impl Display, hint: &str) -> darling::Error {
+    error_at(span, help(message, hint))
+}
+
+pub const PRIMARY_KEY: &str =
+    "mark one field `#[strata(id)]`, or add `#[strata(id(fields(a, b)))]` to the struct for a composite key";
+
+pub const KEY_FIELDS: &str = "expected `#[strata(id(fields(a, b)))]`, `#[strata(unique(fields(a, b)))]` or `#[strata(index(fields(a, b)))]`";
+
+pub const DEFAULT: &str = "expected `#[strata(default = now)]`, `#[strata(default = uuid)]`, `#[strata(default = cuid)]`, `#[strata(default = autoincrement)]`, a literal such as `#[strata(default = 0)]` or `#[strata(default = \"draft\")]`, or `#[strata(default(sql = \"gen_random_uuid()\"))]`";
+
+pub const REFERENCES: &str =
+    "expected `#[strata(references(model = User, field = id), on_delete = cascade)]`";
+
+pub const ACTION: &str = "expected `on_delete = cascade`; the actions are `cascade`, `restrict`, `set_null`, `set_default` and `no_action` (the default)";
+
+pub const RENAME_FIELD: &str =
+    "rename the Rust field and keep the column name with `#[strata(column = \"...\")]`";
+
+pub const MODEL_SHAPE: &str =
+    "`#[derive(Model)]` expects a struct with named fields, e.g. `struct User { #[strata(id)] id: i64, email: String }`";
+
+pub const ENUM_SHAPE: &str =
+    "`#[derive(Enum)]` expects an enum of unit variants, e.g. `enum Role { User, Admin }`";

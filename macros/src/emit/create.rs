@@ -1,0 +1,152 @@
+//! The type-state create builder `{Model}Create<..>`.
+//!
+//! Each required field (not `Option`, no `default`, not `updated_at`) gets a
+//! type parameter that starts as a per-field marker and becomes
+//! `__private::Set` when its setter is called. `exec` and `IntoCreate` demand
+//! `Provided` of every parameter; only `Set` implements it, so a missing field
+//! is a rustc error reading "required field not set: `UserCreate_email_is_required`".
+
+use crate::model::Model;
+use crate::naming;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Ident;
+
+/// Required fields, each with its type parameter and missing-marker.
+struct State {
+    index: usize,
+    param: Ident,
+    marker: Ident,
+}
+
+fn states(model: &Model) -> Vec<State> {
+    (model.fields.iter().enumerate())
+        .filter(|(_, f)| f.is_required())
+        .enumerate()
+        .map(|(n, (index, field))| State {
+            index,
+            param: Ident::new(&format!("__S{n}"), Span::call_site()),
+            marker: naming::missing_marker(model, field),
+        })
+        .collect()
+}
+
+/// `<A, B>`, or nothing for a model with no required field.
+fn angle<T: quote::ToTokens>(items: &[T]) -> TokenStream {
+    if items.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(<#(#items),*>)
+    }
+}
+
+/// The builder struct and markers: public items beside the model.
+pub fn items(model: &Model) -> TokenStream {
+    let (ident, vis) = (&model.ident, &model.vis);
+    let builder = naming::create_builder(model);
+    let states = states(model);
+    let params: Vec<_> = states.iter().map(|s| &s.param).collect();
+    let generics = angle(&params);
+    let markers = states.iter().map(|s| &s.marker);
+    let doc = format!("Create builder for [`{ident}`], returned by `{ident}::create()`.");
+    quote! {
+        #[doc = #doc]
+        #[must_use = "a create builder does nothing until `.exec(&db)` is awaited"]
+        #vis struct #builder #generics {
+            inner: ::strata::Create<#ident>,
+            state: ::core::marker::PhantomData<(#(#params,)*)>,
+        }
+        #(
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis struct #markers;
+        )*
+    }
+}
+
+pub fn impls(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let builder = naming::create_builder(model);
+    let states = states(model);
+    let params: Vec<_> = states.iter().map(|s| &s.param).collect();
+    let generics = angle(&params);
+    let provided = quote!(::strata::__private::Provided);
+    let setters = (model.fields.iter().enumerate())
+        .filter(|(_, f)| !f.is_autoincrement())
+        .map(|(index, field)| {
+            let (name, ty) = (&field.ident, &field.ty);
+            let position = super::index(index);
+            let set = quote! {
+                self.inner.set(#position, ::strata::ValueFor::<#ty>::into_value_for(value));
+            };
+            match states.iter().position(|s| s.index == index) {
+                // Only this field's parameter changes, to `Set`.
+                Some(n) => {
+                    let next = params.iter().enumerate().map(|(k, p)| {
+                        if k == n { quote!(::strata::__private::Set) } else { quote!(#p) }
+                    });
+                    quote! {
+                        pub fn #name(mut self, value: impl ::strata::ValueFor<#ty>) -> #builder<#(#next),*> {
+                            #set
+                            #builder { inner: self.inner, state: ::core::marker::PhantomData }
+                        }
+                    }
+                }
+                None => quote! {
+                    pub fn #name(mut self, value: impl ::strata::ValueFor<#ty>) -> Self {
+                        #set
+                        self
+                    }
+                },
+            }
+        });
+    // The bounds sit on `exec` itself, not on the impl: rustc then reports the
+    // unmet `Provided` bound (with its custom message) instead of "method not found".
+    let exec_bounds = if params.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(where #(#params: #provided),*)
+    };
+    quote! {
+        #[automatically_derived]
+        impl #generics #builder #generics {
+            #(#setters)*
+            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<#ident> #exec_bounds {
+                self.inner.exec(db).await
+            }
+        }
+        #[automatically_derived]
+        impl<#(#params: #provided),*> ::strata::IntoCreate<#ident> for #builder #generics {
+            fn into_create(self) -> ::strata::Create<#ident> {
+                self.inner
+            }
+        }
+    }
+}
+
+/// `User::create()` and `User::create_many(..)`, inside the model's inherent impl.
+pub fn entry_points(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let builder = naming::create_builder(model);
+    let markers: Vec<_> = states(model).into_iter().map(|s| s.marker).collect();
+    let start = angle(&markers);
+    quote! {
+        pub fn create() -> #builder #start {
+            #builder { inner: ::strata::Create::new(), state: ::core::marker::PhantomData }
+        }
+        pub fn create_many<__I, __C>(rows: __I) -> ::strata::CreateMany<#ident>
+        where
+            __I: ::core::iter::IntoIterator<Item = __C>,
+            __C: ::strata::IntoCreate<#ident>,
+        {
+            ::strata::CreateMany::new(
+                ::core::iter::Iterator::collect(
+                    ::core::iter::Iterator::map(
+                        ::core::iter::IntoIterator::into_iter(rows),
+                        ::strata::IntoCreate::into_create,
+                    ),
+                ),
+            )
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Code generation from the validated IR. Nothing here reports user errors:
+//! by the time a model reaches these functions it is known to be well formed.
+//!
+//! Generated code reaches the runtime only through `::strata::...` (public
+//! items) and `::strata::__private::...` (support items), and wraps whatever it
+//! can in `const _: () = { ... };` so no helper names leak into the user's
+//! module. The builder structs and their type-state markers must be nameable,
+//! so they sit beside the model.
+
+mod create;
+mod db_enum;
+mod queries;
+mod schema;
+mod update;
+
+use crate::enums::DbEnum;
+use crate::model::Model;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput};
+
+pub fn expand_model(input: &DeriveInput) -> TokenStream {
+    match Model::from_input(input) {
+        Ok(model) => model_tokens(&model),
+        Err(errors) => {
+            let mut tokens = errors.write_errors();
+            tokens.extend(model_stub(input));
+            tokens
+        }
+    }
+}
+
+pub fn expand_enum(input: &DeriveInput) -> TokenStream {
+    match DbEnum::from_input(input) {
+        Ok(db_enum) => db_enum::tokens(&db_enum),
+        Err(errors) => {
+            let mut tokens = errors.write_errors();
+            tokens.extend(db_enum::stub(input));
+            tokens
+        }
+    }
+}
+
+/// A column or key position as an unsuffixed literal (`3`, not `3usize`),
+/// which reads better in expanded code.
+fn index(i: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(i)
+}
+
+/// Positions as `[a, b]` array elements.
+fn indices(fields: &[usize]) -> impl Iterator<Item = proc_macro2::Literal> + '_ {
+    fields.iter().map(|&i| index(i))
+}
+
+fn model_tokens(model: &Model) -> TokenStream {
+    let items = [create::items(model), update::items(model)];
+    let impls = [
+        schema::impl_model(model),
+        queries::impl_from_row(model),
+        queries::inherent(model),
+        create::impls(model),
+        update::impls(model),
+        schema::reference_checks(model),
+    ];
+    quote! {
+        #(#items)*
+        const _: () = {
+            #(#impls)*
+        };
+    }
+}
+
+/// What a model that failed to validate still gets: `Model` and `FromRow`
+/// impls with an empty schema, so code that merely names it as a model (a
+/// `references(model = User, ..)` elsewhere, a `Vec<User>` query result)
+/// compiles and the derive's own errors are the only ones reported.
+fn model_stub(input: &DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() || !matches!(input.data, Data::Struct(_)) {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let name = ident.to_string();
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl ::strata::Model for #ident {
+                const SCHEMA: &'static ::strata::__private::ModelSchema = &::strata::__private::ModelSchema {
+                    name: #name,
+                    table: "",
+                    columns: &[],
+                    primary_key: ::strata::__private::KeySchema { name: "", columns: &[] },
+                    uniques: &[],
+                    foreign_keys: &[],
+                    indexes: &[],
+                };
+            }
+            #[automatically_derived]
+            impl ::strata::__private::FromRow for #ident {
+                fn from_row(
+                    _: ::strata::__private::Row<'_>,
+                    _: &mut usize,
+                ) -> ::core::result::Result<Self, ::strata::__private::sqlx::Error> {
+                    ::core::unreachable!("`#[derive(Model)]` on `{}` failed to compile", #name)
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,103 @@
+//! `FromRow` and the model's inherent associated functions: column accessors,
+//! unique-key constructors and the query entry points.
+
+use super::{create, update};
+use crate::model::Model;
+use crate::naming;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn impl_from_row(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    // Columns are selected in declaration order, so each field decodes from
+    // the next position.
+    let fields = model.fields.iter().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        quote!(#name: <#ty as ::strata::__private::FromRow>::from_row(row, index)?)
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::strata::__private::FromRow for #ident {
+            fn from_row(
+                row: ::strata::__private::Row<'_>,
+                index: &mut usize,
+            ) -> ::core::result::Result<Self, ::strata::__private::sqlx::Error> {
+                ::core::result::Result::Ok(Self { #(#fields,)* })
+            }
+        }
+    }
+}
+
+pub fn inherent(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let columns = model.fields.iter().enumerate().map(|(i, f)| {
+        let (name, ty) = (&f.ident, &f.ty);
+        let i = super::index(i);
+        quote! {
+            pub const fn #name() -> ::strata::Column<#ident, #ty> {
+                ::strata::Column::new(#i)
+            }
+        }
+    });
+    let keys = unique_keys(model);
+    let create = create::entry_points(model);
+    let update = update::entry_points(model);
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #(#columns)*
+            #keys
+            pub fn find_many() -> ::strata::FindMany<#ident> {
+                ::strata::FindMany::new()
+            }
+            pub fn find_first() -> ::strata::FindFirst<#ident> {
+                ::strata::FindFirst::new()
+            }
+            pub fn find_unique(key: ::strata::UniqueKey<#ident>) -> ::strata::FindUnique<#ident> {
+                ::strata::FindUnique::new(key)
+            }
+            pub fn count() -> ::strata::Count<#ident> {
+                ::strata::Count::new()
+            }
+            pub fn exists() -> ::strata::Exists<#ident> {
+                ::strata::Exists::new()
+            }
+            pub fn delete(key: ::strata::UniqueKey<#ident>) -> ::strata::Delete<#ident> {
+                ::strata::Delete::new(key)
+            }
+            pub fn delete_many() -> ::strata::DeleteMany<#ident> {
+                ::strata::DeleteMany::new()
+            }
+            #create
+            #update
+        }
+    }
+}
+
+/// `by_email(..)` and `find_by_email(..)` for each unique key; the key's
+/// position in `Model::unique_keys` is the index the runtime looks it up by.
+fn unique_keys(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let keys = model.unique_keys().into_iter().enumerate().map(|(index, key)| {
+        let by = naming::by_key(model, &key.fields);
+        let index = super::index(index);
+        let find_by = naming::find_by_key(model, &key.fields);
+        let fields = key.fields.iter().map(|&i| &model.fields[i]);
+        let params: Vec<_> = fields.clone().map(|f| &f.ident).collect();
+        let types: Vec<_> = fields.map(|f| &f.ty).collect();
+        let values = types.iter().zip(&params).map(|(ty, param)| {
+            quote!(::strata::ValueFor::<#ty>::into_value_for(#param))
+        });
+        quote! {
+            #[allow(clippy::too_many_arguments)]
+            pub fn #by(#(#params: impl ::strata::ValueFor<#types>),*) -> ::strata::UniqueKey<#ident> {
+                ::strata::UniqueKey::new(#index, ::std::vec![#(#values),*])
+            }
+            #[allow(clippy::too_many_arguments)]
+            pub fn #find_by(#(#params: impl ::strata::ValueFor<#types>),*) -> ::strata::FindUnique<#ident> {
+                ::strata::FindUnique::new(Self::#by(#(#params),*))
+            }
+        }
+    });
+    quote!(#(#keys)*)
+}

@@ -1,0 +1,87 @@
+//! The update builder `{Model}Update<Target>`: one setter per field, and an
+//! `exec` whose result depends on the target (a unique key returns the row, a
+//! filter returns the number of rows). `Target = ()` is the update half of an
+//! upsert.
+
+use crate::model::Model;
+use crate::naming;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub fn items(model: &Model) -> TokenStream {
+    let (ident, vis) = (&model.ident, &model.vis);
+    let builder = naming::update_builder(model);
+    let doc = format!(
+        "Update builder for [`{ident}`], returned by `{ident}::update(..)`, `{ident}::update_many(..)` and `{ident}::changes()`."
+    );
+    quote! {
+        #[doc = #doc]
+        #[must_use = "an update builder does nothing until `.exec(&db)` is awaited"]
+        #vis struct #builder<__Target> {
+            inner: ::strata::Update<#ident, __Target>,
+        }
+    }
+}
+
+pub fn impls(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let builder = naming::update_builder(model);
+    let setters = model.fields.iter().enumerate().map(|(index, field)| {
+        let (name, ty) = (&field.ident, &field.ty);
+        let index = super::index(index);
+        quote! {
+            pub fn #name(mut self, value: impl ::strata::IntoAssign<#ty>) -> Self {
+                self.inner.assign(#index, ::strata::IntoAssign::<#ty>::into_assign(value));
+                self
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl<__Target> #builder<__Target> {
+            #(#setters)*
+        }
+        #[automatically_derived]
+        impl #builder<::strata::UniqueKey<#ident>> {
+            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<#ident> {
+                self.inner.exec(db).await
+            }
+        }
+        #[automatically_derived]
+        impl #builder<::strata::Filter<#ident>> {
+            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<u64> {
+                self.inner.exec(db).await
+            }
+        }
+        #[automatically_derived]
+        impl #builder<()> {
+            pub fn into_inner(self) -> ::strata::Update<#ident, ()> {
+                self.inner
+            }
+        }
+    }
+}
+
+/// `update`, `update_many`, `changes` and `upsert`, inside the model's inherent impl.
+pub fn entry_points(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let builder = naming::update_builder(model);
+    quote! {
+        pub fn update(key: ::strata::UniqueKey<#ident>) -> #builder<::strata::UniqueKey<#ident>> {
+            #builder { inner: ::strata::Update::new(key) }
+        }
+        pub fn update_many(filter: impl ::strata::IntoFilter<#ident>) -> #builder<::strata::Filter<#ident>> {
+            #builder { inner: ::strata::Update::new(::strata::IntoFilter::into_filter(filter)) }
+        }
+        pub fn changes() -> #builder<()> {
+            #builder { inner: ::strata::Update::new(()) }
+        }
+        pub fn upsert(
+            key: ::strata::UniqueKey<#ident>,
+            create: impl ::strata::IntoCreate<#ident>,
+            update: #builder<()>,
+        ) -> ::strata::Upsert<#ident> {
+            ::strata::Upsert::new(key, ::strata::IntoCreate::into_create(create), update.inner)
+        }
+    }
+}

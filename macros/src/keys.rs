@@ -1,0 +1,116 @@
+//! Questions the emitters ask of a validated model: which fields form which
+//! keys, which fields `create` requires. Kept apart from the IR so the IR stays
+//! plain data (as thiserror's `prop.rs`).
+
+use crate::model::{DefaultSpec, Field, FkAction, Model, Reference};
+use crate::{naming, ty};
+
+/// A key or index resolved to field positions, with its constraint name.
+pub struct Key {
+    pub name: String,
+    pub fields: Vec<usize>,
+}
+
+pub struct ForeignKey<'a> {
+    pub name: String,
+    pub field: usize,
+    pub reference: &'a Reference,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+}
+
+impl Model {
+    /// Fields of the primary key: the `#[strata(id)]` fields, or the
+    /// container's `id(fields(..))`. Validation guarantees exactly one source.
+    pub fn primary_key(&self) -> Key {
+        let fields = match &self.composite_id {
+            Some(spec) => self.resolve(&spec.fields),
+            None => (0..self.fields.len())
+                .filter(|&i| self.fields[i].id.is_some())
+                .collect(),
+        };
+        Key {
+            name: format!("{}_pkey", self.table),
+            fields,
+        }
+    }
+
+    /// `unique` keys in `SCHEMA.uniques` order: single fields, then composites.
+    pub fn uniques(&self) -> Vec<Key> {
+        let singles = (0..self.fields.len())
+            .filter(|&i| self.fields[i].unique.is_some())
+            .map(|i| vec![i]);
+        let composites = self
+            .composite_uniques
+            .iter()
+            .map(|s| self.resolve(&s.fields));
+        (singles.chain(composites))
+            .map(|fields| self.key(fields, "key"))
+            .collect()
+    }
+
+    /// Every unique key, primary first; a key's position is its `UniqueKey` index.
+    pub fn unique_keys(&self) -> Vec<Key> {
+        std::iter::once(self.primary_key())
+            .chain(self.uniques())
+            .collect()
+    }
+
+    pub fn indexes(&self) -> Vec<Key> {
+        let singles = (0..self.fields.len())
+            .filter(|&i| self.fields[i].index.is_some())
+            .map(|i| vec![i]);
+        let composites = self
+            .composite_indexes
+            .iter()
+            .map(|s| self.resolve(&s.fields));
+        (singles.chain(composites))
+            .map(|fields| self.key(fields, "idx"))
+            .collect()
+    }
+
+    pub fn foreign_keys(&self) -> Vec<ForeignKey<'_>> {
+        let action = |a: &Option<darling::util::SpannedValue<FkAction>>| {
+            a.as_ref().map_or(FkAction::NoAction, |a| **a)
+        };
+        (self.fields.iter().enumerate())
+            .filter_map(|(i, f)| {
+                Some(ForeignKey {
+                    name: naming::constraint(self, &[i], "fkey"),
+                    field: i,
+                    reference: f.references.as_ref()?,
+                    on_delete: action(&f.on_delete),
+                    on_update: action(&f.on_update),
+                })
+            })
+            .collect()
+    }
+
+    fn resolve(&self, idents: &[syn::Ident]) -> Vec<usize> {
+        idents.iter().filter_map(|i| self.field_index(i)).collect()
+    }
+
+    fn key(&self, fields: Vec<usize>, suffix: &str) -> Key {
+        Key {
+            name: naming::constraint(self, &fields, suffix),
+            fields,
+        }
+    }
+}
+
+impl Field {
+    pub fn is_autoincrement(&self) -> bool {
+        self.default.as_deref() == Some(&DefaultSpec::Autoincrement)
+    }
+
+    /// Syntactically `Option<_>`; the runtime's `FieldType::NULLABLE` agrees for
+    /// every type it accepts.
+    pub fn is_option(&self) -> bool {
+        ty::option_inner(&self.ty).is_some()
+    }
+
+    /// Whether `create` must be given a value: nothing else can supply one.
+    pub fn is_required(&self) -> bool {
+        !self.is_option() && self.default.is_none() && self.updated_at.is_none()
+    }
+}

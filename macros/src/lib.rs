@@ -1,0 +1,120 @@
+//! Derive macros for strata. Use them through the `strata-orm` crate
+//! (`strata::Model`, `strata::Enum`); this crate's output refers to items under
+//! `strata::__private`, which are not covered by semver.
+//!
+//! Layout: `attr` (darling receivers) -> `meta` (attribute values) -> `model` /
+//! `enums` (validated IR, rules in `validate`) -> `emit` (tokens). Only `emit`
+//! writes Rust code.
+
+mod attr;
+mod diag;
+mod emit;
+mod enums;
+mod keys;
+mod meta;
+mod model;
+mod naming;
+mod ty;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// Maps a struct to a table.
+///
+/// ```rust,ignore
+/// use strata::Model;
+///
+/// #[derive(Model)]
+/// #[strata(table = "users", unique(fields(first_name, last_name)))]
+/// pub struct User {
+///     #[strata(id, default = autoincrement)]
+///     pub id: i64,
+///     #[strata(unique)]
+///     pub email: String,
+///     pub first_name: String,
+///     pub last_name: String,
+///     #[strata(default = now)]
+///     pub created_at: chrono::DateTime<chrono::Utc>,
+///     #[strata(references(model = Team, field = id), on_delete = set_null)]
+///     pub team_id: Option<i64>,
+/// }
+/// ```
+///
+/// # Container attributes
+/// - `table = "users"`: the table name; defaults to the struct name in
+///   snake_case (`BlogPost` -> `blog_post`).
+/// - `id(fields(a, b))`: a composite primary key.
+/// - `unique(fields(a, b))`, repeatable: a composite unique constraint.
+/// - `index(fields(a, b))`, repeatable: a composite index.
+///
+/// # Field attributes
+/// - `id`: the primary key (at most one field; use `id(fields(..))` for more).
+/// - `unique`, `index`: a single-column unique constraint or index.
+/// - `column = "name"`: the column name; defaults to the field name.
+/// - `db_type = "varchar(255)"`: the column's SQL type, replacing the dialect default.
+/// - `default = autoincrement | uuid | cuid | now`: a generated value
+///   (autoincrement on an `i16`/`i32`/`i64` id, uuid on `uuid::Uuid`, cuid on
+///   `String`, now on `DateTime<Utc>`/`NaiveDateTime`/`NaiveDate`).
+/// - `default = <literal>`: a string, integer, float or bool literal.
+/// - `default(sql = "gen_random_uuid()")`: a raw SQL default expression.
+/// - `updated_at`: set to the current time on every create and update.
+/// - `references(model = User, field = id)`, with optional `on_delete = ..` and
+///   `on_update = ..` (`cascade`, `restrict`, `set_null`, `set_default`,
+///   `no_action`; default `no_action`): a foreign key.
+///
+/// # Generated items
+/// - `impl strata::Model` (the schema) and row decoding.
+/// - Per field, a column: `User::email()` for filters and ordering.
+/// - Per unique key (primary first): `User::by_email(..)` and `User::find_by_email(..)`.
+/// - Queries: `find_many`, `find_first`, `find_unique`, `count`, `exists`,
+///   `delete`, `delete_many`, `create`, `create_many`, `update`, `update_many`,
+///   `changes`, `upsert`.
+/// - `UserCreate<..>`: the create builder; `.exec()` only compiles once every
+///   required field (not `Option`, no `default`, not `updated_at`) is set.
+/// - `UserUpdate<..>`: the update builder, one setter per field.
+#[proc_macro_derive(Model, attributes(strata))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    derive_model_inner(input.into()).into()
+}
+
+/// Maps a fieldless enum to a database enum type (a PostgreSQL `CREATE TYPE`,
+/// a MySQL `ENUM`, a `CHECK` constraint on SQLite).
+///
+/// ```rust,ignore
+/// #[derive(strata::Enum, Clone, Copy, Debug, PartialEq)]
+/// #[strata(name = "user_role")]
+/// pub enum Role {
+///     #[strata(rename = "USER")]
+///     User,
+///     #[strata(rename = "ADMIN")]
+///     Admin,
+/// }
+/// ```
+///
+/// - `name = ".."` on the enum: the database type name; defaults to the enum
+///   name in snake_case.
+/// - `rename = ".."` on a variant: its database label; defaults to the variant
+///   name as written.
+#[proc_macro_derive(Enum, attributes(strata))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    derive_enum_inner(input.into()).into()
+}
+
+/// `derive(Model)` on `proc_macro2` tokens, so unit tests can call it.
+pub(crate) fn derive_model_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    match syn::parse2(input) {
+        Ok(input) => emit::expand_model(&input),
+        Err(error) => error.into_compile_error(),
+    }
+}
+
+/// `derive(Enum)` on `proc_macro2` tokens, so unit tests can call it.
+pub(crate) fn derive_enum_inner(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    match syn::parse2(input) {
+        Ok(input) => emit::expand_enum(&input),
+        Err(error) => error.into_compile_error(),
+    }
+}

@@ -1,0 +1,393 @@
+//! Rules that span more than one attribute. Each `check_*` states its rule in
+//! the comment above it and pushes errors instead of returning early, so one
+//! build reports every problem.
+
+use crate::diag::{self, error_at, hint_at};
+use crate::model::{DefaultSpec, Field, FkAction, KeySpec, LitKind, Model};
+use crate::naming;
+use crate::ty::{self, Kind};
+use darling::error::Accumulator;
+use std::collections::{BTreeSet, HashMap};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields};
+
+/// Rules about the Rust item itself, checked before any attribute is read.
+/// Returns whether the shape is usable at all.
+pub fn check_model_shape(input: &DeriveInput, errors: &mut Accumulator) -> bool {
+    check_no_generics(input, "model", errors);
+    check_named_struct(input, errors)
+}
+
+/// Rules about one field in isolation.
+pub fn check_field(model: &Model, field: &Field, errors: &mut Accumulator) {
+    check_default_fits_type(model, field, errors);
+    check_updated_at(model, field, errors);
+    check_field_id_not_option(model, field, errors);
+    check_actions(model, field, errors);
+    check_field_name_free(model, field, errors);
+}
+
+/// Rules about the model as a whole; only run when every attribute parsed.
+pub fn check_model(model: &Model, errors: &mut Accumulator) {
+    check_primary_key(model, errors);
+    for spec in model.key_specs() {
+        check_key_fields_exist(model, spec, errors);
+    }
+    check_composite_id_not_option(model, errors);
+    check_distinct_columns(model, errors);
+    check_distinct_keys(model, errors);
+    check_autoincrement_is_primary_key(model, errors);
+    check_key_fn_names_free(model, errors);
+}
+
+// Model is for structs with named fields: every column needs a name. Enums have
+// their own derive, and tuple structs would need one for each position.
+fn check_named_struct(input: &DeriveInput, errors: &mut Accumulator) -> bool {
+    let name = &input.ident;
+    let problem = match &input.data {
+        Data::Struct(s) => match s.fields {
+            Fields::Named(_) => return true,
+            Fields::Unnamed(_) => format!("model `{name}` is a tuple struct"),
+            Fields::Unit => format!("model `{name}` is a unit struct"),
+        },
+        Data::Enum(_) => {
+            format!("`#[derive(Model)]` on enum `{name}`; for a column type use `#[derive(strata::Enum)]`")
+        }
+        Data::Union(_) => format!("`#[derive(Model)]` on union `{name}`"),
+    };
+    errors.push(hint_at(name.span(), problem, diag::MODEL_SHAPE));
+    false
+}
+
+// Generated code names the type without parameters (`impl Model for User`), and
+// a table has one fixed set of column types, so generic items are rejected.
+pub fn check_no_generics(input: &DeriveInput, what: &str, errors: &mut Accumulator) {
+    if let Some(param) = input.generics.params.first() {
+        errors.push(error_at(
+            param.span(),
+            diag::help(
+                format_args!("{what} `{}` cannot have generic parameters", input.ident),
+                "remove the parameters: a table has one fixed set of column types",
+            ),
+        ));
+    }
+}
+
+// A generated default must produce a value of the field's type: autoincrement
+// an integer key, uuid a `Uuid`, cuid a `String`, now a time; a literal must
+// match the kind of a primitive field (others are left to the database).
+fn check_default_fits_type(model: &Model, field: &Field, errors: &mut Accumulator) {
+    let Some(default) = &field.default else {
+        return;
+    };
+    let at = field.describe(model);
+    let found = ty::display(&field.ty);
+    let kind = ty::kind_through_option(&field.ty);
+    let (ok, needs) = match &**default {
+        DefaultSpec::Autoincrement => (
+            ty::kind(&field.ty) == Kind::KeyInt,
+            "a non-optional integer type: `i16`, `i32` or `i64`",
+        ),
+        DefaultSpec::Uuid => (kind == Kind::Uuid, "type `uuid::Uuid`"),
+        DefaultSpec::Cuid => (kind == Kind::String, "type `String`"),
+        DefaultSpec::Now => (
+            kind == Kind::Time,
+            "a time type: `DateTime<Utc>`, `NaiveDateTime` or `NaiveDate`",
+        ),
+        DefaultSpec::Literal { kind: lit, .. } => (literal_fits(*lit, kind), ""),
+        DefaultSpec::Sql(_) => (true, ""),
+    };
+    if ok {
+        return;
+    }
+    let message = match &**default {
+        DefaultSpec::Literal { kind: lit, .. } => format!(
+            "{} default on {at}, which has type `{found}`",
+            match lit {
+                LitKind::Str => "string",
+                LitKind::Int => "integer",
+                LitKind::Float => "float",
+                LitKind::Bool => "boolean",
+            }
+        ),
+        spec => format!(
+            "`default = {}` on {at} needs {needs}, found `{found}`",
+            match spec {
+                DefaultSpec::Autoincrement => "autoincrement",
+                DefaultSpec::Uuid => "uuid",
+                DefaultSpec::Cuid => "cuid",
+                _ => "now",
+            }
+        ),
+    };
+    errors.push(hint_at(default.span(), message, diag::DEFAULT));
+}
+
+fn literal_fits(lit: LitKind, kind: Kind) -> bool {
+    match (lit, kind) {
+        (_, kind) if !kind.is_primitive() => true,
+        (LitKind::Int, Kind::KeyInt | Kind::OtherInt | Kind::Float) => true,
+        (LitKind::Float, Kind::Float) => true,
+        (LitKind::Bool, Kind::Bool) => true,
+        (LitKind::Str, Kind::String) => true,
+        _ => false,
+    }
+}
+
+// `updated_at` is set to the current time on every write, so the field must be
+// a time type and cannot also have a `default` (it never uses one).
+fn check_updated_at(model: &Model, field: &Field, errors: &mut Accumulator) {
+    let Some(span) = field.updated_at else { return };
+    let at = field.describe(model);
+    if ty::kind_through_option(&field.ty) != Kind::Time {
+        errors.push(hint_at(
+            span,
+            format_args!(
+                "`updated_at` on {at} needs a time type, found `{}`",
+                ty::display(&field.ty)
+            ),
+            "use `chrono::DateTime<Utc>`, `chrono::NaiveDateTime` or `chrono::NaiveDate`",
+        ));
+    }
+    if let Some(default) = &field.default {
+        errors.push(hint_at(
+            default.span(),
+            format_args!("{at} has both `updated_at` and `default`"),
+            "remove `default`: strata sets an `updated_at` field to the current time on create and update",
+        ));
+    }
+}
+
+// A primary key column is NOT NULL in every database, so it cannot be `Option`.
+fn check_field_id_not_option(model: &Model, field: &Field, errors: &mut Accumulator) {
+    if let (Some(span), true) = (field.id, field.is_option()) {
+        errors.push(hint_at(
+            span,
+            format_args!("primary key {} is an `Option`", field.describe(model)),
+            "primary key columns are NOT NULL: use the inner type",
+        ));
+    }
+}
+
+// Referential actions belong to a foreign key, and `set_null` needs a column
+// that can hold NULL.
+fn check_actions(model: &Model, field: &Field, errors: &mut Accumulator) {
+    let at = field.describe(model);
+    for (key, action) in [
+        ("on_delete", &field.on_delete),
+        ("on_update", &field.on_update),
+    ] {
+        let Some(action) = action else { continue };
+        if field.references.is_none() {
+            errors.push(hint_at(
+                action.span(),
+                format_args!("`{key}` on {at}, which has no `references(..)`"),
+                diag::REFERENCES,
+            ));
+        } else if **action == FkAction::SetNull && !field.is_option() {
+            errors.push(hint_at(
+                action.span(),
+                format_args!("`{key} = set_null` on {at}, which is not an `Option`"),
+                "make the field an `Option<_>` or choose another action",
+            ));
+        }
+    }
+}
+
+// Field accessors and builder setters share a namespace with the generated
+// entry points (`User::count()`, `UserCreate::exec()`); a clash would surface
+// as a confusing duplicate-definition error inside the expansion.
+fn check_field_name_free(model: &Model, field: &Field, errors: &mut Accumulator) {
+    let name = field.name.as_str();
+    let owner = if naming::MODEL_FNS.contains(&name) {
+        format!("`{}::{name}()`", model.ident)
+    } else if naming::BUILDER_FNS.contains(&name) {
+        format!("the builders' `.{name}()`")
+    } else {
+        return;
+    };
+    errors.push(hint_at(
+        field.ident.span(),
+        format_args!(
+            "{} clashes with the generated {owner}",
+            field.describe(model)
+        ),
+        diag::RENAME_FIELD,
+    ));
+}
+
+// Exactly one primary key: one `#[strata(id)]` field or a container
+// `id(fields(..))`, not both and not neither.
+fn check_primary_key(model: &Model, errors: &mut Accumulator) {
+    let marked: Vec<&Field> = model.fields.iter().filter(|f| f.id.is_some()).collect();
+    let name = model.describe();
+    match (&model.composite_id, marked.as_slice()) {
+        (None, []) => errors.push(hint_at(
+            model.ident.span(),
+            format_args!("{name} has no primary key"),
+            diag::PRIMARY_KEY,
+        )),
+        (Some(spec), [field, ..]) => errors.push(hint_at(
+            spec.span,
+            format_args!(
+                "{name} has both `id(fields(..))` and `#[strata(id)]` on field `{}`",
+                field.name
+            ),
+            "keep one of them",
+        )),
+        (None, [_, rest @ ..]) => {
+            for field in rest {
+                errors.push(hint_at(
+                    field.id.expect("filtered on id"),
+                    format_args!("{name} marks more than one field `#[strata(id)]`"),
+                    "for a composite primary key, remove these and add `#[strata(id(fields(a, b)))]` to the struct",
+                ));
+            }
+        }
+        (Some(_), []) => {}
+    }
+}
+
+// Every name in `fields(..)` is a field of the model, listed once.
+fn check_key_fields_exist(model: &Model, spec: &KeySpec, errors: &mut Accumulator) {
+    let mut seen = BTreeSet::new();
+    for ident in &spec.fields {
+        if model.field_index(ident).is_none() {
+            let fields: Vec<&str> = model.fields.iter().map(|f| f.name.as_str()).collect();
+            errors.push(hint_at(
+                ident.span(),
+                format_args!("{} has no field `{ident}`", model.describe()),
+                &format!("the fields are: {}", fields.join(", ")),
+            ));
+        } else if !seen.insert(ident.to_string()) {
+            errors.push(error_at(
+                ident.span(),
+                format_args!("field `{ident}` is listed twice"),
+            ));
+        }
+    }
+}
+
+// The composite primary key follows the same NOT NULL rule as a single one.
+fn check_composite_id_not_option(model: &Model, errors: &mut Accumulator) {
+    let Some(spec) = &model.composite_id else {
+        return;
+    };
+    for ident in &spec.fields {
+        let Some(i) = model.field_index(ident) else {
+            continue;
+        };
+        if model.fields[i].is_option() {
+            errors.push(hint_at(
+                ident.span(),
+                format_args!(
+                    "primary key {} is an `Option`",
+                    model.fields[i].describe(model)
+                ),
+                "primary key columns are NOT NULL: use the inner type",
+            ));
+        }
+    }
+}
+
+// Two fields cannot map to one column (and the table needs a name).
+fn check_distinct_columns(model: &Model, errors: &mut Accumulator) {
+    if model.table.is_empty() {
+        errors.push(error_at(
+            model.ident.span(),
+            format_args!("{} has an empty table name", model.describe()),
+        ));
+    }
+    let mut seen: HashMap<&str, &Field> = HashMap::new();
+    for field in &model.fields {
+        if let Some(first) = seen.insert(field.column.as_str(), field) {
+            errors.push(hint_at(
+                field.column.span(),
+                format_args!(
+                    "{} maps to column `{}`, already used by field `{}`",
+                    field.describe(model),
+                    *field.column,
+                    first.name
+                ),
+                "give one of them another `#[strata(column = \"...\")]`",
+            ));
+        }
+    }
+}
+
+// Each unique key is a distinct set of columns; a repeat would be a redundant
+// constraint and a duplicate `by_*` function.
+fn check_distinct_keys(model: &Model, errors: &mut Accumulator) {
+    let singles = model
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.unique?, vec![f.ident.clone()])));
+    let composites = model
+        .composite_uniques
+        .iter()
+        .map(|s| (s.span, s.fields.clone()));
+    let mut seen: BTreeSet<BTreeSet<usize>> = BTreeSet::new();
+    seen.insert(model.primary_key().fields.into_iter().collect());
+    for (span, idents) in singles.chain(composites) {
+        let set: BTreeSet<usize> = idents.iter().filter_map(|i| model.field_index(i)).collect();
+        if !seen.insert(set) {
+            errors.push(hint_at(
+                span,
+                format_args!("{} declares the same unique key twice", model.describe()),
+                "remove the repeated `unique` (the primary key is already unique)",
+            ));
+        }
+    }
+}
+
+// Databases only generate integers for a key column (SQLite requires the
+// INTEGER PRIMARY KEY itself), so autoincrement is for the single-field id.
+fn check_autoincrement_is_primary_key(model: &Model, errors: &mut Accumulator) {
+    let pk = model.primary_key().fields;
+    for (i, field) in model.fields.iter().enumerate() {
+        if field.is_autoincrement() && pk != [i] {
+            errors.push(hint_at(
+                field
+                    .default
+                    .as_ref()
+                    .expect("autoincrement is a default")
+                    .span(),
+                format_args!(
+                    "`default = autoincrement` on {}, which is not the primary key",
+                    field.describe(model)
+                ),
+                "autoincrement is only for a single-field `#[strata(id)]` key",
+            ));
+        }
+    }
+}
+
+// `by_email`/`find_by_email` are generated per unique key; a field with one of
+// those names would clash with them.
+fn check_key_fn_names_free(model: &Model, errors: &mut Accumulator) {
+    let mut taken = BTreeSet::new();
+    for key in model.unique_keys() {
+        taken.insert(naming::by_key(model, &key.fields).to_string());
+        taken.insert(naming::find_by_key(model, &key.fields).to_string());
+    }
+    for field in model.fields.iter().filter(|f| taken.contains(&f.name)) {
+        errors.push(hint_at(
+            field.ident.span(),
+            format_args!(
+                "{} clashes with the generated `{}::{}()`",
+                field.describe(model),
+                model.ident,
+                field.name
+            ),
+            diag::RENAME_FIELD,
+        ));
+    }
+}
+
+impl Model {
+    fn key_specs(&self) -> impl Iterator<Item = &KeySpec> {
+        (self.composite_id.iter())
+            .chain(&self.composite_uniques)
+            .chain(&self.composite_indexes)
+    }
+}
