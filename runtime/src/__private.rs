@@ -46,7 +46,23 @@ pub fn decode_enum<E: DbEnum>(row: Row<'_>, index: usize) -> Result<Option<E>, s
     }
 }
 
-/// `FieldType` for an enum and its `Option`.
+// `Option<E>` for every derived enum: generated code cannot implement a strata
+// trait for `Option<E>` in the user's crate (orphan rule).
+impl<E: DbEnum> FieldType for Option<E> {
+    const SQL_TYPE: SqlType = SqlType::Enum(E::SCHEMA);
+    const NULLABLE: bool = true;
+    fn into_value(self) -> crate::Value {
+        match self {
+            Some(v) => crate::Value::Enum(E::SCHEMA, v.label()),
+            None => crate::Value::Null(Self::SQL_TYPE),
+        }
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        decode_enum::<E>(row, index)
+    }
+}
+
+/// `FieldType` for a derived enum (its `Option` is covered above).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! impl_enum_field {
@@ -70,23 +86,6 @@ macro_rules! impl_enum_field {
                         source: "unexpected NULL in a non-Option enum field".into(),
                     }
                 })
-            }
-        }
-        impl $crate::__private::FieldType for ::std::option::Option<$ty> {
-            const SQL_TYPE: $crate::__private::SqlType =
-                <$ty as $crate::__private::FieldType>::SQL_TYPE;
-            const NULLABLE: bool = true;
-            fn into_value(self) -> $crate::Value {
-                match self {
-                    Some(v) => $crate::__private::FieldType::into_value(v),
-                    None => $crate::Value::Null(<Self as $crate::__private::FieldType>::SQL_TYPE),
-                }
-            }
-            fn decode(
-                row: $crate::__private::Row<'_>,
-                index: usize,
-            ) -> ::std::result::Result<Self, $crate::__private::sqlx::Error> {
-                $crate::__private::decode_enum::<$ty>(row, index)
             }
         }
     };

@@ -1,1 +1,3 @@
+//! Real schemas from the seed, used by the demo, the tests and the benchmarks.
 
+pub mod blog;

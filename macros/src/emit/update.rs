@@ -1,7 +1,8 @@
 //! The update builder `{Model}Update<Target>`: one setter per field, and an
 //! `exec` whose result depends on the target (a unique key returns the row, a
 //! filter returns the number of rows). `Target = ()` is the update half of an
-//! upsert.
+//! upsert. Setters take `IntoAssign<T, How>`, whose `How` only separates plain
+//! values from `strata::increment(..)` and friends; it is always inferred.
 
 use crate::model::Model;
 use crate::naming;
@@ -30,8 +31,8 @@ pub fn impls(model: &Model) -> TokenStream {
         let (name, ty) = (&field.ident, &field.ty);
         let index = super::index(index);
         quote! {
-            pub fn #name(mut self, value: impl ::strata::IntoAssign<#ty>) -> Self {
-                self.inner.assign(#index, ::strata::IntoAssign::<#ty>::into_assign(value));
+            pub fn #name<How>(mut self, value: impl ::strata::IntoAssign<#ty, How>) -> Self {
+                self.inner.assign(#index, ::strata::IntoAssign::<#ty, How>::into_assign(value));
                 self
             }
         }

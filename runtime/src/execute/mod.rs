@@ -1,5 +1,5 @@
-//! Running rendered statements through sqlx: the connection pool, the one place
-//! SQL text is handed to the driver, and row decoding.
+//! Running rendered statements through sqlx: the pool or dedicated connection a
+//! [`Db`] holds, the one place SQL text is handed to the driver, and row decoding.
 
 mod bind;
 mod classify;
@@ -10,20 +10,44 @@ pub use pool::PoolOptions;
 use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
-use sqlx::{AssertSqlSafe, Executor as _};
+use crate::value::Value;
+use sqlx::error::BoxDynError;
+use sqlx::AssertSqlSafe;
+use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::Mutex;
 
-/// A connection pool to one database. Cheap to clone; share one per process.
+/// A handle to one database: a connection pool ([`Db::connect`]) or one
+/// dedicated connection ([`Db::connect_single`]). Cheap to clone; clones share
+/// the pool or connection.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: Pool,
+    target: Target,
 }
 
 #[derive(Clone, Debug)]
-pub(crate) enum Pool {
-    Postgres(sqlx::PgPool),
-    Sqlite(sqlx::SqlitePool),
-    MySql(sqlx::MySqlPool),
+enum Target {
+    Postgres(Conn<sqlx::Postgres>),
+    Sqlite(Conn<sqlx::Sqlite>),
+    MySql(Conn<sqlx::MySql>),
+}
+
+/// Where statements for one database run.
+#[derive(Debug)]
+enum Conn<DB: sqlx::Database> {
+    Pool(sqlx::Pool<DB>),
+    /// One connection, taken in turn. Skips the pool's per-query acquire and
+    /// release, which costs more than a point query itself on a local server.
+    Single(Arc<Mutex<DB::Connection>>),
+}
+
+impl<DB: sqlx::Database> Clone for Conn<DB> {
+    fn clone(&self) -> Self {
+        match self {
+            Conn::Pool(p) => Conn::Pool(p.clone()),
+            Conn::Single(c) => Conn::Single(c.clone()),
+        }
+    }
 }
 
 /// What a write reported back.
@@ -34,54 +58,102 @@ pub(crate) struct WriteOutcome {
     pub last_insert_id: Option<u64>,
 }
 
+/// Runs `$body` with `$conn` bound to the dialect's connection and `$args`/`$row`
+/// to its argument builder and row wrapper, for whichever database `$db` holds.
+macro_rules! dispatch {
+    ($db:expr, |$conn:ident, $args:ident, $row:ident| $body:expr) => {
+        match &$db.target {
+            Target::Postgres($conn) => {
+                let $args: Arguments<sqlx::Postgres> = bind::pg_arguments;
+                let $row = Row::from_postgres;
+                $body
+            }
+            Target::Sqlite($conn) => {
+                let $args: Arguments<sqlx::Sqlite> = bind::sqlite_arguments;
+                let $row = Row::from_sqlite;
+                $body
+            }
+            Target::MySql($conn) => {
+                let $args: Arguments<sqlx::MySql> = bind::mysql_arguments;
+                let $row = Row::from_mysql;
+                $body
+            }
+        }
+    };
+}
+
 impl Db {
-    /// Connects with strata's default pool options; the dialect comes from the URL
-    /// scheme: `sqlite:`, `postgres:`/`postgresql:`, `mysql:`/`mariadb:`.
+    /// Connects a pool with strata's default options; the dialect comes from the
+    /// URL scheme: `sqlite:`, `postgres:`/`postgresql:`, `mysql:`/`mariadb:`.
     pub async fn connect(url: &str) -> Result<Db> {
         Self::connect_with(url, PoolOptions::default()).await
     }
 
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Db> {
-        Ok(Db {
-            pool: pool::connect(url, options).await?,
-        })
+        let target = match pool::connect(url, options).await? {
+            pool::AnyPool::Postgres(p) => Target::Postgres(Conn::Pool(p)),
+            pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(p)),
+            pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(p)),
+        };
+        Ok(Db { target })
+    }
+
+    /// Opens one dedicated connection. Statements from clones of this `Db` take
+    /// turns on it. For single-task programs, CLIs and benchmarks.
+    pub async fn connect_single(url: &str) -> Result<Db> {
+        use sqlx::Connection as _;
+        fn single<C>(connection: C) -> Arc<Mutex<C>> {
+            Arc::new(Mutex::new(connection))
+        }
+        let target = match pool::connect_options(url)? {
+            pool::AnyOptions::Postgres(o) => Target::Postgres(Conn::Single(single(
+                sqlx::PgConnection::connect_with(&o).await?,
+            ))),
+            pool::AnyOptions::Sqlite(o) => Target::Sqlite(Conn::Single(single(
+                sqlx::SqliteConnection::connect_with(&o).await?,
+            ))),
+            pool::AnyOptions::MySql(o) => Target::MySql(Conn::Single(single(
+                sqlx::MySqlConnection::connect_with(&o).await?,
+            ))),
+        };
+        Ok(Db { target })
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self.pool {
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::MySql(_) => Dialect::MySql,
+        match self.target {
+            Target::Postgres(_) => Dialect::Postgres,
+            Target::Sqlite(_) => Dialect::Sqlite,
+            Target::MySql(_) => Dialect::MySql,
         }
     }
 
-    /// The underlying sqlx PostgreSQL pool, for work strata does not cover.
+    /// The sqlx PostgreSQL pool, for work strata does not cover.
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
-        match &self.pool {
-            Pool::Postgres(p) => Some(p),
+        match &self.target {
+            Target::Postgres(Conn::Pool(p)) => Some(p),
             _ => None,
         }
     }
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
-        match &self.pool {
-            Pool::Sqlite(p) => Some(p),
+        match &self.target {
+            Target::Sqlite(Conn::Pool(p)) => Some(p),
             _ => None,
         }
     }
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
-        match &self.pool {
-            Pool::MySql(p) => Some(p),
+        match &self.target {
+            Target::MySql(Conn::Pool(p)) => Some(p),
             _ => None,
         }
     }
 
-    /// Closes every connection; later queries fail.
+    /// Closes the pool (or the dedicated connection's pool slot); later queries fail.
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Postgres(p) => p.close().await,
-            Pool::Sqlite(p) => p.close().await,
-            Pool::MySql(p) => p.close().await,
-        }
+        dispatch!(self, |conn, _args, _row| {
+            if let Conn::Pool(p) = conn {
+                p.close().await
+            }
+        })
     }
 
     /// Creates the tables (and PostgreSQL enum types, keys, foreign keys, indexes)
@@ -89,28 +161,32 @@ impl Db {
     /// it runs in one transaction, so it applies completely or not at all.
     pub async fn push_schema<M: crate::ModelSet>(&self) -> Result<()> {
         let statements = crate::render::create_schema(&M::schemas(), self.dialect())?;
-        self.run_ddl(&statements).await
+        self.run_ddl(statements).await
     }
 
-    pub(crate) async fn run_ddl(&self, statements: &[String]) -> Result<()> {
-        let start = Instant::now();
-        let result = match &self.pool {
-            Pool::Postgres(p) => run_in_transaction(p, statements).await,
-            Pool::Sqlite(p) => run_in_transaction(p, statements).await,
-            // MySQL commits DDL implicitly; a transaction would not make it atomic.
-            Pool::MySql(p) => {
-                let mut conn = p.acquire().await?;
-                for sql in statements {
-                    conn.execute(AssertSqlSafe(sql.as_str())).await?;
-                }
-                Ok(())
-            }
-        };
-        tracing::debug!(target: "strata::ddl", statements = statements.len(), elapsed = ?start.elapsed());
+    /// Drops the tables (and enum types) of `M` if they exist, then creates them
+    /// afresh: for demos and tests. Destroys their data.
+    pub async fn reset_schema<M: crate::ModelSet>(&self) -> Result<()> {
+        let schemas = M::schemas();
+        let mut statements = crate::render::drop_schema(&schemas, self.dialect());
+        statements.extend(crate::render::create_schema(&schemas, self.dialect())?);
+        self.run_ddl(statements).await
+    }
+
+    async fn run_ddl(&self, statements: Vec<String>) -> Result<()> {
+        // MySQL commits each DDL statement implicitly, so its transaction only
+        // groups them; PostgreSQL and SQLite apply all or nothing.
+        let statements = statements.into_iter().map(|sql| Rendered {
+            sql,
+            binds: Vec::new(),
+        });
+        let result: Result<(), sqlx::Error> = dispatch!(self, |conn, args, _row| {
+            run_on(conn, statements, args, true).await.map(drop)
+        });
         result.map_err(Error::from)
     }
 
-    /// Rows of `T` for a rendered query. Each row is decoded as it arrives.
+    /// Rows of `T` for a rendered query, decoded as they arrive.
     pub(crate) async fn fetch_all<T: FromRow + Send + Unpin + 'static>(
         &self,
         model: &'static ModelSchema,
@@ -118,29 +194,14 @@ impl Db {
     ) -> Result<Vec<T>> {
         let start = Instant::now();
         let Rendered { sql, binds } = rendered;
-        let result = match &self.pool {
-            Pool::Postgres(p) => {
-                let args = bind::pg_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .try_map(|row| T::from_row(Row::Postgres(&row), &mut 0))
-                    .fetch_all(p)
-                    .await
+        let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
+            let query = sqlx::query_with(trusted(&sql), args(binds).map_err(sqlx::Error::Encode)?)
+                .try_map(move |r| T::from_row(row(&r), &mut 0));
+            match conn {
+                Conn::Pool(p) => query.fetch_all(p).await,
+                Conn::Single(c) => query.fetch_all(&mut *c.lock().await).await,
             }
-            Pool::Sqlite(p) => {
-                let args = bind::sqlite_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .try_map(|row| T::from_row(Row::Sqlite(&row), &mut 0))
-                    .fetch_all(p)
-                    .await
-            }
-            Pool::MySql(p) => {
-                let args = bind::mysql_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .try_map(|row| T::from_row(Row::MySql(&row), &mut 0))
-                    .fetch_all(p)
-                    .await
-            }
-        };
+        });
         trace_query(&sql, start, result.as_ref().map(Vec::len).ok());
         result.map_err(|e| classify::classify(e, model))
     }
@@ -158,115 +219,135 @@ impl Db {
         model: &'static ModelSchema,
         rendered: Rendered,
     ) -> Result<WriteOutcome> {
-        let start = Instant::now();
-        let Rendered { sql, binds } = rendered;
-        let result = match &self.pool {
-            Pool::Postgres(p) => {
-                let args = bind::pg_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .execute(p)
-                    .await
-                    .map(|r| WriteOutcome {
-                        rows_affected: r.rows_affected(),
-                        last_insert_id: None,
-                    })
-            }
-            Pool::Sqlite(p) => {
-                let args = bind::sqlite_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .execute(p)
-                    .await
-                    .map(|r| WriteOutcome {
-                        rows_affected: r.rows_affected(),
-                        last_insert_id: u64::try_from(r.last_insert_rowid()).ok(),
-                    })
-            }
-            Pool::MySql(p) => {
-                let args = bind::mysql_arguments(binds).map_err(bind_error)?;
-                sqlx::query_with(AssertSqlSafe(sql.as_str()), args)
-                    .execute(p)
-                    .await
-                    .map(|r| WriteOutcome {
-                        rows_affected: r.rows_affected(),
-                        last_insert_id: Some(r.last_insert_id()),
-                    })
-            }
-        };
-        trace_query(
-            &sql,
-            start,
-            result.as_ref().map(|r| r.rows_affected as usize).ok(),
-        );
+        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
+            run_on(conn, std::iter::once(rendered), args, false)
+                .await
+                .map(outcome)
+        });
         result.map_err(|e| classify::classify(e, model))
     }
-}
 
-impl Db {
-    /// Runs `statements` in one transaction (MySQL included: these are DML) and
-    /// returns the total rows affected. Used where one logical write needs several
-    /// statements, e.g. a `create_many` split under the bind limit.
+    /// Runs `statements` in one transaction and returns the total rows affected:
+    /// one logical write that needs several statements (a `create_many` split
+    /// under the bind limit) applies completely or not at all.
     pub(crate) async fn execute_atomically(
         &self,
         model: &'static ModelSchema,
         statements: Vec<Rendered>,
     ) -> Result<u64> {
-        let start = Instant::now();
-        let result = match &self.pool {
-            Pool::Postgres(p) => execute_in_transaction(p, statements, bind::pg_arguments)
-                .await
-                .map(|r| r.rows_affected()),
-            Pool::Sqlite(p) => execute_in_transaction(p, statements, bind::sqlite_arguments)
-                .await
-                .map(|r| r.rows_affected()),
-            Pool::MySql(p) => execute_in_transaction(p, statements, bind::mysql_arguments)
-                .await
-                .map(|r| r.rows_affected()),
-        };
-        tracing::debug!(target: "strata::query", batch = true, elapsed = ?start.elapsed());
-        result.map_err(|e| classify::classify(e, model))
+        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
+            run_on(conn, statements, args, true).await.map(outcome)
+        });
+        result
+            .map(|o| o.rows_affected)
+            .map_err(|e| classify::classify(e, model))
     }
 }
 
-async fn execute_in_transaction<DB: sqlx::Database>(
-    pool: &sqlx::Pool<DB>,
-    statements: Vec<Rendered>,
-    arguments: fn(Vec<crate::value::Value>) -> Result<DB::Arguments, sqlx::error::BoxDynError>,
+/// The one place strata hands SQL text to sqlx. Every statement is rendered by
+/// `render` from the AST, where identifiers are quoted and every value is a bind
+/// parameter, so no user data is ever part of this text.
+fn trusted(sql: &str) -> AssertSqlSafe<String> {
+    AssertSqlSafe(sql.to_owned())
+}
+
+type Arguments<DB> = fn(Vec<Value>) -> Result<<DB as sqlx::Database>::Arguments, BoxDynError>;
+
+/// Runs each statement in order on one connection; the summed result.
+async fn run_each<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    statements: impl IntoIterator<Item = Rendered>,
+    arguments: Arguments<DB>,
 ) -> Result<DB::QueryResult, sqlx::Error>
 where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let mut tx = pool.begin().await?;
     let mut total = DB::QueryResult::default();
     for Rendered { sql, binds } in statements {
+        let start = Instant::now();
         let args = arguments(binds).map_err(sqlx::Error::Encode)?;
-        let result = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *tx)
-            .await?;
-        total.extend(Some(result));
+        let result = sqlx::query_with(trusted(&sql), args)
+            .execute(&mut *conn)
+            .await;
+        trace_query(&sql, start, None);
+        total.extend(Some(result?));
     }
+    Ok(total)
+}
+
+/// Runs `statements` on one connection of `conn`, inside a transaction if
+/// `transactional`.
+async fn run_on<DB: sqlx::Database>(
+    conn: &Conn<DB>,
+    statements: impl IntoIterator<Item = Rendered>,
+    arguments: Arguments<DB>,
+    transactional: bool,
+) -> Result<DB::QueryResult, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    use sqlx::Connection as _;
+    let mut guard;
+    let mut pooled;
+    let connection: &mut DB::Connection = match conn {
+        Conn::Pool(p) => {
+            pooled = p.acquire().await?;
+            &mut pooled
+        }
+        Conn::Single(c) => {
+            guard = c.lock().await;
+            &mut guard
+        }
+    };
+    if !transactional {
+        return run_each(connection, statements, arguments).await;
+    }
+    let mut tx = connection.begin().await?;
+    let total = run_each(&mut tx, statements, arguments).await?;
     tx.commit().await?;
     Ok(total)
 }
 
-async fn run_in_transaction<DB: sqlx::Database>(
-    pool: &sqlx::Pool<DB>,
-    statements: &[String],
-) -> Result<(), sqlx::Error>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    let mut tx = pool.begin().await?;
-    for sql in statements {
-        (&mut *tx).execute(AssertSqlSafe(sql.as_str())).await?;
+/// Rows affected and, where the database reports one, the inserted id.
+trait QueryOutcome {
+    fn outcome(self) -> WriteOutcome;
+}
+
+fn outcome(result: impl QueryOutcome) -> WriteOutcome {
+    result.outcome()
+}
+
+impl QueryOutcome for sqlx::postgres::PgQueryResult {
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: None,
+        }
     }
-    tx.commit().await
 }
 
-fn bind_error(e: sqlx::error::BoxDynError) -> Error {
-    Error::Database(sqlx::Error::Encode(e))
+impl QueryOutcome for sqlx::sqlite::SqliteQueryResult {
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: u64::try_from(self.last_insert_rowid()).ok(),
+        }
+    }
 }
 
+impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_id()),
+        }
+    }
+}
+
+/// One event per statement: its SQL, how long it took, and the rows it returned
+/// (reads) — what a `RUST_LOG=strata::query=debug` user sees.
 fn trace_query(sql: &str, start: Instant, rows: Option<usize>) {
-    tracing::debug!(target: "strata::query", sql, elapsed = ?start.elapsed(), rows);
+    tracing::debug!(target: "strata::query", elapsed = ?start.elapsed(), rows, "{sql}");
 }

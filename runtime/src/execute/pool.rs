@@ -1,6 +1,5 @@
 //! Pool construction per dialect, with strata's defaults.
 
-use super::Pool;
 use crate::error::{Error, Result};
 use std::str::FromStr;
 use std::time::Duration;
@@ -43,25 +42,47 @@ impl PoolOptions {
     }
 }
 
-pub(super) async fn connect(url: &str, options: PoolOptions) -> Result<Pool> {
+pub(super) enum AnyPool {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+    MySql(sqlx::MySqlPool),
+}
+
+pub(super) enum AnyOptions {
+    Postgres(sqlx::postgres::PgConnectOptions),
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+    MySql(sqlx::mysql::MySqlConnectOptions),
+}
+
+/// Connection options for `url`, with strata's per-dialect settings.
+pub(super) fn connect_options(url: &str) -> Result<AnyOptions> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
     match scheme {
-        "postgres" | "postgresql" => {
-            let connect = sqlx::postgres::PgConnectOptions::from_str(url)?;
-            Ok(Pool::Postgres(options.apply().connect_with(connect).await?))
-        }
+        "postgres" | "postgresql" => Ok(AnyOptions::Postgres(FromStr::from_str(url)?)),
         "mysql" | "mariadb" => {
             let url = url.replacen("mariadb:", "mysql:", 1);
-            let connect = sqlx::mysql::MySqlConnectOptions::from_str(&url)?;
-            Ok(Pool::MySql(options.apply().connect_with(connect).await?))
+            Ok(AnyOptions::MySql(FromStr::from_str(&url)?))
         }
-        "sqlite" => {
-            let connect = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        "sqlite" => Ok(AnyOptions::Sqlite(
+            sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5));
-            let mut options = options;
+                .busy_timeout(Duration::from_secs(5)),
+        )),
+        _ => Err(Error::InvalidUrl {
+            url: redact(url),
+            reason:
+                "expected a URL starting with sqlite:, postgres:, postgresql:, mysql: or mariadb:",
+        }),
+    }
+}
+
+pub(super) async fn connect(url: &str, mut options: PoolOptions) -> Result<AnyPool> {
+    Ok(match connect_options(url)? {
+        AnyOptions::Postgres(o) => AnyPool::Postgres(options.apply().connect_with(o).await?),
+        AnyOptions::MySql(o) => AnyPool::MySql(options.apply().connect_with(o).await?),
+        AnyOptions::Sqlite(o) => {
             if is_in_memory(url) {
                 // Each connection to `sqlite::memory:` is its own empty database,
                 // so the pool must keep exactly one, forever.
@@ -70,14 +91,9 @@ pub(super) async fn connect(url: &str, options: PoolOptions) -> Result<Pool> {
                 options.idle_timeout = None;
                 options.max_lifetime = None;
             }
-            Ok(Pool::Sqlite(options.apply().connect_with(connect).await?))
+            AnyPool::Sqlite(options.apply().connect_with(o).await?)
         }
-        _ => Err(Error::InvalidUrl {
-            url: redact(url),
-            reason:
-                "expected a URL starting with sqlite:, postgres:, postgresql:, mysql: or mariadb:",
-        }),
-    }
+    })
 }
 
 fn is_in_memory(url: &str) -> bool {

@@ -77,10 +77,6 @@ impl<M: Model, T: FieldType> Column<M, T> {
         M::SCHEMA.column(self.index)
     }
 
-    pub(crate) fn index(self) -> usize {
-        self.index
-    }
-
     fn compare(self, op: CompareOp, value: impl ValueFor<T>) -> Filter<M> {
         Filter::new(Expr::Compare(
             Box::new(Expr::Column(self.schema())),
@@ -162,22 +158,7 @@ where
     }
 }
 
-/// Text matching, for `String` and `Option<String>` columns only.
-pub trait TextColumn<M> {
-    #[doc(hidden)]
-    fn text_schema(&self) -> &'static ColumnSchema;
-}
-impl<M: Model> TextColumn<M> for Column<M, String> {
-    fn text_schema(&self) -> &'static ColumnSchema {
-        self.schema()
-    }
-}
-impl<M: Model> TextColumn<M> for Column<M, Option<String>> {
-    fn text_schema(&self) -> &'static ColumnSchema {
-        self.schema()
-    }
-}
-
+/// Text matching exists only on `String` and `Option<String>` columns.
 macro_rules! text_matchers {
     ($($ty:ty),*) => {$(
         impl<M: Model> Column<M, $ty> {

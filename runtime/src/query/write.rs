@@ -58,8 +58,10 @@ impl<M: Model> Create<M> {
 
     /// Fills what strata generates client-side (uuid, cuid, now, updated_at) and
     /// returns the columns to insert with their values. Columns left out get the
-    /// database default (autoincrement, literals, SQL defaults) or NULL.
-    fn into_row(mut self) -> Vec<(&'static ColumnSchema, Value)> {
+    /// database default (autoincrement, literals, SQL defaults) or NULL; with
+    /// `explicit_nulls`, unset nullable columns without a default are sent as NULL
+    /// instead, so rows of a `create_many` share one column list.
+    fn into_row(mut self, explicit_nulls: bool) -> Vec<(&'static ColumnSchema, Value)> {
         let schema = M::SCHEMA;
         for (slot, column) in self.values.iter_mut().zip(schema.columns) {
             if slot.is_some() {
@@ -70,6 +72,7 @@ impl<M: Model> Create<M> {
                 Some(DefaultValue::Cuid) => Some(Value::Text(cuid2::create_id())),
                 Some(DefaultValue::Now) => now_value(column.ty),
                 _ if column.updated_at => now_value(column.ty),
+                None if explicit_nulls && column.nullable => Some(Value::Null(column.ty)),
                 _ => None,
             };
         }
@@ -81,16 +84,15 @@ impl<M: Model> Create<M> {
             .collect()
     }
 
+    /// The INSERT this create runs (with client-side defaults filled in).
+    pub fn statement(self) -> Statement {
+        Statement::Insert(single_row_insert::<M>(self.into_row(false), None))
+    }
+
     pub async fn exec(self, db: &Db) -> Result<M> {
-        let row = self.into_row();
+        let row = self.into_row(false);
         let pk_values = primary_key_values::<M>(&row);
-        let insert = Insert {
-            table: M::SCHEMA.table,
-            columns: row.iter().map(|(c, _)| *c).collect(),
-            rows: vec![row.into_iter().map(|(_, v)| v).collect()],
-            on_conflict: None,
-            returning: all_columns::<M>(),
-        };
+        let insert = single_row_insert::<M>(row, None);
         let rendered = render(&Statement::Insert(insert), db.dialect());
         if db.dialect().supports_returning() {
             return db
@@ -113,6 +115,19 @@ impl<M: Model> Create<M> {
         FindUnique::new(UniqueKey::<M>::new(0, key))
             .exec_required(db)
             .await
+    }
+}
+
+fn single_row_insert<M: Model>(
+    row: Vec<(&'static ColumnSchema, Value)>,
+    on_conflict: Option<OnConflict>,
+) -> Insert {
+    Insert {
+        table: M::SCHEMA.table,
+        columns: row.iter().map(|(c, _)| *c).collect(),
+        rows: vec![row.into_iter().map(|(_, v)| v).collect()],
+        on_conflict,
+        returning: all_columns::<M>(),
     }
 }
 
@@ -164,7 +179,7 @@ impl<M: Model> CreateMany<M> {
     pub fn statements(self, dialect: Dialect) -> Vec<Statement> {
         let mut groups: Vec<(Vec<&'static ColumnSchema>, Vec<Vec<Value>>)> = Vec::new();
         for create in self.rows {
-            let row = create.into_row();
+            let row = create.into_row(true);
             let columns: Vec<_> = row.iter().map(|(c, _)| *c).collect();
             let values = row.into_iter().map(|(_, v)| v).collect();
             match groups.iter_mut().find(|(cols, _)| *cols == columns) {
@@ -564,17 +579,11 @@ impl<M: Model> Upsert<M> {
                 }
             }
         }
-        let row = create.into_row();
-        Statement::Insert(Insert {
-            table: M::SCHEMA.table,
-            columns: row.iter().map(|(c, _)| *c).collect(),
-            rows: vec![row.into_iter().map(|(_, v)| v).collect()],
-            on_conflict: Some(OnConflict {
-                target,
-                set: self.update.into_assignments(),
-            }),
-            returning: all_columns::<M>(),
-        })
+        let on_conflict = OnConflict {
+            target,
+            set: self.update.into_assignments(),
+        };
+        Statement::Insert(single_row_insert::<M>(create.into_row(false), Some(on_conflict)))
     }
 
     pub async fn exec(self, db: &Db) -> Result<M> {

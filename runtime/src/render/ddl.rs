@@ -50,6 +50,30 @@ pub fn create_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Resul
     Ok(statements)
 }
 
+/// Statements that drop `models` (and, on PostgreSQL, their enum types) if they
+/// exist: dependants first, so foreign keys never block a drop.
+pub fn drop_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Vec<String> {
+    let mut statements = Vec::new();
+    for model in dependency_order(models).iter().rev() {
+        let mut w = SqlWriter::new(dialect);
+        w.push("DROP TABLE IF EXISTS ");
+        w.push_ident(model.table);
+        if dialect == Dialect::Postgres {
+            w.push(" CASCADE");
+        }
+        statements.push(w.finish().sql);
+    }
+    if dialect == Dialect::Postgres {
+        for schema in distinct_enums(models) {
+            let mut w = SqlWriter::new(dialect);
+            w.push("DROP TYPE IF EXISTS ");
+            w.push_ident(schema.db_name);
+            statements.push(w.finish().sql);
+        }
+    }
+    statements
+}
+
 fn distinct_enums(models: &[&'static ModelSchema]) -> Vec<&'static EnumSchema> {
     let mut seen: Vec<&'static EnumSchema> = Vec::new();
     for column in models.iter().flat_map(|m| m.columns) {

@@ -5,7 +5,7 @@
 mod ddl;
 mod statement;
 
-pub use ddl::create_schema;
+pub use ddl::{create_schema, drop_schema};
 
 use crate::query::ast::Statement;
 use crate::value::Value;

@@ -17,6 +17,20 @@ pub enum Row<'r> {
     MySql(&'r MySqlRow),
 }
 
+// Functions rather than the variant constructors, which are not generic over the
+// borrow's lifetime, so they can be passed where any row lifetime must work.
+impl Row<'_> {
+    pub(crate) fn from_postgres(row: &PgRow) -> Row<'_> {
+        Row::Postgres(row)
+    }
+    pub(crate) fn from_sqlite(row: &SqliteRow) -> Row<'_> {
+        Row::Sqlite(row)
+    }
+    pub(crate) fn from_mysql(row: &MySqlRow) -> Row<'_> {
+        Row::MySql(row)
+    }
+}
+
 /// Decodes a value from consecutive columns of a row, starting at `*index`.
 pub trait FromRow: Sized {
     fn from_row(row: Row<'_>, index: &mut usize) -> Result<Self, sqlx::Error>;
