@@ -117,12 +117,12 @@ fn write_insert(w: &mut SqlWriter, insert: &Insert) {
         });
     }
     if let Some(conflict) = &insert.on_conflict {
-        write_on_conflict(w, conflict);
+        write_on_conflict(w, insert.table, conflict);
     }
     write_returning(w, &insert.returning);
 }
 
-fn write_on_conflict(w: &mut SqlWriter, conflict: &OnConflict) {
+fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
     match w.dialect {
         Dialect::Postgres | Dialect::Sqlite => {
             w.push(" ON CONFLICT (");
@@ -139,17 +139,24 @@ fn write_on_conflict(w: &mut SqlWriter, conflict: &OnConflict) {
         w.push(" = ");
         w.push_ident(key.name);
     } else {
-        write_assignments(w, &conflict.set);
+        // Inside ON CONFLICT a bare column name could mean the existing row or
+        // the proposed one (PostgreSQL refuses it as ambiguous): name the table.
+        write_assignments(w, &conflict.set, Some(table));
     }
 }
 
-fn write_assignments(w: &mut SqlWriter, set: &[Assignment]) {
+/// `col = value` or `col = [table.]col op value`.
+fn write_assignments(w: &mut SqlWriter, set: &[Assignment], qualify: Option<&str>) {
     w.push_list(set, ", ", |w, a| {
         w.push_ident(a.column.name);
         w.push(" = ");
         match &a.value {
             AssignValue::Set(v) => w.push_bind(v.clone()),
             AssignValue::Arithmetic(op, v) => {
+                if let Some(table) = qualify {
+                    w.push_ident(table);
+                    w.push(".");
+                }
                 w.push_ident(a.column.name);
                 w.push(" ");
                 w.push(op.sql());
@@ -164,7 +171,7 @@ fn write_update(w: &mut SqlWriter, update: &Update) {
     w.push("UPDATE ");
     w.push_ident(update.table);
     w.push(" SET ");
-    write_assignments(w, &update.set);
+    write_assignments(w, &update.set, None);
     write_where(w, update.filter.as_ref());
     write_returning(w, &update.returning);
 }
