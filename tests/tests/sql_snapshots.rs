@@ -17,6 +17,7 @@ const DIALECTS: [(Dialect, &str); 3] = [
 fn show_bind(value: &Value) -> String {
     match value {
         Value::Uuid(_) => "<uuid>".into(),
+        Value::Enum(schema, label) => format!("{}::{label}", schema.rust_name),
         Value::Timestamptz(_) => "<timestamptz>".into(),
         Value::Text(t) if t.len() == 24 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
             "<cuid>".into()
@@ -105,6 +106,7 @@ fn ordering_and_pagination() {
     });
     snapshot("distinct_select", || {
         Post::find_many()
+            .distinct()
             .select((Post::author_id(), Post::status()))
             .statement()
             .unwrap()
@@ -150,12 +152,14 @@ fn writes() {
         User::update(User::by_id("u1"))
             .name("Ann")
             .credits(decrement(5))
+            .into_inner()
             .statement()
     });
     snapshot("update_many_arithmetic", || {
         Post::update_many(Post::published().eq(false))
             .views(increment(1))
             .rating(multiply(2.0))
+            .into_inner()
             .statement()
     });
     snapshot("upsert", || {

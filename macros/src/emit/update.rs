@@ -41,6 +41,11 @@ pub fn impls(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl<__Target> #builder<__Target> {
             #(#setters)*
+
+            /// The runtime update this builder wraps (e.g. to render its statement).
+            pub fn into_inner(self) -> ::strata::Update<#ident, __Target> {
+                self.inner
+            }
         }
         #[automatically_derived]
         impl #builder<::strata::UniqueKey<#ident>> {
@@ -52,12 +57,6 @@ pub fn impls(model: &Model) -> TokenStream {
         impl #builder<::strata::Filter<#ident>> {
             pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<u64> {
                 self.inner.exec(db).await
-            }
-        }
-        #[automatically_derived]
-        impl #builder<()> {
-            pub fn into_inner(self) -> ::strata::Update<#ident, ()> {
-                self.inner
             }
         }
     }

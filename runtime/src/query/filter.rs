@@ -243,11 +243,27 @@ impl<M> Filter<M> {
         }
     }
 
+    /// Both conditions. Chains flatten: `a.and(b).and(c)` is one `(a AND b AND c)`.
     pub fn and(self, other: impl IntoFilter<M>) -> Self {
-        Filter::new(Expr::And(vec![self.expr, other.into_filter().expr]))
+        let other = other.into_filter().expr;
+        Filter::new(match self.expr {
+            Expr::And(mut items) => {
+                items.push(other);
+                Expr::And(items)
+            }
+            expr => Expr::And(vec![expr, other]),
+        })
     }
+    /// Either condition. Chains flatten like [`Filter::and`].
     pub fn or(self, other: impl IntoFilter<M>) -> Self {
-        Filter::new(Expr::Or(vec![self.expr, other.into_filter().expr]))
+        let other = other.into_filter().expr;
+        Filter::new(match self.expr {
+            Expr::Or(mut items) => {
+                items.push(other);
+                Expr::Or(items)
+            }
+            expr => Expr::Or(vec![expr, other]),
+        })
     }
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Self {

@@ -221,11 +221,18 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr) {
         } => write_like(w, expr, needle, *position, *case_insensitive),
         Expr::And(items) => write_junction(w, items, " AND ", "1 = 1"),
         Expr::Or(items) => write_junction(w, items, " OR ", "1 = 0"),
-        Expr::Not(inner) => {
-            w.push("NOT (");
-            write_expr(w, inner);
-            w.push(")");
-        }
+        Expr::Not(inner) => match inner.as_ref() {
+            // A non-empty junction already brings its parentheses.
+            Expr::And(items) | Expr::Or(items) if !items.is_empty() => {
+                w.push("NOT ");
+                write_expr(w, inner);
+            }
+            _ => {
+                w.push("NOT (");
+                write_expr(w, inner);
+                w.push(")");
+            }
+        },
         Expr::Subquery(select) => {
             w.push("(");
             write_select(w, select);

@@ -110,10 +110,6 @@ native_field! {
     serde_json::Value => Json, Json;
 }
 
-#[cfg(feature = "decimal")]
-native_field! {
-    rust_decimal::Decimal => Decimal, Decimal;
-}
 
 /// Decodes through an intermediate type `$via` where one database stores the value
 /// in another shape (UUIDs as text on SQLite/MySQL, instants as text on SQLite).
@@ -174,6 +170,31 @@ impl FieldType for DateTime<Utc> {
     }
 }
 nullable_via!(DateTime<Utc>);
+
+/// SQLite has no decimal type and sqlx no SQLite decimal codec: strata refuses
+/// `Decimal` columns in SQLite DDL, and reads exact text if one exists anyway.
+#[cfg(feature = "decimal")]
+impl FieldType for rust_decimal::Decimal {
+    const SQL_TYPE: SqlType = SqlType::Decimal;
+    fn into_value(self) -> Value {
+        Value::Decimal(self)
+    }
+    fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        match row {
+            Row::Postgres(r) => r.try_get(index),
+            Row::MySql(r) => r.try_get(index),
+            Row::Sqlite(r) => {
+                let text: String = r.try_get(index)?;
+                text.parse().map_err(|e| sqlx::Error::ColumnDecode {
+                    index: index.to_string(),
+                    source: Box::new(e),
+                })
+            }
+        }
+    }
+}
+#[cfg(feature = "decimal")]
+nullable_via!(rust_decimal::Decimal);
 
 /// A JSON column decoded into `T` (re-export of sqlx's wrapper).
 pub use sqlx::types::Json;
