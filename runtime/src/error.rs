@@ -68,11 +68,12 @@ pub enum Error {
     #[error("invalid database URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: &'static str },
 
-    /// A value strata could not turn into a row, naming model and field.
-    #[error("{model}.{field}: {reason}")]
+    /// A value or query the database cannot take, caught before it was sent:
+    /// names the model, the field when known, and why.
+    #[error("{model}{}: {reason}", field.map(|f| format!(".{f}")).unwrap_or_default())]
     InvalidValue {
         model: &'static str,
-        field: &'static str,
+        field: Option<&'static str>,
         reason: String,
     },
 

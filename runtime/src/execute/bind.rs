@@ -14,6 +14,11 @@ use sqlx::Arguments;
 pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynError> {
     let mut args = PgArguments::default();
     for value in values {
+        if let Value::Text(text) = &value {
+            if text.contains('\0') {
+                return Err(NUL_IN_TEXT.into());
+            }
+        }
         match value {
             Value::Null(ty) => pg_null(&mut args, ty)?,
             Value::Bool(v) => args.add(v)?,
@@ -37,6 +42,10 @@ pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynErro
     }
     Ok(args)
 }
+
+/// PostgreSQL refuses NUL in text with an encoding error that names neither the
+/// value nor the reason; say both before anything is sent.
+const NUL_IN_TEXT: &str = "a text value contains a NUL byte (\\0), which PostgreSQL cannot store in text columns; strip it or store the data as Vec<u8>";
 
 /// PostgreSQL checks a NULL parameter's type against its column, so the NULL is
 /// sent with the column's type.

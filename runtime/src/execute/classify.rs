@@ -10,6 +10,13 @@ use sqlx::error::{DatabaseError, ErrorKind};
 pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error {
     let db = match &error {
         sqlx::Error::PoolTimedOut => return Error::PoolTimedOut,
+        sqlx::Error::Encode(e) => {
+            return Error::InvalidValue {
+                model: model.name,
+                field: None,
+                reason: e.to_string(),
+            }
+        }
         sqlx::Error::Database(db) => db.as_ref(),
         _ => return Error::Database(error),
     };

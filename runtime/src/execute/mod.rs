@@ -105,7 +105,7 @@ impl Db {
         fn single<C>(connection: C) -> Arc<Mutex<C>> {
             Arc::new(Mutex::new(connection))
         }
-        let target = match pool::connect_options(url)? {
+        let target = match pool::connect_options(url, None)? {
             pool::AnyOptions::Postgres(o) => Target::Postgres(Conn::Single(single(
                 sqlx::PgConnection::connect_with(&o).await?,
             ))),
@@ -247,7 +247,7 @@ impl Db {
 /// The one place strata hands SQL text to sqlx. Every statement is rendered by
 /// `render` from the AST, where identifiers are quoted and every value is a bind
 /// parameter, so no user data is ever part of this text.
-fn trusted(sql: &str) -> AssertSqlSafe<String> {
+pub(super) fn trusted(sql: &str) -> AssertSqlSafe<String> {
     AssertSqlSafe(sql.to_owned())
 }
 

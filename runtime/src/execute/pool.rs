@@ -15,6 +15,11 @@ pub struct PoolOptions {
     pub idle_timeout: Option<Duration>,
     pub max_lifetime: Option<Duration>,
     pub test_before_acquire: bool,
+    /// How long a statement waits for a row or table lock before failing with
+    /// [`Error::Timeout`]: PostgreSQL `lock_timeout`, MySQL
+    /// `innodb_lock_wait_timeout` (whole seconds, at least 1), SQLite
+    /// `busy_timeout`. `None` keeps each database's default (SQLite: 5 s).
+    pub lock_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -26,6 +31,7 @@ impl Default for PoolOptions {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             test_before_acquire: false,
+            lock_timeout: None,
         }
     }
 }
@@ -54,11 +60,26 @@ pub(super) enum AnyOptions {
     MySql(sqlx::mysql::MySqlConnectOptions),
 }
 
+/// The statement that sets MySQL's lock wait for a session, which MySQL has no
+/// connect option for.
+pub(super) fn mysql_lock_wait(lock_timeout: Option<Duration>) -> Option<String> {
+    lock_timeout.map(|t| {
+        let seconds = t.as_secs_f64().ceil().max(1.0) as u64;
+        format!("SET SESSION innodb_lock_wait_timeout = {seconds}")
+    })
+}
+
 /// Connection options for `url`, with strata's per-dialect settings.
-pub(super) fn connect_options(url: &str) -> Result<AnyOptions> {
+pub(super) fn connect_options(url: &str, lock_timeout: Option<Duration>) -> Result<AnyOptions> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
     match scheme {
-        "postgres" | "postgresql" => Ok(AnyOptions::Postgres(FromStr::from_str(url)?)),
+        "postgres" | "postgresql" => {
+            let mut options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            if let Some(t) = lock_timeout {
+                options = options.options([("lock_timeout", format!("{}ms", t.as_millis()))]);
+            }
+            Ok(AnyOptions::Postgres(options))
+        }
         "mysql" | "mariadb" => {
             let url = url.replacen("mariadb:", "mysql:", 1);
             Ok(AnyOptions::MySql(FromStr::from_str(&url)?))
@@ -68,7 +89,7 @@ pub(super) fn connect_options(url: &str) -> Result<AnyOptions> {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5)),
+                .busy_timeout(lock_timeout.unwrap_or(Duration::from_secs(5))),
         )),
         _ => Err(Error::InvalidUrl {
             url: redact(url),
@@ -79,9 +100,22 @@ pub(super) fn connect_options(url: &str) -> Result<AnyOptions> {
 }
 
 pub(super) async fn connect(url: &str, mut options: PoolOptions) -> Result<AnyPool> {
-    Ok(match connect_options(url)? {
+    Ok(match connect_options(url, options.lock_timeout)? {
         AnyOptions::Postgres(o) => AnyPool::Postgres(options.apply().connect_with(o).await?),
-        AnyOptions::MySql(o) => AnyPool::MySql(options.apply().connect_with(o).await?),
+        AnyOptions::MySql(o) => {
+            let mut pool = options.apply();
+            if let Some(sql) = mysql_lock_wait(options.lock_timeout) {
+                let sql: std::sync::Arc<str> = sql.into();
+                pool = pool.after_connect(move |conn: &mut sqlx::MySqlConnection, _| {
+                    let sql = sql.clone();
+                    Box::pin(async move {
+                        use sqlx::Executor as _;
+                        conn.execute(super::trusted(&sql)).await.map(drop)
+                    })
+                });
+            }
+            AnyPool::MySql(pool.connect_with(o).await?)
+        }
         AnyOptions::Sqlite(o) => {
             if is_in_memory(url) {
                 // Each connection to `sqlite::memory:` is its own empty database,

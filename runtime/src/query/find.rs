@@ -85,7 +85,7 @@ fn cursor_condition<M: Model>(cursor: &UniqueKey<M>, order: &[OrderBy]) -> Resul
     if let Some(nullable) = order.iter().find(|o| o.column.nullable) {
         return Err(Error::InvalidValue {
             model: M::SCHEMA.name,
-            field: nullable.column.field,
+            field: Some(nullable.column.field),
             reason: "cursor pagination needs non-nullable sort columns; sort by another column or filter out NULLs".into(),
         });
     }
