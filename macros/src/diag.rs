@@ -8,7 +8,7 @@ use std::fmt::Display;
 /// Joins a message with its usage hint. Stable rustc has no API for a separate
 /// `help:` line from a proc macro, so the hint rides on the message itself.
 pub fn help(message: impl Display, hint: &str) -> String {
-    format!("{message}\n       = help: {hint}")
+    format!("{message}\nhelp: {hint}")
 }
 
 /// An error pointing at `span`. darling's own `with_span` wants a syntax node;
@@ -26,6 +26,15 @@ pub const PRIMARY_KEY: &str =
     "mark one field `#[strata(id)]`, or add `#[strata(id(fields(a, b)))]` to the struct for a composite key";
 
 pub const KEY_FIELDS: &str = "expected `#[strata(id(fields(a, b)))]`, `#[strata(unique(fields(a, b)))]` or `#[strata(index(fields(a, b)))]`";
+
+/// After a generated default whose type does not fit, by default kind.
+pub const AUTOINCREMENT_TYPE: &str = "make the field `i64` (or `i32`/`i16`); for other key types use `default = uuid` with `uuid::Uuid` or `default = cuid` with `String`";
+pub const UUID_TYPE: &str =
+    "make the field `uuid::Uuid`, or use `default = cuid` for a `String` key";
+pub const CUID_TYPE: &str =
+    "make the field `String`, or use `default = uuid` for a `uuid::Uuid` key";
+pub const TIME_TYPE: &str =
+    "make the field `chrono::DateTime<Utc>`, `chrono::NaiveDateTime` or `chrono::NaiveDate`";
 
 pub const DEFAULT: &str = "expected `#[strata(default = now)]`, `#[strata(default = uuid)]`, `#[strata(default = cuid)]`, `#[strata(default = autoincrement)]`, a literal such as `#[strata(default = 0)]` or `#[strata(default = \"draft\")]`, or `#[strata(default(sql = \"gen_random_uuid()\"))]`";
 

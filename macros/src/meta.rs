@@ -87,7 +87,7 @@ pub fn default(meta: &Meta, at: &str) -> darling::Result<SpannedValue<DefaultSpe
             }
         }
     }?;
-    Ok(SpannedValue::new(spec, meta.span()))
+    Ok(SpannedValue::new(spec, value_span(meta)))
 }
 
 fn default_expr(expr: &Expr, at: &str) -> darling::Result<DefaultSpec> {
@@ -206,7 +206,7 @@ pub fn action(meta: &Meta, at: &str) -> darling::Result<SpannedValue<FkAction>> 
         Some("no_action") => FkAction::NoAction,
         Some(other) => {
             return Err(hint_at(
-                meta.span(),
+                value_span(meta),
                 format_args!("unknown action `{other}` for `{key}` on {at}"),
                 diag::ACTION,
             ))
@@ -219,5 +219,15 @@ pub fn action(meta: &Meta, at: &str) -> darling::Result<SpannedValue<FkAction>> 
             ))
         }
     };
-    Ok(SpannedValue::new(action, meta.span()))
+    Ok(SpannedValue::new(action, value_span(meta)))
+}
+
+/// Where an error about a setting's value points: at the value of `key = value`
+/// (stable rustc cannot underline a span across several tokens, so pointing at
+/// the whole item would underline just its key).
+fn value_span(meta: &Meta) -> proc_macro2::Span {
+    match meta {
+        Meta::NameValue(nv) => nv.value.span(),
+        _ => meta.span(),
+    }
 }

@@ -83,44 +83,67 @@ fn check_default_fits_type(model: &Model, field: &Field, errors: &mut Accumulato
     let at = field.describe(model);
     let found = ty::display(&field.ty);
     let kind = ty::kind_through_option(&field.ty);
-    let (ok, needs) = match &**default {
+    let (ok, name, needs, hint) = match &**default {
         DefaultSpec::Autoincrement => (
             ty::kind(&field.ty) == Kind::KeyInt,
-            "a non-optional integer type: `i16`, `i32` or `i64`",
+            "autoincrement",
+            "a non-optional integer type (`i16`, `i32` or `i64`)",
+            diag::AUTOINCREMENT_TYPE,
         ),
-        DefaultSpec::Uuid => (kind == Kind::Uuid, "type `uuid::Uuid`"),
-        DefaultSpec::Cuid => (kind == Kind::String, "type `String`"),
-        DefaultSpec::Now => (
-            kind == Kind::Time,
-            "a time type: `DateTime<Utc>`, `NaiveDateTime` or `NaiveDate`",
+        DefaultSpec::Uuid => (
+            kind == Kind::Uuid,
+            "uuid",
+            "type `uuid::Uuid`",
+            diag::UUID_TYPE,
         ),
-        DefaultSpec::Literal { kind: lit, .. } => (literal_fits(*lit, kind), ""),
-        DefaultSpec::Sql(_) => (true, ""),
+        DefaultSpec::Cuid => (
+            kind == Kind::String,
+            "cuid",
+            "type `String`",
+            diag::CUID_TYPE,
+        ),
+        DefaultSpec::Now => (kind == Kind::Time, "now", "a time type", diag::TIME_TYPE),
+        DefaultSpec::Literal { kind: lit, .. } => {
+            if !literal_fits(*lit, kind) {
+                errors.push(hint_at(
+                    default.span(),
+                    format_args!(
+                        "{} default on {at}, which has type `{found}`",
+                        lit_name(*lit)
+                    ),
+                    &format!("write the default as {}", literal_example(kind)),
+                ));
+            }
+            return;
+        }
+        DefaultSpec::Sql(_) => return,
     };
-    if ok {
-        return;
+    if !ok {
+        errors.push(hint_at(
+            default.span(),
+            format_args!("`default = {name}` on {at} needs {needs}, found `{found}`"),
+            hint,
+        ));
     }
-    let message = match &**default {
-        DefaultSpec::Literal { kind: lit, .. } => format!(
-            "{} default on {at}, which has type `{found}`",
-            match lit {
-                LitKind::Str => "string",
-                LitKind::Int => "integer",
-                LitKind::Float => "float",
-                LitKind::Bool => "boolean",
-            }
-        ),
-        spec => format!(
-            "`default = {}` on {at} needs {needs}, found `{found}`",
-            match spec {
-                DefaultSpec::Autoincrement => "autoincrement",
-                DefaultSpec::Uuid => "uuid",
-                DefaultSpec::Cuid => "cuid",
-                _ => "now",
-            }
-        ),
-    };
-    errors.push(hint_at(default.span(), message, diag::DEFAULT));
+}
+
+fn lit_name(lit: LitKind) -> &'static str {
+    match lit {
+        LitKind::Str => "a string",
+        LitKind::Int => "an integer",
+        LitKind::Float => "a float",
+        LitKind::Bool => "a boolean",
+    }
+}
+
+/// How a literal default of a primitive `kind` is written.
+fn literal_example(kind: Kind) -> &'static str {
+    match kind {
+        Kind::KeyInt | Kind::OtherInt => "an integer, e.g. `#[strata(default = 0)]`",
+        Kind::Float => "a number, e.g. `#[strata(default = 0.5)]`",
+        Kind::Bool => "`#[strata(default = true)]` or `#[strata(default = false)]`",
+        _ => "a string, e.g. `#[strata(default = \"draft\")]`",
+    }
 }
 
 fn literal_fits(lit: LitKind, kind: Kind) -> bool {

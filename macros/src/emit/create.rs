@@ -9,7 +9,7 @@
 use crate::model::Model;
 use crate::naming;
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::Ident;
 
 /// Required fields, each with its type parameter and missing-marker.
@@ -47,7 +47,17 @@ pub fn items(model: &Model) -> TokenStream {
     let states = states(model);
     let params: Vec<_> = states.iter().map(|s| &s.param).collect();
     let generics = angle(&params);
-    let markers = states.iter().map(|s| &s.marker);
+    // Spanned on the field so rustc's "the trait `Provided` is not implemented
+    // for `UserCreate_email_is_required`" note points at `email` itself.
+    let markers = states.iter().map(|s| {
+        let marker = &s.marker;
+        let vis = super::respan(vis, marker.span());
+        quote_spanned! {marker.span()=>
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis struct #marker;
+        }
+    });
     let doc = format!("Create builder for [`{ident}`], returned by `{ident}::create()`.");
     quote! {
         #[doc = #doc]
@@ -56,11 +66,7 @@ pub fn items(model: &Model) -> TokenStream {
             inner: ::strata::Create<#ident>,
             state: ::core::marker::PhantomData<(#(#params,)*)>,
         }
-        #(
-            #[doc(hidden)]
-            #[allow(non_camel_case_types)]
-            #vis struct #markers;
-        )*
+        #(#markers)*
     }
 }
 
@@ -101,18 +107,30 @@ pub fn impls(model: &Model) -> TokenStream {
             }
         });
     // The bounds sit on `exec` itself, not on the impl: rustc then reports the
-    // unmet `Provided` bound (with its custom message) instead of "method not found".
+    // unmet `Provided` bound (with its custom message) instead of "method not
+    // found". The future is boxed because an `async fn` or `impl Future` return
+    // type carries the same bounds, and rustc would repeat the error at the
+    // call, the receiver and the `.await`; a concrete type reports it once.
     let exec_bounds = if params.is_empty() {
         TokenStream::new()
     } else {
-        quote!(where #(#params: #provided),*)
+        let bounds = states.iter().map(|s| {
+            let param = &s.param;
+            quote_spanned!(s.marker.span()=> #param: ::strata::__private::Provided)
+        });
+        quote!(where #(#bounds),*)
     };
     quote! {
         #[automatically_derived]
         impl #generics #builder #generics {
             #(#setters)*
-            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<#ident> #exec_bounds {
-                self.inner.exec(db).await
+            pub fn exec(
+                self,
+                db: &::strata::Db,
+            ) -> ::core::pin::Pin<::std::boxed::Box<
+                dyn ::core::future::Future<Output = ::strata::Result<#ident>> + ::core::marker::Send + '_,
+            >> #exec_bounds {
+                ::std::boxed::Box::pin(self.inner.exec(db))
             }
         }
         #[automatically_derived]

@@ -52,6 +52,24 @@ fn indices(fields: &[usize]) -> impl Iterator<Item = proc_macro2::Literal> + '_ 
     fields.iter().map(|&i| index(i))
 }
 
+/// `tokens` with every span replaced by `span`, so an item built from them is
+/// reported at one user token rather than across the whole derive input.
+fn respan(tokens: &impl quote::ToTokens, span: proc_macro2::Span) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    (tokens.to_token_stream().into_iter())
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut inner = Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                tree = TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 fn model_tokens(model: &Model) -> TokenStream {
     let items = [create::items(model), update::items(model)];
     let impls = [

@@ -5,15 +5,26 @@ use super::{create, update};
 use crate::model::Model;
 use crate::naming;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 pub fn impl_from_row(model: &Model) -> TokenStream {
     let ident = &model.ident;
     // Columns are selected in declaration order, so each field decodes from
     // the next position.
+    // Decoding goes through `FieldType` (not the blanket `FromRow`) so an
+    // unsupported type yields the same error as the schema's
+    // `<T as FieldType>::SQL_TYPE`, which rustc then reports once.
     let fields = model.fields.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
-        quote!(#name: <#ty as ::strata::__private::FromRow>::from_row(row, index)?)
+        let field_type = quote_spanned!(ty.span()=> <#ty as ::strata::__private::FieldType>);
+        quote! {
+            #name: {
+                let value = #field_type::decode(row, *index)?;
+                *index += 1;
+                value
+            }
+        }
     });
     quote! {
         #[automatically_derived]
@@ -33,9 +44,12 @@ pub fn inherent(model: &Model) -> TokenStream {
     let columns = model.fields.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (&f.ident, &f.ty);
         let i = super::index(i);
+        // Spanned on the type: `Column::new` needs `T: FieldType`, and that
+        // error belongs on the field, next to the schema's.
+        let new = quote_spanned!(ty.span()=> ::strata::Column::new(#i));
         quote! {
             pub const fn #name() -> ::strata::Column<#ident, #ty> {
-                ::strata::Column::new(#i)
+                #new
             }
         }
     });

@@ -135,7 +135,9 @@ pub fn reference_checks(model: &Model) -> TokenStream {
         .map(|fk| {
             let target = target_model(model, &fk);
             let field = &fk.reference.field;
-            quote!(let _ = #target::#field;)
+            // `<T>::f` rather than `T::f`: an unknown `T` then fails with the
+            // same "cannot find type" as the schema's `<T as Model>`, once.
+            quote!(let _ = <#target>::#field;)
         })
         .collect();
     if checks.is_empty() {

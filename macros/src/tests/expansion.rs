@@ -58,7 +58,7 @@ fn ten_field_model_expansion() {
         "::strata::Column::new(9)",
         "pub fn find_by_email(",
         "target: || <Team as ::strata::Model>::SCHEMA",
-        "let _ = Team::id;",
+        "let _ = <Team>::id;",
     ] {
         assert!(code.contains(expected), "missing {expected:?} in:\n{code}");
     }
