@@ -118,8 +118,9 @@ fn unique_fields(
     Vec::new()
 }
 
-/// PostgreSQL reports the column; MySQL says `Column 'name' cannot be null`;
-/// SQLite says `NOT NULL constraint failed: users.name`.
+/// PostgreSQL reports the column; MySQL says `Column 'name' cannot be null`
+/// (or, for a column left out of an INSERT, `Field 'name' doesn't have a default
+/// value`); SQLite says `NOT NULL constraint failed: users.name`.
 fn null_column(db: &dyn DatabaseError) -> Option<String> {
     if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
         return pg.column().map(str::to_owned);
@@ -128,7 +129,10 @@ fn null_column(db: &dyn DatabaseError) -> Option<String> {
     if let Some(rest) = message.strip_prefix("NOT NULL constraint failed: ") {
         return rest.rsplit('.').next().map(str::to_owned);
     }
-    let rest = message.split_once("Column '")?.1;
+    let rest = ["Column '", "Field '"]
+        .iter()
+        .find_map(|prefix| message.split_once(prefix))?
+        .1;
     Some(rest.split_once('\'')?.0.to_owned())
 }
 

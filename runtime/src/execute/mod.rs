@@ -195,11 +195,16 @@ impl Db {
         let start = Instant::now();
         let Rendered { sql, binds } = rendered;
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
-            let query = sqlx::query_with(trusted(&sql), args(binds).map_err(sqlx::Error::Encode)?)
-                .try_map(move |r| T::from_row(row(&r), &mut 0));
-            match conn {
-                Conn::Pool(p) => query.fetch_all(p).await,
-                Conn::Single(c) => query.fetch_all(&mut *c.lock().await).await,
+            match args(binds) {
+                Err(e) => Err(sqlx::Error::Encode(e)),
+                Ok(args) => {
+                    let query = sqlx::query_with(trusted(&sql), args)
+                        .try_map(move |r| T::from_row(row(&r), &mut 0));
+                    match conn {
+                        Conn::Pool(p) => query.fetch_all(p).await,
+                        Conn::Single(c) => query.fetch_all(&mut *c.lock().await).await,
+                    }
+                }
             }
         });
         trace_query(&sql, start, result.as_ref().map(Vec::len).ok());

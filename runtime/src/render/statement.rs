@@ -251,10 +251,11 @@ fn write_junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: &str) {
     w.push(")");
 }
 
-/// Case-sensitive matching must mean the same everywhere: SQLite's LIKE ignores
-/// ASCII case, so SQLite uses GLOB; MySQL tables created by strata use a binary
-/// collation, so LIKE there is case-sensitive. The case-insensitive mode lowers
-/// both sides (ILIKE on PostgreSQL).
+/// Case-sensitive matching must mean the same everywhere. PostgreSQL uses LIKE
+/// (ILIKE for the case-insensitive mode); MySQL tables created by strata use a
+/// binary collation, so LIKE there is case-sensitive too. SQLite's LIKE ignores
+/// ASCII case and both LIKE and GLOB refuse patterns over 50,000 bytes, so SQLite
+/// compares bytes with `instr`/`substr` instead, which needs no escaping at all.
 fn write_like(
     w: &mut SqlWriter,
     expr: &Expr,
@@ -262,43 +263,88 @@ fn write_like(
     position: LikePosition,
     case_insensitive: bool,
 ) {
-    let sqlite_glob = w.dialect == Dialect::Sqlite && !case_insensitive;
-    let (any, escaped) = if sqlite_glob {
-        ("*", escape_glob(needle))
-    } else {
-        ("%", escape_like(needle))
-    };
+    if w.dialect == Dialect::Sqlite {
+        return write_sqlite_match(w, expr, needle, position, case_insensitive);
+    }
+    let escaped = escape_like(needle);
     let pattern = match position {
-        LikePosition::Contains => format!("{any}{escaped}{any}"),
-        LikePosition::StartsWith => format!("{escaped}{any}"),
-        LikePosition::EndsWith => format!("{any}{escaped}"),
+        LikePosition::Contains => format!("%{escaped}%"),
+        LikePosition::StartsWith => format!("{escaped}%"),
+        LikePosition::EndsWith => format!("%{escaped}"),
     };
-    let lower_both = case_insensitive && w.dialect != Dialect::Postgres;
-    if lower_both {
+    if case_insensitive && w.dialect == Dialect::MySql {
         w.push("LOWER(");
         write_expr(w, expr);
-        w.push(")");
-    } else {
-        write_expr(w, expr);
-    }
-    if sqlite_glob {
-        w.push(" GLOB ");
-        w.push_bind(Value::Text(pattern));
-        return;
-    }
-    w.push(if case_insensitive && w.dialect == Dialect::Postgres {
-        " ILIKE "
-    } else {
-        " LIKE "
-    });
-    if lower_both {
-        w.push("LOWER(");
+        w.push(") LIKE LOWER(");
         w.push_bind(Value::Text(pattern));
         w.push(")");
     } else {
+        write_expr(w, expr);
+        w.push(if case_insensitive { " ILIKE " } else { " LIKE " });
         w.push_bind(Value::Text(pattern));
     }
     w.push(" ESCAPE '!'");
+}
+
+/// SQLite: `instr(x, n) > 0`, `instr(x, n) = 1`, and
+/// `COALESCE(substr(x, length(x) - length(n) + 1), X'') = n`, on BLOB casts so
+/// lengths and offsets count bytes (text `length` stops at a NUL). The COALESCE
+/// is there because `substr` of an empty BLOB is NULL.
+fn write_sqlite_match(
+    w: &mut SqlWriter,
+    expr: &Expr,
+    needle: &str,
+    position: LikePosition,
+    case_insensitive: bool,
+) {
+    let haystack = |w: &mut SqlWriter| {
+        w.push("CAST(");
+        if case_insensitive {
+            w.push("LOWER(");
+            write_expr(w, expr);
+            w.push(")");
+        } else {
+            write_expr(w, expr);
+        }
+        w.push(" AS BLOB)");
+    };
+    let needle = |w: &mut SqlWriter| {
+        w.push("CAST(");
+        if case_insensitive {
+            w.push("LOWER(");
+            w.push_bind(Value::Text(needle.to_owned()));
+            w.push(")");
+        } else {
+            w.push_bind(Value::Text(needle.to_owned()));
+        }
+        w.push(" AS BLOB)");
+    };
+    match position {
+        LikePosition::Contains => {
+            w.push("instr(");
+            haystack(w);
+            w.push(", ");
+            needle(w);
+            w.push(") > 0");
+        }
+        LikePosition::StartsWith => {
+            w.push("instr(");
+            haystack(w);
+            w.push(", ");
+            needle(w);
+            w.push(") = 1");
+        }
+        LikePosition::EndsWith => {
+            w.push("COALESCE(substr(");
+            haystack(w);
+            w.push(", length(");
+            haystack(w);
+            w.push(") - length(");
+            needle(w);
+            w.push(") + 1), X'') = ");
+            needle(w);
+        }
+    }
 }
 
 /// Makes LIKE treat `%`, `_` and the escape character `!` in user text literally.
@@ -313,22 +359,6 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-/// Makes GLOB treat `*`, `?` and `[` in user text literally.
-fn escape_glob(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for ch in text.chars() {
-        match ch {
-            '*' | '?' | '[' => {
-                out.push('[');
-                out.push(ch);
-                out.push(']');
-            }
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,10 +366,5 @@ mod tests {
     #[test]
     fn like_escapes_wildcards_and_the_escape_character() {
         assert_eq!(escape_like("50%_off!"), "50!%!_off!!");
-    }
-
-    #[test]
-    fn glob_escapes_its_metacharacters() {
-        assert_eq!(escape_glob("a*b?c[d]"), "a[*]b[?]c[[]d]");
     }
 }
