@@ -2,6 +2,8 @@
 //! errors, kept in one place so every message spells an attribute the same way
 //! (as diesel's `notes`).
 
+use crate::model::LitKind;
+use crate::ty::Kind;
 use proc_macro2::Span;
 use std::fmt::Display;
 
@@ -51,3 +53,22 @@ pub const MODEL_SHAPE: &str =
 
 pub const ENUM_SHAPE: &str =
     "`#[derive(Enum)]` expects an enum of unit variants, e.g. `enum Role { User, Admin }`";
+
+pub fn lit_name(lit: LitKind) -> &'static str {
+    match lit {
+        LitKind::Str => "a string",
+        LitKind::Int => "an integer",
+        LitKind::Float => "a float",
+        LitKind::Bool => "a boolean",
+    }
+}
+
+/// How a literal default of a primitive `kind` is written.
+pub fn literal_example(kind: Kind) -> &'static str {
+    match kind {
+        Kind::KeyInt | Kind::OtherInt => "an integer, e.g. `#[strata(default = 0)]`",
+        Kind::Float => "a number, e.g. `#[strata(default = 0.5)]`",
+        Kind::Bool => "`#[strata(default = true)]` or `#[strata(default = false)]`",
+        _ => "a string, e.g. `#[strata(default = \"draft\")]`",
+    }
+}

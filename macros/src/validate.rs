@@ -109,9 +109,9 @@ fn check_default_fits_type(model: &Model, field: &Field, errors: &mut Accumulato
                     default.span(),
                     format_args!(
                         "{} default on {at}, which has type `{found}`",
-                        lit_name(*lit)
+                        diag::lit_name(*lit)
                     ),
-                    &format!("write the default as {}", literal_example(kind)),
+                    &format!("write the default as {}", diag::literal_example(kind)),
                 ));
             }
             return;
@@ -124,25 +124,6 @@ fn check_default_fits_type(model: &Model, field: &Field, errors: &mut Accumulato
             format_args!("`default = {name}` on {at} needs {needs}, found `{found}`"),
             hint,
         ));
-    }
-}
-
-fn lit_name(lit: LitKind) -> &'static str {
-    match lit {
-        LitKind::Str => "a string",
-        LitKind::Int => "an integer",
-        LitKind::Float => "a float",
-        LitKind::Bool => "a boolean",
-    }
-}
-
-/// How a literal default of a primitive `kind` is written.
-fn literal_example(kind: Kind) -> &'static str {
-    match kind {
-        Kind::KeyInt | Kind::OtherInt => "an integer, e.g. `#[strata(default = 0)]`",
-        Kind::Float => "a number, e.g. `#[strata(default = 0.5)]`",
-        Kind::Bool => "`#[strata(default = true)]` or `#[strata(default = false)]`",
-        _ => "a string, e.g. `#[strata(default = \"draft\")]`",
     }
 }
 

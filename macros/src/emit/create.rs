@@ -76,12 +76,12 @@ pub fn impls(model: &Model) -> TokenStream {
     let states = states(model);
     let params: Vec<_> = states.iter().map(|s| &s.param).collect();
     let generics = angle(&params);
-    let provided = quote!(::strata::__private::Provided);
     let setters = (model.fields.iter().enumerate())
         .filter(|(_, f)| !f.is_autoincrement())
         .map(|(index, field)| {
             let (name, ty) = (&field.ident, &field.ty);
             let position = super::index(index);
+            let value_ty = super::value_for(ty);
             let set = quote! {
                 self.inner.set(#position, ::strata::ValueFor::<#ty>::into_value_for(value));
             };
@@ -89,17 +89,21 @@ pub fn impls(model: &Model) -> TokenStream {
                 // Only this field's parameter changes, to `Set`.
                 Some(n) => {
                     let next = params.iter().enumerate().map(|(k, p)| {
-                        if k == n { quote!(::strata::__private::Set) } else { quote!(#p) }
+                        if k == n {
+                            quote!(::strata::__private::Set)
+                        } else {
+                            quote!(#p)
+                        }
                     });
                     quote! {
-                        pub fn #name(mut self, value: impl ::strata::ValueFor<#ty>) -> #builder<#(#next),*> {
+                        pub fn #name(mut self, value: #value_ty) -> #builder<#(#next),*> {
                             #set
                             #builder { inner: self.inner, state: ::core::marker::PhantomData }
                         }
                     }
                 }
                 None => quote! {
-                    pub fn #name(mut self, value: impl ::strata::ValueFor<#ty>) -> Self {
+                    pub fn #name(mut self, value: #value_ty) -> Self {
                         #set
                         self
                     }
@@ -111,13 +115,16 @@ pub fn impls(model: &Model) -> TokenStream {
     // found". The future is boxed because an `async fn` or `impl Future` return
     // type carries the same bounds, and rustc would repeat the error at the
     // call, the receiver and the `.await`; a concrete type reports it once.
-    let exec_bounds = if params.is_empty() {
-        TokenStream::new()
-    } else {
-        let bounds = states.iter().map(|s| {
+    // Each bound is spanned on its field, so "required by this bound" lands there.
+    let bounds: Vec<_> = (states.iter())
+        .map(|s| {
             let param = &s.param;
             quote_spanned!(s.marker.span()=> #param: ::strata::__private::Provided)
-        });
+        })
+        .collect();
+    let exec_bounds = if bounds.is_empty() {
+        TokenStream::new()
+    } else {
         quote!(where #(#bounds),*)
     };
     quote! {
@@ -134,7 +141,7 @@ pub fn impls(model: &Model) -> TokenStream {
             }
         }
         #[automatically_derived]
-        impl<#(#params: #provided),*> ::strata::IntoCreate<#ident> for #builder #generics {
+        impl<#(#bounds),*> ::strata::IntoCreate<#ident> for #builder #generics {
             fn into_create(self) -> ::strata::Create<#ident> {
                 self.inner
             }

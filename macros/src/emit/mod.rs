@@ -52,6 +52,12 @@ fn indices(fields: &[usize]) -> impl Iterator<Item = proc_macro2::Literal> + '_ 
     fields.iter().map(|&i| index(i))
 }
 
+/// `impl ValueFor<T>` spanned on the field's type `T`, so a wrong argument's
+/// "required by this bound" note points at the field declaration.
+fn value_for(ty: &syn::Type) -> TokenStream {
+    quote::quote_spanned!(syn::spanned::Spanned::span(ty)=> impl ::strata::ValueFor<#ty>)
+}
+
 /// `tokens` with every span replaced by `span`, so an item built from them is
 /// reported at one user token rather than across the whole derive input.
 fn respan(tokens: &impl quote::ToTokens, span: proc_macro2::Span) -> TokenStream {

@@ -92,26 +92,32 @@ pub fn inherent(model: &Model) -> TokenStream {
 /// position in `Model::unique_keys` is the index the runtime looks it up by.
 fn unique_keys(model: &Model) -> TokenStream {
     let ident = &model.ident;
-    let keys = model.unique_keys().into_iter().enumerate().map(|(index, key)| {
-        let by = naming::by_key(model, &key.fields);
-        let index = super::index(index);
-        let find_by = naming::find_by_key(model, &key.fields);
-        let fields = key.fields.iter().map(|&i| &model.fields[i]);
-        let params: Vec<_> = fields.clone().map(|f| &f.ident).collect();
-        let types: Vec<_> = fields.map(|f| &f.ty).collect();
-        let values = types.iter().zip(&params).map(|(ty, param)| {
-            quote!(::strata::ValueFor::<#ty>::into_value_for(#param))
+    let keys = model
+        .unique_keys()
+        .into_iter()
+        .enumerate()
+        .map(|(index, key)| {
+            let by = naming::by_key(model, &key.fields);
+            let index = super::index(index);
+            let find_by = naming::find_by_key(model, &key.fields);
+            let fields = key.fields.iter().map(|&i| &model.fields[i]);
+            let params: Vec<_> = fields.clone().map(|f| &f.ident).collect();
+            let types: Vec<_> = fields.map(|f| &f.ty).collect();
+            let value_tys: Vec<_> = types.iter().map(|ty| super::value_for(ty)).collect();
+            let values = types
+                .iter()
+                .zip(&params)
+                .map(|(ty, param)| quote!(::strata::ValueFor::<#ty>::into_value_for(#param)));
+            quote! {
+                #[allow(clippy::too_many_arguments)]
+                pub fn #by(#(#params: #value_tys),*) -> ::strata::UniqueKey<#ident> {
+                    ::strata::UniqueKey::new(#index, ::std::vec![#(#values),*])
+                }
+                #[allow(clippy::too_many_arguments)]
+                pub fn #find_by(#(#params: #value_tys),*) -> ::strata::FindUnique<#ident> {
+                    ::strata::FindUnique::new(Self::#by(#(#params),*))
+                }
+            }
         });
-        quote! {
-            #[allow(clippy::too_many_arguments)]
-            pub fn #by(#(#params: impl ::strata::ValueFor<#types>),*) -> ::strata::UniqueKey<#ident> {
-                ::strata::UniqueKey::new(#index, ::std::vec![#(#values),*])
-            }
-            #[allow(clippy::too_many_arguments)]
-            pub fn #find_by(#(#params: impl ::strata::ValueFor<#types>),*) -> ::strata::FindUnique<#ident> {
-                ::strata::FindUnique::new(Self::#by(#(#params),*))
-            }
-        }
-    });
     quote!(#(#keys)*)
 }

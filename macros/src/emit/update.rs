@@ -7,7 +7,8 @@
 use crate::model::Model;
 use crate::naming;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 pub fn items(model: &Model) -> TokenStream {
     let (ident, vis) = (&model.ident, &model.vis);
@@ -30,9 +31,12 @@ pub fn impls(model: &Model) -> TokenStream {
     let setters = model.fields.iter().enumerate().map(|(index, field)| {
         let (name, ty) = (&field.ident, &field.ty);
         let index = super::index(index);
+        // Spanned on the field's type, so a wrong value's "required by this
+        // bound" note points at the field declaration.
+        let assign_ty = quote_spanned!(ty.span()=> impl ::strata::IntoAssign<#ty, __How>);
         quote! {
-            pub fn #name<How>(mut self, value: impl ::strata::IntoAssign<#ty, How>) -> Self {
-                self.inner.assign(#index, ::strata::IntoAssign::<#ty, How>::into_assign(value));
+            pub fn #name<__How>(mut self, value: #assign_ty) -> Self {
+                self.inner.assign(#index, ::strata::IntoAssign::<#ty, __How>::into_assign(value));
                 self
             }
         }
