@@ -11,36 +11,47 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::types::Json;
 use sqlx::Arguments;
 
-pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynError> {
-    let mut args = PgArguments::default();
-    for value in values {
-        if let Value::Text(text) = &value {
-            if text.contains('\0') {
-                return Err(NUL_IN_TEXT.into());
+/// Adds each value to `$args`: the arms every driver shares, plus the
+/// per-driver arms given (which take precedence, being matched first).
+macro_rules! add_values {
+    ($args:ident, $values:expr, { $($(#[$attr:meta])* $special:pat => $add:expr,)* }) => {{
+        for value in $values {
+            match value {
+                $($(#[$attr])* $special => $add,)*
+                Value::Bool(v) => $args.add(v)?,
+                Value::I16(v) => $args.add(v)?,
+                Value::I32(v) => $args.add(v)?,
+                Value::I64(v) => $args.add(v)?,
+                Value::F32(v) => $args.add(v)?,
+                Value::F64(v) => $args.add(v)?,
+                Value::Text(v) => $args.add(v)?,
+                Value::Bytes(v) => $args.add(v)?,
+                Value::Json(v) => $args.add(Json(v))?,
+                Value::Timestamp(v) => $args.add(v)?,
+                Value::Date(v) => $args.add(v)?,
+                // Enums travel as their label (PostgreSQL casts the placeholder).
+                Value::Enum(_, label) => $args.add(label)?,
             }
         }
-        match value {
-            Value::Null(ty) => pg_null(&mut args, ty)?,
-            Value::Bool(v) => args.add(v)?,
-            Value::I16(v) => args.add(v)?,
-            Value::I32(v) => args.add(v)?,
-            Value::I64(v) => args.add(v)?,
-            Value::F32(v) => args.add(v)?,
-            Value::F64(v) => args.add(v)?,
-            Value::Text(v) => args.add(v)?,
-            Value::Bytes(v) => args.add(v)?,
-            Value::Json(v) => args.add(Json(v))?,
-            Value::Uuid(v) => args.add(v)?,
-            Value::Timestamptz(v) => args.add(v)?,
-            Value::Timestamp(v) => args.add(v)?,
-            Value::Date(v) => args.add(v)?,
-            #[cfg(feature = "decimal")]
-            Value::Decimal(v) => args.add(v)?,
-            // Sent as text; the SQL casts the placeholder to the enum type.
-            Value::Enum(_, label) => args.add(label)?,
-        }
+        Ok($args)
+    }};
+}
+
+pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynError> {
+    let mut args = PgArguments::default();
+    if values
+        .iter()
+        .any(|v| matches!(v, Value::Text(t) if t.contains('\0')))
+    {
+        return Err(NUL_IN_TEXT.into());
     }
-    Ok(args)
+    add_values!(args, values, {
+        Value::Null(ty) => pg_null(&mut args, ty)?,
+        Value::Uuid(v) => args.add(v)?,
+        Value::Timestamptz(v) => args.add(v)?,
+        #[cfg(feature = "decimal")]
+        Value::Decimal(v) => args.add(v)?,
+    })
 }
 
 /// PostgreSQL refuses NUL in text with an encoding error that names neither the
@@ -79,54 +90,24 @@ fn sqlite_instant(v: chrono::DateTime<chrono::Utc>) -> String {
 
 pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, BoxDynError> {
     let mut args = SqliteArguments::default();
-    for value in values {
-        match value {
-            Value::Null(_) => args.add(None::<String>)?,
-            Value::Bool(v) => args.add(v)?,
-            Value::I16(v) => args.add(v)?,
-            Value::I32(v) => args.add(v)?,
-            Value::I64(v) => args.add(v)?,
-            Value::F32(v) => args.add(v)?,
-            Value::F64(v) => args.add(v)?,
-            Value::Text(v) => args.add(v)?,
-            Value::Bytes(v) => args.add(v)?,
-            Value::Json(v) => args.add(Json(v))?,
-            Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
-            Value::Timestamptz(v) => args.add(sqlite_instant(v))?,
-            Value::Timestamp(v) => args.add(v)?,
-            Value::Date(v) => args.add(v)?,
-            // Refused earlier by the DDL check; keep exact text if it gets here.
-            #[cfg(feature = "decimal")]
-            Value::Decimal(v) => args.add(v.to_string())?,
-            Value::Enum(_, label) => args.add(label)?,
-        }
-    }
-    Ok(args)
+    add_values!(args, values, {
+        Value::Null(_) => args.add(None::<String>)?,
+        Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
+        Value::Timestamptz(v) => args.add(sqlite_instant(v))?,
+        // Refused by the DDL check; keep exact text if such a column exists anyway.
+        #[cfg(feature = "decimal")]
+        Value::Decimal(v) => args.add(v.to_string())?,
+    })
 }
 
 pub(crate) fn mysql_arguments(values: Vec<Value>) -> Result<MySqlArguments, BoxDynError> {
     let mut args = MySqlArguments::default();
-    for value in values {
-        match value {
-            Value::Null(_) => args.add(None::<String>)?,
-            Value::Bool(v) => args.add(v)?,
-            Value::I16(v) => args.add(v)?,
-            Value::I32(v) => args.add(v)?,
-            Value::I64(v) => args.add(v)?,
-            Value::F32(v) => args.add(v)?,
-            Value::F64(v) => args.add(v)?,
-            Value::Text(v) => args.add(v)?,
-            Value::Bytes(v) => args.add(v)?,
-            Value::Json(v) => args.add(Json(v))?,
-            Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
-            // DATETIME(6) in UTC: the session time zone is +00:00 (sqlx sets it).
-            Value::Timestamptz(v) => args.add(v.naive_utc())?,
-            Value::Timestamp(v) => args.add(v)?,
-            Value::Date(v) => args.add(v)?,
-            #[cfg(feature = "decimal")]
-            Value::Decimal(v) => args.add(v)?,
-            Value::Enum(_, label) => args.add(label)?,
-        }
-    }
-    Ok(args)
+    add_values!(args, values, {
+        Value::Null(_) => args.add(None::<String>)?,
+        Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
+        // DATETIME(6) in UTC: the session time zone is +00:00 (sqlx sets it).
+        Value::Timestamptz(v) => args.add(v.naive_utc())?,
+        #[cfg(feature = "decimal")]
+        Value::Decimal(v) => args.add(v)?,
+    })
 }

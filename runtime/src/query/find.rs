@@ -333,9 +333,9 @@ impl<M: Model> FindUnique<M> {
 
     /// Like `exec`, but a missing row is `Error::NotFound`.
     pub async fn exec_required(self, db: &Db) -> Result<M> {
-        self.exec(db).await?.ok_or(Error::NotFound {
-            model: M::SCHEMA.name,
-        })
+        self.exec(db)
+            .await?
+            .ok_or_else(super::write::not_found::<M>)
     }
 }
 

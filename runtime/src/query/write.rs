@@ -98,9 +98,7 @@ impl<M: Model> Create<M> {
             return db
                 .fetch_optional(M::SCHEMA, rendered)
                 .await?
-                .ok_or(Error::NotFound {
-                    model: M::SCHEMA.name,
-                });
+                .ok_or_else(not_found::<M>);
         }
         let outcome = db.execute(M::SCHEMA, rendered).await?;
         let key = match pk_values {
@@ -128,6 +126,12 @@ fn single_row_insert<M: Model>(
         rows: vec![row.into_iter().map(|(_, v)| v).collect()],
         on_conflict,
         returning: all_columns::<M>(),
+    }
+}
+
+pub(crate) fn not_found<M: Model>() -> Error {
+    Error::NotFound {
+        model: M::SCHEMA.name,
     }
 }
 
@@ -348,9 +352,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
     /// Updates the row and returns it as written; `Error::NotFound` if no row
     /// has that key.
     pub async fn exec(self, db: &Db) -> Result<M> {
-        let not_found = || Error::NotFound {
-            model: M::SCHEMA.name,
-        };
+        let not_found = not_found::<M>;
         if self.assignments().is_empty() {
             return FindUnique::new(self.target).exec_required(db).await;
         }
@@ -491,9 +493,7 @@ impl<M: Model> Delete<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<M> {
-        let not_found = || Error::NotFound {
-            model: M::SCHEMA.name,
-        };
+        let not_found = not_found::<M>;
         let rendered = render(&self.statement(), db.dialect());
         if db.dialect().supports_returning() {
             return db
@@ -583,7 +583,10 @@ impl<M: Model> Upsert<M> {
             target,
             set: self.update.into_assignments(),
         };
-        Statement::Insert(single_row_insert::<M>(create.into_row(false), Some(on_conflict)))
+        Statement::Insert(single_row_insert::<M>(
+            create.into_row(false),
+            Some(on_conflict),
+        ))
     }
 
     pub async fn exec(self, db: &Db) -> Result<M> {
@@ -593,9 +596,7 @@ impl<M: Model> Upsert<M> {
             return db
                 .fetch_optional(M::SCHEMA, rendered)
                 .await?
-                .ok_or(Error::NotFound {
-                    model: M::SCHEMA.name,
-                });
+                .ok_or_else(not_found::<M>);
         }
         db.execute(M::SCHEMA, rendered).await?;
         FindUnique::new(key).exec_required(db).await

@@ -280,7 +280,11 @@ fn write_like(
         w.push(")");
     } else {
         write_expr(w, expr);
-        w.push(if case_insensitive { " ILIKE " } else { " LIKE " });
+        w.push(if case_insensitive {
+            " ILIKE "
+        } else {
+            " LIKE "
+        });
         w.push_bind(Value::Text(pattern));
     }
     w.push(" ESCAPE '!'");

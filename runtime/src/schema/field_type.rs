@@ -110,7 +110,6 @@ native_field! {
     serde_json::Value => Json, Json;
 }
 
-
 /// Decodes through an intermediate type `$via` where one database stores the value
 /// in another shape (UUIDs as text on SQLite/MySQL, instants as text on SQLite).
 macro_rules! nullable_via {
