@@ -363,3 +363,23 @@ fn failed_model_gets_only_a_stub() {
     assert!(out.contains("impl :: strata :: Model for User"), "{out}");
     assert!(!out.contains("UserCreate"), "{out}");
 }
+
+#[test]
+fn container_attributes_may_be_split() {
+    let ok = derive_model_inner(parse_quote! {
+        #[strata(table = "people")]
+        #[strata(unique(fields(first, last)))]
+        #[strata(unique(fields(email)), index(fields(last)))]
+        struct Person { #[strata(id)] id: i64, first: String, last: String, email: String }
+    });
+    assert!(errors(&ok).is_empty(), "{ok}");
+    let text = ok.to_string();
+    assert!(text.contains("\"people_first_last_key\"") && text.contains("\"people_email_key\""));
+
+    let twice = one_error(parse_quote! {
+        #[strata(table = "a")]
+        #[strata(table = "b")]
+        struct Person { #[strata(id)] id: i64 }
+    });
+    assert!(twice.contains("Duplicate field `table`"), "{twice}");
+}

@@ -1,0 +1,4 @@
+#[derive(strata::Enum, Clone, Copy)]
+pub enum Never {}
+
+fn main() {}

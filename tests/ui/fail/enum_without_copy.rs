@@ -1,0 +1,7 @@
+#[derive(strata::Enum)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+fn main() {}

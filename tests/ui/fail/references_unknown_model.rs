@@ -1,0 +1,17 @@
+use strata::Model;
+
+#[derive(Model)]
+pub struct User {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+}
+
+#[derive(Model)]
+pub struct Post {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    #[strata(references(model = Author, field = id))]
+    pub author_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use strata::Model;
+
+#[derive(Model)]
+pub struct UserId(i64);
+
+fn main() {}
