@@ -112,10 +112,16 @@ impl Model {
             }
         }
 
-        let Some(receiver) = receiver else {
-            errors.finish()?;
-            unreachable!("a failed receiver leaves its error in the accumulator");
-        };
+        // With unreadable container attributes the fields are still checked,
+        // against an empty container, so their errors are not held back.
+        let receiver = receiver.unwrap_or_else(|| ModelReceiver {
+            ident: input.ident.clone(),
+            vis: input.vis.clone(),
+            table: None,
+            id: None,
+            unique: Vec::new(),
+            index: Vec::new(),
+        });
         let at = format!("model `{model_name}`");
         let key = |meta: &syn::Meta| meta::key_spec(meta, &at);
         let model = Model {
@@ -167,7 +173,7 @@ impl Field {
         model: &str,
         errors: &mut darling::error::Accumulator,
     ) -> Option<Field> {
-        // darling only calls this for named fields: check_model_shape rejects the rest.
+        // Only fields of a braced struct get here, and those all have names.
         let ident = r.ident?;
         let name = ident.unraw().to_string();
         let at = format!("field `{name}` of model `{model}`");

@@ -65,6 +65,10 @@ pub fn update_builder(model: &Model) -> Ident {
     Ident::new(&format!("{}Update", model.ident), model.ident.span())
 }
 
+pub fn partial(model: &Model) -> Ident {
+    Ident::new(&format!("{}Partial", model.ident), model.ident.span())
+}
+
 /// The type-state marker of a required field that is not set yet. rustc prints
 /// it in "required field not set: `UserCreate_email_is_required`", so its name
 /// carries the model and field; its span is the field's, so the note that

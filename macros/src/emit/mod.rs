@@ -9,6 +9,7 @@
 
 mod create;
 mod db_enum;
+mod partial;
 mod queries;
 mod schema;
 mod update;
@@ -77,13 +78,18 @@ fn respan(tokens: &impl quote::ToTokens, span: proc_macro2::Span) -> TokenStream
 }
 
 fn model_tokens(model: &Model) -> TokenStream {
-    let items = [create::items(model), update::items(model)];
+    let items = [
+        create::items(model),
+        update::items(model),
+        partial::items(model),
+    ];
     let impls = [
         schema::impl_model(model),
         queries::impl_from_row(model),
         queries::inherent(model),
         create::impls(model),
         update::impls(model),
+        partial::impls(model),
         schema::reference_checks(model),
     ];
     quote! {

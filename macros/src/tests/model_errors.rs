@@ -383,3 +383,14 @@ fn container_attributes_may_be_split() {
     });
     assert!(twice.contains("Duplicate field `table`"), "{twice}");
 }
+
+#[test]
+fn field_errors_survive_a_broken_container_attribute() {
+    let found = errors(&derive_model_inner(parse_quote! {
+        #[strata(tabel = "users")]
+        struct User { #[strata(id, default = uuid)] id: i64 }
+    }));
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found[0].contains("Unknown field: `tabel`. Did you mean `table`?"));
+    assert!(found[1].contains("`default = uuid` on field `id` of model `User`"));
+}
