@@ -3,8 +3,9 @@
 
 pub use crate::query::ast::AssignValue;
 pub use crate::schema::{
-    decode_enum_label, ColumnSchema, DefaultValue, EnumSchema, FieldType, ForeignKeySchema,
-    FromRow, IndexSchema, KeySchema, ModelSchema, ReferentialAction, Row, SqlType,
+    decode_enum_label, decode_if, ColumnSchema, DefaultValue, EnumSchema, FieldType,
+    ForeignKeySchema, FromRow, IndexSchema, KeySchema, ModelSchema, ReferentialAction, Row,
+    SqlType,
 };
 pub use sqlx;
 

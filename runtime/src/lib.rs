@@ -33,10 +33,10 @@ pub use execute::{Db, PoolOptions};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
-    IntoFilter, Order, Projection, SelectMany, UniqueKey, Update, Upsert, ValueFor,
+    IntoFilter, Omit, Order, Projection, SelectMany, UniqueKey, Update, Upsert, ValueFor,
 };
 pub use render::Dialect;
-pub use schema::{Json, Model};
+pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{Enum, Model};
 pub use value::Value;
 

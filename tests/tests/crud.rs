@@ -54,15 +54,29 @@ async fn post(db: &Db, author: &User, title: &str, views: i64) -> Post {
 
 backend_tests!(create_returns_the_row_with_defaults, |db| async move {
     blog(&db).await;
-    let ann = User::create().email("ann@x.io").name("Ann").exec(&db).await.unwrap();
+    let ann = User::create()
+        .email("ann@x.io")
+        .name("Ann")
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(ann.id.len(), 24, "cuid generated: {}", ann.id);
-    assert_eq!(ann.role, Role::User, "literal enum default from the database");
+    assert_eq!(
+        ann.role,
+        Role::User,
+        "literal enum default from the database"
+    );
     assert_eq!(ann.credits, 0, "literal integer default from the database");
     assert_eq!(ann.name.as_deref(), Some("Ann"));
     assert!(ann.updated_at >= ann.created_at);
     let tag = Tag::create().name("rust").exec(&db).await.unwrap();
     let second = Tag::create().name("sql").exec(&db).await.unwrap();
-    assert!(tag.id > 0 && second.id > tag.id, "autoincrement ids {} {}", tag.id, second.id);
+    assert!(
+        tag.id > 0 && second.id > tag.id,
+        "autoincrement ids {} {}",
+        tag.id,
+        second.id
+    );
     let p = post(&db, &ann, "Hello", 0).await;
     assert_eq!(p.status, PostStatus::Draft);
     assert!(!p.published);
@@ -77,16 +91,40 @@ backend_tests!(find_unique_by_every_key_kind, |db| async move {
     let ann = user(&db, "ann@x.io", None).await;
     let p = post(&db, &ann, "t", 0).await;
     let tag = Tag::create().name("rust").exec(&db).await.unwrap();
-    PostTag::create().post_id(p.id).tag_id(tag.id).exec(&db).await.unwrap();
+    PostTag::create()
+        .post_id(p.id)
+        .tag_id(tag.id)
+        .exec(&db)
+        .await
+        .unwrap();
 
-    assert_eq!(User::find_by_id(&ann.id).exec(&db).await.unwrap(), Some(ann.clone()));
-    assert_eq!(User::find_by_email("ann@x.io").exec(&db).await.unwrap(), Some(ann.clone()));
-    assert_eq!(User::find_by_email("nobody@x.io").exec(&db).await.unwrap(), None);
-    let link = PostTag::find_by_post_id_tag_id(p.id, tag.id).exec(&db).await.unwrap();
+    assert_eq!(
+        User::find_by_id(&ann.id).exec(&db).await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        User::find_by_email("ann@x.io").exec(&db).await.unwrap(),
+        Some(ann.clone())
+    );
+    assert_eq!(
+        User::find_by_email("nobody@x.io").exec(&db).await.unwrap(),
+        None
+    );
+    let link = PostTag::find_by_post_id_tag_id(p.id, tag.id)
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(link.map(|l| l.tag_id), Some(tag.id));
-    assert!(PostTag::find_by_post_id_tag_id(p.id, tag.id + 1).exec(&db).await.unwrap().is_none());
+    assert!(PostTag::find_by_post_id_tag_id(p.id, tag.id + 1)
+        .exec(&db)
+        .await
+        .unwrap()
+        .is_none());
     let missing = User::find_by_email("nobody@x.io").exec_required(&db).await;
-    assert!(matches!(missing, Err(Error::NotFound { model: "User" })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(Error::NotFound { model: "User" })),
+        "{missing:?}"
+    );
 });
 
 backend_tests!(filters_mean_the_same_everywhere, |db| async move {
@@ -94,46 +132,130 @@ backend_tests!(filters_mean_the_same_everywhere, |db| async move {
     let ann = user(&db, "ann@x.io", Some("Ann")).await;
     user(&db, "bob@x.io", None).await;
     user(&db, "ANNA@x.io", Some("anna")).await;
-    for (title, views) in [("Rust", 1), ("rusty SQL", 5), ("Go", 10), ("100% safe_ish", 20)] {
+    for (title, views) in [
+        ("Rust", 1),
+        ("rusty SQL", 5),
+        ("Go", 10),
+        ("100% safe_ish", 20),
+    ] {
         post(&db, &ann, title, views).await;
     }
     assert_eq!(titles(&db, Post::views().eq(5)).await, ["rusty SQL"]);
     assert_eq!(titles(&db, Post::views().ne(5)).await.len(), 3);
-    assert_eq!(titles(&db, Post::views().gt(5)).await, ["100% safe_ish", "Go"]);
-    assert_eq!(titles(&db, Post::views().gte(10).and(Post::views().lte(10))).await, ["Go"]);
+    assert_eq!(
+        titles(&db, Post::views().gt(5)).await,
+        ["100% safe_ish", "Go"]
+    );
+    assert_eq!(
+        titles(&db, Post::views().gte(10).and(Post::views().lte(10))).await,
+        ["Go"]
+    );
     assert_eq!(titles(&db, Post::views().lt(5)).await, ["Rust"]);
-    assert_eq!(titles(&db, Post::views().in_([1, 20])).await, ["100% safe_ish", "Rust"]);
-    assert_eq!(titles(&db, Post::views().not_in([1, 20])).await, ["Go", "rusty SQL"]);
-    assert_eq!(titles(&db, Post::views().in_(Vec::<i64>::new())).await, Vec::<String>::new());
-    assert_eq!(titles(&db, Post::views().not_in(Vec::<i64>::new())).await.len(), 4);
+    assert_eq!(
+        titles(&db, Post::views().in_([1, 20])).await,
+        ["100% safe_ish", "Rust"]
+    );
+    assert_eq!(
+        titles(&db, Post::views().not_in([1, 20])).await,
+        ["Go", "rusty SQL"]
+    );
+    assert_eq!(
+        titles(&db, Post::views().in_(Vec::<i64>::new())).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        titles(&db, Post::views().not_in(Vec::<i64>::new()))
+            .await
+            .len(),
+        4
+    );
     // Case-sensitive by default on every database (SQLite LIKE and MySQL's
     // default collations would ignore case).
-    assert_eq!(titles(&db, Post::title().contains("ust")).await, ["Rust", "rusty SQL"]);
-    assert_eq!(titles(&db, Post::title().contains("rust")).await, ["rusty SQL"]);
-    assert_eq!(titles(&db, Post::title().contains("RUST").insensitive()).await, ["Rust", "rusty SQL"]);
+    assert_eq!(
+        titles(&db, Post::title().contains("ust")).await,
+        ["Rust", "rusty SQL"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("rust")).await,
+        ["rusty SQL"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("RUST").insensitive()).await,
+        ["Rust", "rusty SQL"]
+    );
     assert_eq!(titles(&db, Post::title().starts_with("R")).await, ["Rust"]);
-    assert_eq!(titles(&db, Post::title().ends_with("SQL")).await, ["rusty SQL"]);
+    assert_eq!(
+        titles(&db, Post::title().ends_with("SQL")).await,
+        ["rusty SQL"]
+    );
     // Wildcards in input are literal.
-    assert_eq!(titles(&db, Post::title().contains("0% s")).await, ["100% safe_ish"]);
-    assert_eq!(titles(&db, Post::title().contains("%")).await, ["100% safe_ish"]);
-    assert_eq!(titles(&db, Post::title().contains("e_i")).await, ["100% safe_ish"]);
-    assert_eq!(titles(&db, Post::title().contains("_").insensitive()).await, ["100% safe_ish"]);
-    assert_eq!(titles(&db, Post::title().contains("s_f")).await, Vec::<String>::new());
+    assert_eq!(
+        titles(&db, Post::title().contains("0% s")).await,
+        ["100% safe_ish"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("%")).await,
+        ["100% safe_ish"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("e_i")).await,
+        ["100% safe_ish"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("_").insensitive()).await,
+        ["100% safe_ish"]
+    );
+    assert_eq!(
+        titles(&db, Post::title().contains("s_f")).await,
+        Vec::<String>::new()
+    );
     assert_eq!(
         titles(&db, Post::views().eq(1).or(Post::views().eq(10)).not()).await,
         ["100% safe_ish", "rusty SQL"]
     );
-    assert_eq!(titles(&db, strata::or([Post::views().eq(1), Post::views().eq(10)])).await, ["Go", "Rust"]);
-    assert_eq!(titles(&db, strata::and(Vec::<strata::Filter<Post>>::new())).await.len(), 4);
-    assert_eq!(titles(&db, strata::not(Post::title().starts_with("R"))).await.len(), 3);
+    assert_eq!(
+        titles(&db, strata::or([Post::views().eq(1), Post::views().eq(10)])).await,
+        ["Go", "Rust"]
+    );
+    assert_eq!(
+        titles(&db, strata::and(Vec::<strata::Filter<Post>>::new()))
+            .await
+            .len(),
+        4
+    );
+    assert_eq!(
+        titles(&db, strata::not(Post::title().starts_with("R")))
+            .await
+            .len(),
+        3
+    );
 
-    let named = User::count().filter(User::name().is_not_null()).exec(&db).await.unwrap();
-    let unnamed = User::count().filter(User::name().is_null()).exec(&db).await.unwrap();
+    let named = User::count()
+        .filter(User::name().is_not_null())
+        .exec(&db)
+        .await
+        .unwrap();
+    let unnamed = User::count()
+        .filter(User::name().is_null())
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!((named, unnamed), (2, 1));
     // Equality on text is case-sensitive everywhere too.
-    assert_eq!(User::count().filter(User::email().eq("anna@x.io")).exec(&db).await.unwrap(), 0);
     assert_eq!(
-        User::count().filter(User::email().eq("ANNA@x.io")).exec(&db).await.unwrap(),
+        User::count()
+            .filter(User::email().eq("anna@x.io"))
+            .exec(&db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        User::count()
+            .filter(User::email().eq("ANNA@x.io"))
+            .exec(&db)
+            .await
+            .unwrap(),
         1
     );
 });
@@ -153,8 +275,14 @@ backend_tests!(ordering_puts_nulls_in_the_same_place, |db| async move {
     // NULL sorts as the largest value unless told otherwise.
     assert_eq!(ordered(&db, Post::rating().asc()).await, ["c", "a", "b"]);
     assert_eq!(ordered(&db, Post::rating().desc()).await, ["b", "a", "c"]);
-    assert_eq!(ordered(&db, Post::rating().asc().nulls_first()).await, ["b", "c", "a"]);
-    assert_eq!(ordered(&db, Post::rating().desc().nulls_last()).await, ["a", "c", "b"]);
+    assert_eq!(
+        ordered(&db, Post::rating().asc().nulls_first()).await,
+        ["b", "c", "a"]
+    );
+    assert_eq!(
+        ordered(&db, Post::rating().desc().nulls_last()).await,
+        ["a", "c", "b"]
+    );
 });
 
 backend_tests!(offset_and_cursor_pagination, |db| async move {
@@ -171,7 +299,12 @@ backend_tests!(offset_and_cursor_pagination, |db| async move {
         .await
         .unwrap();
     assert_eq!(emails(page), ["u4@x.io", "u3@x.io"]);
-    let rest = User::find_many().order_by(User::email().asc()).skip(5).exec(&db).await.unwrap();
+    let rest = User::find_many()
+        .order_by(User::email().asc())
+        .skip(5)
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(emails(rest), ["u5@x.io", "u6@x.io"]);
 
     // Walk every page with a cursor: each row once, in order.
@@ -189,7 +322,10 @@ backend_tests!(offset_and_cursor_pagination, |db| async move {
         cursor = page.last().map(|u| u.email.clone());
         seen.extend(emails(page));
     }
-    assert_eq!(seen, (0..7).map(|i| format!("u{i}@x.io")).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        (0..7).map(|i| format!("u{i}@x.io")).collect::<Vec<_>>()
+    );
 
     // The cursor is inclusive and keeps the sort direction.
     let from = User::find_many()
@@ -235,9 +371,16 @@ backend_tests!(select_distinct_count_exists, |db| async move {
         .unwrap();
     assert_eq!(
         pairs,
-        [("ann@x.io".to_string(), Some("Ann".to_string())), ("bob@x.io".to_string(), None)]
+        [
+            ("ann@x.io".to_string(), Some("Ann".to_string())),
+            ("bob@x.io".to_string(), None)
+        ]
     );
-    let one: Vec<i32> = User::find_many().select(User::credits()).exec(&db).await.unwrap();
+    let one: Vec<i32> = User::find_many()
+        .select(User::credits())
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(one, [0, 0]);
     let mut authors = Post::find_many()
         .distinct()
@@ -266,15 +409,60 @@ backend_tests!(select_distinct_count_exists, |db| async move {
         .exec_into(&db)
         .await
         .unwrap();
-    assert_eq!(summaries, [Summary { email: "bob@x.io".into(), credits: 0 }]);
+    assert_eq!(
+        summaries,
+        [Summary {
+            email: "bob@x.io".into(),
+            credits: 0
+        }]
+    );
+
+    // omit: every column but the named ones; those read back as None.
+    let lean = Post::find_many()
+        .filter(Post::author_id().eq(&bob.id))
+        .omit((Post::content(), Post::metadata()))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(lean.len(), 1);
+    assert_eq!(
+        (lean[0].content.clone(), lean[0].metadata.clone()),
+        (None, None)
+    );
+    assert_eq!(lean[0].author_id.as_deref(), Some(bob.id.as_str()));
+    assert_eq!(lean[0].views, Some(3));
+    assert_eq!(lean[0].rating, Some(None), "selected and NULL");
 
     assert_eq!(Post::count().exec(&db).await.unwrap(), 3);
-    assert_eq!(Post::count().filter(Post::author_id().eq(&bob.id)).exec(&db).await.unwrap(), 1);
-    assert!(User::exists().filter(User::email().eq("bob@x.io")).exec(&db).await.unwrap());
-    assert!(!User::exists().filter(User::email().eq("cy@x.io")).exec(&db).await.unwrap());
-    let first = User::find_first().order_by(User::email().desc()).exec(&db).await.unwrap();
+    assert_eq!(
+        Post::count()
+            .filter(Post::author_id().eq(&bob.id))
+            .exec(&db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(User::exists()
+        .filter(User::email().eq("bob@x.io"))
+        .exec(&db)
+        .await
+        .unwrap());
+    assert!(!User::exists()
+        .filter(User::email().eq("cy@x.io"))
+        .exec(&db)
+        .await
+        .unwrap());
+    let first = User::find_first()
+        .order_by(User::email().desc())
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(first.map(|u| u.email).as_deref(), Some("bob@x.io"));
-    let none = User::find_first().filter(User::credits().gt(5)).exec(&db).await.unwrap();
+    let none = User::find_first()
+        .filter(User::credits().gt(5))
+        .exec(&db)
+        .await
+        .unwrap();
     assert!(none.is_none());
 });
 
@@ -289,7 +477,10 @@ backend_tests!(updates_are_atomic_and_return_the_row, |db| async move {
         .exec(&db)
         .await
         .unwrap();
-    assert_eq!((updated.views, updated.rating, updated.published), (15, Some(3.0), true));
+    assert_eq!(
+        (updated.views, updated.rating, updated.published),
+        (15, Some(3.0), true)
+    );
     let updated = Post::update(Post::by_id(p.id))
         .views(decrement(3))
         .rating(multiply(2.0))
@@ -297,15 +488,27 @@ backend_tests!(updates_are_atomic_and_return_the_row, |db| async move {
         .await
         .unwrap();
     assert_eq!((updated.views, updated.rating), (12, Some(6.0)));
-    let updated = Post::update(Post::by_id(p.id)).views(divide(4)).exec(&db).await.unwrap();
+    let updated = Post::update(Post::by_id(p.id))
+        .views(divide(4))
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(updated.views, 3);
-    let cleared = Post::update(Post::by_id(p.id)).rating(None).exec(&db).await.unwrap();
+    let cleared = Post::update(Post::by_id(p.id))
+        .rating(None)
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(cleared.rating, None);
 
     // updated_at moves on every update.
     let before = User::find_by_id(&ann.id).exec_required(&db).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let after = User::update(User::by_id(&ann.id)).credits(increment(1)).exec(&db).await.unwrap();
+    let after = User::update(User::by_id(&ann.id))
+        .credits(increment(1))
+        .exec(&db)
+        .await
+        .unwrap();
     assert!(after.updated_at > before.updated_at);
     assert_eq!(after.created_at, before.created_at);
 
@@ -317,17 +520,35 @@ backend_tests!(updates_are_atomic_and_return_the_row, |db| async move {
         .unwrap();
     assert_eq!(renamed.email, "ann2@x.io");
 
-    let missing = User::update(User::by_email("nobody@x.io")).credits(1).exec(&db).await;
-    assert!(matches!(missing, Err(Error::NotFound { model: "User" })), "{missing:?}");
+    let missing = User::update(User::by_email("nobody@x.io"))
+        .credits(1)
+        .exec(&db)
+        .await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { model: "User" })),
+        "{missing:?}"
+    );
 
     post(&db, &ann, "u", 1).await;
     post(&db, &ann, "v", 100).await;
-    let n = Post::update_many(Post::views().lt(50)).views(increment(1000)).exec(&db).await.unwrap();
+    let n = Post::update_many(Post::views().lt(50))
+        .views(increment(1000))
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
-    let big = Post::count().filter(Post::views().gte(1000)).exec(&db).await.unwrap();
+    let big = Post::count()
+        .filter(Post::views().gte(1000))
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(big, 2);
     // Rows matched but unchanged still count (MySQL reports found rows).
-    let same = Post::update_many(Post::views().gte(1000)).published(true).exec(&db).await.unwrap();
+    let same = Post::update_many(Post::views().gte(1000))
+        .published(true)
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(same, 2);
 });
 
@@ -340,7 +561,11 @@ backend_tests!(concurrent_increments_lose_nothing, |db| async move {
             let db = db.clone();
             tokio::spawn(async move {
                 for _ in 0..5 {
-                    Post::update(Post::by_id(p.id)).views(increment(1)).exec(&db).await.unwrap();
+                    Post::update(Post::by_id(p.id))
+                        .views(increment(1))
+                        .exec(&db)
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -364,7 +589,10 @@ backend_tests!(upsert_inserts_then_updates_atomically, |db| async move {
     let first = upsert().exec(&db).await.unwrap();
     assert_eq!((first.credits, first.name.as_deref()), (0, Some("Eve")));
     let second = upsert().exec(&db).await.unwrap();
-    assert_eq!((second.id.as_str(), second.credits), (first.id.as_str(), 10));
+    assert_eq!(
+        (second.id.as_str(), second.credits),
+        (first.id.as_str(), 10)
+    );
     // Many racing upserts of one key: one row, every increment applied.
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -384,14 +612,21 @@ backend_tests!(upsert_inserts_then_updates_atomically, |db| async move {
     for t in tasks {
         t.await.unwrap();
     }
-    let race = User::find_by_email("race@x.io").exec_required(&db).await.unwrap();
+    let race = User::find_by_email("race@x.io")
+        .exec_required(&db)
+        .await
+        .unwrap();
     assert_eq!(race.credits, 9, "first insert plus nine increments");
     assert_eq!(User::count().exec(&db).await.unwrap(), 2);
     // With no update columns the existing row comes back unchanged.
-    let same = User::upsert(User::by_email("eve@x.io"), User::create().email("eve@x.io"), User::changes())
-        .exec(&db)
-        .await
-        .unwrap();
+    let same = User::upsert(
+        User::by_email("eve@x.io"),
+        User::create().email("eve@x.io"),
+        User::changes(),
+    )
+    .exec(&db)
+    .await
+    .unwrap();
     assert_eq!(same.credits, 10);
 });
 
@@ -405,8 +640,15 @@ backend_tests!(deletes_return_what_they_removed, |db| async move {
     let removed = Post::delete(Post::by_id(p.id)).exec(&db).await.unwrap();
     assert_eq!(removed, p);
     let again = Post::delete(Post::by_id(p.id)).exec(&db).await;
-    assert!(matches!(again, Err(Error::NotFound { model: "Post" })), "{again:?}");
-    let n = Tag::delete_many().filter(Tag::name().ne("b")).exec(&db).await.unwrap();
+    assert!(
+        matches!(again, Err(Error::NotFound { model: "Post" })),
+        "{again:?}"
+    );
+    let n = Tag::delete_many()
+        .filter(Tag::name().ne("b"))
+        .exec(&db)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     assert_eq!(Tag::delete_many().exec(&db).await.unwrap(), 1);
     // Cascade from the schema's foreign keys.

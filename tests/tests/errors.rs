@@ -24,9 +24,18 @@ struct Checked {
 backend_tests!(unique_violation_names_the_fields, |db| async move {
     db.push_schema::<BlogSchema>().await.unwrap();
     let ann = User::create().email("ann@x.io").exec(&db).await.unwrap();
-    let err = User::create().email("ann@x.io").exec(&db).await.unwrap_err();
+    let err = User::create()
+        .email("ann@x.io")
+        .exec(&db)
+        .await
+        .unwrap_err();
     match &err {
-        Error::UniqueViolation { model, constraint, fields, .. } => {
+        Error::UniqueViolation {
+            model,
+            constraint,
+            fields,
+            ..
+        } => {
             assert_eq!(*model, "User");
             assert_eq!(fields, &["email"]);
             if db.dialect() != Dialect::Sqlite {
@@ -37,20 +46,34 @@ backend_tests!(unique_violation_names_the_fields, |db| async move {
     }
     assert!(err.is_unique_violation());
     assert!(err.to_string().contains("email"), "{err}");
-    let err = User::create().id(&ann.id).email("other@x.io").exec(&db).await.unwrap_err();
+    let err = User::create()
+        .id(&ann.id)
+        .email("other@x.io")
+        .exec(&db)
+        .await
+        .unwrap_err();
     match err {
         Error::UniqueViolation { fields, .. } => assert_eq!(fields, ["id"]),
         other => panic!("expected UniqueViolation on the primary key, got {other:?}"),
     }
     // An update into a taken key is the same error.
     let bob = User::create().email("bob@x.io").exec(&db).await.unwrap();
-    let err = User::update(User::by_id(&bob.id)).email("ann@x.io").exec(&db).await.unwrap_err();
+    let err = User::update(User::by_id(&bob.id))
+        .email("ann@x.io")
+        .exec(&db)
+        .await
+        .unwrap_err();
     assert!(err.is_unique_violation(), "{err:?}");
 });
 
 backend_tests!(foreign_key_violation, |db| async move {
     db.push_schema::<BlogSchema>().await.unwrap();
-    let err = Post::create().title("t").author_id("no-such-user").exec(&db).await.unwrap_err();
+    let err = Post::create()
+        .title("t")
+        .author_id("no-such-user")
+        .exec(&db)
+        .await
+        .unwrap_err();
     match err {
         Error::ForeignKeyViolation { constraint, .. } => {
             if db.dialect() != Dialect::Sqlite {
@@ -70,9 +93,18 @@ backend_tests!(not_null_and_check_violations, |db| async move {
         other => panic!("expected NotNullViolation, got {other:?}"),
     }
     let row = Checked::create().note("n").qty(1).exec(&db).await.unwrap();
-    let err = Checked::update(Checked::by_id(row.id)).note(None).exec(&db).await.unwrap_err();
+    let err = Checked::update(Checked::by_id(row.id))
+        .note(None)
+        .exec(&db)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotNullViolation { .. }), "{err:?}");
-    let err = Checked::create().note("n").qty(-1).exec(&db).await.unwrap_err();
+    let err = Checked::create()
+        .note("n")
+        .qty(-1)
+        .exec(&db)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::CheckViolation { .. }), "{err:?}");
     assert_eq!(Checked::count().exec(&db).await.unwrap(), 1);
 });
@@ -92,7 +124,11 @@ backend_tests!(lock_wait_is_a_timeout, |db| async move {
     .unwrap();
     // Another session holds a write lock on the row (the whole database on SQLite).
     let holder = strata_tests::hold_write_lock(&db, "tags", "id", tag.id).await;
-    let err = Tag::update(Tag::by_id(tag.id)).name("mine").exec(&impatient).await.unwrap_err();
+    let err = Tag::update(Tag::by_id(tag.id))
+        .name("mine")
+        .exec(&impatient)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     drop(holder);
 });
@@ -119,9 +155,14 @@ backend_tests!(an_exhausted_pool_is_pool_timed_out, |db| async move {
 
 #[tokio::test]
 async fn an_unknown_url_scheme_is_a_clear_error() {
-    let err = Db::connect("oracle://scott:tiger@db/orcl").await.unwrap_err();
+    let err = Db::connect("oracle://scott:tiger@db/orcl")
+        .await
+        .unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::InvalidUrl { .. }));
-    assert!(text.contains("oracle://scott:***@db/orcl"), "password redacted: {text}");
+    assert!(
+        text.contains("oracle://scott:***@db/orcl"),
+        "password redacted: {text}"
+    );
     assert!(text.contains("sqlite:"), "{text}");
 }

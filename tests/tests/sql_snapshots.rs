@@ -96,6 +96,12 @@ fn ordering_and_pagination() {
     snapshot("skip_without_take", || {
         Post::find_many().skip(5).statement().unwrap()
     });
+    snapshot("omit", || {
+        User::find_many()
+            .omit((User::name(), User::updated_at()))
+            .statement()
+            .unwrap()
+    });
     snapshot("cursor", || {
         User::find_many()
             .order_by(User::created_at().desc())

@@ -51,7 +51,8 @@ struct AllTypes {
 }
 
 fn instant() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 58).unwrap() + chrono::TimeDelta::microseconds(123_456)
+    Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 58).unwrap()
+        + chrono::TimeDelta::microseconds(123_456)
 }
 
 fn extremes(some: bool) -> strata::Create<AllTypes> {
@@ -70,7 +71,12 @@ fn extremes(some: bool) -> strata::Create<AllTypes> {
         .text("multi\nline\ttext ünï 🦀")
         .bytes(vec![0u8, 255, 1, 2, 0])
         .instant(instant())
-        .local(NaiveDate::from_ymd_opt(1999, 12, 31).unwrap().and_hms_micro_opt(23, 59, 59, 999_999).unwrap())
+        .local(
+            NaiveDate::from_ymd_opt(1999, 12, 31)
+                .unwrap()
+                .and_hms_micro_opt(23, 59, 59, 999_999)
+                .unwrap(),
+        )
         .day(NaiveDate::from_ymd_opt(2000, 2, 29).unwrap())
         .uid(Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef))
         .doc(doc.clone())
@@ -89,7 +95,12 @@ fn extremes(some: bool) -> strata::Create<AllTypes> {
         .o_text("")
         .o_bytes(Vec::new())
         .o_instant(instant())
-        .o_local(NaiveDate::from_ymd_opt(2038, 1, 19).unwrap().and_hms_opt(3, 14, 8).unwrap())
+        .o_local(
+            NaiveDate::from_ymd_opt(2038, 1, 19)
+                .unwrap()
+                .and_hms_opt(3, 14, 8)
+                .unwrap(),
+        )
         .o_day(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
         .o_uid(Uuid::nil())
         .o_doc(serde_json::json!([]))
@@ -102,7 +113,10 @@ backend_tests!(every_type_round_trips, |db| async move {
     db.push_schema::<AllTypes>().await.unwrap();
     for some in [false, true] {
         let written = extremes(some).exec(&db).await.unwrap();
-        let read = AllTypes::find_by_id(written.id).exec_required(&db).await.unwrap();
+        let read = AllTypes::find_by_id(written.id)
+            .exec_required(&db)
+            .await
+            .unwrap();
         assert_eq!(read, written);
         assert_eq!(read.instant, instant());
         assert_eq!(read.small, i16::MIN);
@@ -138,7 +152,12 @@ backend_tests!(every_type_round_trips, |db| async move {
         .unwrap();
     assert_eq!(found, 1);
     // Setting an Option field back to NULL.
-    let row = AllTypes::find_first().filter(AllTypes::o_role().is_not_null()).exec(&db).await.unwrap().unwrap();
+    let row = AllTypes::find_first()
+        .filter(AllTypes::o_role().is_not_null())
+        .exec(&db)
+        .await
+        .unwrap()
+        .unwrap();
     let cleared = AllTypes::update(AllTypes::by_id(row.id))
         .o_role(None)
         .o_instant(None)
@@ -146,7 +165,10 @@ backend_tests!(every_type_round_trips, |db| async move {
         .exec(&db)
         .await
         .unwrap();
-    assert_eq!((cleared.o_role, cleared.o_instant, cleared.o_typed), (None, None, None));
+    assert_eq!(
+        (cleared.o_role, cleared.o_instant, cleared.o_typed),
+        (None, None, None)
+    );
 });
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -163,7 +185,11 @@ backend_tests!(decimal_is_exact_or_refused, |db| async move {
     if db.dialect() == Dialect::Sqlite {
         // SQLite has no exact decimal: refused up front, naming the model and field.
         match pushed {
-            Err(Error::Unsupported { model: "Price", field: "amount", .. }) => {}
+            Err(Error::Unsupported {
+                model: "Price",
+                field: "amount",
+                ..
+            }) => {}
             other => panic!("expected Unsupported for Price.amount, got {other:?}"),
         }
         return;

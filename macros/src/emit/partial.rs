@@ -4,7 +4,8 @@
 use crate::model::Model;
 use crate::naming;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 pub fn items(model: &Model) -> TokenStream {
     let vis = &model.vis;
@@ -29,10 +30,13 @@ pub fn impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let partial = naming::partial(model);
     let fields = model.fields.iter().enumerate().map(|(i, f)| {
-        let name = &f.ident;
+        let (name, ty) = (&f.ident, &f.ty);
         let position = super::index(i);
+        // Spanned on the type: an unsupported type's `FieldType` error from
+        // `decode_if` then sits on the field with the schema's, not on the derive.
+        let decode = quote_spanned!(ty.span()=> ::strata::__private::decode_if::<#ty>);
         quote! {
-            #name: ::strata::__private::decode_if(row, &mut index, selected[#position])?
+            #name: #decode(row, &mut index, selected[#position])?
         }
     });
     quote! {

@@ -192,14 +192,29 @@ impl Db {
         model: &'static ModelSchema,
         rendered: Rendered,
     ) -> Result<Vec<T>> {
+        self.fetch_all_with(model, rendered, |row| T::from_row(row, &mut 0))
+            .await
+    }
+
+    /// Rows decoded by `decode`, for shapes only known at run time (`omit`).
+    pub(crate) async fn fetch_all_with<T, D>(
+        &self,
+        model: &'static ModelSchema,
+        rendered: Rendered,
+        decode: D,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
         let start = Instant::now();
         let Rendered { sql, binds } = rendered;
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
             match args(binds) {
                 Err(e) => Err(sqlx::Error::Encode(e)),
                 Ok(args) => {
-                    let query = sqlx::query_with(trusted(&sql), args)
-                        .try_map(move |r| T::from_row(row(&r), &mut 0));
+                    let query =
+                        sqlx::query_with(trusted(&sql), args).try_map(move |r| decode(row(&r)));
                     match conn {
                         Conn::Pool(p) => query.fetch_all(p).await,
                         Conn::Single(c) => query.fetch_all(&mut *c.lock().await).await,

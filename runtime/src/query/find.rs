@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::execute::Db;
 use crate::query::ast::Statement;
 use crate::render::render;
-use crate::schema::{ColumnSchema, FieldType, FromRow, Model};
+use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
 use std::marker::PhantomData;
 
 pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
@@ -52,11 +52,7 @@ impl<M: Model> ReadArgs<M> {
             // it with the primary key.
             for &i in M::SCHEMA.primary_key.columns {
                 let column = M::SCHEMA.column(i);
-                if !select
-                    .order_by
-                    .iter()
-                    .any(|o| std::ptr::eq(o.column, column))
-                {
+                if !select.order_by.iter().any(|o| o.column.is(column)) {
                     select.order_by.push(OrderBy {
                         column,
                         descending: false,
@@ -191,6 +187,22 @@ impl<M: Model> FindMany<M> {
         }
     }
 
+    /// Reads every column except `columns` (one column or a tuple) into
+    /// `{Model}Partial`, whose omitted fields are `None`: for wide or sensitive
+    /// columns a query should not carry.
+    pub fn omit<P: Projection<M>>(self, columns: P) -> Omit<M> {
+        let omitted = columns.columns();
+        let selected = M::SCHEMA
+            .columns
+            .iter()
+            .map(|c| !omitted.iter().any(|o| o.is(c)))
+            .collect();
+        Omit {
+            args: self.args,
+            selected,
+        }
+    }
+
     pub fn statement(&self) -> Result<Statement> {
         Ok(Statement::Select(
             self.args
@@ -225,6 +237,35 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
     /// Each row converted into `S` (e.g. a struct with `From<(i64, String)>`).
     pub async fn exec_into<S: From<P::Output>>(self, db: &Db) -> Result<Vec<S>> {
         Ok(self.exec(db).await?.into_iter().map(S::from).collect())
+    }
+}
+
+/// `find_many().omit(..)`: every column but some, into `{Model}Partial`.
+pub struct Omit<M> {
+    args: ReadArgs<M>,
+    selected: std::sync::Arc<[bool]>,
+}
+
+impl<M: PartialModel> Omit<M> {
+    pub fn statement(&self) -> Result<Statement> {
+        let columns = M::SCHEMA
+            .columns
+            .iter()
+            .zip(self.selected.iter())
+            .filter_map(|(c, &keep)| keep.then_some(c))
+            .collect();
+        Ok(Statement::Select(
+            self.args.to_select(SqlProjection::Columns(columns))?,
+        ))
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
+        let rendered = render(&self.statement()?, db.dialect());
+        let selected = self.selected;
+        db.fetch_all_with(M::SCHEMA, rendered, move |row| {
+            M::decode_partial(row, &selected)
+        })
+        .await
     }
 }
 

@@ -145,7 +145,7 @@ fn primary_key_values<M: Model>(row: &[(&'static ColumnSchema, Value)]) -> Optio
         .map(|&i| {
             let column = M::SCHEMA.column(i);
             row.iter()
-                .find(|(c, _)| std::ptr::eq(*c, column))
+                .find(|(c, _)| c.is(column))
                 .map(|(_, v)| v.clone())
         })
         .collect()
@@ -318,7 +318,7 @@ impl<M: Model, T> Update<M, T> {
     #[doc(hidden)]
     pub fn assign(&mut self, index: usize, value: AssignValue) {
         let column = M::SCHEMA.column(index);
-        self.set.retain(|a| !std::ptr::eq(a.column, column));
+        self.set.retain(|a| !a.column.is(column));
         self.set.push(Assignment { column, value });
     }
 
@@ -326,7 +326,7 @@ impl<M: Model, T> Update<M, T> {
     fn assignments(&self) -> Vec<Assignment> {
         let mut set = self.set.clone();
         for column in M::SCHEMA.columns.iter().filter(|c| c.updated_at) {
-            if !set.iter().any(|a| std::ptr::eq(a.column, column)) {
+            if !set.iter().any(|a| a.column.is(column)) {
                 if let Some(now) = now_value(column.ty) {
                     set.push(Assignment {
                         column,
@@ -390,7 +390,7 @@ fn rekey_after_update<M: Model>(pk: UniqueKey<M>, set: &[Assignment]) -> UniqueK
         .map(|(&i, old)| {
             let column = M::SCHEMA.column(i);
             set.iter()
-                .find(|a| std::ptr::eq(a.column, column))
+                .find(|a| a.column.is(column))
                 .and_then(|a| match &a.value {
                     AssignValue::Set(v) => Some(v.clone()),
                     AssignValue::Arithmetic(..) => None,
@@ -569,11 +569,7 @@ impl<M: Model> Upsert<M> {
         let mut create = self.create;
         // The row to insert carries the key it is looked up by.
         for (column, value) in target.iter().zip(self.key.values()) {
-            if let Some(i) = M::SCHEMA
-                .columns
-                .iter()
-                .position(|c| std::ptr::eq(c, *column))
-            {
+            if let Some(i) = M::SCHEMA.columns.iter().position(|c| c.is(*column)) {
                 if create.values[i].is_none() {
                     create.set(i, value.clone());
                 }

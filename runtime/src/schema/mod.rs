@@ -81,6 +81,14 @@ pub struct ColumnSchema {
     pub db_type: Option<&'static str>,
 }
 
+impl ColumnSchema {
+    /// Whether `other` is the same column of the same model. Compares names, not
+    /// addresses: a `const` descriptor may exist at several addresses.
+    pub fn is(&self, other: &ColumnSchema) -> bool {
+        self.name == other.name
+    }
+}
+
 /// A unique key: the primary key or a `unique` constraint. Indices point into
 /// [`ModelSchema::columns`].
 #[derive(Debug, PartialEq, Eq)]
@@ -174,4 +182,28 @@ impl ModelSchema {
 /// Implemented by `#[derive(Model)]`.
 pub trait Model: FromRow + Send + Unpin + 'static {
     const SCHEMA: &'static ModelSchema;
+}
+
+/// The model with only some fields read (`find_many().omit(..)`): generated as
+/// `{Model}Partial`, every field an `Option` that is `None` when not selected.
+pub trait PartialModel: Model {
+    type Partial: Send + Unpin + 'static;
+
+    /// Decodes the columns whose `selected` flag is set, in schema order.
+    fn decode_partial(row: Row<'_>, selected: &[bool]) -> Result<Self::Partial, sqlx::Error>;
+}
+
+/// The next column as `Some(T)` if `selected`, else `None` without reading.
+#[doc(hidden)]
+pub fn decode_if<T: FieldType>(
+    row: Row<'_>,
+    index: &mut usize,
+    selected: bool,
+) -> Result<Option<T>, sqlx::Error> {
+    if !selected {
+        return Ok(None);
+    }
+    let value = T::decode(row, *index)?;
+    *index += 1;
+    Ok(Some(value))
 }
