@@ -569,7 +569,7 @@ impl<M: Model> Upsert<M> {
         let mut create = self.create;
         // The row to insert carries the key it is looked up by.
         for (column, value) in target.iter().zip(self.key.values()) {
-            if let Some(i) = M::SCHEMA.columns.iter().position(|c| c.is(*column)) {
+            if let Some(i) = M::SCHEMA.columns.iter().position(|c| c.is(column)) {
                 if create.values[i].is_none() {
                     create.set(i, value.clone());
                 }
