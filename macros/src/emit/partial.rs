@@ -32,11 +32,18 @@ pub fn impls(model: &Model) -> TokenStream {
     let fields = model.fields.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (&f.ident, &f.ty);
         let position = super::index(i);
-        // Spanned on the type: an unsupported type's `FieldType` error from
-        // `decode_if` then sits on the field with the schema's, not on the derive.
-        let decode = quote_spanned!(ty.span()=> ::strata::__private::decode_if::<#ty>);
+        // Decoded through `<T as FieldType>` spanned on the type, exactly as in
+        // `FromRow`, so an unsupported type is one error on the field rather
+        // than one more per helper that bounds `T: FieldType`.
+        let field_type = quote_spanned!(ty.span()=> <#ty as ::strata::__private::FieldType>);
         quote! {
-            #name: #decode(row, &mut index, selected[#position])?
+            #name: if selected[#position] {
+                let value = #field_type::decode(row, index)?;
+                index += 1;
+                ::core::option::Option::Some(value)
+            } else {
+                ::core::option::Option::None
+            }
         }
     });
     quote! {
