@@ -75,6 +75,10 @@ use proc_macro::TokenStream;
 /// - `UserCreate<..>`: the create builder; `.exec()` only compiles once every
 ///   required field (not `Option`, no `default`, not `updated_at`) is set.
 /// - `UserUpdate<..>`: the update builder, one setter per field.
+/// - `UserPartial`: the row type of `find_many().omit(..)`, every field an `Option`.
+///
+/// Mistakes in the attributes are all reported in one build, each at the
+/// attribute or field concerned, with the form that was expected.
 #[proc_macro_derive(Model, attributes(strata))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     derive_model_inner(input.into()).into()
@@ -93,6 +97,8 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 ///     Admin,
 /// }
 /// ```
+///
+/// The enum must also derive `Clone` and `Copy`.
 ///
 /// - `name = ".."` on the enum: the database type name; defaults to the enum
 ///   name in snake_case.
