@@ -21,7 +21,11 @@ pub struct Team {
 }
 
 #[derive(Model, Debug)]
-#[strata(table = "users", unique(fields(first_name, last_name)), index(fields(team_id, created_at)))]
+#[strata(
+    table = "users",
+    unique(fields(first_name, last_name)),
+    index(fields(team_id, created_at))
+)]
 pub struct User {
     #[strata(id, default = autoincrement)]
     pub id: i64,
@@ -86,14 +90,23 @@ async fn use_everything(db: &Db) -> strata::Result<()> {
         .await?;
     let _: User = User::upsert(
         User::by_email("bob@example.com"),
-        User::create().email("bob@example.com").first_name("Bob").last_name("Ray"),
+        User::create()
+            .email("bob@example.com")
+            .first_name("Bob")
+            .last_name("Ray"),
         User::changes().score(1),
     )
     .exec(db)
     .await?;
     let _: u64 = User::create_many(vec![
-        User::create().email("c@example.com").first_name("C").last_name("D"),
-        User::create().email("e@example.com").first_name("E").last_name("F"),
+        User::create()
+            .email("c@example.com")
+            .first_name("C")
+            .last_name("D"),
+        User::create()
+            .email("e@example.com")
+            .first_name("E")
+            .last_name("F"),
     ])
     .exec(db)
     .await?;

@@ -41,7 +41,9 @@ pub struct Category {
 async fn run(db: &Db) -> strata::Result<()> {
     // Every Session field is optional or generated: `create()` can run as is.
     let session = Session::create().exec(db).await?;
-    let _: Option<Session> = Session::find_by_token(session.token.as_str()).exec(db).await?;
+    let _: Option<Session> = Session::find_by_token(session.token.as_str())
+        .exec(db)
+        .await?;
     let _: Session = Session::update(Session::by_id(session.id))
         .status(Status::Published)
         .exec(db)
