@@ -98,8 +98,6 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// The enum must also derive `Clone` and `Copy`.
-///
 /// - `name = ".."` on the enum: the database type name; defaults to the enum
 ///   name in snake_case.
 /// - `rename = ".."` on a variant: its database label; defaults to the variant

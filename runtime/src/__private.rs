@@ -23,7 +23,7 @@ pub trait Provided {}
 impl Provided for Set {}
 
 /// Implemented by `#[derive(Enum)]`.
-pub trait DbEnum: Copy + Send + Sync + 'static {
+pub trait DbEnum: Sized + Send + Sync + 'static {
     const SCHEMA: &'static EnumSchema;
     fn label(&self) -> &'static str;
     fn from_label(label: &str) -> Option<Self>;

@@ -25,7 +25,7 @@ impl<M, T> Copy for Column<M, T> {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a value for a column of type `{T}`",
     label = "expected a value of type `{T}` here",
-    note = "pass a `{T}` (a `&str` works for String columns, and a plain value for Option columns)"
+    note = "pass a value of type `{T}` (a `&str` works for String columns, and a plain value for Option columns)"
 )]
 pub trait ValueFor<T> {
     fn into_value_for(self) -> Value;
@@ -64,7 +64,9 @@ impl ValueFor<Option<String>> for &str {
     }
 }
 
-impl<M: Model, T: FieldType> Column<M, T> {
+// Unbounded, so a field of an unsupported type is reported once (by the
+// schema's `FieldType` use), not again here.
+impl<M, T> Column<M, T> {
     #[doc(hidden)]
     pub const fn new(index: usize) -> Self {
         Column {
@@ -72,7 +74,9 @@ impl<M: Model, T: FieldType> Column<M, T> {
             _marker: PhantomData,
         }
     }
+}
 
+impl<M: Model, T: FieldType> Column<M, T> {
     pub fn schema(self) -> &'static ColumnSchema {
         M::SCHEMA.column(self.index)
     }

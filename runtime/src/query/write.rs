@@ -269,7 +269,7 @@ impl Numeric for rust_decimal::Decimal {}
 /// only keeps the two kinds of impl apart and is always inferred.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be assigned to a column of type `{T}`",
-    note = "pass a `{T}` value, or `strata::increment(..)`/`decrement`/`multiply`/`divide` for numeric columns"
+    note = "pass a value of type `{T}`, or `strata::increment(..)`/`decrement`/`multiply`/`divide` for numeric columns"
 )]
 pub trait IntoAssign<T, How> {
     fn into_assign(self) -> AssignValue;

@@ -1,7 +1,0 @@
-#[derive(strata::Enum)]
-pub enum Role {
-    User,
-    Admin,
-}
-
-fn main() {}
