@@ -3,6 +3,7 @@
 
 mod bind;
 mod classify;
+mod lease;
 mod pool;
 
 pub use pool::PoolOptions;
@@ -11,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
+use lease::{lease, Conn, Pooled};
 use sqlx::error::BoxDynError;
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
@@ -30,24 +32,6 @@ enum Target {
     Postgres(Conn<sqlx::Postgres>),
     Sqlite(Conn<sqlx::Sqlite>),
     MySql(Conn<sqlx::MySql>),
-}
-
-/// Where statements for one database run.
-#[derive(Debug)]
-enum Conn<DB: sqlx::Database> {
-    Pool(sqlx::Pool<DB>),
-    /// One connection, taken in turn. Skips the pool's per-query acquire and
-    /// release, which costs more than a point query itself on a local server.
-    Single(Arc<Mutex<DB::Connection>>),
-}
-
-impl<DB: sqlx::Database> Clone for Conn<DB> {
-    fn clone(&self) -> Self {
-        match self {
-            Conn::Pool(p) => Conn::Pool(p.clone()),
-            Conn::Single(c) => Conn::Single(c.clone()),
-        }
-    }
 }
 
 /// What a write reported back.
@@ -90,10 +74,13 @@ impl Db {
     }
 
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Db> {
+        let (idle, lifetime) = (options.idle_timeout, options.max_lifetime);
         let target = match pool::connect(url, options).await? {
-            pool::AnyPool::Postgres(p) => Target::Postgres(Conn::Pool(p)),
-            pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(p)),
-            pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(p)),
+            pool::AnyPool::Postgres(p) => {
+                Target::Postgres(Conn::Pool(Pooled::new(p, idle, lifetime)))
+            }
+            pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(Pooled::new(p, idle, lifetime))),
+            pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(Pooled::new(p, idle, lifetime))),
         };
         Ok(Db { target })
     }
@@ -130,24 +117,25 @@ impl Db {
     /// The sqlx PostgreSQL pool, for work strata does not cover.
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
         match &self.target {
-            Target::Postgres(Conn::Pool(p)) => Some(p),
+            Target::Postgres(Conn::Pool(p)) => Some(&p.pool),
             _ => None,
         }
     }
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match &self.target {
-            Target::Sqlite(Conn::Pool(p)) => Some(p),
+            Target::Sqlite(Conn::Pool(p)) => Some(&p.pool),
             _ => None,
         }
     }
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
         match &self.target {
-            Target::MySql(Conn::Pool(p)) => Some(p),
+            Target::MySql(Conn::Pool(p)) => Some(&p.pool),
             _ => None,
         }
     }
 
-    /// Closes the pool (or the dedicated connection's pool slot); later queries fail.
+    /// Closes the pool, waiting for lent connections to come back; later queries
+    /// fail. (A dedicated connection closes when the last clone is dropped.)
     pub async fn close(&self) {
         dispatch!(self, |conn, _args, _row| {
             if let Conn::Pool(p) = conn {
@@ -215,9 +203,13 @@ impl Db {
                 Ok(args) => {
                     let query =
                         sqlx::query_with(trusted(&sql), args).try_map(move |r| decode(row(&r)));
-                    match conn {
-                        Conn::Pool(p) => query.fetch_all(p).await,
-                        Conn::Single(c) => query.fetch_all(&mut *c.lock().await).await,
+                    match lease(conn).await {
+                        Err(e) => Err(e),
+                        Ok(mut lent) => {
+                            let result = query.fetch_all(&mut *lent).await;
+                            lent.finish(&result);
+                            result
+                        }
                     }
                 }
             }
@@ -308,22 +300,26 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    use sqlx::Connection as _;
-    let mut guard;
-    let mut pooled;
-    let connection: &mut DB::Connection = match conn {
-        Conn::Pool(p) => {
-            pooled = p.acquire().await?;
-            &mut pooled
-        }
-        Conn::Single(c) => {
-            guard = c.lock().await;
-            &mut guard
-        }
+    let mut lent = lease(conn).await?;
+    let result = if transactional {
+        in_transaction(&mut lent, statements, arguments).await
+    } else {
+        run_each(&mut lent, statements, arguments).await
     };
-    if !transactional {
-        return run_each(connection, statements, arguments).await;
-    }
+    lent.finish(&result);
+    result
+}
+
+async fn in_transaction<DB: sqlx::Database>(
+    connection: &mut DB::Connection,
+    statements: impl IntoIterator<Item = Rendered>,
+    arguments: Arguments<DB>,
+) -> Result<DB::QueryResult, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    use sqlx::Connection as _;
     let mut tx = connection.begin().await?;
     let total = run_each(&mut tx, statements, arguments).await?;
     tx.commit().await?;

@@ -1,0 +1,183 @@
+//! Lending a connection to one statement.
+//!
+//! A pool acquire and release costs about as much as a point query on a local
+//! server (BENCHMARKS.md): sqlx's pool does bookkeeping and hands the connection
+//! back through its own task. So a pooled [`Conn`] keeps one connection checked
+//! out and lends it to whichever statement finds it free; only statements that
+//! run concurrently with it go to the pool. A serial workload then pays no
+//! acquire at all, and a concurrent one pays what it would have anyway.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+
+/// Where statements for one database run.
+pub(super) enum Conn<DB: sqlx::Database> {
+    Pool(Pooled<DB>),
+    /// One dedicated connection (`Db::connect_single`), taken in turn.
+    Single(Arc<Mutex<DB::Connection>>),
+}
+
+impl<DB: sqlx::Database> Clone for Conn<DB> {
+    fn clone(&self) -> Self {
+        match self {
+            Conn::Pool(p) => Conn::Pool(p.clone()),
+            Conn::Single(c) => Conn::Single(c.clone()),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::fmt::Debug for Conn<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Conn::Pool(p) => f.debug_tuple("Pool").field(&p.pool).finish(),
+            Conn::Single(_) => f.write_str("Single"),
+        }
+    }
+}
+
+pub(super) struct Pooled<DB: sqlx::Database> {
+    pub(super) pool: sqlx::Pool<DB>,
+    cached: Arc<Mutex<Option<Cached<DB>>>>,
+    /// The pool's own limits, applied to the cached connection too, so it is
+    /// recycled like any other.
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+}
+
+impl<DB: sqlx::Database> Clone for Pooled<DB> {
+    fn clone(&self) -> Self {
+        Pooled {
+            pool: self.pool.clone(),
+            cached: self.cached.clone(),
+            idle_timeout: self.idle_timeout,
+            max_lifetime: self.max_lifetime,
+        }
+    }
+}
+
+pub(super) struct Cached<DB: sqlx::Database> {
+    connection: sqlx::pool::PoolConnection<DB>,
+    acquired: Instant,
+    last_used: Instant,
+    /// Failed at the transport level: replaced before it is lent again.
+    broken: bool,
+}
+
+impl<DB: sqlx::Database> Pooled<DB> {
+    pub(super) fn new(
+        pool: sqlx::Pool<DB>,
+        idle_timeout: Option<Duration>,
+        max_lifetime: Option<Duration>,
+    ) -> Self {
+        Pooled {
+            pool,
+            cached: Arc::new(Mutex::new(None)),
+            idle_timeout,
+            max_lifetime,
+        }
+    }
+
+    /// Returns the cached connection to the pool and closes the pool (which
+    /// waits for every lent connection).
+    pub(super) async fn close(&self) {
+        self.cached.lock().await.take();
+        self.pool.close().await;
+    }
+
+    fn is_stale(&self, cached: &Cached<DB>) -> bool {
+        let now = Instant::now();
+        cached.broken
+            || self
+                .idle_timeout
+                .is_some_and(|t| now.duration_since(cached.last_used) >= t)
+            || self
+                .max_lifetime
+                .is_some_and(|t| now.duration_since(cached.acquired) >= t)
+    }
+}
+
+/// A connection lent to one statement; derefs to the driver's connection.
+pub(super) enum Lease<DB: sqlx::Database> {
+    Cached(OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>),
+    Pooled(sqlx::pool::PoolConnection<DB>),
+    Single(OwnedMutexGuard<DB::Connection>),
+}
+
+/// Lends the cached connection if no other statement holds it, else one from the
+/// pool (or waits for the dedicated connection).
+pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<DB>, sqlx::Error> {
+    let pooled = match conn {
+        Conn::Single(c) => return Ok(Lease::Single(c.clone().lock_owned().await)),
+        Conn::Pool(p) => p,
+    };
+    let mut slot = match pooled.cached.clone().try_lock_owned() {
+        Ok(slot) => slot,
+        // Another statement holds the cached connection: take whichever comes
+        // first, a pooled one or the cached one. (Waiting on the pool alone
+        // could starve a pool whose every connection is the cached one.)
+        Err(_) => tokio::select! {
+            pooled_connection = pooled.pool.acquire() => {
+                return Ok(Lease::Pooled(pooled_connection?));
+            }
+            slot = pooled.cached.clone().lock_owned() => slot,
+        },
+    };
+    if slot.as_ref().is_some_and(|c| pooled.is_stale(c)) {
+        slot.take();
+    }
+    if slot.is_none() {
+        let now = Instant::now();
+        *slot = Some(Cached {
+            connection: pooled.pool.acquire().await?,
+            acquired: now,
+            last_used: now,
+            broken: false,
+        });
+    }
+    match OwnedMutexGuard::try_map(slot, Option::as_mut) {
+        Ok(cached) => Ok(Lease::Cached(cached)),
+        // Just filled above; should the slot be empty anyway, use the pool.
+        Err(_) => Ok(Lease::Pooled(pooled.pool.acquire().await?)),
+    }
+}
+
+impl<DB: sqlx::Database> Lease<DB> {
+    /// Ends the lease after `result`: a connection that failed at the transport
+    /// level is not lent again.
+    pub(super) fn finish<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        let broken = matches!(
+            result,
+            Err(sqlx::Error::Io(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed)
+        );
+        if let Lease::Cached(cached) = self {
+            cached.broken = broken;
+            cached.last_used = Instant::now();
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Deref for Lease<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            Lease::Cached(cached) => &cached.connection,
+            Lease::Pooled(c) => c,
+            Lease::Single(c) => c,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> DerefMut for Lease<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            Lease::Cached(cached) => &mut cached.connection,
+            Lease::Pooled(c) => c,
+            Lease::Single(c) => c,
+        }
+    }
+}
