@@ -76,24 +76,18 @@ backend_tests!(
             .unwrap();
         assert_eq!((updated.seats, updated.admin), (43, Some(false)));
 
-        let up = Membership::upsert(
-            Membership::by_org_member("globex", "ann@x.io"),
-            Membership::create()
-                .org("globex")
-                .member("ann@x.io")
-                .seats(5),
-            Membership::changes().seats(increment(1)),
-        );
-        assert_eq!(up.exec(&db).await.unwrap().seats, 5);
-        let up = Membership::upsert(
-            Membership::by_org_member("globex", "ann@x.io"),
-            Membership::create()
-                .org("globex")
-                .member("ann@x.io")
-                .seats(5),
-            Membership::changes().seats(increment(1)),
-        );
-        assert_eq!(up.exec(&db).await.unwrap().seats, 6);
+        let upsert = || {
+            Membership::upsert(
+                Membership::by_org_member("globex", "ann@x.io"),
+                Membership::create()
+                    .org("globex")
+                    .member("ann@x.io")
+                    .seats(5),
+                Membership::changes().seats(increment(1)),
+            )
+        };
+        assert_eq!(upsert().exec(&db).await.unwrap().seats, 5, "inserted");
+        assert_eq!(upsert().exec(&db).await.unwrap().seats, 6, "updated");
 
         // A renamed column (with a space in its name) filters, sorts and selects.
         let admins = Membership::find_many()
