@@ -60,10 +60,10 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            rounds: 30,
-            batch_target: Duration::from_millis(20),
-            min_batch: 3,
-            max_batch: 200,
+            rounds: 40,
+            batch_target: Duration::from_millis(5),
+            min_batch: 1,
+            max_batch: 100,
             warmup: Duration::from_millis(100),
         }
     }
@@ -76,12 +76,30 @@ pub struct Measured {
     pub samples: Vec<Duration>,
     /// The median of each round's batch, in round order.
     pub round_medians: Vec<Duration>,
+    /// Each round's on-CPU time of the measuring thread per iteration: the
+    /// client-side work, without the database's. Only meaningful where the
+    /// contender's task stays on one thread (a current-thread runtime).
+    pub round_cpu: Vec<Duration>,
 }
 
 impl Measured {
     pub fn stats(&self) -> Stats {
         Stats::of(&self.samples)
     }
+
+    /// The median over rounds of the thread's CPU time per iteration, if the
+    /// platform reports it.
+    pub fn cpu_per_iteration(&self) -> Option<Duration> {
+        (!self.round_cpu.is_empty()).then(|| median(&self.round_cpu))
+    }
+}
+
+/// The calling thread's total time on CPU (Linux: `/proc/thread-self/schedstat`,
+/// in nanoseconds), or `None` elsewhere.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
 /// Order statistics of a set of latencies.
@@ -192,8 +210,9 @@ pub async fn compare(
             contender.batch(1, &mut scratch).await;
             run_cleanup().await;
         }
-        // The median, not the mean: the first iterations prepare statements.
-        slowest = slowest.max(median(&scratch));
+        // The later half's median: the first iterations prepare statements and
+        // open pool connections.
+        slowest = slowest.max(median(&scratch[scratch.len() / 2..]));
     }
     let n = if slowest.is_zero() {
         settings.max_batch
@@ -209,13 +228,18 @@ pub async fn compare(
             name: name.clone(),
             samples: Vec::with_capacity(settings.rounds * n),
             round_medians: Vec::with_capacity(settings.rounds),
+            round_cpu: Vec::with_capacity(settings.rounds),
         })
         .collect();
     for round in 0..settings.rounds {
         for step in 0..k {
             let c = (round + step) % k;
             let before = measured[c].samples.len();
+            let cpu_before = thread_cpu_time();
             contenders[c].1.batch(n, &mut measured[c].samples).await;
+            if let (Some(a), Some(b)) = (cpu_before, thread_cpu_time()) {
+                measured[c].round_cpu.push(b.saturating_sub(a) / n as u32);
+            }
             let batch_median = median(&measured[c].samples[before..]);
             measured[c].round_medians.push(batch_median);
             run_cleanup().await;
@@ -248,11 +272,13 @@ mod tests {
             name: "a".into(),
             samples: vec![us(110), us(110), us(110)],
             round_medians: vec![us(110), us(120)],
+            round_cpu: Vec::new(),
         };
         let b = Measured {
             name: "b".into(),
             samples: vec![us(100), us(100), us(100)],
             round_medians: vec![us(100), us(100)],
+            round_cpu: Vec::new(),
         };
         let v = versus(&a, &b);
         assert!((v.ratio - 1.1).abs() < 1e-9);
