@@ -34,6 +34,13 @@ enum Target {
     MySql(Conn<sqlx::MySql>),
 }
 
+/// How many rows a read wants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Rows {
+    All,
+    First,
+}
+
 /// What a write reported back.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WriteOutcome {
@@ -180,16 +187,18 @@ impl Db {
         model: &'static ModelSchema,
         rendered: Rendered,
     ) -> Result<Vec<T>> {
-        self.fetch_all_with(model, rendered, |row| T::from_row(row, &mut 0))
+        self.fetch_with(model, rendered, |row| T::from_row(row, &mut 0), Rows::All)
             .await
     }
 
-    /// Rows decoded by `decode`, for shapes only known at run time (`omit`).
-    pub(crate) async fn fetch_all_with<T, D>(
+    /// Rows decoded by `decode` (for shapes only known at run time, like
+    /// `omit`): all of them, or only the first (which stops reading there).
+    pub(crate) async fn fetch_with<T, D>(
         &self,
         model: &'static ModelSchema,
         rendered: Rendered,
         decode: D,
+        rows: Rows,
     ) -> Result<Vec<T>>
     where
         T: Send + Unpin + 'static,
@@ -206,7 +215,13 @@ impl Db {
                     match lease(conn).await {
                         Err(e) => Err(e),
                         Ok(mut lent) => {
-                            let result = query.fetch_all(&mut *lent).await;
+                            let result = match rows {
+                                Rows::All => query.fetch_all(&mut *lent).await,
+                                Rows::First => query
+                                    .fetch_optional(&mut *lent)
+                                    .await
+                                    .map(|row| row.into_iter().collect()),
+                            };
                             lent.finish(&result);
                             result
                         }
@@ -223,7 +238,10 @@ impl Db {
         model: &'static ModelSchema,
         rendered: Rendered,
     ) -> Result<Option<T>> {
-        Ok(self.fetch_all(model, rendered).await?.into_iter().next())
+        let rows = self
+            .fetch_with(model, rendered, |row| T::from_row(row, &mut 0), Rows::First)
+            .await?;
+        Ok(rows.into_iter().next())
     }
 
     pub(crate) async fn execute(
@@ -247,8 +265,13 @@ impl Db {
         model: &'static ModelSchema,
         statements: Vec<Rendered>,
     ) -> Result<u64> {
+        // One statement is atomic by itself; BEGIN/COMMIT around it would only
+        // cost round trips (and a statement journal on SQLite).
+        let transactional = statements.len() > 1;
         let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, statements, args, true).await.map(outcome)
+            run_on(conn, statements, args, transactional)
+                .await
+                .map(outcome)
         });
         result
             .map(|o| o.rows_affected)

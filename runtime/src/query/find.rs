@@ -262,10 +262,9 @@ impl<M: PartialModel> Omit<M> {
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
         let rendered = render(&self.statement()?, db.dialect());
         let selected = self.selected;
-        db.fetch_all_with(M::SCHEMA, rendered, move |row| {
-            M::decode_partial(row, &selected)
-        })
-        .await
+        let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
+        db.fetch_with(M::SCHEMA, rendered, decode, crate::execute::Rows::All)
+            .await
     }
 }
 

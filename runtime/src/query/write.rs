@@ -194,11 +194,12 @@ impl<M: Model> CreateMany<M> {
         let mut statements = Vec::new();
         for (columns, rows) in groups {
             let per_statement = (dialect.max_binds() / columns.len().max(1)).max(1);
-            for chunk in rows.chunks(per_statement) {
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
                 statements.push(Statement::Insert(Insert {
                     table: M::SCHEMA.table,
                     columns: columns.clone(),
-                    rows: chunk.to_vec(),
+                    rows: rows.by_ref().take(per_statement).collect(),
                     on_conflict: None,
                     returning: Vec::new(),
                 }));

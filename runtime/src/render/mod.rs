@@ -78,11 +78,16 @@ impl SqlWriter {
             Dialect::Postgres | Dialect::Sqlite => '"',
         };
         self.sql.push(quote);
-        for ch in name.chars() {
-            if ch == quote {
-                self.sql.push(quote);
+        if name.contains(quote) {
+            for ch in name.chars() {
+                if ch == quote {
+                    self.sql.push(quote);
+                }
+                self.sql.push(ch);
             }
-            self.sql.push(ch);
+        } else {
+            // The usual case: nothing to double, copy the name whole.
+            self.sql.push_str(name);
         }
         self.sql.push(quote);
     }
