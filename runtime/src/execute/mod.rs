@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
+use futures_util::TryStreamExt as _;
 use lease::{lease, Conn, Pooled};
 use sqlx::error::BoxDynError;
 use sqlx::AssertSqlSafe;
@@ -209,24 +210,36 @@ impl Db {
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
             match args(binds) {
                 Err(e) => Err(sqlx::Error::Encode(e)),
-                Ok(args) => {
-                    let query =
-                        sqlx::query_with(trusted(&sql), args).try_map(move |r| decode(row(&r)));
-                    match lease(conn).await {
-                        Err(e) => Err(e),
-                        Ok(mut lent) => {
-                            let result = match rows {
-                                Rows::All => query.fetch_all(&mut *lent).await,
-                                Rows::First => query
-                                    .fetch_optional(&mut *lent)
-                                    .await
-                                    .map(|row| row.into_iter().collect()),
-                            };
-                            lent.finish(&result);
-                            result
-                        }
+                Ok(args) => match lease(conn).await {
+                    Err(e) => Err(e),
+                    Ok(mut lent) => {
+                        // Rows are decoded straight off the driver's stream (no
+                        // `try_map` layer), by position.
+                        let query = sqlx::query_with(trusted(&sql), args);
+                        let result = match rows {
+                            Rows::All => {
+                                let mut stream = sqlx::Executor::fetch(&mut *lent, query);
+                                let mut out = Vec::new();
+                                loop {
+                                    match stream.try_next().await {
+                                        Ok(Some(r)) => match decode(row(&r)) {
+                                            Ok(value) => out.push(value),
+                                            Err(e) => break Err(e),
+                                        },
+                                        Ok(None) => break Ok(out),
+                                        Err(e) => break Err(e),
+                                    }
+                                }
+                            }
+                            Rows::First => sqlx::Executor::fetch_optional(&mut *lent, query)
+                                .await
+                                .and_then(|r| r.map(|r| decode(row(&r))).transpose())
+                                .map(|value| value.into_iter().collect()),
+                        };
+                        lent.finish(&result);
+                        result
                     }
-                }
+                },
             }
         });
         trace_query(&sql, start, result.as_ref().map(Vec::len).ok());
