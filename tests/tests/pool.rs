@@ -7,38 +7,45 @@ use std::time::Duration;
 use strata::{Db, Dialect, PoolOptions};
 use strata_tests::backend_tests;
 
-backend_tests!(a_one_connection_pool_serves_concurrent_tasks, |db| async move {
-    db.push_schema::<BlogSchema>().await.unwrap();
-    let url = strata_tests::url_of(&db);
-    let one = Db::connect_with(
-        &url,
-        PoolOptions {
-            max_connections: 1,
-            acquire_timeout: Duration::from_secs(5),
-            ..PoolOptions::default()
-        },
-    )
-    .await
-    .unwrap();
-    // Every task must get the single connection in turn, whether it is lent
-    // from the cache or from the pool.
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let one = one.clone();
-            tokio::spawn(async move {
-                for j in 0..5 {
-                    Tag::create().name(format!("t{i}-{j}")).exec(&one).await.unwrap();
-                    Tag::count().exec(&one).await.unwrap();
-                }
+backend_tests!(
+    a_one_connection_pool_serves_concurrent_tasks,
+    |db| async move {
+        db.push_schema::<BlogSchema>().await.unwrap();
+        let url = strata_tests::url_of(&db);
+        let one = Db::connect_with(
+            &url,
+            PoolOptions {
+                max_connections: 1,
+                acquire_timeout: Duration::from_secs(5),
+                ..PoolOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Every task must get the single connection in turn, whether it is lent
+        // from the cache or from the pool.
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let one = one.clone();
+                tokio::spawn(async move {
+                    for j in 0..5 {
+                        Tag::create()
+                            .name(format!("t{i}-{j}"))
+                            .exec(&one)
+                            .await
+                            .unwrap();
+                        Tag::count().exec(&one).await.unwrap();
+                    }
+                })
             })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(Tag::count().exec(&one).await.unwrap(), 80);
+        one.close().await;
     }
-    assert_eq!(Tag::count().exec(&one).await.unwrap(), 80);
-    one.close().await;
-});
+);
 
 backend_tests!(a_killed_cached_connection_is_replaced, |db| async move {
     if db.dialect() == Dialect::Sqlite {
@@ -73,7 +80,9 @@ backend_tests!(a_killed_cached_connection_is_replaced, |db| async move {
             .await
             .unwrap();
             for (id,) in &others {
-                pool.execute(AssertSqlSafe(format!("KILL {id}"))).await.unwrap();
+                pool.execute(AssertSqlSafe(format!("KILL {id}")))
+                    .await
+                    .unwrap();
             }
             others.len()
         }
