@@ -11,7 +11,7 @@ use super::find::{all_columns, FindUnique};
 use crate::error::{Error, Result};
 use crate::execute::Db;
 use crate::query::ast::Statement;
-use crate::render::{render, Dialect};
+use crate::render::{render, render_owned, Dialect};
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, SqlType};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -93,7 +93,7 @@ impl<M: Model> Create<M> {
         let row = self.into_row(false);
         let pk_values = primary_key_values::<M>(&row);
         let insert = single_row_insert::<M>(row, None);
-        let rendered = render(&Statement::Insert(insert), db.dialect());
+        let rendered = render_owned(Statement::Insert(insert), db.dialect());
         if db.dialect().supports_returning() {
             return db
                 .fetch_optional(M::SCHEMA, rendered)
@@ -184,12 +184,19 @@ impl<M: Model> CreateMany<M> {
         let mut groups: Vec<(Vec<&'static ColumnSchema>, Vec<Vec<Value>>)> = Vec::new();
         for create in self.rows {
             let row = create.into_row(true);
-            let columns: Vec<_> = row.iter().map(|(c, _)| *c).collect();
-            let values = row.into_iter().map(|(_, v)| v).collect();
-            match groups.iter_mut().find(|(cols, _)| *cols == columns) {
-                Some((_, rows)) => rows.push(values),
-                None => groups.push((columns, vec![values])),
-            }
+            let same_columns = |cols: &[&'static ColumnSchema]| {
+                cols.len() == row.len() && cols.iter().zip(&row).all(|(a, (b, _))| a.is(b))
+            };
+            let group = match groups.iter().position(|(cols, _)| same_columns(cols)) {
+                Some(i) => i,
+                None => {
+                    groups.push((row.iter().map(|(c, _)| *c).collect(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[group]
+                .1
+                .push(row.into_iter().map(|(_, v)| v).collect());
         }
         let mut statements = Vec::new();
         for (columns, rows) in groups {
@@ -212,8 +219,8 @@ impl<M: Model> CreateMany<M> {
         let dialect = db.dialect();
         let rendered = self
             .statements(dialect)
-            .iter()
-            .map(|s| render(s, dialect))
+            .into_iter()
+            .map(|s| render_owned(s, dialect))
             .collect();
         db.execute_atomically(M::SCHEMA, rendered).await
     }

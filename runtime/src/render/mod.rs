@@ -48,6 +48,20 @@ pub fn render(statement: &Statement, dialect: Dialect) -> Rendered {
     w.finish()
 }
 
+/// Renders a statement the caller no longer needs, moving an INSERT's values
+/// into the binds rather than cloning them (the hot path of `create_many`).
+pub fn render_owned(statement: Statement, dialect: Dialect) -> Rendered {
+    match statement {
+        Statement::Insert(mut insert) => {
+            let mut w = SqlWriter::new(dialect);
+            let rows = std::mem::take(&mut insert.rows);
+            statement::write_insert(&mut w, &insert, rows);
+            w.finish()
+        }
+        other => render(&other, dialect),
+    }
+}
+
 /// Accumulates SQL text and binds. Every identifier goes through [`push_ident`]
 /// and every value through [`push_bind`]; nothing else writes user data.
 ///

@@ -8,7 +8,7 @@ use crate::value::Value;
 pub(super) fn write_statement(w: &mut SqlWriter, statement: &Statement) {
     match statement {
         Statement::Select(s) => write_select(w, s),
-        Statement::Insert(i) => write_insert(w, i),
+        Statement::Insert(i) => write_insert(w, i, i.rows.iter().cloned()),
         Statement::Update(u) => write_update(w, u),
         Statement::Delete(d) => write_delete(w, d),
     }
@@ -98,7 +98,13 @@ fn write_returning(w: &mut SqlWriter, returning: &[&'static ColumnSchema]) {
     }
 }
 
-fn write_insert(w: &mut SqlWriter, insert: &Insert) {
+/// `rows` are the insert's rows, passed separately so an owned statement can
+/// move its values into the binds instead of cloning them.
+pub(super) fn write_insert(
+    w: &mut SqlWriter,
+    insert: &Insert,
+    rows: impl IntoIterator<Item = Vec<Value>>,
+) {
     w.push("INSERT INTO ");
     w.push_ident(insert.table);
     if insert.columns.is_empty() {
@@ -110,9 +116,9 @@ fn write_insert(w: &mut SqlWriter, insert: &Insert) {
         w.push(" (");
         write_column_list(w, &insert.columns);
         w.push(") VALUES ");
-        w.push_list(&insert.rows, ", ", |w, row| {
+        w.push_list(rows, ", ", |w, row| {
             w.push("(");
-            w.push_list(row, ", ", |w, v| w.push_bind(v.clone()));
+            w.push_list(row, ", ", SqlWriter::push_bind);
             w.push(")");
         });
     }
