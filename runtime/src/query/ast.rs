@@ -34,6 +34,21 @@ pub enum Expr {
     Subquery(Box<Select>),
 }
 
+impl Expr {
+    /// All of `parts`: the part itself when there is one, so a single-column
+    /// key reads `"id" = $1` rather than `("id" = $1)`.
+    pub fn all(mut parts: Vec<Expr>) -> Expr {
+        match parts.pop() {
+            Some(only) if parts.is_empty() => only,
+            Some(last) => {
+                parts.push(last);
+                Expr::And(parts)
+            }
+            None => Expr::And(parts),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     Eq,

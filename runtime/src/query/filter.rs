@@ -363,9 +363,11 @@ impl<M: Model> UniqueKey<M> {
     }
 
     pub(crate) fn columns(&self) -> impl Iterator<Item = &'static ColumnSchema> {
+        // `key` comes from generated code, so it always names a key of `M`; an
+        // out-of-range one would match no columns rather than panic.
         let schema = M::SCHEMA;
-        let key = schema.keys().nth(self.key).expect("generated key index");
-        key.columns.iter().map(move |&i| schema.column(i))
+        let columns = schema.keys().nth(self.key).map_or(&[][..], |k| k.columns);
+        columns.iter().map(move |&i| schema.column(i))
     }
 
     pub(crate) fn values(&self) -> &[Value] {
@@ -384,11 +386,11 @@ impl<M: Model> UniqueKey<M> {
                 )
             })
             .collect();
-        Filter::new(if parts.len() == 1 {
-            parts.into_iter().next().expect("one part")
-        } else {
-            Expr::And(parts)
-        })
+        if parts.is_empty() {
+            // Never "every row": a key with no columns matches nothing.
+            return Filter::new(Expr::Or(Vec::new()));
+        }
+        Filter::new(Expr::all(parts))
     }
 }
 

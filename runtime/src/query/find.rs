@@ -111,11 +111,7 @@ fn cursor_condition<M: Model>(cursor: &UniqueKey<M>, order: &[OrderBy]) -> Resul
             .map(|o| compare(o, CompareOp::Eq))
             .collect();
         parts.push(compare(key, op));
-        alternatives.push(if parts.len() == 1 {
-            parts.pop().expect("one part")
-        } else {
-            Expr::And(parts)
-        });
+        alternatives.push(Expr::all(parts));
     }
     Ok(Expr::Or(alternatives))
 }
