@@ -64,13 +64,18 @@ pub(crate) fn decode_as(row: Row<'_>, index: usize, ty: SqlType) -> Result<Value
         #[cfg(not(feature = "decimal"))]
         SqlType::Decimal => get::<String>(row, index),
         SqlType::Enum(schema) => {
-            let label = crate::schema::decode_enum_label(row, index)?;
-            Ok(
-                match label.and_then(|l| schema.variants.iter().find(|v| **v == l)) {
-                    Some(variant) => Value::Enum(schema, variant),
-                    None => Value::Null(ty),
-                },
-            )
+            let Some(label) = crate::schema::decode_enum_label(row, index)? else {
+                return Ok(Value::Null(ty));
+            };
+            match schema.variants.iter().find(|v| **v == label) {
+                Some(variant) => Ok(Value::Enum(schema, variant)),
+                // A label the enum does not know is an error, never a NULL.
+                None => Err(sqlx::Error::ColumnDecode {
+                    index: index.to_string(),
+                    source: format!("{label:?} is not a variant of enum {}", schema.rust_name)
+                        .into(),
+                }),
+            }
         }
     }
 }
