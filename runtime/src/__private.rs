@@ -53,6 +53,9 @@ impl<E: DbEnum> FieldType for Option<E> {
     const SQL_TYPE: SqlType = SqlType::Enum(E::SCHEMA);
     const NULLABLE: bool = true;
     fn into_value(self) -> crate::Value {
+        self.to_value()
+    }
+    fn to_value(&self) -> crate::Value {
         match self {
             Some(v) => crate::Value::Enum(E::SCHEMA, v.label()),
             None => crate::Value::Null(Self::SQL_TYPE),
@@ -72,9 +75,12 @@ macro_rules! impl_enum_field {
             const SQL_TYPE: $crate::__private::SqlType =
                 $crate::__private::SqlType::Enum(<$ty as $crate::__private::DbEnum>::SCHEMA);
             fn into_value(self) -> $crate::Value {
+                $crate::__private::FieldType::to_value(&self)
+            }
+            fn to_value(&self) -> $crate::Value {
                 $crate::Value::Enum(
                     <$ty as $crate::__private::DbEnum>::SCHEMA,
-                    $crate::__private::DbEnum::label(&self),
+                    $crate::__private::DbEnum::label(self),
                 )
             }
             fn decode(

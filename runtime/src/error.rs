@@ -77,6 +77,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A relation was read that the query did not `include`.
+    #[error("rows of {model} were not loaded: add `.include(..)` for this relation to the query")]
+    NotLoaded { model: &'static str },
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

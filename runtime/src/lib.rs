@@ -24,6 +24,7 @@
 mod error;
 mod execute;
 pub mod query;
+pub mod relation;
 pub mod render;
 pub mod schema;
 mod value;
@@ -35,6 +36,7 @@ pub use query::{
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
     IntoFilter, Omit, Order, Projection, SelectMany, UniqueKey, Update, Upsert, ValueFor,
 };
+pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{Enum, Model};

@@ -122,7 +122,11 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     uniques: &[],
                     foreign_keys: &[],
                     indexes: &[],
+                    relations: &[],
                 };
+                fn column_value(&self, _: usize) -> ::core::option::Option<::strata::Value> {
+                    ::core::option::Option::None
+                }
             }
             #[automatically_derived]
             impl ::strata::__private::FromRow for #ident {

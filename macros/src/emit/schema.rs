@@ -19,6 +19,10 @@ pub fn impl_model(model: &Model) -> TokenStream {
         let (name, columns) = (&k.name, super::indices(&k.fields));
         quote!(::strata::__private::IndexSchema { name: #name, columns: &[#(#columns),*] })
     });
+    let values = model.fields.iter().enumerate().map(|(i, f)| {
+        let (position, name, ty) = (super::index(i), &f.ident, &f.ty);
+        quote!(#position => ::core::option::Option::Some(<#ty as ::strata::__private::FieldType>::to_value(&self.#name)))
+    });
     let foreign_keys = model
         .foreign_keys()
         .into_iter()
@@ -34,7 +38,14 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 uniques: &[#(#uniques),*],
                 foreign_keys: &[#(#foreign_keys),*],
                 indexes: &[#(#indexes),*],
+                relations: &[],
             };
+            fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
+                match index {
+                    #(#values,)*
+                    _ => ::core::option::Option::None,
+                }
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ mod find;
 mod write;
 
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
+pub(crate) use filter::merge as merge_filter;
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
 pub use write::{
     decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,

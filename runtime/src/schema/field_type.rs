@@ -45,6 +45,9 @@ pub trait FieldType: Sized + Send + Sync + 'static {
     const SQL_TYPE: SqlType;
     const NULLABLE: bool = false;
     fn into_value(self) -> Value;
+    /// The value without consuming the field: how relation loading reads the
+    /// keys of rows it already holds.
+    fn to_value(&self) -> Value;
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error>;
 }
 
@@ -71,6 +74,9 @@ macro_rules! native_field {
             fn into_value(self) -> Value {
                 Value::$variant(self)
             }
+            fn to_value(&self) -> Value {
+                Value::$variant(self.clone())
+            }
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 match row {
                     Row::Postgres(r) => r.try_get(index),
@@ -84,6 +90,9 @@ macro_rules! native_field {
             const NULLABLE: bool = true;
             fn into_value(self) -> Value {
                 self.map_or(Value::Null(SqlType::$sql), Value::$variant)
+            }
+            fn to_value(&self) -> Value {
+                self.as_ref().map_or(Value::Null(SqlType::$sql), FieldType::to_value)
             }
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 match row {
@@ -120,6 +129,9 @@ macro_rules! nullable_via {
             fn into_value(self) -> Value {
                 self.map_or(Value::Null(Self::SQL_TYPE), FieldType::into_value)
             }
+            fn to_value(&self) -> Value {
+                self.as_ref().map_or(Value::Null(Self::SQL_TYPE), FieldType::to_value)
+            }
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 if is_null(row, index)? {
                     return Ok(None);
@@ -144,6 +156,9 @@ impl FieldType for uuid::Uuid {
     fn into_value(self) -> Value {
         Value::Uuid(self)
     }
+    fn to_value(&self) -> Value {
+        Value::Uuid(*self)
+    }
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
         match row {
             Row::Postgres(r) => r.try_get(index),
@@ -158,6 +173,9 @@ impl FieldType for DateTime<Utc> {
     const SQL_TYPE: SqlType = SqlType::Timestamptz;
     fn into_value(self) -> Value {
         Value::Timestamptz(self)
+    }
+    fn to_value(&self) -> Value {
+        Value::Timestamptz(*self)
     }
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
         match row {
@@ -177,6 +195,9 @@ impl FieldType for rust_decimal::Decimal {
     const SQL_TYPE: SqlType = SqlType::Decimal;
     fn into_value(self) -> Value {
         Value::Decimal(self)
+    }
+    fn to_value(&self) -> Value {
+        Value::Decimal(*self)
     }
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
         match row {
@@ -204,6 +225,9 @@ where
 {
     const SQL_TYPE: SqlType = SqlType::Json;
     fn into_value(self) -> Value {
+        self.to_value()
+    }
+    fn to_value(&self) -> Value {
         // Serializing a user type into a JSON tree only fails for maps with
         // non-string keys; store JSON null rather than panic, as serde_json does
         // for such values elsewhere.
@@ -228,6 +252,9 @@ where
     const NULLABLE: bool = true;
     fn into_value(self) -> Value {
         self.map_or(Value::Null(SqlType::Json), FieldType::into_value)
+    }
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null(SqlType::Json), FieldType::to_value)
     }
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
         if is_null(row, index)? {

@@ -5,8 +5,10 @@
 //! is the single source of truth for a model.
 
 mod field_type;
+mod relation;
 
 pub use field_type::{decode_enum_label, FieldType, FromRow, Json, Row};
+pub use relation::{RelationKind, RelationSchema};
 
 /// The storage type of a column, independent of dialect. `render::ddl` maps it to
 /// each database's spelling.
@@ -150,6 +152,7 @@ pub struct ModelSchema {
     pub uniques: &'static [KeySchema],
     pub foreign_keys: &'static [ForeignKeySchema],
     pub indexes: &'static [IndexSchema],
+    pub relations: &'static [RelationSchema],
 }
 
 impl ModelSchema {
@@ -182,6 +185,11 @@ impl ModelSchema {
 /// Implemented by `#[derive(Model)]`.
 pub trait Model: FromRow + Send + Unpin + 'static {
     const SCHEMA: &'static ModelSchema;
+
+    /// The value of column `index` (a position in `SCHEMA.columns`), read
+    /// without consuming the row: relation loading matches rows by key.
+    #[doc(hidden)]
+    fn column_value(&self, index: usize) -> Option<crate::Value>;
 }
 
 /// The model with only some fields read (`find_many().omit(..)`): generated as

@@ -1,0 +1,96 @@
+//! [`Relation`]: what a generated relation accessor (`User::posts()`) returns.
+//! It names one relation of one model and carries the options of an include
+//! of it: the children's filter, order, per-parent page, projection and
+//! nested includes. The same handle builds relation filters (`some`, `every`,
+//! `none`, `is`, `is_not`) and relation counts.
+
+use super::Include;
+use crate::query::ast::OrderBy;
+use crate::query::{Filter, IntoFilter, Order, Projection};
+use crate::schema::{Model, PartialModel, RelationSchema};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// One relation of `P` to `C`, stored on `P` in a field of type `S`
+/// ([`super::HasMany`], [`super::HasOne`] or [`super::BelongsTo`]).
+pub struct Relation<P, C, S> {
+    pub(crate) schema: &'static RelationSchema,
+    pub(crate) slot: fn(&mut P) -> &mut S,
+    pub(crate) filter: Option<Filter<C>>,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) skip: Option<i64>,
+    pub(crate) take: Option<i64>,
+    /// `select`/`omit`: which of `C`'s columns are read, in schema order.
+    pub(crate) selected: Option<Arc<[bool]>>,
+    pub(crate) includes: Vec<Box<dyn Include<C>>>,
+    _marker: PhantomData<fn() -> (P, C)>,
+}
+
+impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
+    #[doc(hidden)]
+    pub fn new(schema: &'static RelationSchema, slot: fn(&mut P) -> &mut S) -> Self {
+        Relation {
+            schema,
+            slot,
+            filter: None,
+            order_by: Vec::new(),
+            skip: None,
+            take: None,
+            selected: None,
+            includes: Vec::new(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// The relation's descriptor.
+    pub fn schema(&self) -> &'static RelationSchema {
+        self.schema
+    }
+
+    /// Loads only the related rows matching `filter`; repeated calls AND together.
+    pub fn filter(mut self, filter: impl IntoFilter<C>) -> Self {
+        self.filter = Some(crate::query::merge_filter(self.filter.take(), filter.into_filter()));
+        self
+    }
+
+    /// Orders each parent's related rows (the primary key always breaks ties).
+    pub fn order_by(mut self, order: Order<C>) -> Self {
+        self.order_by.push(order.order);
+        self
+    }
+
+    /// Skips the first `n` related rows of each parent.
+    pub fn skip(mut self, n: u64) -> Self {
+        self.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// At most `n` related rows per parent (not in total).
+    pub fn take(mut self, n: u64) -> Self {
+        self.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// Also loads a relation of the related rows, e.g.
+    /// `User::posts().include(Post::comments())`.
+    pub fn include(mut self, include: impl Include<C> + 'static) -> Self {
+        self.includes.push(Box::new(include));
+        self
+    }
+
+    /// Reads only `columns` of the related rows, into `{Model}Partial` (see
+    /// the relation field's `partial()`).
+    pub fn select<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
+        let chosen = columns.columns();
+        self.selected = Some(C::SCHEMA.columns.iter().map(|c| chosen.iter().any(|s| s.is(c))).collect());
+        self
+    }
+
+    /// Reads every column of the related rows except `columns`, into
+    /// `{Model}Partial` (see the relation field's `partial()`).
+    pub fn omit<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
+        let omitted = columns.columns();
+        self.selected = Some(C::SCHEMA.columns.iter().map(|c| !omitted.iter().any(|o| o.is(c))).collect());
+        self
+    }
+}

@@ -1,0 +1,258 @@
+//! The field types that hold a relation's rows on a model: [`HasMany`],
+//! [`HasOne`], [`BelongsTo`] (and [`ManyToMany`], a `HasMany` through a join
+//! table). A freshly read row has every relation *not loaded*; only an
+//! `include` fills one, so reading a relation never runs a hidden query and
+//! never panics: `get()` is `None` until it was loaded.
+
+use crate::error::{Error, Result};
+use crate::schema::PartialModel;
+use std::fmt;
+use std::sync::Arc;
+
+/// What a relation field holds. `Partial` rows come from an include with
+/// `select`/`omit`; they sit behind an `Arc` so the model stays `Clone`
+/// whatever `{Model}Partial` implements.
+enum State<T, P> {
+    NotLoaded,
+    Rows(T),
+    Partial(Arc<P>),
+}
+
+impl<T: Clone, P> Clone for State<T, P> {
+    fn clone(&self) -> Self {
+        match self {
+            State::NotLoaded => State::NotLoaded,
+            State::Rows(rows) => State::Rows(rows.clone()),
+            State::Partial(rows) => State::Partial(Arc::clone(rows)),
+        }
+    }
+}
+
+/// Loaded rows compare by value; partial rows by identity (`{Model}Partial`
+/// need not implement `PartialEq`).
+impl<T: PartialEq, P> PartialEq for State<T, P> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (State::NotLoaded, State::NotLoaded) => true,
+            (State::Rows(a), State::Rows(b)) => a == b,
+            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl<T: fmt::Debug, P> fmt::Debug for State<T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::NotLoaded => f.write_str("NotLoaded"),
+            State::Rows(rows) => rows.fmt(f),
+            State::Partial(_) => f.write_str("Partial(..)"),
+        }
+    }
+}
+
+fn not_loaded<M: PartialModel>() -> Error {
+    Error::NotLoaded {
+        model: M::SCHEMA.name,
+    }
+}
+
+macro_rules! slot_type {
+    ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> holds $rows:ty, partial $partial:ty, model $model:ty) => {
+        $(#[$doc])*
+        pub struct $name<$param: $bound> {
+            state: State<$rows, $partial>,
+            count: Option<u64>,
+        }
+
+        impl<$param: $bound> Default for $name<$param> {
+            fn default() -> Self {
+                $name { state: State::NotLoaded, count: None }
+            }
+        }
+
+        impl<$param: $bound> Clone for $name<$param> where $rows: Clone {
+            fn clone(&self) -> Self {
+                $name { state: self.state.clone(), count: self.count }
+            }
+        }
+
+        impl<$param: $bound> PartialEq for $name<$param> where $rows: PartialEq {
+            fn eq(&self, other: &Self) -> bool {
+                self.state == other.state && self.count == other.count
+            }
+        }
+
+        impl<$param: $bound> fmt::Debug for $name<$param> where $rows: fmt::Debug {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.count {
+                    None => self.state.fmt(f),
+                    Some(count) => f
+                        .debug_struct(stringify!($name))
+                        .field("rows", &self.state)
+                        .field("count", &count)
+                        .finish(),
+                }
+            }
+        }
+
+        impl<$param: $bound> $name<$param> {
+            /// Whether an `include` loaded this relation (fully or with `select`/`omit`).
+            pub fn is_loaded(&self) -> bool {
+                !matches!(self.state, State::NotLoaded)
+            }
+
+            /// The number of related rows counted by `with_count`, if it ran.
+            pub fn count(&self) -> Option<u64> {
+                self.count
+            }
+
+            /// The rows read with `select`/`omit` on the include, if that is how
+            /// this relation was loaded.
+            pub fn partial(&self) -> Option<&$partial> {
+                match &self.state {
+                    State::Partial(rows) => Some(rows),
+                    _ => None,
+                }
+            }
+
+            #[doc(hidden)]
+            pub fn set_rows(&mut self, rows: $rows) {
+                self.state = State::Rows(rows);
+            }
+
+            #[doc(hidden)]
+            pub fn set_partial(&mut self, rows: $partial) {
+                self.state = State::Partial(Arc::new(rows));
+            }
+
+            #[doc(hidden)]
+            pub fn set_count(&mut self, count: u64) {
+                self.count = Some(count);
+            }
+
+            fn rows(&self) -> Option<&$rows> {
+                match &self.state {
+                    State::Rows(rows) => Some(rows),
+                    _ => None,
+                }
+            }
+
+            fn require(&self) -> Result<&$rows> {
+                self.rows().ok_or_else(not_loaded::<$model>)
+            }
+        }
+    };
+}
+
+slot_type! {
+    /// The rows of a one-to-many relation (`User.posts`), in the include's order.
+    HasMany<C: PartialModel> holds Vec<C>, partial Vec<C::Partial>, model C
+}
+
+/// The rows of a many-to-many relation (`Post.tags`): the same holder as
+/// [`HasMany`], declared with `#[strata(many_to_many)]`.
+pub type ManyToMany<C> = HasMany<C>;
+
+impl<C: PartialModel> HasMany<C> {
+    /// The loaded rows, or `None` if the query did not include this relation.
+    pub fn get(&self) -> Option<&[C]> {
+        self.rows().map(Vec::as_slice)
+    }
+
+    /// The loaded rows, or [`Error::NotLoaded`].
+    pub fn loaded(&self) -> Result<&[C]> {
+        self.require().map(Vec::as_slice)
+    }
+
+    /// Takes the loaded rows out, leaving the relation not loaded.
+    pub fn take(&mut self) -> Option<Vec<C>> {
+        match std::mem::replace(&mut self.state, State::NotLoaded) {
+            State::Rows(rows) => Some(rows),
+            other => {
+                self.state = other;
+                None
+            }
+        }
+    }
+}
+
+slot_type! {
+    /// The row of a one-to-one relation seen from the side without the foreign
+    /// key (`User.profile`): loaded as `None` when there is no such row.
+    HasOne<C: PartialModel> holds Option<C>, partial Option<C::Partial>, model C
+}
+
+impl<C: PartialModel> HasOne<C> {
+    /// `None` if not included; `Some(None)` if included and there is no row.
+    pub fn get(&self) -> Option<Option<&C>> {
+        self.rows().map(Option::as_ref)
+    }
+
+    /// The loaded row (`None` when there is none), or [`Error::NotLoaded`].
+    pub fn loaded(&self) -> Result<Option<&C>> {
+        self.require().map(Option::as_ref)
+    }
+}
+
+/// The target of a [`BelongsTo`]: a model (the foreign key is required, so the
+/// row always exists) or `Option<Model>` (a nullable foreign key).
+pub trait ToOne: Send + Sync + 'static {
+    type Model: PartialModel;
+    type Partial: Send + Sync + 'static;
+    #[doc(hidden)]
+    fn from_found(found: Option<Self::Model>) -> Option<Self>
+    where
+        Self: Sized;
+    #[doc(hidden)]
+    fn partial_from_found(
+        found: Option<<Self::Model as PartialModel>::Partial>,
+    ) -> Option<Self::Partial>;
+}
+
+impl<M: PartialModel + Sync> ToOne for M
+where
+    M::Partial: Sync,
+{
+    type Model = M;
+    type Partial = M::Partial;
+    fn from_found(found: Option<M>) -> Option<M> {
+        found
+    }
+    fn partial_from_found(found: Option<M::Partial>) -> Option<M::Partial> {
+        found
+    }
+}
+
+impl<M: PartialModel + Sync> ToOne for Option<M>
+where
+    M::Partial: Sync,
+{
+    type Model = M;
+    type Partial = Option<M::Partial>;
+    fn from_found(found: Option<M>) -> Option<Option<M>> {
+        Some(found)
+    }
+    fn partial_from_found(found: Option<M::Partial>) -> Option<Option<M::Partial>> {
+        Some(found)
+    }
+}
+
+slot_type! {
+    /// The row this model points to with a foreign key (`Post.author`):
+    /// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for
+    /// a nullable one.
+    BelongsTo<T: ToOne> holds T, partial T::Partial, model T::Model
+}
+
+impl<T: ToOne> BelongsTo<T> {
+    /// The loaded row, or `None` if the query did not include this relation.
+    pub fn get(&self) -> Option<&T> {
+        self.rows()
+    }
+
+    /// The loaded row, or [`Error::NotLoaded`].
+    pub fn loaded(&self) -> Result<&T> {
+        self.require()
+    }
+}
