@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 /// What a relation field holds. `Partial` rows come from an include with
 /// `select`/`omit`; they sit behind an `Arc` so the model stays `Clone`
-/// whatever `{Model}Partial` implements.
+/// whatever `{Model}Partial` implements. Loaded rows are boxed: models that
+/// point at each other (`User.profile` / `Profile.user`, `User.manager`)
+/// would otherwise contain themselves and have no finite size.
 enum State<T, P> {
     NotLoaded,
-    Rows(T),
+    Rows(Box<T>),
     Partial(Arc<P>),
 }
 
@@ -118,7 +120,7 @@ macro_rules! slot_type {
 
             #[doc(hidden)]
             pub fn set_rows(&mut self, rows: $rows) {
-                self.state = State::Rows(rows);
+                self.state = State::Rows(Box::new(rows));
             }
 
             #[doc(hidden)]
@@ -133,7 +135,7 @@ macro_rules! slot_type {
 
             fn rows(&self) -> Option<&$rows> {
                 match &self.state {
-                    State::Rows(rows) => Some(rows),
+                    State::Rows(rows) => Some(&**rows),
                     _ => None,
                 }
             }
@@ -168,7 +170,7 @@ impl<C: PartialModel> HasMany<C> {
     /// Takes the loaded rows out, leaving the relation not loaded.
     pub fn take(&mut self) -> Option<Vec<C>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
-            State::Rows(rows) => Some(rows),
+            State::Rows(rows) => Some(*rows),
             other => {
                 self.state = other;
                 None
