@@ -2,10 +2,14 @@
 //! change without notice.
 
 pub use crate::query::ast::AssignValue;
+pub use crate::relation::Relation;
+pub use crate::schema::relation_check::{
+    check_belongs_to, check_has, check_many_to_many, same_key, ForeignKeyOf, RelationCheck,
+};
 pub use crate::schema::{
     decode_enum_label, decode_if, ColumnSchema, DefaultValue, EnumSchema, FieldType,
-    ForeignKeySchema, FromRow, IndexSchema, KeySchema, ModelSchema, ReferentialAction, Row,
-    SqlType,
+    ForeignKeySchema, FromRow, IndexSchema, KeySchema, ModelSchema, ReferentialAction,
+    RelationKind, RelationSchema, Row, SqlType,
 };
 pub use sqlx;
 

@@ -6,6 +6,7 @@
 
 mod field_type;
 mod relation;
+pub(crate) mod relation_check;
 
 pub use field_type::{decode_enum_label, FieldType, FromRow, Json, Row};
 pub use relation::{RelationKind, RelationSchema};

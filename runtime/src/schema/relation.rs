@@ -47,6 +47,10 @@ pub struct RelationSchema {
     pub join: Option<fn() -> &'static ModelSchema>,
     /// Whether `join` is a generated table that `push_schema` must create.
     pub implicit_join: bool,
+    /// `ManyToMany` with `through = PostTag`: the join model's Rust name (last
+    /// path segment), so the join model's `belongs_to` fields find this
+    /// relation as their other side in the compile-time checks.
+    pub through: Option<&'static str>,
 }
 
 impl RelationSchema {
