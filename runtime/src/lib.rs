@@ -23,6 +23,7 @@
 
 mod error;
 mod execute;
+pub mod observe;
 pub mod query;
 pub mod relation;
 pub mod render;

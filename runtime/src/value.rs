@@ -24,13 +24,19 @@ pub enum Value {
     #[cfg(feature = "decimal")]
     Decimal(rust_decimal::Decimal),
     Enum(&'static EnumSchema, &'static str),
+    /// Values of one column type bound as a single PostgreSQL array parameter
+    /// (`"author_id" = ANY($1)`), so a batch of keys is one bind and one
+    /// statement text whatever its length. Only PostgreSQL binds it.
+    List(SqlType, Vec<Value>),
 }
 
 impl Value {
     /// The enum type a placeholder must be cast to on PostgreSQL, if any.
     pub(crate) fn enum_schema(&self) -> Option<&'static EnumSchema> {
         match self {
-            Value::Enum(schema, _) | Value::Null(SqlType::Enum(schema)) => Some(schema),
+            Value::Enum(schema, _)
+            | Value::Null(SqlType::Enum(schema))
+            | Value::List(SqlType::Enum(schema), _) => Some(schema),
             _ => None,
         }
     }

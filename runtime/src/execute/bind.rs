@@ -39,14 +39,16 @@ macro_rules! add_values {
 
 pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynError> {
     let mut args = PgArguments::default();
-    if values
-        .iter()
-        .any(|v| matches!(v, Value::Text(t) if t.contains('\0')))
-    {
+    let has_nul = |v: &Value| matches!(v, Value::Text(t) if t.contains('\0'));
+    if values.iter().any(|v| match v {
+        Value::List(_, items) => items.iter().any(has_nul),
+        other => has_nul(other),
+    }) {
         return Err(NUL_IN_TEXT.into());
     }
     add_values!(args, values, {
         Value::Null(ty) => pg_null(&mut args, ty)?,
+        Value::List(ty, items) => pg_array(&mut args, ty, items)?,
         Value::Uuid(v) => args.add(v)?,
         Value::Timestamptz(v) => args.add(v)?,
         #[cfg(feature = "decimal")]
@@ -82,6 +84,70 @@ fn pg_null(args: &mut PgArguments, ty: SqlType) -> Result<(), BoxDynError> {
     }
 }
 
+/// The renderer writes `IN (..)` lists for SQLite and MySQL; an array reaching
+/// them is a strata bug, reported rather than sent.
+const LIST_OFF_POSTGRES: &str =
+    "strata bug: an array parameter was rendered for a database without arrays";
+
+/// A key batch as one PostgreSQL array of the column's type (NULLs kept).
+fn pg_array(args: &mut PgArguments, ty: SqlType, items: Vec<Value>) -> Result<(), BoxDynError> {
+    macro_rules! array_of {
+        ($($sql:ident / $variant:ident => $t:ty),*) => {
+            match ty {
+                $(SqlType::$sql => {
+                    let mut array: Vec<Option<$t>> = Vec::with_capacity(items.len());
+                    for item in items {
+                        array.push(match item {
+                            Value::$variant(v) => Some(v),
+                            Value::Null(_) => None,
+                            other => return Err(format!("a {other:?} in an array of {ty:?}").into()),
+                        });
+                    }
+                    args.add(array)
+                })*
+                SqlType::Json => {
+                    let mut array: Vec<Option<Json<serde_json::Value>>> = Vec::with_capacity(items.len());
+                    for item in items {
+                        array.push(match item {
+                            Value::Json(v) => Some(Json(v)),
+                            Value::Null(_) => None,
+                            other => return Err(format!("a {other:?} in an array of {ty:?}").into()),
+                        });
+                    }
+                    args.add(array)
+                }
+                // Enum arrays travel as text[]; the renderer casts them.
+                SqlType::Enum(_) => {
+                    let mut array: Vec<Option<&'static str>> = Vec::with_capacity(items.len());
+                    for item in items {
+                        array.push(match item {
+                            Value::Enum(_, label) => Some(label),
+                            Value::Null(_) => None,
+                            other => return Err(format!("a {other:?} in an array of {ty:?}").into()),
+                        });
+                    }
+                    args.add(array)
+                }
+                #[cfg(not(feature = "decimal"))]
+                SqlType::Decimal => Err("Decimal needs the `decimal` feature".into()),
+            }
+        };
+    }
+    #[cfg(feature = "decimal")]
+    return array_of!(SmallInt / I16 => i16, Int / I32 => i32, BigInt / I64 => i64,
+        Real / F32 => f32, Double / F64 => f64, Bool / Bool => bool, Text / Text => String,
+        Bytes / Bytes => Vec<u8>, Uuid / Uuid => uuid::Uuid,
+        Timestamptz / Timestamptz => chrono::DateTime<chrono::Utc>,
+        Timestamp / Timestamp => chrono::NaiveDateTime, Date / Date => chrono::NaiveDate,
+        Decimal / Decimal => rust_decimal::Decimal);
+    #[cfg(not(feature = "decimal"))]
+    array_of!(SmallInt / I16 => i16, Int / I32 => i32, BigInt / I64 => i64,
+        Real / F32 => f32, Double / F64 => f64, Bool / Bool => bool, Text / Text => String,
+        Bytes / Bytes => Vec<u8>, Uuid / Uuid => uuid::Uuid,
+        Timestamptz / Timestamptz => chrono::DateTime<chrono::Utc>,
+        Timestamp / Timestamp => chrono::NaiveDateTime, Date / Date => chrono::NaiveDate)
+}
+
 /// Instants are stored on SQLite as RFC 3339 text with a fixed microsecond width
 /// and `Z`, so that text order is time order.
 fn sqlite_instant(v: chrono::DateTime<chrono::Utc>) -> String {
@@ -92,6 +158,7 @@ pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, Bo
     let mut args = SqliteArguments::default();
     add_values!(args, values, {
         Value::Null(_) => args.add(None::<String>)?,
+        Value::List(..) => return Err(LIST_OFF_POSTGRES.into()),
         Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
         Value::Timestamptz(v) => args.add(sqlite_instant(v))?,
         // Refused by the DDL check; keep exact text if such a column exists anyway.
@@ -104,6 +171,7 @@ pub(crate) fn mysql_arguments(values: Vec<Value>) -> Result<MySqlArguments, BoxD
     let mut args = MySqlArguments::default();
     add_values!(args, values, {
         Value::Null(_) => args.add(None::<String>)?,
+        Value::List(..) => return Err(LIST_OFF_POSTGRES.into()),
         Value::Uuid(v) => args.add(v.hyphenated().to_string())?,
         // DATETIME(6) in UTC: the session time zone is +00:00 (sqlx sets it).
         Value::Timestamptz(v) => args.add(v.naive_utc())?,

@@ -401,5 +401,6 @@ impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
 /// One event per statement: its SQL, how long it took, and the rows it returned
 /// (reads) — what a `RUST_LOG=strata::query=debug` user sees.
 fn trace_query(sql: &str, start: Instant, rows: Option<usize>) {
+    crate::observe::record(sql);
     tracing::debug!(target: "strata::query", elapsed = ?start.elapsed(), rows, "{sql}");
 }

@@ -30,8 +30,49 @@ pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
-    /// A scalar subquery, e.g. the cursor row's sort key.
+    /// A scalar subquery, e.g. the cursor row's sort key or a relation count.
+    /// Rendered with its table aliased (`"t1"`, `"t2"`.. by nesting depth), so
+    /// it may read the same table as the query around it.
     Subquery(Box<Select>),
+    /// `[NOT] EXISTS (query)`: relation filters. `query` is aliased like a
+    /// [`Expr::Subquery`] and refers to the row around it with [`Expr::Outer`].
+    Exists {
+        query: Box<Select>,
+        negated: bool,
+    },
+    /// A column of the enclosing query's row, from inside a subquery: rendered
+    /// qualified by that query's alias (or by `table` when the enclosing query
+    /// is a top-level statement, whose table is not aliased).
+    Outer {
+        table: &'static str,
+        column: &'static ColumnSchema,
+    },
+    /// `(expr) IS NOT TRUE`: false or NULL. How `every` treats a related row
+    /// for which the condition is unknown as not satisfying it.
+    IsNotTrue(Box<Expr>),
+    /// A condition strata could not build (a relation that does not resolve
+    /// on a hand-written schema). Rendered as constant false; executing a
+    /// statement that contains one returns its error instead of running.
+    Invalid(InvalidExpr),
+}
+
+/// Why an [`Expr::Invalid`] could not be built: becomes
+/// [`Error::InvalidValue`](crate::Error::InvalidValue) when the statement runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidExpr {
+    pub model: &'static str,
+    pub field: Option<&'static str>,
+    pub reason: String,
+}
+
+impl From<InvalidExpr> for crate::Error {
+    fn from(e: InvalidExpr) -> Self {
+        crate::Error::InvalidValue {
+            model: e.model,
+            field: e.field,
+            reason: e.reason,
+        }
+    }
 }
 
 impl Expr {
@@ -45,6 +86,22 @@ impl Expr {
                 Expr::And(parts)
             }
             None => Expr::And(parts),
+        }
+    }
+
+    /// The first [`Expr::Invalid`] in this tree, if any.
+    pub fn invalid(&self) -> Option<&InvalidExpr> {
+        match self {
+            Expr::Invalid(e) => Some(e),
+            Expr::Column(_) | Expr::Value(_) | Expr::Outer { .. } => None,
+            Expr::Compare(lhs, _, rhs) => lhs.invalid().or_else(|| rhs.invalid()),
+            Expr::InList { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::Not(expr)
+            | Expr::IsNotTrue(expr) => expr.invalid(),
+            Expr::And(items) | Expr::Or(items) => items.iter().find_map(Expr::invalid),
+            Expr::Subquery(query) | Expr::Exists { query, .. } => query.invalid(),
         }
     }
 }
@@ -117,6 +174,9 @@ pub enum Projection {
 pub struct Select {
     pub table: &'static str,
     pub projection: Projection,
+    /// Expressions read after the projection's columns, in order (relation
+    /// counts: one scalar subquery each).
+    pub computed: Vec<Expr>,
     pub distinct: bool,
     pub filter: Option<Expr>,
     pub order_by: Vec<OrderBy>,
@@ -129,12 +189,21 @@ impl Select {
         Select {
             table,
             projection,
+            computed: Vec::new(),
             distinct: false,
             filter: None,
             order_by: Vec::new(),
             limit: None,
             offset: None,
         }
+    }
+
+    /// The first [`Expr::Invalid`] in this query's expressions, if any.
+    pub fn invalid(&self) -> Option<&InvalidExpr> {
+        self.computed
+            .iter()
+            .chain(&self.filter)
+            .find_map(Expr::invalid)
     }
 }
 
@@ -208,4 +277,45 @@ pub enum Statement {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
+}
+
+/// The read behind one include level: the related rows of a batch of parents.
+/// Every row carries the child's `columns`, then the parent key it belongs to
+/// (aliased `__k0`, `__k1`..), so rows can be handed to their parents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    pub table: &'static str,
+    pub columns: Vec<&'static ColumnSchema>,
+    /// The child's columns holding parent key values (direct relations).
+    /// Empty when `join` is set: the join table holds them.
+    pub key: Vec<&'static ColumnSchema>,
+    pub join: Option<LoadJoin>,
+    /// The parents' key tuples, distinct and without NULLs.
+    pub keys: Vec<Vec<Value>>,
+    pub filter: Option<Expr>,
+    /// The include's order, ending with the child's primary key.
+    pub order_by: Vec<OrderBy>,
+    /// Per-parent page: rows numbered within each parent, `skip < n <= skip + take`.
+    pub skip: Option<i64>,
+    pub take: Option<i64>,
+}
+
+/// A many-to-many include's join table: `parent_side` holds the parents'
+/// key values and `child_side` matches the child's `child_key`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadJoin {
+    pub table: &'static str,
+    pub parent_side: Vec<&'static ColumnSchema>,
+    pub child_side: Vec<&'static ColumnSchema>,
+    pub child_key: Vec<&'static ColumnSchema>,
+}
+
+impl Load {
+    /// How many parent key columns each row carries.
+    pub fn key_width(&self) -> usize {
+        match &self.join {
+            Some(join) => join.parent_side.len(),
+            None => self.key.len(),
+        }
+    }
 }

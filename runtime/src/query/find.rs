@@ -2,10 +2,13 @@
 
 use super::ast::{CompareOp, Expr, OrderBy, Projection as SqlProjection, Select};
 use super::filter::{merge, Column, Filter, IntoFilter, Order, UniqueKey};
+use super::related::Counts;
 use crate::error::{Error, Result};
-use crate::execute::Db;
+use crate::execute::{Db, Rows};
 use crate::query::ast::Statement;
-use crate::render::render;
+use crate::relation::Include;
+use crate::relation::{HasMany, Relation};
+use crate::render::render_checked;
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
 use std::marker::PhantomData;
 
@@ -21,6 +24,7 @@ pub(crate) struct ReadArgs<M> {
     take: Option<i64>,
     cursor: Option<UniqueKey<M>>,
     distinct: bool,
+    counts: Counts<M>,
 }
 
 impl<M: Model> ReadArgs<M> {
@@ -32,6 +36,7 @@ impl<M: Model> ReadArgs<M> {
             take: None,
             cursor: None,
             distinct: false,
+            counts: Counts::new(),
         }
     }
 
@@ -42,6 +47,7 @@ impl<M: Model> ReadArgs<M> {
     /// The SELECT for these arguments with `projection`.
     fn to_select(&self, projection: SqlProjection) -> Result<Select> {
         let mut select = Select::new(M::SCHEMA.table, projection);
+        select.computed = self.counts.exprs().to_vec();
         select.distinct = self.distinct;
         select.limit = self.take;
         select.offset = self.skip;
@@ -140,11 +146,34 @@ macro_rules! read_builder_methods {
             self.args.cursor = Some(key);
             self
         }
+        /// Also counts each row's related rows of a to-many relation, in the
+        /// same statement (a correlated `(SELECT COUNT(*) ..)`); read it with
+        /// the relation field's `count()`. Only the relation's `filter` applies:
+        /// `.with_count(User::posts().filter(Post::published().eq(true)))`.
+        /// Reads of the whole model only (not with `select`/`omit`).
+        pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
+            self.args.counts.push(relation);
+            self
+        }
+    };
+}
+
+/// `include`, shared by the reads that return whole rows.
+macro_rules! include_method {
+    () => {
+        /// Also loads a relation of the rows read, e.g.
+        /// `.include(User::posts().include(Post::comments()))`: one more
+        /// statement per relation, however many rows there are.
+        pub fn include(mut self, include: impl Include<M> + 'static) -> Self {
+            self.includes.push(Box::new(include));
+            self
+        }
     };
 }
 
 pub struct FindMany<M> {
     args: ReadArgs<M>,
+    includes: Includes<M>,
 }
 
 impl<M: Model> Default for FindMany<M> {
@@ -157,10 +186,12 @@ impl<M: Model> FindMany<M> {
     pub fn new() -> Self {
         FindMany {
             args: ReadArgs::new(),
+            includes: Vec::new(),
         }
     }
 
     read_builder_methods!();
+    include_method!();
 
     /// At most `n` rows.
     pub fn take(mut self, n: u64) -> Self {
@@ -180,6 +211,7 @@ impl<M: Model> FindMany<M> {
         SelectMany {
             args: self.args,
             columns,
+            dropped_includes: !self.includes.is_empty(),
         }
     }
 
@@ -196,6 +228,7 @@ impl<M: Model> FindMany<M> {
         Omit {
             args: self.args,
             selected,
+            dropped_includes: !self.includes.is_empty(),
         }
     }
 
@@ -207,26 +240,42 @@ impl<M: Model> FindMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
-        let rendered = render(&self.statement()?, db.dialect());
-        db.fetch_all(M::SCHEMA, rendered).await
+        let rendered = render_checked(&self.statement()?, db.dialect())?;
+        let mut rows = self.args.counts.fetch(db, rendered, Rows::All).await?;
+        load_includes(db, &mut rows, &self.includes).await?;
+        Ok(rows)
     }
+}
+
+/// The relations a read loads after its rows.
+type Includes<M> = Vec<Box<dyn Include<M>>>;
+
+async fn load_includes<M>(db: &Db, rows: &mut [M], includes: &Includes<M>) -> Result<()> {
+    for include in includes {
+        include.load(db, rows).await?;
+    }
+    Ok(())
 }
 
 /// `find_many().select(..)`: only some columns.
 pub struct SelectMany<M, P> {
     args: ReadArgs<M>,
     columns: P,
+    /// `include` came before `select`: refused at exec rather than ignored.
+    dropped_includes: bool,
 }
 
 impl<M: Model, P: Projection<M>> SelectMany<M, P> {
     pub fn statement(&self) -> Result<Statement> {
+        self.args.counts.refuse("select")?;
         Ok(Statement::Select(self.args.to_select(
             SqlProjection::Columns(self.columns.columns()),
         )?))
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
-        let rendered = render(&self.statement()?, db.dialect());
+        refuse_dropped_includes::<M>(self.dropped_includes)?;
+        let rendered = render_checked(&self.statement()?, db.dialect())?;
         db.fetch_all(M::SCHEMA, rendered).await
     }
 
@@ -240,10 +289,13 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
 pub struct Omit<M> {
     args: ReadArgs<M>,
     selected: std::sync::Arc<[bool]>,
+    /// `include` came before `omit`: refused at exec rather than ignored.
+    dropped_includes: bool,
 }
 
 impl<M: PartialModel> Omit<M> {
     pub fn statement(&self) -> Result<Statement> {
+        self.args.counts.refuse("omit")?;
         let columns = M::SCHEMA
             .columns
             .iter()
@@ -256,12 +308,23 @@ impl<M: PartialModel> Omit<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
-        let rendered = render(&self.statement()?, db.dialect());
+        refuse_dropped_includes::<M>(self.dropped_includes)?;
+        let rendered = render_checked(&self.statement()?, db.dialect())?;
         let selected = self.selected;
         let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
-        db.fetch_with(M::SCHEMA, rendered, decode, crate::execute::Rows::All)
-            .await
+        db.fetch_with(M::SCHEMA, rendered, decode, Rows::All).await
     }
+}
+
+fn refuse_dropped_includes<M: Model>(dropped: bool) -> Result<()> {
+    if dropped {
+        return Err(Error::InvalidValue {
+            model: M::SCHEMA.name,
+            field: None,
+            reason: "`include` fills relation fields of whole rows; it cannot be combined with `select` or `omit` on the same read (use select/omit inside the include instead)".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Columns of `M` read together into `Output`.
@@ -316,6 +379,7 @@ tuple_projection!(A, B, C, D, E, F, G, H, I, J, K, L);
 /// The first row in order, or `None`.
 pub struct FindFirst<M> {
     args: ReadArgs<M>,
+    includes: Includes<M>,
 }
 
 impl<M: Model> Default for FindFirst<M> {
@@ -328,10 +392,14 @@ impl<M: Model> FindFirst<M> {
     pub fn new() -> Self {
         let mut args = ReadArgs::new();
         args.take = Some(1);
-        FindFirst { args }
+        FindFirst {
+            args,
+            includes: Vec::new(),
+        }
     }
 
     read_builder_methods!();
+    include_method!();
 
     pub fn statement(&self) -> Result<Statement> {
         Ok(Statement::Select(
@@ -341,30 +409,52 @@ impl<M: Model> FindFirst<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = render(&self.statement()?, db.dialect());
-        db.fetch_optional(M::SCHEMA, rendered).await
+        let rendered = render_checked(&self.statement()?, db.dialect())?;
+        let rows = self.args.counts.fetch(db, rendered, Rows::First).await?;
+        let mut row = rows.into_iter().next();
+        load_includes(db, row.as_mut_slice(), &self.includes).await?;
+        Ok(row)
     }
 }
 
 /// The row with a unique key, or `None`.
 pub struct FindUnique<M> {
     key: UniqueKey<M>,
+    counts: Counts<M>,
+    includes: Includes<M>,
 }
 
 impl<M: Model> FindUnique<M> {
     pub fn new(key: UniqueKey<M>) -> Self {
-        FindUnique { key }
+        FindUnique {
+            key,
+            counts: Counts::new(),
+            includes: Vec::new(),
+        }
+    }
+
+    include_method!();
+
+    /// Also counts the row's related rows of a to-many relation; see
+    /// [`FindMany::with_count`].
+    pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
+        self.counts.push(relation);
+        self
     }
 
     pub fn statement(&self) -> Statement {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
+        select.computed = self.counts.exprs().to_vec();
         select.filter = Some(self.key.filter().expr);
         Statement::Select(select)
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = render(&self.statement(), db.dialect());
-        db.fetch_optional(M::SCHEMA, rendered).await
+        let rendered = render_checked(&self.statement(), db.dialect())?;
+        let rows = self.counts.fetch(db, rendered, Rows::First).await?;
+        let mut row = rows.into_iter().next();
+        load_includes(db, row.as_mut_slice(), &self.includes).await?;
+        Ok(row)
     }
 
     /// Like `exec`, but a missing row is `Error::NotFound`.
@@ -408,7 +498,7 @@ impl<M: Model> Count<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = render(&self.statement(), db.dialect());
+        let rendered = render_checked(&self.statement(), db.dialect())?;
         let count: Vec<i64> = db.fetch_all(M::SCHEMA, rendered).await?;
         Ok(count.first().copied().unwrap_or(0).max(0) as u64)
     }
@@ -444,7 +534,7 @@ impl<M: Model> Exists<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<bool> {
-        let rendered = render(&self.statement(), db.dialect());
+        let rendered = render_checked(&self.statement(), db.dialect())?;
         let rows: Vec<()> = db.fetch_all(M::SCHEMA, rendered).await?;
         Ok(!rows.is_empty())
     }

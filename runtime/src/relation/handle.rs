@@ -49,7 +49,10 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
 
     /// Loads only the related rows matching `filter`; repeated calls AND together.
     pub fn filter(mut self, filter: impl IntoFilter<C>) -> Self {
-        self.filter = Some(crate::query::merge_filter(self.filter.take(), filter.into_filter()));
+        self.filter = Some(crate::query::merge_filter(
+            self.filter.take(),
+            filter.into_filter(),
+        ));
         self
     }
 
@@ -82,7 +85,13 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
     /// the relation field's `partial()`).
     pub fn select<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
         let chosen = columns.columns();
-        self.selected = Some(C::SCHEMA.columns.iter().map(|c| chosen.iter().any(|s| s.is(c))).collect());
+        self.selected = Some(
+            C::SCHEMA
+                .columns
+                .iter()
+                .map(|c| chosen.iter().any(|s| s.is(c)))
+                .collect(),
+        );
         self
     }
 
@@ -90,7 +99,13 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
     /// `{Model}Partial` (see the relation field's `partial()`).
     pub fn omit<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
         let omitted = columns.columns();
-        self.selected = Some(C::SCHEMA.columns.iter().map(|c| !omitted.iter().any(|o| o.is(c))).collect());
+        self.selected = Some(
+            C::SCHEMA
+                .columns
+                .iter()
+                .map(|c| !omitted.iter().any(|o| o.is(c)))
+                .collect(),
+        );
         self
     }
 }

@@ -3,10 +3,14 @@
 //! relation to the columns it joins on, and loading includes.
 
 mod handle;
+mod key;
+mod load;
+mod resolve;
 mod slot;
 
 pub use handle::Relation;
-pub use slot::{BelongsTo, HasMany, HasOne, ManyToMany, ToOne};
+pub(crate) use resolve::{resolve, Link};
+pub use slot::{BelongsTo, HasMany, HasOne, Holder, ManyToMany, ToOne};
 
 use crate::error::Result;
 use crate::execute::Db;

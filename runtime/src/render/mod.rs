@@ -3,11 +3,14 @@
 //! in `statement.rs` and `ddl.rs`.
 
 mod ddl;
+mod load;
 mod statement;
 
 pub use ddl::{create_schema, drop_schema};
+pub use load::render_load;
 
-use crate::query::ast::Statement;
+use crate::query::ast::{InvalidExpr, Statement};
+use crate::schema::ColumnSchema;
 use crate::value::Value;
 use std::fmt::Write as _;
 
@@ -48,6 +51,18 @@ pub fn render(statement: &Statement, dialect: Dialect) -> Rendered {
     w.finish()
 }
 
+/// Renders `statement` for execution: like [`render`], but a statement holding
+/// an [`Expr::Invalid`](crate::query::ast::Expr::Invalid) (a relation that did
+/// not resolve) is its error instead of SQL.
+pub(crate) fn render_checked(statement: &Statement, dialect: Dialect) -> crate::Result<Rendered> {
+    let mut w = SqlWriter::new(dialect);
+    statement::write_statement(&mut w, statement);
+    match w.invalid.take() {
+        Some(invalid) => Err(invalid.into()),
+        None => Ok(w.finish()),
+    }
+}
+
 /// Renders a statement the caller no longer needs, moving an INSERT's values
 /// into the binds rather than cloning them (the hot path of `create_many`).
 pub fn render_owned(statement: Statement, dialect: Dialect) -> Rendered {
@@ -71,6 +86,22 @@ pub(crate) struct SqlWriter {
     pub(crate) dialect: Dialect,
     sql: String,
     binds: Vec<Value>,
+    /// The queries being written, outermost first; see [`Scope`].
+    scopes: Vec<Scope>,
+    /// The first `Expr::Invalid` written, reported by `render_checked`.
+    pub(crate) invalid: Option<InvalidExpr>,
+}
+
+/// A query being written, naming the table its columns are read from. A
+/// top-level statement's scope is its table, unaliased, and its columns are
+/// written unqualified. A subquery's table is aliased `"t1"`, `"t2"`.. by
+/// depth and its columns are qualified with the alias, so a subquery may read
+/// the same table as the query around it (self-relations) and a user's filter
+/// can never name an outer column by accident; `Expr::Outer` reaches the
+/// enclosing scope's row by its name.
+struct Scope {
+    name: std::borrow::Cow<'static, str>,
+    aliased: bool,
 }
 
 impl SqlWriter {
@@ -79,6 +110,69 @@ impl SqlWriter {
             dialect,
             sql: String::with_capacity(128),
             binds: Vec::new(),
+            scopes: Vec::new(),
+            invalid: None,
+        }
+    }
+
+    /// Starts a top-level query on `table`: its columns stay unqualified.
+    pub(crate) fn enter_table(&mut self, table: &'static str) {
+        self.scopes.push(Scope {
+            name: table.into(),
+            aliased: false,
+        });
+    }
+
+    /// Starts a subquery; returns the alias its table must be given. Aliases
+    /// count subquery depth (`t1` directly inside a statement, `t2` inside
+    /// that..); one that equals a top-level table's name gets a `_` suffix.
+    pub(crate) fn enter_subquery(&mut self) -> std::borrow::Cow<'static, str> {
+        let depth = self.scopes.iter().filter(|s| s.aliased).count() + 1;
+        let mut alias = format!("t{depth}");
+        while self.scopes.iter().any(|s| !s.aliased && s.name == alias) {
+            alias.push('_');
+        }
+        let name: std::borrow::Cow<'static, str> = alias.into();
+        self.scopes.push(Scope {
+            name: name.clone(),
+            aliased: true,
+        });
+        name
+    }
+
+    /// Ends the scope begun by the matching `enter_*`.
+    pub(crate) fn leave_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    /// A column of the current query: qualified by the alias inside a
+    /// subquery, bare in a top-level statement.
+    pub(crate) fn push_column(&mut self, column: &ColumnSchema) {
+        if let Some(scope) = self.scopes.last().filter(|s| s.aliased) {
+            let alias = scope.name.clone();
+            self.push_ident(&alias);
+            self.push(".");
+        }
+        self.push_ident(column.name);
+    }
+
+    /// A column of the enclosing query's row, qualified by that query's name:
+    /// its alias, or `table` when it is a statement written without a scope
+    /// (or a top-level statement, whose scope name is its table).
+    pub(crate) fn push_outer_column(&mut self, table: &'static str, column: &ColumnSchema) {
+        let enclosing = match self.scopes.len() {
+            0 | 1 => None,
+            n => Some(self.scopes[n - 2].name.clone()),
+        };
+        self.push_ident(enclosing.as_deref().unwrap_or(table));
+        self.push(".");
+        self.push_ident(column.name);
+    }
+
+    /// Notes an expression that could not be built; `render_checked` reports it.
+    pub(crate) fn note_invalid(&mut self, invalid: &InvalidExpr) {
+        if self.invalid.is_none() {
+            self.invalid = Some(invalid.clone());
         }
     }
 
@@ -119,6 +213,22 @@ impl SqlWriter {
             self.push(" AS ");
             self.push_ident(schema.db_name);
             self.push(")");
+        } else {
+            self.push_placeholder();
+        }
+    }
+
+    /// Binds a [`Value::List`] as one PostgreSQL array parameter, cast to the
+    /// enum's array type when its elements are enum labels.
+    pub(crate) fn push_array_bind(&mut self, list: Value) {
+        let enum_type = list.enum_schema();
+        self.binds.push(list);
+        if let Some(schema) = enum_type {
+            self.push("CAST(");
+            self.push_placeholder();
+            self.push(" AS ");
+            self.push_ident(schema.db_name);
+            self.push("[])");
         } else {
             self.push_placeholder();
         }

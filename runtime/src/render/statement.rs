@@ -14,7 +14,21 @@ pub(super) fn write_statement(w: &mut SqlWriter, statement: &Statement) {
     }
 }
 
+/// A top-level SELECT: its table is the scope, unaliased.
 fn write_select(w: &mut SqlWriter, s: &Select) {
+    w.enter_table(s.table);
+    write_select_in_scope(w, s, None);
+    w.leave_scope();
+}
+
+/// A SELECT inside an expression: `FROM "posts" AS "t1"`, see `Scope`.
+fn write_subquery(w: &mut SqlWriter, s: &Select) {
+    let alias = w.enter_subquery();
+    write_select_in_scope(w, s, Some(&alias));
+    w.leave_scope();
+}
+
+fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
     w.push("SELECT ");
     if s.distinct {
         w.push("DISTINCT ");
@@ -24,8 +38,16 @@ fn write_select(w: &mut SqlWriter, s: &Select) {
         Projection::CountAll => w.push("COUNT(*)"),
         Projection::One => w.push("1"),
     }
+    for expr in &s.computed {
+        w.push(", ");
+        write_expr(w, expr);
+    }
     w.push(" FROM ");
     w.push_ident(s.table);
+    if let Some(alias) = alias {
+        w.push(" AS ");
+        w.push_ident(alias);
+    }
     write_where(w, s.filter.as_ref());
     if !s.order_by.is_empty() {
         w.push(" ORDER BY ");
@@ -52,7 +74,7 @@ fn write_limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: Option<i64>
     }
 }
 
-fn write_order(w: &mut SqlWriter, order: &OrderBy) {
+pub(super) fn write_order(w: &mut SqlWriter, order: &OrderBy) {
     let direction = if order.descending { " DESC" } else { " ASC" };
     let nulls = order.effective_nulls();
     // Where each database puts NULLs when not told: PostgreSQL treats NULL as the
@@ -64,13 +86,13 @@ fn write_order(w: &mut SqlWriter, order: &OrderBy) {
     let needs_override = order.column.nullable && nulls != native;
     if needs_override && w.dialect == Dialect::MySql {
         // MySQL has no NULLS FIRST/LAST: sort on the null test first.
-        w.push_ident(order.column.name);
+        w.push_column(order.column);
         w.push(match nulls {
             NullsOrder::Last => " IS NULL ASC, ",
             NullsOrder::First => " IS NULL DESC, ",
         });
     }
-    w.push_ident(order.column.name);
+    w.push_column(order.column);
     w.push(direction);
     if needs_override && w.dialect != Dialect::MySql {
         w.push(match nulls {
@@ -80,11 +102,11 @@ fn write_order(w: &mut SqlWriter, order: &OrderBy) {
     }
 }
 
-fn write_column_list(w: &mut SqlWriter, columns: &[&'static ColumnSchema]) {
-    w.push_list(columns, ", ", |w, c| w.push_ident(c.name));
+pub(super) fn write_column_list(w: &mut SqlWriter, columns: &[&'static ColumnSchema]) {
+    w.push_list(columns, ", ", |w, c| w.push_column(c));
 }
 
-fn write_where(w: &mut SqlWriter, filter: Option<&Expr>) {
+pub(super) fn write_where(w: &mut SqlWriter, filter: Option<&Expr>) {
     if let Some(filter) = filter {
         w.push(" WHERE ");
         write_expr(w, filter);
@@ -174,24 +196,29 @@ fn write_assignments(w: &mut SqlWriter, set: &[Assignment], qualify: Option<&str
 }
 
 fn write_update(w: &mut SqlWriter, update: &Update) {
+    w.enter_table(update.table);
     w.push("UPDATE ");
     w.push_ident(update.table);
     w.push(" SET ");
     write_assignments(w, &update.set, None);
     write_where(w, update.filter.as_ref());
     write_returning(w, &update.returning);
+    w.leave_scope();
 }
 
 fn write_delete(w: &mut SqlWriter, delete: &Delete) {
+    w.enter_table(delete.table);
     w.push("DELETE FROM ");
     w.push_ident(delete.table);
     write_where(w, delete.filter.as_ref());
     write_returning(w, &delete.returning);
+    w.leave_scope();
 }
 
-fn write_expr(w: &mut SqlWriter, expr: &Expr) {
+pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
     match expr {
-        Expr::Column(c) => w.push_ident(c.name),
+        Expr::Column(c) => w.push_column(c),
+        Expr::Outer { table, column } => w.push_outer_column(table, column),
         Expr::Value(v) => w.push_bind(v.clone()),
         Expr::Compare(lhs, op, rhs) => {
             write_expr(w, lhs);
@@ -241,8 +268,28 @@ fn write_expr(w: &mut SqlWriter, expr: &Expr) {
         },
         Expr::Subquery(select) => {
             w.push("(");
-            write_select(w, select);
+            write_subquery(w, select);
             w.push(")");
+        }
+        Expr::Exists { query, negated } => {
+            w.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+            write_subquery(w, query);
+            w.push(")");
+        }
+        Expr::IsNotTrue(inner) => {
+            // PostgreSQL, SQLite (3.23+) and MySQL/MariaDB all have IS NOT TRUE.
+            if matches!(inner.as_ref(), Expr::And(items) | Expr::Or(items) if !items.is_empty()) {
+                write_expr(w, inner);
+            } else {
+                w.push("(");
+                write_expr(w, inner);
+                w.push(")");
+            }
+            w.push(" IS NOT TRUE");
+        }
+        Expr::Invalid(invalid) => {
+            w.note_invalid(invalid);
+            w.push("1 = 0");
         }
     }
 }

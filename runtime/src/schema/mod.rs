@@ -196,7 +196,7 @@ pub trait Model: FromRow + Send + Unpin + 'static {
 /// The model with only some fields read (`find_many().omit(..)`): generated as
 /// `{Model}Partial`, every field an `Option` that is `None` when not selected.
 pub trait PartialModel: Model {
-    type Partial: Send + Unpin + 'static;
+    type Partial: Send + Sync + Unpin + 'static;
 
     /// Decodes the columns whose `selected` flag is set, in schema order.
     fn decode_partial(row: Row<'_>, selected: &[bool]) -> Result<Self::Partial, sqlx::Error>;

@@ -1,0 +1,72 @@
+//! A row's key values as a hash-map key: how loaded children find their
+//! parents. Parent and child keys are produced from the same column types
+//! (`FieldType::to_value` on one side, `decode_as` on the other), so equal
+//! keys are equal `Value`s of the same variant.
+
+use crate::value::Value;
+use std::hash::{Hash, Hasher};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RowKey {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl RowKey {
+    pub fn from_values(mut values: Vec<Value>) -> RowKey {
+        if values.len() == 1 {
+            if let Some(value) = values.pop() {
+                return RowKey::One(value);
+            }
+        }
+        RowKey::Many(values)
+    }
+
+    /// Whether any part is NULL: such a key matches nothing (SQL `=` semantics).
+    pub fn has_null(&self) -> bool {
+        self.parts().iter().any(|v| matches!(v, Value::Null(_)))
+    }
+
+    pub fn parts(&self) -> &[Value] {
+        match self {
+            RowKey::One(value) => std::slice::from_ref(value),
+            RowKey::Many(values) => values,
+        }
+    }
+}
+
+/// Keys are never NaN floats in practice (a float key column would be
+/// unusual); NaN simply never matches, as in SQL.
+impl Eq for RowKey {}
+
+impl Hash for RowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for part in self.parts() {
+            hash_value(part, state);
+        }
+    }
+}
+
+fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
+    std::mem::discriminant(value).hash(state);
+    match value {
+        Value::Null(_) => {}
+        Value::Bool(v) => v.hash(state),
+        Value::I16(v) => v.hash(state),
+        Value::I32(v) => v.hash(state),
+        Value::I64(v) => v.hash(state),
+        Value::F32(v) => v.to_bits().hash(state),
+        Value::F64(v) => v.to_bits().hash(state),
+        Value::Text(v) => v.hash(state),
+        Value::Bytes(v) => v.hash(state),
+        Value::Json(v) => v.to_string().hash(state),
+        Value::Uuid(v) => v.hash(state),
+        Value::Timestamptz(v) => v.hash(state),
+        Value::Timestamp(v) => v.hash(state),
+        Value::Date(v) => v.hash(state),
+        #[cfg(feature = "decimal")]
+        Value::Decimal(v) => v.hash(state),
+        Value::Enum(_, label) => label.hash(state),
+        Value::List(_, items) => items.iter().for_each(|v| hash_value(v, state)),
+    }
+}

@@ -1,0 +1,285 @@
+//! Include loading, one statement per level (strategy "batched"): the related
+//! rows of every parent in one query keyed by the parents' keys, handed to
+//! their parents by hash lookup. A nested include runs once on all children
+//! of the level above, so an include tree of depth `d` costs `d` statements
+//! whatever the number of parents (more only when an `IN` list must be split
+//! under SQLite's or MySQL's bind limit).
+
+use super::key::RowKey;
+use super::{resolve, Holder, Include, Relation};
+use crate::error::{Error, Result};
+use crate::execute::{Db, Rows};
+use crate::query::ast::{Load, LoadJoin, OrderBy};
+use crate::render::render_load;
+use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
+use crate::value::{decode_as, Value};
+use futures_util::future::BoxFuture;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+impl<P, C, S> Include<P> for Relation<P, C, S>
+where
+    P: Model,
+    C: PartialModel + Clone + Sync,
+    S: Holder<C>,
+{
+    fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.load_into(db, parents))
+    }
+}
+
+impl<P, C, S> Relation<P, C, S>
+where
+    P: Model,
+    C: PartialModel + Clone + Sync,
+    S: Holder<C>,
+{
+    async fn load_into(&self, db: &Db, parents: &mut [P]) -> Result<()> {
+        if parents.is_empty() {
+            return Ok(());
+        }
+        let plan = self.plan()?;
+        if let Some(invalid) = self.filter.as_ref().and_then(|f| f.expr.invalid()) {
+            return Err(invalid.clone().into());
+        }
+        let parent_keys: Vec<Option<RowKey>> = parents
+            .iter()
+            .map(|p| key_of(p, &plan.parent_columns))
+            .collect();
+        let load = self.load_statement(&plan, distinct_keys(&parent_keys));
+        let statements = render_load(&load, db.dialect());
+        let key_types: Arc<[SqlType]> = plan.key_types.into();
+        match &self.selected {
+            None => {
+                let mut rows: Vec<(RowKey, C)> = Vec::new();
+                for statement in statements {
+                    let key_types = Arc::clone(&key_types);
+                    let decode = move |row: Row<'_>| {
+                        let mut index = 0;
+                        let child = C::from_row(row, &mut index)?;
+                        Ok((read_key(row, index, &key_types)?, child))
+                    };
+                    rows.extend(
+                        db.fetch_with(C::SCHEMA, statement, decode, Rows::All)
+                            .await?,
+                    );
+                }
+                if !self.includes.is_empty() {
+                    let (keys, mut children): (Vec<RowKey>, Vec<C>) = rows.into_iter().unzip();
+                    for include in &self.includes {
+                        include.load(db, &mut children).await?;
+                    }
+                    rows = keys.into_iter().zip(children).collect();
+                }
+                self.hand_out(parents, parent_keys, rows)
+            }
+            Some(selected) => {
+                if !self.includes.is_empty() {
+                    return Err(self.invalid(
+                        "an include with select/omit cannot have nested includes; include the full rows instead",
+                    ));
+                }
+                let offset = selected.iter().filter(|&&s| s).count();
+                let mut rows: Vec<(RowKey, C::Partial)> = Vec::new();
+                for statement in statements {
+                    let (key_types, selected) = (Arc::clone(&key_types), Arc::clone(selected));
+                    let decode = move |row: Row<'_>| {
+                        let child = C::decode_partial(row, &selected)?;
+                        Ok((read_key(row, offset, &key_types)?, child))
+                    };
+                    rows.extend(
+                        db.fetch_with(C::SCHEMA, statement, decode, Rows::All)
+                            .await?,
+                    );
+                }
+                self.hand_out_partial(parents, parent_keys, rows);
+                Ok(())
+            }
+        }
+    }
+
+    fn plan(&self) -> Result<Plan> {
+        let link = resolve(P::SCHEMA, self.schema)?;
+        let key_columns = match &link.join {
+            Some(join) => &join.parent_side,
+            None => &link.child,
+        };
+        Ok(Plan {
+            key_types: key_columns.iter().map(|c| c.ty).collect(),
+            parent_columns: link
+                .parent
+                .iter()
+                .map(|c| column_index(P::SCHEMA.columns, c))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    self.invalid("a relation key column is not a column of the model")
+                })?,
+            child_key: link.child,
+            join: link.join.map(|join| LoadJoin {
+                table: join.table.table,
+                parent_side: join.parent_side,
+                child_side: join.child_side,
+                child_key: Vec::new(),
+            }),
+        })
+    }
+
+    /// The read for `keys`: the include's filter, its order ending in the
+    /// primary key (so each parent's rows come in a total, repeatable order),
+    /// and its per-parent page.
+    fn load_statement(&self, plan: &Plan, keys: Vec<Vec<Value>>) -> Load {
+        let mut order_by = self.order_by.clone();
+        for &i in C::SCHEMA.primary_key.columns {
+            let column = C::SCHEMA.column(i);
+            if !order_by.iter().any(|o| o.column.is(column)) {
+                order_by.push(OrderBy {
+                    column,
+                    descending: false,
+                    nulls: None,
+                });
+            }
+        }
+        let columns = match &self.selected {
+            None => C::SCHEMA.columns.iter().collect(),
+            Some(selected) => (C::SCHEMA.columns.iter())
+                .zip(selected.iter())
+                .filter_map(|(c, &keep)| keep.then_some(c))
+                .collect(),
+        };
+        let (key, join) = match &plan.join {
+            Some(join) => (
+                Vec::new(),
+                Some(LoadJoin {
+                    child_key: plan.child_key.clone(),
+                    ..join.clone()
+                }),
+            ),
+            None => (plan.child_key.clone(), None),
+        };
+        Load {
+            table: C::SCHEMA.table,
+            columns,
+            key,
+            join,
+            keys,
+            filter: self.filter.as_ref().map(|f| f.expr.clone()),
+            order_by,
+            skip: self.skip,
+            take: self.take,
+        }
+    }
+
+    /// Gives each parent its rows. A row shared by several parents (a
+    /// `belongs_to` target, a tag on many posts) is cloned for all but the
+    /// last of them; a parent's own rows are moved.
+    fn hand_out(
+        &self,
+        parents: &mut [P],
+        parent_keys: Vec<Option<RowKey>>,
+        rows: Vec<(RowKey, C)>,
+    ) -> Result<()> {
+        let mut groups: HashMap<RowKey, Vec<C>> = HashMap::new();
+        for (key, child) in rows {
+            groups.entry(key).or_default().push(child);
+        }
+        let mut remaining: HashMap<&RowKey, usize> = HashMap::new();
+        for key in parent_keys.iter().flatten() {
+            *remaining.entry(key).or_default() += 1;
+        }
+        let mut remaining: HashMap<RowKey, usize> =
+            remaining.into_iter().map(|(k, n)| (k.clone(), n)).collect();
+        for (parent, key) in parents.iter_mut().zip(parent_keys) {
+            let children = match key {
+                None => Vec::new(),
+                Some(key) => {
+                    let left = remaining.get_mut(&key).map_or(0, |n| {
+                        *n -= 1;
+                        *n
+                    });
+                    if left == 0 {
+                        groups.remove(&key).unwrap_or_default()
+                    } else {
+                        groups.get(&key).cloned().unwrap_or_default()
+                    }
+                }
+            };
+            (self.slot)(parent).fill(children).map_err(|_| {
+                self.invalid(
+                    "the related row was not found (a required belongs_to cannot be filtered out)",
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    fn hand_out_partial(
+        &self,
+        parents: &mut [P],
+        parent_keys: Vec<Option<RowKey>>,
+        rows: Vec<(RowKey, C::Partial)>,
+    ) {
+        let mut groups: HashMap<RowKey, Vec<C::Partial>> = HashMap::new();
+        for (key, child) in rows {
+            groups.entry(key).or_default().push(child);
+        }
+        let shared: HashMap<RowKey, Arc<[C::Partial]>> =
+            groups.into_iter().map(|(k, v)| (k, v.into())).collect();
+        let empty: Arc<[C::Partial]> = Arc::new([]);
+        for (parent, key) in parents.iter_mut().zip(parent_keys) {
+            let rows = key
+                .and_then(|k| shared.get(&k).cloned())
+                .unwrap_or_else(|| Arc::clone(&empty));
+            (self.slot)(parent).fill_partial(rows);
+        }
+    }
+
+    fn invalid(&self, reason: &str) -> Error {
+        Error::InvalidValue {
+            model: P::SCHEMA.name,
+            field: Some(self.schema.field),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// What an include level needs from its relation, resolved once per load.
+struct Plan {
+    /// Positions in the parent's columns of the key the children match.
+    parent_columns: Vec<usize>,
+    /// The types of the key values each row carries (child or join columns).
+    key_types: Vec<SqlType>,
+    /// Direct: the child's key columns; through a join table: the child's
+    /// columns the join table references.
+    child_key: Vec<&'static ColumnSchema>,
+    join: Option<LoadJoin>,
+}
+
+fn column_index(columns: &'static [ColumnSchema], column: &ColumnSchema) -> Option<usize> {
+    columns.iter().position(|c| c.is(column))
+}
+
+/// The parent's key, or `None` if part of it is NULL (it then has no related rows).
+fn key_of<P: Model>(parent: &P, columns: &[usize]) -> Option<RowKey> {
+    let values = columns
+        .iter()
+        .map(|&i| parent.column_value(i))
+        .collect::<Option<Vec<Value>>>()?;
+    let key = RowKey::from_values(values);
+    (!key.has_null()).then_some(key)
+}
+
+fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Vec<Value>> {
+    let mut seen = HashSet::new();
+    keys.iter()
+        .flatten()
+        .filter(|k| seen.insert(*k))
+        .map(|k| k.parts().to_vec())
+        .collect()
+}
+
+fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::Error> {
+    let values = (types.iter().enumerate())
+        .map(|(i, &ty)| decode_as(row, at + i, ty))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RowKey::from_values(values))
+}
