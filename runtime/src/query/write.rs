@@ -11,7 +11,7 @@ use super::find::{all_columns, FindUnique};
 use crate::error::{Error, Result};
 use crate::execute::Db;
 use crate::query::ast::Statement;
-use crate::render::{render, render_owned, Dialect};
+use crate::render::{render, render_checked, render_owned, Dialect};
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, SqlType};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -471,7 +471,7 @@ impl<M: Model> Update<M, Filter<M>> {
                 .exec(db)
                 .await;
         }
-        let rendered = render(&self.statement(), db.dialect());
+        let rendered = render_checked(&self.statement(), db.dialect())?;
         Ok(db.execute(M::SCHEMA, rendered).await?.rows_affected)
     }
 }
@@ -550,7 +550,7 @@ impl<M: Model> DeleteMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = render(&self.statement(), db.dialect());
+        let rendered = render_checked(&self.statement(), db.dialect())?;
         Ok(db.execute(M::SCHEMA, rendered).await?.rows_affected)
     }
 }
