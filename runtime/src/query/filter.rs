@@ -64,6 +64,12 @@ impl ValueFor<Option<String>> for &str {
     }
 }
 
+impl ValueFor<Option<String>> for &String {
+    fn into_value_for(self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+
 // Unbounded, so a field of an unsupported type is reported once (by the
 // schema's `FieldType` use), not again here.
 impl<M, T> Column<M, T> {

@@ -98,6 +98,18 @@ where
         }
     }
 
+    /// The statements this include runs for parents whose keys are `keys`
+    /// (one tuple per parent, in the relation's key column order): what the
+    /// SQL snapshots show, and a way to see an include's SQL without a database.
+    pub fn statements_for_keys(
+        &self,
+        keys: Vec<Vec<Value>>,
+        dialect: crate::Dialect,
+    ) -> Result<Vec<crate::render::Rendered>> {
+        let plan = self.plan()?;
+        Ok(render_load(&self.load_statement(&plan, keys), dialect))
+    }
+
     fn plan(&self) -> Result<Plan> {
         let link = resolve(P::SCHEMA, self.schema)?;
         let key_columns = match &link.join {
