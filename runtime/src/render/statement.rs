@@ -255,6 +255,8 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
         Expr::And(items) => write_junction(w, items, " AND ", "1 = 1"),
         Expr::Or(items) => write_junction(w, items, " OR ", "1 = 0"),
         Expr::Not(inner) => match inner.as_ref() {
+            // `NOT EXISTS (..)` rather than `NOT (EXISTS (..))`.
+            Expr::Exists { query, negated } => write_exists(w, query, !negated),
             // A non-empty junction already brings its parentheses.
             Expr::And(items) | Expr::Or(items) if !items.is_empty() => {
                 w.push("NOT ");
@@ -271,11 +273,7 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
             write_subquery(w, select);
             w.push(")");
         }
-        Expr::Exists { query, negated } => {
-            w.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
-            write_subquery(w, query);
-            w.push(")");
-        }
+        Expr::Exists { query, negated } => write_exists(w, query, *negated),
         Expr::IsNotTrue(inner) => {
             // PostgreSQL, SQLite (3.23+) and MySQL/MariaDB all have IS NOT TRUE.
             if matches!(inner.as_ref(), Expr::And(items) | Expr::Or(items) if !items.is_empty()) {
@@ -292,6 +290,12 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
             w.push("1 = 0");
         }
     }
+}
+
+fn write_exists(w: &mut SqlWriter, query: &Select, negated: bool) {
+    w.push(if negated { "NOT EXISTS (" } else { "EXISTS (" });
+    write_subquery(w, query);
+    w.push(")");
 }
 
 fn write_junction(w: &mut SqlWriter, items: &[Expr], sep: &str, empty: &str) {
