@@ -7,6 +7,7 @@
 //! run concurrently with it go to the pool. A serial workload then pays no
 //! acquire at all, and a concurrent one pays what it would have anyway.
 
+use super::transaction::{Pinned, Shared};
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,9 @@ pub(super) enum Conn<DB: sqlx::Database> {
     Pool(Pooled<DB>),
     /// One dedicated connection (`Db::connect_single`), taken in turn.
     Single(Arc<Mutex<DB::Connection>>),
+    /// The connection of an open transaction (`Db::transaction`): every
+    /// statement of the transaction's `Db` runs on it, in turn.
+    Tx(Shared<DB>),
 }
 
 impl<DB: sqlx::Database> Clone for Conn<DB> {
@@ -24,6 +28,7 @@ impl<DB: sqlx::Database> Clone for Conn<DB> {
         match self {
             Conn::Pool(p) => Conn::Pool(p.clone()),
             Conn::Single(c) => Conn::Single(c.clone()),
+            Conn::Tx(t) => Conn::Tx(t.clone()),
         }
     }
 }
@@ -33,6 +38,7 @@ impl<DB: sqlx::Database> std::fmt::Debug for Conn<DB> {
         match self {
             Conn::Pool(p) => f.debug_tuple("Pool").field(&p.pool).finish(),
             Conn::Single(_) => f.write_str("Single"),
+            Conn::Tx(_) => f.write_str("Transaction"),
         }
     }
 }
@@ -103,6 +109,8 @@ pub(super) enum Lease<DB: sqlx::Database> {
     Cached(OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>),
     Pooled(sqlx::pool::PoolConnection<DB>),
     Single(OwnedMutexGuard<DB::Connection>),
+    /// The connection of an open transaction.
+    Pinned(OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>),
 }
 
 /// Lends the cached connection if no other statement holds it, else one from the
@@ -110,6 +118,7 @@ pub(super) enum Lease<DB: sqlx::Database> {
 pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<DB>, sqlx::Error> {
     let pooled = match conn {
         Conn::Single(c) => return Ok(Lease::Single(c.clone().lock_owned().await)),
+        Conn::Tx(shared) => return shared.lend().await.map(Lease::Pinned),
         Conn::Pool(p) => p,
     };
     let mut slot = match pooled.cached.clone().try_lock_owned() {
@@ -154,9 +163,29 @@ impl<DB: sqlx::Database> Lease<DB> {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed)
         );
-        if let Lease::Cached(cached) = self {
-            cached.broken = broken;
-            cached.last_used = Instant::now();
+        match self {
+            Lease::Cached(cached) => {
+                cached.broken = broken;
+                cached.last_used = Instant::now();
+            }
+            Lease::Pinned(pinned) => pinned.lease.finish(result),
+            Lease::Pooled(_) | Lease::Single(_) => {}
+        }
+    }
+
+    /// Makes sure this connection is never lent again, for one left in an
+    /// unknown state (a BEGIN interrupted half-way): a pooled one is closed
+    /// instead of going back to the pool. A dedicated connection cannot be
+    /// replaced and is kept.
+    pub(super) fn discard(&mut self) {
+        match self {
+            Lease::Cached(cached) => {
+                cached.broken = true;
+                cached.connection.close_on_drop();
+            }
+            Lease::Pooled(c) => c.close_on_drop(),
+            Lease::Pinned(pinned) => pinned.lease.discard(),
+            Lease::Single(_) => {}
         }
     }
 }
@@ -168,6 +197,7 @@ impl<DB: sqlx::Database> Deref for Lease<DB> {
             Lease::Cached(cached) => &cached.connection,
             Lease::Pooled(c) => c,
             Lease::Single(c) => c,
+            Lease::Pinned(pinned) => &pinned.lease,
         }
     }
 }
@@ -178,6 +208,7 @@ impl<DB: sqlx::Database> DerefMut for Lease<DB> {
             Lease::Cached(cached) => &mut cached.connection,
             Lease::Pooled(c) => c,
             Lease::Single(c) => c,
+            Lease::Pinned(pinned) => &mut pinned.lease,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! Running rendered statements through sqlx: the pool or dedicated connection a
-//! [`Db`] holds, the one place SQL text is handed to the driver, and row decoding.
+//! [`Db`] holds, the one place SQL text is handed to the driver, row decoding,
+//! and transactions (`transaction.rs`).
 
 mod bind;
 mod classify;
 mod lease;
 mod pool;
+mod transaction;
 
 pub use pool::PoolOptions;
 
@@ -12,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
+use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
 use lease::{lease, Conn, Pooled};
 use sqlx::error::BoxDynError;
@@ -19,10 +22,12 @@ use sqlx::AssertSqlSafe;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Mutex;
+use transaction::Level;
 
 /// A handle to one database: a connection pool ([`Db::connect`]) or one
 /// dedicated connection ([`Db::connect_single`]). Cheap to clone; clones share
-/// the pool or connection.
+/// the pool or connection. Inside [`Db::transaction`] the body gets a `Db`
+/// pinned to the transaction's connection.
 #[derive(Clone, Debug)]
 pub struct Db {
     target: Target,
@@ -48,6 +53,34 @@ pub(crate) struct WriteOutcome {
     pub rows_affected: u64,
     /// MySQL's `LAST_INSERT_ID()` for the statement (first id of a batch).
     pub last_insert_id: Option<u64>,
+}
+
+/// An open transaction or savepoint begun by [`Db::begin`]: rolled back if
+/// dropped before `commit` or `rollback`.
+pub(crate) enum TxLevel {
+    Postgres(Level<sqlx::Postgres>),
+    Sqlite(Level<sqlx::Sqlite>),
+    MySql(Level<sqlx::MySql>),
+}
+
+impl TxLevel {
+    pub(crate) async fn commit(self) -> Result<()> {
+        let result = match self {
+            TxLevel::Postgres(level) => level.commit().await,
+            TxLevel::Sqlite(level) => level.commit().await,
+            TxLevel::MySql(level) => level.commit().await,
+        };
+        result.map_err(Error::from)
+    }
+
+    pub(crate) async fn rollback(self) -> Result<()> {
+        let result = match self {
+            TxLevel::Postgres(level) => level.rollback().await,
+            TxLevel::Sqlite(level) => level.rollback().await,
+            TxLevel::MySql(level) => level.rollback().await,
+        };
+        result.map_err(Error::from)
+    }
 }
 
 /// Runs `$body` with `$conn` bound to the dialect's connection and `$args`/`$row`
@@ -150,6 +183,84 @@ impl Db {
                 p.close().await
             }
         })
+    }
+
+    /// Runs `body` in a transaction: every statement run on the `Db` it is
+    /// given goes to one connection between BEGIN and COMMIT. `Ok` commits,
+    /// `Err` rolls back and is returned; so does a failed COMMIT. If the
+    /// returned future is dropped before it finishes, the transaction is
+    /// rolled back before its connection runs anything else.
+    ///
+    /// ```ignore
+    /// let (ann, post) = db
+    ///     .transaction(|tx| Box::pin(async move {
+    ///         let ann = User::create().email("ann@example.com").exec(tx).await?;
+    ///         let post = Post::create().author_id(&ann.id).title("Hi").exec(tx).await?;
+    ///         Ok((ann, post))
+    ///     }))
+    ///     .await?;
+    /// ```
+    ///
+    /// Inside the body, use the `Db` it is given: the outer one is another
+    /// connection (which waits for this one's locks; with
+    /// [`Db::connect_single`] it waits for the transaction to end, forever).
+    /// A `transaction` on the body's `Db` nests as a SAVEPOINT. On SQLite
+    /// the transaction takes the write lock when it begins (`BEGIN
+    /// IMMEDIATE`), so two transactions that read and then write queue under
+    /// the busy timeout instead of failing with "database is locked".
+    pub async fn transaction<T, F>(&self, body: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'t> FnOnce(&'t Db) -> BoxFuture<'t, Result<T>> + Send,
+    {
+        let (tx, level) = self.begin().await?;
+        match body(&tx).await {
+            Ok(value) => {
+                level.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The body's error is the one to report; a failed ROLLBACK
+                // leaves the level open, and its drop queues the rollback.
+                let _ = level.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Begins a transaction (a SAVEPOINT if this `Db` is a transaction's):
+    /// the `Db` whose statements run inside it, and the guard that ends it.
+    pub(crate) async fn begin(&self) -> Result<(Db, TxLevel)> {
+        let result: Result<(Db, TxLevel), sqlx::Error> =
+            match &self.target {
+                Target::Postgres(conn) => transaction::begin(conn, None).await.map(|(s, l)| {
+                    (
+                        Db {
+                            target: Target::Postgres(Conn::Tx(s)),
+                        },
+                        TxLevel::Postgres(l),
+                    )
+                }),
+                Target::Sqlite(conn) => transaction::begin(conn, Some("BEGIN IMMEDIATE"))
+                    .await
+                    .map(|(s, l)| {
+                        (
+                            Db {
+                                target: Target::Sqlite(Conn::Tx(s)),
+                            },
+                            TxLevel::Sqlite(l),
+                        )
+                    }),
+                Target::MySql(conn) => transaction::begin(conn, None).await.map(|(s, l)| {
+                    (
+                        Db {
+                            target: Target::MySql(Conn::Tx(s)),
+                        },
+                        TxLevel::MySql(l),
+                    )
+                }),
+            };
+        result.map_err(Error::from)
     }
 
     /// Creates the tables (and PostgreSQL enum types, keys, foreign keys, indexes)

@@ -1,0 +1,249 @@
+//! The transaction core: statements that depend on each other's results run on
+//! one connection between BEGIN and COMMIT, and roll back together.
+//!
+//! [`begin`] leases a connection the usual way (`lease.rs`), begins on it and
+//! parks it in a [`Shared`] slot. The transaction's own [`Db`](super::Db)
+//! holds that slot as its `Conn::Tx`, so every builder's `exec(&tx)` runs on
+//! the pinned connection without knowing it is in a transaction (MySQL's
+//! read-back after a write included). A `begin` on a transaction's `Db` opens
+//! a SAVEPOINT on the same connection.
+//!
+//! Each level (the transaction, or a savepoint in it) is a [`Level`] guard.
+//! `commit` and `rollback` end it; dropping it open — an error path, or the
+//! whole future dropped mid-way — queues the rollback on the connection
+//! (sqlx's `start_rollback`, sent before the connection's next statement,
+//! wherever it goes next), so a connection never goes back to the `Db` or the
+//! pool inside a transaction. A BEGIN interrupted half-way leaves the
+//! connection in an unknown state: it is closed instead of being lent again.
+
+use super::lease::{lease, Conn, Lease};
+use super::trace_query;
+use sqlx::{Database, SqlSafeStr as _};
+use sqlx_core::transaction::{
+    begin_ansi_transaction_sql, commit_ansi_transaction_sql, rollback_ansi_transaction_sql,
+    TransactionManager,
+};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+
+/// The connection of an open transaction, shared by the transaction's `Db`
+/// and its clones. Empty once the transaction has ended.
+pub(crate) struct Shared<DB: Database> {
+    slot: Arc<Mutex<Option<Pinned<DB>>>>,
+    /// How many levels (the transaction and its savepoints) are open. Kept
+    /// here rather than read from the driver: SQLite's worker thread updates
+    /// its own count only when it gets to a queued rollback.
+    levels: Arc<AtomicUsize>,
+    /// Set when a savepoint was abandoned in a state that could not be
+    /// rolled back (its connection busy, or its SAVEPOINT half sent): the
+    /// transaction must not commit.
+    poisoned: Arc<AtomicBool>,
+}
+
+impl<DB: Database> Clone for Shared<DB> {
+    fn clone(&self) -> Self {
+        Shared {
+            slot: Arc::clone(&self.slot),
+            levels: Arc::clone(&self.levels),
+            poisoned: Arc::clone(&self.poisoned),
+        }
+    }
+}
+
+/// A leased connection inside a transaction.
+pub(crate) struct Pinned<DB: Database> {
+    pub(super) lease: Lease<DB>,
+    /// Whether the outermost BEGIN completed.
+    begun: bool,
+}
+
+impl<DB: Database> Drop for Pinned<DB> {
+    fn drop(&mut self) {
+        if !self.begun {
+            self.lease.discard();
+            return;
+        }
+        // Every level still open is rolled back before the connection runs
+        // anything else. The driver's depth may be stale on SQLite (see
+        // `Shared::levels`), but only ever too high, and a rollback queued
+        // with no transaction open does nothing.
+        let depth = DB::TransactionManager::get_transaction_depth(&self.lease);
+        for _ in 0..depth {
+            DB::TransactionManager::start_rollback(&mut self.lease);
+        }
+    }
+}
+
+/// What a statement on a transaction that has already ended gets.
+fn ended() -> sqlx::Error {
+    sqlx::Error::Configuration(
+        "this transaction has ended: its Db cannot be used after the transaction returns".into(),
+    )
+}
+
+impl<DB: Database> Shared<DB> {
+    /// The pinned connection for one statement; statements take turns.
+    pub(super) async fn lend(
+        &self,
+    ) -> Result<OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>, sqlx::Error> {
+        let guard = Arc::clone(&self.slot).lock_owned().await;
+        OwnedMutexGuard::try_map(guard, Option::as_mut).map_err(|_| ended())
+    }
+
+    fn levels(&self) -> usize {
+        self.levels.load(Ordering::Acquire)
+    }
+
+    fn set_levels(&self, levels: usize) {
+        self.levels.store(levels, Ordering::Release);
+    }
+}
+
+/// One level of a transaction: the transaction itself (`depth` 1) or a
+/// savepoint inside it. Rolled back if dropped while open.
+pub(crate) struct Level<DB: Database> {
+    shared: Shared<DB>,
+    depth: usize,
+    /// Whether its BEGIN or SAVEPOINT completed.
+    begun: bool,
+    open: bool,
+}
+
+/// Begins a transaction on a connection of `conn`, or a savepoint if `conn`
+/// is already a transaction's. `begin_statement` replaces BEGIN for a new
+/// transaction (SQLite's `BEGIN IMMEDIATE`).
+pub(super) async fn begin<DB: Database>(
+    conn: &Conn<DB>,
+    begin_statement: Option<&'static str>,
+) -> Result<(Shared<DB>, Level<DB>), sqlx::Error> {
+    let start = Instant::now();
+    let shared = match conn {
+        Conn::Tx(shared) => shared.clone(),
+        Conn::Pool(_) | Conn::Single(_) => Shared {
+            slot: Arc::new(Mutex::new(Some(Pinned {
+                lease: lease(conn).await?,
+                begun: false,
+            }))),
+            levels: Arc::new(AtomicUsize::new(0)),
+            poisoned: Arc::new(AtomicBool::new(false)),
+        },
+    };
+    let mut pinned = shared.lend().await?;
+    let depth = shared.levels() + 1;
+    // The level exists before its BEGIN or SAVEPOINT does, so a future
+    // dropped half-way still cleans up.
+    let mut level = Level {
+        shared: shared.clone(),
+        depth,
+        begun: false,
+        open: true,
+    };
+    let (custom, traced) = match begin_statement {
+        Some(sql) if depth == 1 => (Some(sql.into_sql_str()), sql.into_sql_str()),
+        _ => (None, begin_ansi_transaction_sql(depth - 1)),
+    };
+    DB::TransactionManager::begin(&mut pinned.lease, custom).await?;
+    pinned.begun = true;
+    level.begun = true;
+    shared.set_levels(depth);
+    drop(pinned);
+    trace_query(traced.as_str(), start, None);
+    Ok((shared, level))
+}
+
+impl<DB: Database> Level<DB> {
+    fn is_outermost(&self) -> bool {
+        self.depth == 1
+    }
+
+    /// Commits the transaction (or releases the savepoint). A transaction
+    /// with an abandoned savepoint inside is rolled back instead, with an
+    /// error.
+    pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let start = Instant::now();
+        let mut pinned = self.shared.lend().await?;
+        if self.shared.poisoned.load(Ordering::Acquire) || self.shared.levels() != self.depth {
+            drop(pinned);
+            // `self` drops open: the rollback is queued.
+            return Err(sqlx::Error::Configuration(
+                "a savepoint inside this transaction was abandoned half-way; the transaction was rolled back".into(),
+            ));
+        }
+        DB::TransactionManager::commit(&mut pinned.lease).await?;
+        self.shared.set_levels(self.depth - 1);
+        drop(pinned);
+        trace_query(
+            commit_ansi_transaction_sql(self.depth).as_str(),
+            start,
+            None,
+        );
+        self.close().await;
+        Ok(())
+    }
+
+    /// Rolls the transaction (or savepoint) back, with any savepoint inside
+    /// it still open.
+    pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let start = Instant::now();
+        let mut pinned = self.shared.lend().await?;
+        let levels = self.shared.levels();
+        if levels >= self.depth {
+            for _ in self.depth..=levels {
+                DB::TransactionManager::rollback(&mut pinned.lease).await?;
+                self.shared.set_levels(self.shared.levels() - 1);
+            }
+        }
+        drop(pinned);
+        trace_query(
+            rollback_ansi_transaction_sql(self.depth).as_str(),
+            start,
+            None,
+        );
+        self.close().await;
+        Ok(())
+    }
+
+    /// After COMMIT or ROLLBACK: the outermost level gives its connection
+    /// back (to the `Db`'s cache, the pool or the dedicated slot).
+    async fn close(&mut self) {
+        self.open = false;
+        if self.is_outermost() {
+            let pinned = self.shared.slot.lock().await.take();
+            drop(pinned);
+        }
+    }
+}
+
+impl<DB: Database> Drop for Level<DB> {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        let Ok(mut slot) = self.shared.slot.try_lock() else {
+            // A statement from a clone of the transaction's `Db` holds the
+            // connection. The outermost level's connection is rolled back
+            // when the last clone lets go of it (`Pinned`'s drop); a savepoint
+            // cannot be, so its transaction must not commit.
+            self.shared.poisoned.store(true, Ordering::Release);
+            return;
+        };
+        if self.is_outermost() {
+            // `Pinned`'s drop queues the rollback of every open level.
+            drop(slot.take());
+            return;
+        }
+        let levels = self.shared.levels();
+        match slot.as_mut() {
+            Some(pinned) if self.begun && levels >= self.depth => {
+                for _ in self.depth..=levels {
+                    DB::TransactionManager::start_rollback(&mut pinned.lease);
+                }
+                self.shared.set_levels(self.depth - 1);
+            }
+            // A SAVEPOINT that may or may not have run.
+            _ => self.shared.poisoned.store(true, Ordering::Release),
+        }
+    }
+}
