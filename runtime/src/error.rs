@@ -77,6 +77,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A nested write named a related row that does not exist, or is not
+    /// related to the row being written (`connect`, `update`, `delete`,
+    /// `disconnect`); nothing of the write was kept.
+    #[error("{model}.{relation}: no such {target} row related to this {model} (it does not exist, or belongs to another row)")]
+    RelatedNotFound {
+        /// The model written.
+        model: &'static str,
+        /// Its relation field the nested write was on.
+        relation: &'static str,
+        /// The related model.
+        target: &'static str,
+    },
+
     /// A relation was read that the query did not `include`.
     #[error("rows of {model} were not loaded: add `.include(..)` for this relation to the query")]
     NotLoaded { model: &'static str },

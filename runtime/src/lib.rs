@@ -35,9 +35,12 @@ pub use execute::{Db, PoolOptions};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
-    IntoFilter, Omit, Order, Projection, SelectMany, UniqueKey, Update, Upsert, ValueFor,
+    IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, UniqueKey, Update, Upsert,
+    ValueFor,
 };
-pub use relation::{BelongsTo, HasMany, HasOne, ManyToMany};
+pub use relation::{
+    BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,
+};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{Enum, Model};

@@ -51,6 +51,13 @@ pub fn impls(model: &Model) -> TokenStream {
                 self.inner
             }
         }
+        // So `.with(..)` (nested writes) and nested `update`s take it.
+        #[automatically_derived]
+        impl<__Target> ::strata::IntoUpdate<#ident, __Target> for #builder<__Target> {
+            fn into_update(self) -> ::strata::Update<#ident, __Target> {
+                self.inner
+            }
+        }
         #[automatically_derived]
         impl #builder<::strata::UniqueKey<#ident>> {
             pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<#ident> {

@@ -10,7 +10,8 @@ mod write;
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
+pub(crate) use write::client_default;
 pub use write::{
     decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,
-    IntoAssign, IntoCreate, Numeric, Update, Upsert,
+    IntoAssign, IntoCreate, IntoUpdate, Numeric, Update, Upsert,
 };

@@ -30,6 +30,18 @@ fn now_value(ty: SqlType) -> Option<Value> {
     }
 }
 
+/// The value strata generates for `column` when a create leaves it unset
+/// (uuid, cuid, now, updated_at); `None` leaves it to the database.
+pub(crate) fn client_default(column: &ColumnSchema) -> Option<Value> {
+    match column.default {
+        Some(DefaultValue::Uuid) => Some(Value::Uuid(uuid::Uuid::new_v4())),
+        Some(DefaultValue::Cuid) => Some(Value::Text(cuid2::create_id())),
+        Some(DefaultValue::Now) => now_value(column.ty),
+        _ if column.updated_at => now_value(column.ty),
+        _ => None,
+    }
+}
+
 /// Values for one new row, by column position. Generated `UserCreate` builders
 /// wrap it and only hand it over once every required field is set.
 pub struct Create<M> {
@@ -67,13 +79,12 @@ impl<M: Model> Create<M> {
             if slot.is_some() {
                 continue;
             }
-            *slot = match column.default {
-                Some(DefaultValue::Uuid) => Some(Value::Uuid(uuid::Uuid::new_v4())),
-                Some(DefaultValue::Cuid) => Some(Value::Text(cuid2::create_id())),
-                Some(DefaultValue::Now) => now_value(column.ty),
-                _ if column.updated_at => now_value(column.ty),
-                None if explicit_nulls && column.nullable => Some(Value::Null(column.ty)),
-                _ => None,
+            *slot = match client_default(column) {
+                Some(value) => Some(value),
+                None if explicit_nulls && column.nullable && column.default.is_none() => {
+                    Some(Value::Null(column.ty))
+                }
+                None => None,
             };
         }
         schema
@@ -87,6 +98,15 @@ impl<M: Model> Create<M> {
     /// The INSERT this create runs (with client-side defaults filled in).
     pub fn statement(self) -> Statement {
         Statement::Insert(single_row_insert::<M>(self.into_row(false), None))
+    }
+
+    /// Inserts the row without reading it back: for nested creates, whose
+    /// rows the caller does not see.
+    pub(crate) async fn insert(self, db: &Db) -> Result<()> {
+        let mut insert = single_row_insert::<M>(self.into_row(false), None);
+        insert.returning = Vec::new();
+        let rendered = render_owned(Statement::Insert(insert), db.dialect());
+        db.execute(M::SCHEMA, rendered).await.map(drop)
     }
 
     pub async fn exec(self, db: &Db) -> Result<M> {
@@ -163,6 +183,24 @@ pub trait IntoCreate<M> {
 
 impl<M> IntoCreate<M> for Create<M> {
     fn into_create(self) -> Create<M> {
+        self
+    }
+}
+
+/// An update builder: generated `UserUpdate<T>` builders and [`Update`]
+/// itself. `T` is the target: a [`UniqueKey`] (`User::update(key)`), a
+/// [`Filter`] (`User::update_many(..)`) or `()` (`User::changes()`: the
+/// assignments alone, for an upsert or a nested update).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an update of `{M}`",
+    note = "build it with `{M}::changes()` (a nested update, an upsert) or `{M}::update(key)`"
+)]
+pub trait IntoUpdate<M, T> {
+    fn into_update(self) -> Update<M, T>;
+}
+
+impl<M, T> IntoUpdate<M, T> for Update<M, T> {
+    fn into_update(self) -> Update<M, T> {
         self
     }
 }
@@ -328,6 +366,24 @@ impl<M: Model, T> Update<M, T> {
         let column = M::SCHEMA.column(index);
         self.set.retain(|a| !a.column.is(column));
         self.set.push(Assignment { column, value });
+    }
+
+    /// Whether any column was assigned (`updated_at` aside).
+    pub(crate) fn has_assignments(&self) -> bool {
+        !self.set.is_empty()
+    }
+
+    pub(crate) fn into_target(self) -> T {
+        self.target
+    }
+
+    /// The same assignments for rows chosen by `target`.
+    pub(crate) fn retarget<T2>(self, target: T2) -> Update<M, T2> {
+        Update {
+            target,
+            set: self.set,
+            _model: PhantomData,
+        }
     }
 
     /// The assignments plus `updated_at` columns the user did not set.

@@ -1,15 +1,18 @@
 //! Relations: the field types that hold related rows ([`HasMany`] and
 //! friends), the [`Relation`] handle generated accessors return, resolving a
-//! relation to the columns it joins on, and loading includes.
+//! relation to the columns it joins on, loading includes, and nested writes
+//! (`nested/`).
 
 mod handle;
 mod key;
 mod load;
+mod nested;
 mod resolve;
 mod slot;
 
 pub use handle::Relation;
-pub(crate) use resolve::{resolve, Link};
+pub use nested::{CreateWith, Nested, UpdateWith, WithNested};
+pub(crate) use resolve::{resolve, JoinLink, Link};
 pub use slot::{BelongsTo, HasMany, HasOne, Holder, ManyToMany, ToOne};
 
 use crate::error::Result;
