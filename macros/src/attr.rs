@@ -2,7 +2,7 @@
 //!
 //! These only recognise keys and their syntactic shape; darling reports unknown
 //! keys (with "did you mean") and duplicates. Keys whose value has a grammar of
-//! its own (`default`, `references`, `id(fields(..))`, actions) are kept as raw
+//! its own (`default`, `references`, `id(fields(..))`, actions, relations) are kept as raw
 //! `syn::Meta` and read by `meta.rs`, where the model and field names are known
 //! and can go into the error message.
 
@@ -45,8 +45,16 @@ pub struct FieldReceiver {
     pub default: Option<Meta>,
     /// `references(model = User, field = id)`.
     pub references: Option<Meta>,
+    /// Of `references(..)` or of `belongs_to(..)`.
     pub on_delete: Option<Meta>,
     pub on_update: Option<Meta>,
+    /// Relations, read by `meta::relation`: `belongs_to(fields(a), references(id))`,
+    /// `has_one`, `has_many`, `many_to_many(through = JoinModel)`, each with an
+    /// optional `name = ".."`.
+    pub belongs_to: Option<Meta>,
+    pub has_one: Option<Meta>,
+    pub has_many: Option<Meta>,
+    pub many_to_many: Option<Meta>,
 }
 
 /// Container attributes of `#[derive(Enum)]`; variants are read with [`VariantReceiver`].

@@ -2,7 +2,7 @@
 //! errors, kept in one place so every message spells an attribute the same way
 //! (as diesel's `notes`).
 
-use crate::model::LitKind;
+use crate::model::{LitKind, RelationKind};
 use crate::ty::Kind;
 use proc_macro2::Span;
 use std::fmt::Display;
@@ -42,6 +42,24 @@ pub const DEFAULT: &str = "expected `#[strata(default = now)]`, `#[strata(defaul
 
 pub const REFERENCES: &str =
     "expected `#[strata(references(model = User, field = id), on_delete = cascade)]`";
+
+pub const BELONGS_TO: &str = "expected `#[strata(belongs_to(fields(author_id), references(id)))]` on a `BelongsTo<User>` field, optionally with `name = \"..\"`, `on_delete = ..` and `on_update = ..`";
+
+pub const HAS_ONE: &str = "expected `#[strata(has_one)]` or `#[strata(has_one(name = \"..\"))]` on a `HasOne<Profile>` field; the foreign key is declared by the `belongs_to` on the other model";
+
+pub const HAS_MANY: &str = "expected `#[strata(has_many)]` or `#[strata(has_many(name = \"..\"))]` on a `HasMany<Post>` field; the foreign key is declared by the `belongs_to` on the other model";
+
+pub const MANY_TO_MANY: &str = "expected `#[strata(many_to_many)]` (a generated join table) or `#[strata(many_to_many(through = PostTag))]` (a join model) on a `ManyToMany<Tag>` field, optionally with `name = \"..\"`";
+
+/// The expected form of a relation attribute.
+pub fn relation(kind: RelationKind) -> &'static str {
+    match kind {
+        RelationKind::BelongsTo => BELONGS_TO,
+        RelationKind::HasOne => HAS_ONE,
+        RelationKind::HasMany => HAS_MANY,
+        RelationKind::ManyToMany => MANY_TO_MANY,
+    }
+}
 
 pub const ACTION: &str = "expected `on_delete = cascade`; the actions are `cascade`, `restrict`, `set_null`, `set_default` and `no_action` (the default)";
 

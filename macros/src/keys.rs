@@ -2,8 +2,10 @@
 //! keys, which fields `create` requires. Kept apart from the IR so the IR stays
 //! plain data (as thiserror's `prop.rs`).
 
-use crate::model::{DefaultSpec, Field, FkAction, Model, Reference};
+use crate::model::{DefaultSpec, Field, FkAction, Model, RelationKind};
 use crate::{naming, ty};
+use darling::util::SpannedValue;
+use syn::Ident;
 
 /// A key or index resolved to field positions, with its constraint name.
 pub struct Key {
@@ -11,12 +13,22 @@ pub struct Key {
     pub fields: Vec<usize>,
 }
 
+/// A foreign key: from a field's `references(model = .., field = ..)` or from
+/// a `belongs_to(fields(..), references(..))` relation.
 pub struct ForeignKey<'a> {
     pub name: String,
-    pub field: usize,
-    pub reference: &'a Reference,
+    pub columns: Vec<usize>,
+    /// The referenced model as written (`Self` is resolved by the emitter).
+    pub target: Target<'a>,
+    /// Rust field names on the target, in `columns` order.
+    pub target_fields: Vec<&'a Ident>,
     pub on_delete: FkAction,
     pub on_update: FkAction,
+}
+
+pub enum Target<'a> {
+    Path(&'a syn::Path),
+    Type(&'a syn::Type),
 }
 
 impl Model {
@@ -69,21 +81,38 @@ impl Model {
             .collect()
     }
 
+    /// Field-level `references(..)` in field order, then `belongs_to`
+    /// relations in declaration order.
     pub fn foreign_keys(&self) -> Vec<ForeignKey<'_>> {
-        let action = |a: &Option<darling::util::SpannedValue<FkAction>>| {
-            a.as_ref().map_or(FkAction::NoAction, |a| **a)
-        };
-        (self.fields.iter().enumerate())
-            .filter_map(|(i, f)| {
-                Some(ForeignKey {
-                    name: naming::constraint(self, &[i], "fkey"),
-                    field: i,
-                    reference: f.references.as_ref()?,
-                    on_delete: action(&f.on_delete),
-                    on_update: action(&f.on_update),
-                })
+        let action =
+            |a: &Option<SpannedValue<FkAction>>| a.as_ref().map_or(FkAction::NoAction, |a| **a);
+        let fields = (self.fields.iter().enumerate()).filter_map(|(i, f)| {
+            let reference = f.references.as_ref()?;
+            Some(ForeignKey {
+                name: naming::constraint(self, &[i], "fkey"),
+                columns: vec![i],
+                target: Target::Path(&reference.model),
+                target_fields: vec![&reference.field],
+                on_delete: action(&f.on_delete),
+                on_update: action(&f.on_update),
             })
-            .collect()
+        });
+        let relations = self.relations.iter().filter_map(|r| {
+            let spec = r
+                .spec
+                .as_ref()
+                .filter(|s| s.kind == RelationKind::BelongsTo)?;
+            let columns = self.resolve(&spec.fields);
+            Some(ForeignKey {
+                name: naming::constraint(self, &columns, "fkey"),
+                columns,
+                target: Target::Type(r.target.as_ref()?),
+                target_fields: spec.references.iter().collect(),
+                on_delete: action(&spec.on_delete),
+                on_update: action(&spec.on_update),
+            })
+        });
+        fields.chain(relations).collect()
     }
 
     fn resolve(&self, idents: &[syn::Ident]) -> Vec<usize> {

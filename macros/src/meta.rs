@@ -2,7 +2,9 @@
 //! model or field ("field `email` of model `User`") for the error messages.
 
 use crate::diag::{self, hint_at};
-use crate::model::{DefaultSpec, FkAction, KeySpec, LitKind, Reference};
+use crate::model::{
+    DefaultSpec, FkAction, KeySpec, LitKind, Reference, RelationKind, RelationSpec,
+};
 use darling::ast::NestedMeta;
 use darling::util::SpannedValue;
 use syn::spanned::Spanned;
@@ -180,6 +182,167 @@ pub fn references(meta: &Meta, at: &str) -> darling::Result<Reference> {
         (None, _) => Err(bad(meta.span(), "missing `model = ..`")),
         (_, None) => Err(bad(meta.span(), "missing `field = ..`")),
     }
+}
+
+/// `belongs_to(fields(a), references(id), name = "..", on_delete = ..)`,
+/// `has_one`, `has_many`, `many_to_many(through = Join, name = "..")`, each
+/// with only the options its kind takes.
+pub fn relation(meta: &Meta, kind: RelationKind, at: &str) -> darling::Result<RelationSpec> {
+    let keyword = kind.keyword();
+    let hint = diag::relation(kind);
+    let mut spec = RelationSpec {
+        kind,
+        span: meta.path().span(),
+        name: None,
+        fields: Vec::new(),
+        references: Vec::new(),
+        through: None,
+        on_delete: None,
+        on_update: None,
+    };
+    let items = match meta {
+        Meta::Path(_) => Vec::new(),
+        Meta::NameValue(nv) => {
+            return Err(hint_at(
+                nv.value.span(),
+                format_args!("`{keyword} = ..` on {at}"),
+                hint,
+            ))
+        }
+        Meta::List(list) => NestedMeta::parse_meta_list(list.tokens.clone())?,
+    };
+    let mut errors = darling::Error::accumulator();
+    let (mut fields, mut references) = (None, None);
+    // Written at all, even if unreadable (that error is already reported).
+    let (mut has_fields, mut has_references) = (false, false);
+    for item in items {
+        let NestedMeta::Meta(item) = item else {
+            errors.push(hint_at(
+                item.span(),
+                format_args!("unexpected literal in `{keyword}(..)` on {at}"),
+                hint,
+            ));
+            continue;
+        };
+        let key = item
+            .path()
+            .get_ident()
+            .map_or_else(String::new, ToString::to_string);
+        match (key.as_str(), &item, kind) {
+            ("name", Meta::NameValue(nv), _) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) if !s.value().is_empty() => {
+                    spec.name = Some(SpannedValue::new(s.value(), s.span()));
+                }
+                other => errors.push(hint_at(
+                    other.span(),
+                    format_args!("`name` in `{keyword}(..)` on {at} takes a non-empty string"),
+                    "write `name = \"authored\"`, the same on both sides of the relation",
+                )),
+            },
+            ("fields", Meta::List(_), RelationKind::BelongsTo) => {
+                has_fields = true;
+                fields = errors.handle(ident_list(&item, keyword, at));
+            }
+            ("references", Meta::List(_), RelationKind::BelongsTo) => {
+                has_references = true;
+                references = errors.handle(ident_list(&item, keyword, at));
+            }
+            ("on_delete", Meta::NameValue(_), RelationKind::BelongsTo) => {
+                spec.on_delete = errors.handle(action(&item, at));
+            }
+            ("on_update", Meta::NameValue(_), RelationKind::BelongsTo) => {
+                spec.on_update = errors.handle(action(&item, at));
+            }
+            ("through", Meta::NameValue(nv), RelationKind::ManyToMany) => match &nv.value {
+                Expr::Path(path) => spec.through = Some(path.path.clone()),
+                other => errors.push(hint_at(
+                    other.span(),
+                    format_args!("`through` in `many_to_many(..)` on {at} takes a model"),
+                    diag::MANY_TO_MANY,
+                )),
+            },
+            ("through", _, _) => errors.push(hint_at(
+                item.span(),
+                format_args!("`through` in `{keyword}(..)` on {at}: only `many_to_many` goes through a join model"),
+                "declare the field `ManyToMany<Tag>` with `#[strata(many_to_many(through = PostTag))]`",
+            )),
+            ("fields" | "references" | "on_delete" | "on_update", _, kind)
+                if kind != RelationKind::BelongsTo =>
+            {
+                errors.push(hint_at(
+                    item.span(),
+                    format_args!("`{key}` in `{keyword}(..)` on {at}: only `belongs_to` declares a foreign key"),
+                    "put `belongs_to(fields(..), references(..))` and its actions on the `BelongsTo` field of the other model; this side finds it by model (and `name`)",
+                ));
+            }
+            _ => {
+                let mut alts = vec!["name"];
+                match kind {
+                    RelationKind::BelongsTo => {
+                        alts.extend(["fields", "references", "on_delete", "on_update"])
+                    }
+                    RelationKind::ManyToMany => alts.push("through"),
+                    _ => {}
+                }
+                errors.push(hint_at(
+                    item.span(),
+                    format_args!("unexpected `{key}` in `{keyword}(..)` on {at}; it takes {}", alts.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
+                    hint,
+                ));
+            }
+        }
+    }
+    if kind == RelationKind::BelongsTo && !(has_fields && has_references) {
+        let missing = match (has_fields, has_references) {
+            (false, false) => "`fields(..)` and `references(..)`",
+            (false, true) => "`fields(..)`: the foreign key fields of this model",
+            _ => "`references(..)`: the fields of the other model they point at",
+        };
+        errors.push(hint_at(
+            meta.span(),
+            format_args!("`belongs_to` on {at} needs {missing}"),
+            hint,
+        ));
+    }
+    spec.fields = fields.unwrap_or_default();
+    spec.references = references.unwrap_or_default();
+    errors.finish_with(spec)
+}
+
+/// `fields(a, b)` / `references(a, b)` inside `belongs_to(..)`.
+fn ident_list(meta: &Meta, keyword: &str, at: &str) -> darling::Result<Vec<syn::Ident>> {
+    let key = meta
+        .path()
+        .get_ident()
+        .map_or_else(String::new, ToString::to_string);
+    let Meta::List(list) = meta else {
+        unreachable!("matched as a list")
+    };
+    let mut errors = darling::Error::accumulator();
+    let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
+    if items.is_empty() {
+        errors.push(hint_at(
+            meta.span(),
+            format_args!("`{key}()` in `{keyword}(..)` on {at} is empty"),
+            diag::BELONGS_TO,
+        ));
+    }
+    let mut idents = Vec::new();
+    for item in items {
+        match item {
+            NestedMeta::Meta(Meta::Path(path)) if path.get_ident().is_some() => {
+                idents.extend(path.get_ident().cloned());
+            }
+            other => errors.push(hint_at(
+                other.span(),
+                format_args!("`{key}(..)` in `{keyword}(..)` on {at} takes field names"),
+                diag::BELONGS_TO,
+            )),
+        }
+    }
+    errors.finish_with(idents)
 }
 
 /// `on_delete = cascade` and friends.

@@ -6,18 +6,24 @@
 //! in one build.
 
 use crate::attr::{FieldReceiver, ModelReceiver};
-use crate::{meta, naming, validate};
+use crate::{diag, meta, naming, ty, validate};
 use darling::util::SpannedValue;
 use darling::{FromDeriveInput, FromField};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::{Data, DataStruct, DeriveInput, Fields, Ident, Path, Type, Visibility};
 
 pub struct Model {
     pub ident: Ident,
     pub vis: Visibility,
     pub table: String,
+    /// The column fields, in declaration order: a field's position here is
+    /// its column index.
     pub fields: Vec<Field>,
+    /// The relation fields (`HasMany<..>` and friends), in declaration order:
+    /// a relation's position here is its index in `SCHEMA.relations`.
+    pub relations: Vec<RelationField>,
     /// Container-level `id(fields(..))`.
     pub composite_id: Option<KeySpec>,
     /// Container-level `unique(fields(..))`, in attribute order.
@@ -42,6 +48,126 @@ pub struct Field {
     pub references: Option<Reference>,
     pub on_delete: Option<SpannedValue<FkAction>>,
     pub on_update: Option<SpannedValue<FkAction>>,
+}
+
+/// A relation field: not a column, filled only by an `include`.
+pub struct RelationField {
+    pub ident: Ident,
+    /// The identifier without `r#`.
+    pub name: String,
+    /// The declared type (`HasMany<Post>`), the `S` of the generated accessor.
+    pub ty: Type,
+    /// The relation attribute, `None` when the field has a holder type but no
+    /// attribute (an error reported by `validate`).
+    pub spec: Option<RelationSpec>,
+    /// What the declared type is, as far as the macro can tell from its spelling.
+    pub holder: Option<Holder>,
+    /// The related model: `T` of `HasMany<T>`, `BelongsTo<T>`, `BelongsTo<Option<T>>`.
+    pub target: Option<Type>,
+    /// `BelongsTo<Option<T>>`.
+    pub optional: bool,
+    /// Column-only attributes written on this field, by key, for an error each.
+    pub column_attrs: Vec<(&'static str, Span)>,
+}
+
+/// `belongs_to(..)`, `has_one`, `has_many` or `many_to_many(..)` with its options.
+pub struct RelationSpec {
+    pub kind: RelationKind,
+    /// The attribute's keyword, where errors about the relation point.
+    pub span: Span,
+    /// `name = ".."`: pairs this relation with the other side's of the same name.
+    pub name: Option<SpannedValue<String>>,
+    /// `belongs_to`: `fields(..)` of this model, `references(..)` of the target.
+    pub fields: Vec<Ident>,
+    pub references: Vec<Ident>,
+    /// `many_to_many(through = PostTag)`.
+    pub through: Option<Path>,
+    pub on_delete: Option<SpannedValue<FkAction>>,
+    pub on_update: Option<SpannedValue<FkAction>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    BelongsTo,
+    HasOne,
+    HasMany,
+    ManyToMany,
+}
+
+impl RelationKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RelationKind::BelongsTo => "belongs_to",
+            RelationKind::HasOne => "has_one",
+            RelationKind::HasMany => "has_many",
+            RelationKind::ManyToMany => "many_to_many",
+        }
+    }
+
+    /// The holder types a field with this attribute may have. `ManyToMany`
+    /// is an alias of `HasMany`, so `HasMany<T>` also fits `many_to_many`.
+    pub fn fits(self, holder: Holder) -> bool {
+        matches!(
+            (self, holder),
+            (RelationKind::BelongsTo, Holder::BelongsTo)
+                | (RelationKind::HasOne, Holder::HasOne)
+                | (RelationKind::HasMany, Holder::HasMany)
+                | (
+                    RelationKind::ManyToMany,
+                    Holder::ManyToMany | Holder::HasMany
+                )
+        )
+    }
+
+    /// The holder type to declare with this attribute.
+    pub fn holder(self) -> Holder {
+        match self {
+            RelationKind::BelongsTo => Holder::BelongsTo,
+            RelationKind::HasOne => Holder::HasOne,
+            RelationKind::HasMany => Holder::HasMany,
+            RelationKind::ManyToMany => Holder::ManyToMany,
+        }
+    }
+}
+
+/// The relation field types of `strata`, recognised by their last path segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    BelongsTo,
+    HasOne,
+    HasMany,
+    ManyToMany,
+}
+
+impl Holder {
+    pub fn name(self) -> &'static str {
+        match self {
+            Holder::BelongsTo => "BelongsTo",
+            Holder::HasOne => "HasOne",
+            Holder::HasMany => "HasMany",
+            Holder::ManyToMany => "ManyToMany",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Holder> {
+        Some(match name {
+            "BelongsTo" => Holder::BelongsTo,
+            "HasOne" => Holder::HasOne,
+            "HasMany" => Holder::HasMany,
+            "ManyToMany" => Holder::ManyToMany,
+            _ => return None,
+        })
+    }
+
+    /// The attribute that declares a field of this type.
+    pub fn kind(self) -> RelationKind {
+        match self {
+            Holder::BelongsTo => RelationKind::BelongsTo,
+            Holder::HasOne => RelationKind::HasOne,
+            Holder::HasMany => RelationKind::HasMany,
+            Holder::ManyToMany => RelationKind::ManyToMany,
+        }
+    }
 }
 
 /// `fields(a, b)` of a container key, with the attribute's span for errors.
@@ -96,6 +222,7 @@ impl Model {
 
         let model_name = input.ident.to_string();
         let mut fields = Vec::new();
+        let mut relations = Vec::new();
         if let Data::Struct(DataStruct {
             fields: Fields::Named(named),
             ..
@@ -104,9 +231,10 @@ impl Model {
             for field in &named.named {
                 let parsed = errors
                     .handle(FieldReceiver::from_field(field))
-                    .and_then(|r| Field::from_receiver(r, &model_name, &mut errors));
+                    .and_then(|r| Member::from_receiver(r, &model_name, &mut errors));
                 match parsed {
-                    Some(field) => fields.push(field),
+                    Some(Member::Column(field)) => fields.push(*field),
+                    Some(Member::Relation(relation)) => relations.push(*relation),
                     None => complete = false,
                 }
             }
@@ -139,6 +267,7 @@ impl Model {
             ident: receiver.ident,
             vis: receiver.vis,
             fields,
+            relations,
         };
         complete &= model.composite_id.is_some() == receiver.id.is_some()
             && model.composite_uniques.len() == receiver.unique.len()
@@ -146,6 +275,9 @@ impl Model {
 
         for field in &model.fields {
             validate::check_field(&model, field, &mut errors);
+        }
+        for relation in &model.relations {
+            validate::check_relation(&model, relation, &mut errors);
         }
         // Model-wide rules would report phantom problems (a "missing" primary
         // key whose attribute failed to parse), so they wait for a clean parse.
@@ -161,9 +293,163 @@ impl Model {
         self.fields.iter().position(|f| f.name == name)
     }
 
+    /// The relation field named `ident` (compared without `r#`).
+    pub fn relation(&self, ident: &Ident) -> Option<&RelationField> {
+        let name = ident.unraw().to_string();
+        self.relations.iter().find(|r| r.name == name)
+    }
+
     /// "model `User`", for error messages.
     pub fn describe(&self) -> String {
         format!("model `{}`", self.ident)
+    }
+}
+
+/// One struct field, read: a column or a relation.
+enum Member {
+    Column(Box<Field>),
+    Relation(Box<RelationField>),
+}
+
+impl Member {
+    /// A field is a relation when it has a relation attribute or a relation
+    /// holder type; `validate` reports the two disagreeing.
+    fn from_receiver(
+        r: FieldReceiver,
+        model: &str,
+        errors: &mut darling::error::Accumulator,
+    ) -> Option<Member> {
+        let holder = ty::holder(&r.ty);
+        let attributes = [
+            (RelationKind::BelongsTo, &r.belongs_to),
+            (RelationKind::HasOne, &r.has_one),
+            (RelationKind::HasMany, &r.has_many),
+            (RelationKind::ManyToMany, &r.many_to_many),
+        ];
+        if holder.is_none() && attributes.iter().all(|(_, meta)| meta.is_none()) {
+            return Field::from_receiver(r, model, errors).map(|f| Member::Column(Box::new(f)));
+        }
+        RelationField::from_receiver(r, model, errors).map(|r| Member::Relation(Box::new(r)))
+    }
+}
+
+impl RelationField {
+    fn from_receiver(
+        r: FieldReceiver,
+        model: &str,
+        errors: &mut darling::error::Accumulator,
+    ) -> Option<RelationField> {
+        let ident = r.ident?;
+        let name = ident.unraw().to_string();
+        let at = format!("field `{name}` of model `{model}`");
+        let mut specs = Vec::new();
+        for (kind, meta) in [
+            (RelationKind::BelongsTo, &r.belongs_to),
+            (RelationKind::HasOne, &r.has_one),
+            (RelationKind::HasMany, &r.has_many),
+            (RelationKind::ManyToMany, &r.many_to_many),
+        ] {
+            let Some(meta) = meta else { continue };
+            if let Some(first) = specs.first().map(|s: &RelationSpec| s.kind) {
+                errors.push(diag::hint_at(
+                    meta.path().span(),
+                    format_args!(
+                        "{at} has both `{}` and `{}`",
+                        first.keyword(),
+                        kind.keyword()
+                    ),
+                    "a field holds one relation: keep the attribute that matches its type",
+                ));
+                continue;
+            }
+            match errors.handle(meta::relation(meta, kind, &at)) {
+                Some(spec) => specs.push(spec),
+                // Reported; the field is left out rather than reported again
+                // as having no relation attribute.
+                None => return None,
+            }
+        }
+        let spec = specs.into_iter().next();
+        // Referential actions written beside `belongs_to(..)` belong to it.
+        let on_delete = r.on_delete.as_ref().map(|m| meta::action(m, &at));
+        let on_update = r.on_update.as_ref().map(|m| meta::action(m, &at));
+        let on_delete = errors.handle(on_delete.transpose())?;
+        let on_update = errors.handle(on_update.transpose())?;
+        let spec = spec.map(|mut spec| {
+            for (key, outer, inner) in [
+                ("on_delete", on_delete, &mut spec.on_delete),
+                ("on_update", on_update, &mut spec.on_update),
+            ] {
+                match (outer, &inner) {
+                    (Some(outer), Some(_)) => errors.push(diag::error_at(
+                        outer.span(),
+                        format_args!("`{key}` is given twice on {at}"),
+                    )),
+                    (Some(outer), None) => *inner = Some(outer),
+                    (None, _) => {}
+                }
+            }
+            spec
+        });
+        let flag = |key, f: darling::util::Flag| f.is_present().then(|| (key, f.span()));
+        let meta_span = |key, m: &Option<syn::Meta>| m.as_ref().map(|m| (key, m.path().span()));
+        let column_attrs = [
+            flag("id", r.id),
+            flag("unique", r.unique),
+            flag("index", r.index),
+            flag("updated_at", r.updated_at),
+            r.column.as_ref().map(|c| ("column", c.span())),
+            r.db_type.as_ref().map(|c| ("db_type", c.span())),
+            meta_span("default", &r.default),
+            meta_span("references", &r.references),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let (holder, target, optional) = match ty::holder(&r.ty) {
+            Some((holder, arg)) => {
+                let inner = arg.and_then(ty::option_inner);
+                let optional = holder == Holder::BelongsTo && inner.is_some();
+                let target = if optional { inner } else { arg };
+                (Some(holder), target.cloned(), optional)
+            }
+            None => (None, None, false),
+        };
+        Some(RelationField {
+            ident,
+            name,
+            ty: r.ty,
+            spec,
+            holder,
+            target,
+            optional,
+            column_attrs,
+        })
+    }
+
+    pub fn kind(&self) -> Option<RelationKind> {
+        self.spec.as_ref().map(|s| s.kind)
+    }
+
+    /// The pairing name, `name = ".."`.
+    pub fn pair_name(&self) -> Option<&str> {
+        (self.spec.as_ref()?.name.as_ref()).map(|n| n.as_str())
+    }
+
+    /// The related model's name as written (last path segment), `Self`
+    /// resolved to the model: what the other side's `target_name` must equal.
+    pub fn target_name(&self, model: &Model) -> Option<String> {
+        let name = ty::last_segment_name(self.target.as_ref()?)?;
+        Some(if name == "Self" {
+            model.ident.to_string()
+        } else {
+            name
+        })
+    }
+
+    /// "field `posts` of model `User`", for error messages.
+    pub fn describe(&self, model: &Model) -> String {
+        format!("field `{}` of model `{}`", self.name, model.ident)
     }
 }
 

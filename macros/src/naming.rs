@@ -57,6 +57,16 @@ pub fn find_by_key(model: &Model, fields: &[usize]) -> Ident {
     )
 }
 
+/// The table of an implicit `many_to_many`: `_{name}` for a named relation,
+/// else `_{A}To{B}` with the two model names sorted (Prisma's convention,
+/// `_PostToTag`), so both sides arrive at the same table.
+pub fn join_table(name: Option<&str>, a: &str, b: &str) -> String {
+    match name {
+        Some(name) => format!("_{name}"),
+        None => format!("_{a}To{b}"),
+    }
+}
+
 pub fn create_builder(model: &Model) -> Ident {
     Ident::new(&format!("{}Create", model.ident), model.ident.span())
 }

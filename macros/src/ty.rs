@@ -6,6 +6,7 @@
 //! silent for it: rustc enforces the real rules through the runtime's
 //! `FieldType` bound, which names every supported type.
 
+use crate::model::Holder;
 use syn::{GenericArgument, PathArguments, Type, TypePath};
 
 /// What a type is, as far as the default/`updated_at` rules care.
@@ -45,6 +46,22 @@ pub fn option_inner(ty: &Type) -> Option<&Type> {
         [inner] => Some(inner),
         _ => None,
     }
+}
+
+/// A relation holder type (`HasMany<T>`, `strata::BelongsTo<Option<T>>`, ...)
+/// and its type argument, if it has exactly one.
+pub fn holder(ty: &Type) -> Option<(Holder, Option<&Type>)> {
+    let (name, args) = last_segment(ty)?;
+    let holder = Holder::from_name(&name)?;
+    match args.as_slice() {
+        [arg] => Some((holder, Some(*arg))),
+        _ => Some((holder, None)),
+    }
+}
+
+/// The last path segment's name (`User` for `crate::blog::User`).
+pub fn last_segment_name(ty: &Type) -> Option<String> {
+    last_segment(ty).map(|(name, _)| name)
 }
 
 /// Classifies `ty` itself; callers decide whether to look through `Option`.

@@ -3,7 +3,9 @@
 //! build reports every problem.
 
 use crate::diag::{self, error_at, hint_at};
-use crate::model::{DefaultSpec, Field, FkAction, KeySpec, LitKind, Model};
+use crate::model::{
+    DefaultSpec, Field, FkAction, Holder, KeySpec, LitKind, Model, RelationField, RelationKind,
+};
 use crate::naming;
 use crate::ty::{self, Kind};
 use darling::error::Accumulator;
@@ -38,6 +40,26 @@ pub fn check_model(model: &Model, errors: &mut Accumulator) {
     check_distinct_keys(model, errors);
     check_autoincrement_is_primary_key(model, errors);
     check_key_fn_names_free(model, errors);
+    check_relation_pairs(model, errors);
+    check_implicit_join_key(model, errors);
+}
+
+/// Rules about one relation field in isolation (and the columns it names).
+pub fn check_relation(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    check_relation_fits_type(model, relation, errors);
+    check_relation_not_column(model, relation, errors);
+    check_relation_actions(model, relation, errors);
+    check_name_free(
+        model,
+        &relation.ident,
+        &relation.describe(model),
+        false,
+        errors,
+    );
+    if relation.kind() == Some(RelationKind::BelongsTo) {
+        check_belongs_to_fields(model, relation, errors);
+        check_belongs_to_optional(model, relation, errors);
+    }
 }
 
 // Model is for structs with named fields: every column needs a name. Enums have
@@ -202,20 +224,29 @@ fn check_actions(model: &Model, field: &Field, errors: &mut Accumulator) {
 // entry points (`User::count()`, `UserCreate::exec()`); a clash would surface
 // as a confusing duplicate-definition error inside the expansion.
 fn check_field_name_free(model: &Model, field: &Field, errors: &mut Accumulator) {
-    let name = field.name.as_str();
-    let owner = if naming::MODEL_FNS.contains(&name) {
+    check_name_free(model, &field.ident, &field.describe(model), true, errors);
+}
+
+/// `setter`: whether the builders get a method of this name (columns do,
+/// relations do not).
+fn check_name_free(
+    model: &Model,
+    ident: &syn::Ident,
+    describe: &str,
+    setter: bool,
+    errors: &mut Accumulator,
+) {
+    let name = syn::ext::IdentExt::unraw(ident).to_string();
+    let owner = if naming::MODEL_FNS.contains(&name.as_str()) {
         format!("`{}::{name}()`", model.ident)
-    } else if naming::BUILDER_FNS.contains(&name) {
+    } else if setter && naming::BUILDER_FNS.contains(&name.as_str()) {
         format!("the builders' `.{name}()`")
     } else {
         return;
     };
     errors.push(hint_at(
-        field.ident.span(),
-        format_args!(
-            "{} clashes with the generated {owner}",
-            field.describe(model)
-        ),
+        ident.span(),
+        format_args!("{describe} clashes with the generated {owner}"),
         diag::RENAME_FIELD,
     ));
 }
@@ -256,7 +287,13 @@ fn check_primary_key(model: &Model, errors: &mut Accumulator) {
 fn check_key_fields_exist(model: &Model, spec: &KeySpec, errors: &mut Accumulator) {
     let mut seen = BTreeSet::new();
     for ident in &spec.fields {
-        if model.field_index(ident).is_none() {
+        if let Some(relation) = model.relation(ident) {
+            errors.push(hint_at(
+                ident.span(),
+                format_args!("{} is a relation, not a column", relation.describe(model)),
+                "keys and indexes list column fields, such as the foreign key `author_id` of a `belongs_to`",
+            ));
+        } else if model.field_index(ident).is_none() {
             let fields: Vec<&str> = model.fields.iter().map(|f| f.name.as_str()).collect();
             errors.push(hint_at(
                 ident.span(),
@@ -366,25 +403,27 @@ fn check_autoincrement_is_primary_key(model: &Model, errors: &mut Accumulator) {
     }
 }
 
-// `by_email`/`find_by_email` are generated per unique key; a field with one of
-// those names would clash with them.
+// `by_email`/`find_by_email` are generated per unique key; a field (whose
+// column or relation accessor has its name) would clash with them.
 fn check_key_fn_names_free(model: &Model, errors: &mut Accumulator) {
     let mut taken = BTreeSet::new();
     for key in model.unique_keys() {
         taken.insert(naming::by_key(model, &key.fields).to_string());
         taken.insert(naming::find_by_key(model, &key.fields).to_string());
     }
-    for field in model.fields.iter().filter(|f| taken.contains(&f.name)) {
-        errors.push(hint_at(
-            field.ident.span(),
-            format_args!(
-                "{} clashes with the generated `{}::{}()`",
-                field.describe(model),
-                model.ident,
-                field.name
-            ),
-            diag::RENAME_FIELD,
-        ));
+    let columns = (model.fields.iter()).map(|f| (&f.ident, &f.name, f.describe(model)));
+    let relations = (model.relations.iter()).map(|r| (&r.ident, &r.name, r.describe(model)));
+    for (ident, name, describe) in columns.chain(relations) {
+        if taken.contains(name) {
+            errors.push(hint_at(
+                ident.span(),
+                format_args!(
+                    "{describe} clashes with the generated `{}::{name}()`",
+                    model.ident
+                ),
+                diag::RENAME_FIELD,
+            ));
+        }
     }
 }
 
@@ -393,5 +432,298 @@ impl Model {
         (self.composite_id.iter())
             .chain(&self.composite_uniques)
             .chain(&self.composite_indexes)
+    }
+}
+
+// A relation attribute and the field's type must agree: `BelongsTo<T>` with
+// `belongs_to(..)`, `HasOne<T>` with `has_one`, `HasMany<T>` with `has_many`
+// (or `many_to_many`), `ManyToMany<T>` with `many_to_many`; the type names
+// the related model.
+fn check_relation_fits_type(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    let at = relation.describe(model);
+    let found = ty::display(&relation.ty);
+    match (&relation.spec, relation.holder) {
+        (None, Some(holder)) => errors.push(hint_at(
+            relation.ty.span(),
+            format_args!("{at} has type `{found}` but no relation attribute"),
+            match holder {
+                Holder::BelongsTo => "add `#[strata(belongs_to(fields(author_id), references(id)))]` naming this model's foreign key fields and the fields of the other model they point at",
+                Holder::HasOne => "add `#[strata(has_one)]`; the other model declares the foreign key with `belongs_to`",
+                Holder::HasMany => "add `#[strata(has_many)]` (the other model declares the foreign key with `belongs_to`), or `#[strata(many_to_many)]` for rows linked through a join table",
+                Holder::ManyToMany => "add `#[strata(many_to_many)]` for a generated join table, or `#[strata(many_to_many(through = JoinModel))]`",
+            },
+        )),
+        (Some(spec), None) => errors.push(hint_at(
+            spec.span,
+            format_args!(
+                "`{}` on {at}, whose type `{found}` is not a relation type",
+                spec.kind.keyword()
+            ),
+            &format!(
+                "declare the field as `strata::{}<T>`, with T the related model",
+                spec.kind.holder().name()
+            ),
+        )),
+        (Some(spec), Some(holder)) if !spec.kind.fits(holder) => errors.push(hint_at(
+            spec.span,
+            format_args!(
+                "`{}` on {at}, which has type `{found}`",
+                spec.kind.keyword()
+            ),
+            &format!(
+                "a `{}<..>` field is declared with `#[strata({}..)]`; a `{}` relation is held in a `{}<..>` field",
+                holder.name(),
+                holder.kind().keyword(),
+                spec.kind.keyword(),
+                spec.kind.holder().name()
+            ),
+        )),
+        (_, Some(holder)) if relation.target.is_none() => errors.push(hint_at(
+            relation.ty.span(),
+            format_args!("the type `{found}` of {at} does not name the related model"),
+            &format!("write `{}<Model>`", holder.name()),
+        )),
+        _ => {}
+    }
+}
+
+// A relation field is not a column: column attributes on it have nothing to
+// act on (they belong on the foreign key field of a `belongs_to`).
+fn check_relation_not_column(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    for (key, span) in &relation.column_attrs {
+        errors.push(hint_at(
+            *span,
+            format_args!(
+                "`{key}` on relation {}: a relation field is not a column",
+                relation.describe(model)
+            ),
+            "put column attributes on the foreign key field (e.g. `author_id`) instead",
+        ));
+    }
+}
+
+// Referential actions belong to the foreign key, which only a `belongs_to`
+// declares; `set_null` needs every foreign key field to be nullable.
+fn check_relation_actions(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    let Some(spec) = &relation.spec else { return };
+    let at = relation.describe(model);
+    for (key, action) in [
+        ("on_delete", &spec.on_delete),
+        ("on_update", &spec.on_update),
+    ] {
+        let Some(action) = action else { continue };
+        if spec.kind != RelationKind::BelongsTo {
+            errors.push(hint_at(
+                action.span(),
+                format_args!("`{key}` on `{}` {at}", spec.kind.keyword()),
+                "referential actions belong on the `belongs_to` side, which holds the foreign key",
+            ));
+            continue;
+        }
+        let required = (spec.fields.iter())
+            .filter_map(|i| model.field_index(i).map(|i| &model.fields[i]))
+            .find(|f| !f.is_option());
+        if let (FkAction::SetNull, Some(field)) = (**action, required) {
+            errors.push(hint_at(
+                action.span(),
+                format_args!(
+                    "`{key} = set_null` on {at}, whose foreign key field `{}` is not an `Option`",
+                    field.name
+                ),
+                "make the foreign key fields `Option<_>` (and the relation `BelongsTo<Option<_>>`), or choose another action",
+            ));
+        }
+    }
+}
+
+// `belongs_to(fields(..), references(..))`: each of `fields` is a column of
+// this model, listed once, and pairs with the referenced field at the same
+// position, so both lists have the same length.
+fn check_belongs_to_fields(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    let Some(spec) = &relation.spec else { return };
+    let at = relation.describe(model);
+    let mut seen = BTreeSet::new();
+    for ident in &spec.fields {
+        if let Some(other) = model.relation(ident) {
+            errors.push(hint_at(
+                ident.span(),
+                format_args!(
+                    "`belongs_to(fields(..))` on {at} names relation field `{}`",
+                    other.name
+                ),
+                "list the foreign key column fields of this model, e.g. `fields(author_id)`",
+            ));
+        } else if model.field_index(ident).is_none() {
+            let fields: Vec<&str> = model.fields.iter().map(|f| f.name.as_str()).collect();
+            errors.push(hint_at(
+                ident.span(),
+                format_args!(
+                    "{} has no field `{ident}`, named in `belongs_to(fields(..))` on field `{}`",
+                    model.describe(),
+                    relation.name
+                ),
+                &format!(
+                    "declare the foreign key field (e.g. `pub {ident}: i64`) or use one of: {}",
+                    fields.join(", ")
+                ),
+            ));
+        } else if !seen.insert(ident.to_string()) {
+            errors.push(error_at(
+                ident.span(),
+                format_args!("field `{ident}` is listed twice in `belongs_to(fields(..))` on {at}"),
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for ident in &spec.references {
+        if !seen.insert(ident.to_string()) {
+            errors.push(error_at(
+                ident.span(),
+                format_args!(
+                    "field `{ident}` is listed twice in `belongs_to(references(..))` on {at}"
+                ),
+            ));
+        }
+    }
+    let (fields, references) = (spec.fields.len(), spec.references.len());
+    if fields != references && fields > 0 && references > 0 {
+        errors.push(hint_at(
+            spec.span,
+            format_args!(
+                "`belongs_to` on {at} lists {fields} field(s) in `fields(..)` but {references} in `references(..)`"
+            ),
+            "each foreign key field pairs with the referenced field at the same position: `fields(a, b), references(x, y)`",
+        ));
+    }
+}
+
+// `BelongsTo<T>` always finds its row, so its foreign key is required;
+// `BelongsTo<Option<T>>` is for a nullable foreign key (any field `Option`).
+fn check_belongs_to_optional(model: &Model, relation: &RelationField, errors: &mut Accumulator) {
+    let (Some(spec), Some(Holder::BelongsTo), Some(target)) =
+        (&relation.spec, relation.holder, &relation.target)
+    else {
+        return;
+    };
+    let fields: Vec<&Field> = (spec.fields.iter())
+        .filter_map(|i| model.field_index(i).map(|i| &model.fields[i]))
+        .collect();
+    if fields.len() != spec.fields.len() || fields.is_empty() {
+        return;
+    }
+    let at = relation.describe(model);
+    let target = ty::display(target);
+    let names = fields
+        .iter()
+        .map(|f| format!("`{}`", f.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (relation.optional, fields.iter().find(|f| f.is_option())) {
+        (true, None) => errors.push(hint_at(
+            relation.ty.span(),
+            format_args!(
+                "{at} is `BelongsTo<Option<{target}>>`, but its foreign key {names} is required"
+            ),
+            &format!(
+                "declare `BelongsTo<{target}>`, or make {names} an `Option<..>` if a row may have no {target}"
+            ),
+        )),
+        (false, Some(nullable)) => errors.push(hint_at(
+            relation.ty.span(),
+            format_args!(
+                "{at} is `BelongsTo<{target}>`, but its foreign key field `{}` is an `Option`",
+                nullable.name
+            ),
+            &format!(
+                "declare `BelongsTo<Option<{target}>>`: a row whose `{}` is NULL has no {target}",
+                nullable.name
+            ),
+        )),
+        _ => {}
+    }
+}
+
+// Two sides pair by target model and `name`. Within one model, two relations
+// of the same kind to the same model need distinct names, or the other side
+// could not tell which is its pair. (A self-relation's `many_to_many` pair is
+// two fields of this model with one name.)
+fn check_relation_pairs(model: &Model, errors: &mut Accumulator) {
+    let side = |kind| match kind {
+        RelationKind::BelongsTo => "`belongs_to`",
+        RelationKind::HasOne | RelationKind::HasMany => "`has_one`/`has_many`",
+        RelationKind::ManyToMany => "`many_to_many`",
+    };
+    // (side, target model, name) -> the relations sharing them
+    type Key<'a> = (&'static str, String, Option<&'a str>);
+    let mut groups: Vec<(Key<'_>, Vec<&RelationField>)> = Vec::new();
+    for relation in &model.relations {
+        let (Some(kind), Some(target)) = (relation.kind(), relation.target_name(model)) else {
+            continue;
+        };
+        let key = (side(kind), target, relation.pair_name());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(relation),
+            None => groups.push((key, vec![relation])),
+        }
+    }
+    for ((side, target, name), members) in groups {
+        let self_pair = side == "`many_to_many`" && model.ident == target;
+        let limit = if self_pair { 2 } else { 1 };
+        if members.len() <= limit {
+            continue;
+        }
+        let names: Vec<String> = members.iter().map(|r| format!("`{}`", r.name)).collect();
+        let what = format!(
+            "{} has {} {side} relations to `{target}`",
+            model.describe(),
+            members.len()
+        );
+        for relation in &members[limit..] {
+            let span = relation
+                .spec
+                .as_ref()
+                .map_or(relation.ident.span(), |s| s.span);
+            let example = match relation.kind() {
+                Some(RelationKind::BelongsTo) => "`belongs_to(.., name = \"authored\")` here and `has_many(name = \"authored\")` on the other model",
+                Some(RelationKind::ManyToMany) => "`many_to_many(name = \"follows\")` here and on the other side",
+                _ => "`has_many(name = \"authored\")` here and `belongs_to(.., name = \"authored\")` on the other model",
+            };
+            let error = match name {
+                None => hint_at(
+                    span,
+                    format_args!("{what} without a `name` ({}): their other sides cannot tell them apart", names.join(", ")),
+                    &format!("give each relation and its other side the same `name = \"..\"`, e.g. {example}"),
+                ),
+                Some(name) => hint_at(
+                    span,
+                    format_args!("{what} named \"{name}\" ({})", names.join(", ")),
+                    "a `name` pairs exactly two sides: give each pair its own name",
+                ),
+            };
+            errors.push(error);
+        }
+    }
+}
+
+// The generated join table of a `many_to_many` without `through` has one
+// column per side, so this model's primary key must be a single field (the
+// other model's is checked at compile time by the generated code).
+fn check_implicit_join_key(model: &Model, errors: &mut Accumulator) {
+    if model.primary_key().fields.len() == 1 {
+        return;
+    }
+    for relation in &model.relations {
+        let Some(spec) = &relation.spec else { continue };
+        if spec.kind == RelationKind::ManyToMany && spec.through.is_none() {
+            errors.push(hint_at(
+                spec.span,
+                format_args!(
+                    "`many_to_many` on {} needs a generated join table, which needs a single-field primary key on {}",
+                    relation.describe(model),
+                    model.describe()
+                ),
+                "declare a join model with a `belongs_to` to each side and use `many_to_many(through = JoinModel)`",
+            ));
+        }
     }
 }

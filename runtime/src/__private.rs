@@ -4,7 +4,8 @@
 pub use crate::query::ast::AssignValue;
 pub use crate::relation::Relation;
 pub use crate::schema::relation_check::{
-    check_belongs_to, check_has, check_many_to_many, same_key, ForeignKeyOf, RelationCheck,
+    check_belongs_to, check_has, check_many_to_many, key_column, same_key, ReferencedBy,
+    RelationCheck,
 };
 pub use crate::schema::{
     decode_enum_label, decode_if, ColumnSchema, DefaultValue, EnumSchema, FieldType,

@@ -11,6 +11,7 @@ mod create;
 mod db_enum;
 mod partial;
 mod queries;
+mod relations;
 mod schema;
 mod update;
 
@@ -92,26 +93,80 @@ fn model_tokens(model: &Model) -> TokenStream {
         partial::impls(model),
         schema::reference_checks(model),
     ];
+    // Unnamed consts of their own, each evaluated (and failing) separately.
+    let relation_checks = relations::checks(model);
     quote! {
         #(#items)*
         const _: () = {
             #(#impls)*
         };
+        #relation_checks
     }
 }
 
-/// What a model that failed to validate still gets: `Model` and `FromRow`
-/// impls with an empty schema, so code that merely names it as a model (a
-/// `references(model = User, ..)` elsewhere, a `Vec<User>` query result)
-/// compiles and the derive's own errors are the only ones reported.
+/// The column accessors of a failed model (every field without a relation
+/// type), so another model's `belongs_to(.., references(id))`, which names
+/// `User::id()`, does not add an error of its own. `Column::new` has no
+/// bounds, so a field of an unsupported type adds none either.
+fn stub_columns(input: &DeriveInput) -> TokenStream {
+    let Data::Struct(data) = &input.data else {
+        return TokenStream::new();
+    };
+    let ident = &input.ident;
+    let columns = (data.fields.iter())
+        .filter(|f| crate::ty::holder(&f.ty).is_none())
+        .filter_map(|f| Some((f.ident.as_ref()?, &f.ty)))
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let i = index(i);
+            quote! {
+                pub const fn #name() -> ::strata::Column<#ident, #ty> {
+                    ::strata::Column::new(#i)
+                }
+            }
+        });
+    quote! {
+        #[allow(dead_code)]
+        impl #ident {
+            #(#columns)*
+        }
+    }
+}
+
+/// `tokens` with every `Self` replaced by the model's name (keeping the
+/// span): for code outside the model's impls.
+fn resolve_self(model: &Model, tokens: &impl quote::ToTokens) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    (tokens.to_token_stream().into_iter())
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) if ident == "Self" => {
+                TokenTree::Ident(syn::Ident::new(&model.ident.to_string(), ident.span()))
+            }
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), resolve_self(model, &group.stream()));
+                inner.set_span(group.span());
+                TokenTree::Group(inner)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// What a model that failed to validate still gets: `Model`, `FromRow` and
+/// `PartialModel` impls with an empty schema, so code that merely names it as
+/// a model (a `references(model = User, ..)` or a `HasMany<User>` elsewhere,
+/// a `Vec<User>` query result) compiles and the derive's own errors are the
+/// only ones reported.
 fn model_stub(input: &DeriveInput) -> TokenStream {
     if !input.generics.params.is_empty() || !matches!(input.data, Data::Struct(_)) {
         return TokenStream::new();
     }
     let ident = &input.ident;
     let name = ident.to_string();
+    let columns = stub_columns(input);
     quote! {
         const _: () = {
+            #columns
             #[automatically_derived]
             impl ::strata::Model for #ident {
                 const SCHEMA: &'static ::strata::__private::ModelSchema = &::strata::__private::ModelSchema {
@@ -134,6 +189,16 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     _: ::strata::__private::Row<'_>,
                     _: &mut usize,
                 ) -> ::core::result::Result<Self, ::strata::__private::sqlx::Error> {
+                    ::core::unreachable!("`#[derive(Model)]` on `{}` failed to compile", #name)
+                }
+            }
+            #[automatically_derived]
+            impl ::strata::PartialModel for #ident {
+                type Partial = ();
+                fn decode_partial(
+                    _: ::strata::__private::Row<'_>,
+                    _: &[bool],
+                ) -> ::core::result::Result<(), ::strata::__private::sqlx::Error> {
                     ::core::unreachable!("`#[derive(Model)]` on `{}` failed to compile", #name)
                 }
             }

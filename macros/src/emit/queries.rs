@@ -1,5 +1,5 @@
-//! `FromRow` and the model's inherent associated functions: column accessors,
-//! unique-key constructors and the query entry points.
+//! `FromRow` and the model's inherent associated functions: column and
+//! relation accessors, unique-key constructors and the query entry points.
 
 use super::{create, update};
 use crate::model::Model;
@@ -26,6 +26,8 @@ pub fn impl_from_row(model: &Model) -> TokenStream {
             }
         }
     });
+    // Relation fields start not loaded; only an include fills them.
+    let relations = super::relations::not_loaded(model);
     quote! {
         #[automatically_derived]
         impl ::strata::__private::FromRow for #ident {
@@ -33,7 +35,7 @@ pub fn impl_from_row(model: &Model) -> TokenStream {
                 row: ::strata::__private::Row<'_>,
                 index: &mut usize,
             ) -> ::core::result::Result<Self, ::strata::__private::sqlx::Error> {
-                ::core::result::Result::Ok(Self { #(#fields,)* })
+                ::core::result::Result::Ok(Self { #(#fields,)* #(#relations,)* })
             }
         }
     }
@@ -54,12 +56,14 @@ pub fn inherent(model: &Model) -> TokenStream {
         }
     });
     let keys = unique_keys(model);
+    let relations = super::relations::accessors(model);
     let create = create::entry_points(model);
     let update = update::entry_points(model);
     quote! {
         #[automatically_derived]
         impl #ident {
             #(#columns)*
+            #relations
             #keys
             pub fn find_many() -> ::strata::FindMany<#ident> {
                 ::strata::FindMany::new()

@@ -1,10 +1,11 @@
 //! `impl Model` with the `ModelSchema` constant, and the compile-time checks
-//! of `references(..)`.
+//! of `references(..)` (a field's or a `belongs_to`'s).
 
-use crate::keys::{ForeignKey, Key};
+use crate::keys::{ForeignKey, Key, Target};
 use crate::model::{DefaultSpec, Field, FkAction, Model};
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 pub fn impl_model(model: &Model) -> TokenStream {
@@ -23,6 +24,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
         let (position, name, ty) = (super::index(i), &f.ident, &f.ty);
         quote!(#position => ::core::option::Option::Some(<#ty as ::strata::__private::FieldType>::to_value(&self.#name)))
     });
+    let relations = super::relations::schemas(model);
     let foreign_keys = model
         .foreign_keys()
         .into_iter()
@@ -38,7 +40,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 uniques: &[#(#uniques),*],
                 foreign_keys: &[#(#foreign_keys),*],
                 indexes: &[#(#indexes),*],
-                relations: &[],
+                relations: &[#(#relations),*],
             };
             fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
                 match index {
@@ -100,31 +102,28 @@ fn key(key: &Key) -> TokenStream {
 
 fn foreign_key(model: &Model, fk: &ForeignKey<'_>) -> TokenStream {
     let name = &fk.name;
-    let column = super::index(fk.field);
-    let target = target_model(model, fk);
-    let target_field = fk.reference.field.to_string();
+    let columns = super::indices(&fk.columns);
+    let target = target_model(model, &fk.target);
+    let target_fields = fk.target_fields.iter().map(|f| f.unraw().to_string());
     let (on_delete, on_update) = (action(fk.on_delete), action(fk.on_update));
     quote! {
         ::strata::__private::ForeignKeySchema {
             name: #name,
-            columns: &[#column],
+            columns: &[#(#columns),*],
             target: || <#target as ::strata::Model>::SCHEMA,
-            target_fields: &[#target_field],
+            target_fields: &[#(#target_fields),*],
             on_delete: ::strata::__private::ReferentialAction::#on_delete,
             on_update: ::strata::__private::ReferentialAction::#on_update,
         }
     }
 }
 
-/// The referenced model's path; `Self` means the model itself, which the
-/// generated code cannot spell as `Self` outside its impls.
-fn target_model(model: &Model, fk: &ForeignKey<'_>) -> TokenStream {
-    let path = &fk.reference.model;
-    if path.is_ident("Self") {
-        let ident = syn::Ident::new(&model.ident.to_string(), path.span());
-        ident.into_token_stream()
-    } else {
-        path.into_token_stream()
+/// The referenced model's path or type, with `Self` spelled as the model:
+/// generated code cannot say `Self` outside the model's impls.
+pub fn target_model(model: &Model, target: &Target<'_>) -> TokenStream {
+    match target {
+        Target::Path(path) => super::resolve_self(model, path),
+        Target::Type(ty) => super::resolve_self(model, ty),
     }
 }
 
@@ -138,17 +137,33 @@ fn action(action: FkAction) -> TokenStream {
     }
 }
 
-/// `references(model = User, field = id)` names a field the macro cannot see.
-/// Naming the target's generated accessor makes rustc check it exists, and the
-/// error lands on the user's `id` token.
+/// `references(model = User, field = id)` and `belongs_to(.., references(id))`
+/// name fields the macro cannot see. Naming the target's generated accessor
+/// makes rustc check they exist, with the error on the user's `id` token; a
+/// `belongs_to` also checks each foreign key field's type against the field
+/// it references (`same_key`).
 pub fn reference_checks(model: &Model) -> TokenStream {
+    let ident = &model.ident;
     let checks: Vec<TokenStream> = (model.foreign_keys().into_iter())
-        .map(|fk| {
-            let target = target_model(model, &fk);
-            let field = &fk.reference.field;
-            // `<T>::f` rather than `T::f`: an unknown `T` then fails with the
-            // same "cannot find type" as the schema's `<T as Model>`, once.
-            quote!(let _ = <#target>::#field;)
+        .flat_map(|fk| {
+            let target = target_model(model, &fk.target);
+            let pairs = fk.columns.iter().zip(&fk.target_fields);
+            let checks: Vec<TokenStream> = match fk.target {
+                // `<T>::f` rather than `T::f`: an unknown `T` then fails with
+                // the same "cannot find type" as the schema's `<T as Model>`, once.
+                Target::Path(_) => pairs
+                    .map(|(_, field)| quote!(let _ = <#target>::#field;))
+                    .collect(),
+                Target::Type(_) => pairs
+                    .map(|(&column, field)| {
+                        let own = &model.fields[column].ident;
+                        let fk = quote_spanned!(own.span()=> #ident::#own());
+                        let key = quote_spanned!(field.span()=> <#target>::#field());
+                        quote_spanned!(field.span()=> ::strata::__private::same_key(#key, #fk);)
+                    })
+                    .collect(),
+            };
+            checks
         })
         .collect();
     if checks.is_empty() {

@@ -12,7 +12,7 @@
 //! two sides pair when they point at each other and carry the same `name`
 //! (both `None`, or equal strings).
 
-use super::{ModelSchema, RelationKind, RelationSchema};
+use super::{ColumnSchema, ModelSchema, RelationKind, RelationSchema, SqlType};
 
 /// The outcome of one relation's cross-model check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,23 +50,29 @@ pub const fn check_belongs_to(
     if !references_a_key(target, references) {
         return RelationCheck::NotAKey;
     }
-    let mut found = 0;
+    // A `has_many`/`has_one` back pairs by name; failing that, a join model
+    // is paired by the `many_to_many(through = ..)` that goes through it.
+    let (mut found, mut through) = (0, 0);
     let mut i = 0;
     while i < target.relations.len() {
         let r = &target.relations[i];
-        let back = match r.kind {
+        match r.kind {
             RelationKind::HasMany | RelationKind::HasOne => {
-                str_eq(r.target_name, owner) && opt_eq(r.name, name)
+                if str_eq(r.target_name, owner) && opt_eq(r.name, name) {
+                    found += 1;
+                }
             }
-            // The join model of a `many_to_many(through = ..)` is paired by
-            // that relation, whatever its name.
-            RelationKind::ManyToMany => opt_eq(r.through, Some(owner)),
-            RelationKind::BelongsTo => false,
-        };
-        if back {
-            found += 1;
+            RelationKind::ManyToMany => {
+                if opt_eq(r.through, Some(owner)) {
+                    through += 1;
+                }
+            }
+            RelationKind::BelongsTo => {}
         }
         i += 1;
+    }
+    if found == 0 && through > 0 {
+        return RelationCheck::Ok;
     }
     count(found)
 }
@@ -265,30 +271,51 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// A field of type `Self` may hold a foreign key to a key of type `K`:
-/// the same type, or its `Option` for a nullable foreign key.
+/// The primary-key column of `model`, which a generated join table's column
+/// references and copies its type from. A model whose derive failed has no
+/// key; it gets a placeholder so that only its own errors are reported.
+pub const fn key_column(model: &'static ModelSchema) -> &'static ColumnSchema {
+    const PLACEHOLDER: ColumnSchema = ColumnSchema {
+        field: "",
+        name: "",
+        ty: SqlType::Int,
+        nullable: false,
+        default: None,
+        updated_at: false,
+        db_type: None,
+    };
+    match model.primary_key.columns {
+        [index, ..] => &model.columns[*index],
+        [] => &PLACEHOLDER,
+    }
+}
+
+/// A key of type `Self` may be referenced by a foreign key field of type
+/// `F`: the same type, or its `Option` for a nullable foreign key. (On the key
+/// rather than the foreign key, so that rustc cannot pick the one fitting
+/// impl early and report a bare type mismatch instead of this message.)
 #[diagnostic::on_unimplemented(
-    message = "a foreign key field of type `{Self}` cannot reference a key of type `{K}`",
-    label = "this foreign key has type `{Self}`",
-    note = "give the `belongs_to(fields(..))` field the type of the referenced field, `{K}` (or `Option<{K}>` for an optional relation)"
+    message = "a foreign key field of type `{F}` cannot reference a key of type `{Self}`",
+    label = "this key has type `{Self}`",
+    note = "give the `belongs_to(fields(..))` field the type of the field it references, `{Self}` (or `Option<{Self}>` for an optional relation)"
 )]
-pub trait ForeignKeyOf<K> {}
-impl<K> ForeignKeyOf<K> for K {}
-impl<K> ForeignKeyOf<K> for Option<K> {}
+pub trait ReferencedBy<F> {}
+impl<K> ReferencedBy<K> for K {}
+impl<K> ReferencedBy<Option<K>> for K {}
 
 /// Compiles only when the foreign-key column `fk` may reference `key`; the
 /// derive calls it once per `belongs_to(fields(..), references(..))` pair.
-pub const fn same_key<M, N, T: ForeignKeyOf<K>, K>(
-    fk: crate::Column<M, T>,
+pub const fn same_key<M, N, K: ReferencedBy<F>, F>(
     key: crate::Column<N, K>,
+    fk: crate::Column<M, F>,
 ) {
-    let _ = (fk, key);
+    let _ = (key, fk);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{ColumnSchema, KeySchema, SqlType};
+    use crate::schema::KeySchema;
 
     const fn column(field: &'static str) -> ColumnSchema {
         ColumnSchema {

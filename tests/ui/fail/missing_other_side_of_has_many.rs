@@ -1,0 +1,18 @@
+use strata::{HasMany, Model};
+
+#[derive(Model)]
+pub struct User {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    #[strata(has_many)]
+    pub posts: HasMany<Post>,
+}
+
+#[derive(Model)]
+pub struct Post {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    pub author_id: i64,
+}
+
+fn main() {}

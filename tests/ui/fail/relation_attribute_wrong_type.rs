@@ -1,0 +1,22 @@
+use strata::{BelongsTo, HasMany, Model};
+
+#[derive(Model)]
+pub struct User {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    #[strata(has_many)]
+    pub posts: HasMany<Post>,
+    #[strata(has_many)]
+    pub drafts: Vec<Post>,
+}
+
+#[derive(Model)]
+pub struct Post {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    pub author_id: i64,
+    #[strata(has_many)]
+    pub author: BelongsTo<User>,
+}
+
+fn main() {}
