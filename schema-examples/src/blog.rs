@@ -2,9 +2,15 @@
 //! §2.1): users with profiles, posts with categories and tags, comments, and the
 //! `Role` and `PostStatus` enums. Each model uses a different key strategy, so the
 //! schema exercises all of them: cuid, uuid, autoincrement, composite.
+//!
+//! It also declares every kind of relation: `belongs_to` with a required and
+//! a nullable foreign key, `has_one`, `has_many`, `many_to_many` through a
+//! join model (`PostTag`) and through a generated join table (`_follows`),
+//! and self-relations (`User.manager`/`User.reports`, `Category.parent`/
+//! `Category.children`).
 
 use chrono::{DateTime, Utc};
-use strata::{Enum, Json, Model};
+use strata::{BelongsTo, Enum, HasMany, HasOne, Json, ManyToMany, Model};
 use uuid::Uuid;
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +51,24 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     #[strata(updated_at, column = "updated_at")]
     pub updated_at: DateTime<Utc>,
+    pub manager_id: Option<String>,
+    #[strata(has_many)]
+    pub posts: HasMany<Post>,
+    #[strata(has_one)]
+    pub profile: HasOne<Profile>,
+    #[strata(has_many)]
+    pub comments: HasMany<Comment>,
+    /// A self-relation: the user's manager, if any, and the users reporting to them.
+    #[strata(belongs_to(fields(manager_id), references(id)), on_delete = set_null)]
+    pub manager: BelongsTo<Option<User>>,
+    #[strata(has_many)]
+    pub reports: HasMany<User>,
+    /// A self-relation through the generated join table `_follows`: column `A`
+    /// holds the followed user (the `followers` side sorts first), `B` the follower.
+    #[strata(many_to_many(name = "follows"))]
+    pub followers: ManyToMany<User>,
+    #[strata(many_to_many(name = "follows"))]
+    pub following: ManyToMany<User>,
 }
 
 /// Free-form profile settings, stored as JSON and read back typed.
@@ -62,8 +86,10 @@ pub struct Profile {
     pub bio: Option<String>,
     pub avatar: Option<Vec<u8>>,
     pub settings: Json<ProfileSettings>,
-    #[strata(unique, references(model = User, field = id), on_delete = cascade)]
+    #[strata(unique)]
     pub user_id: String,
+    #[strata(belongs_to(fields(user_id), references(id)), on_delete = cascade)]
+    pub user: BelongsTo<User>,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -73,6 +99,13 @@ pub struct Category {
     pub id: i32,
     #[strata(unique)]
     pub name: String,
+    pub parent_id: Option<i32>,
+    #[strata(belongs_to(fields(parent_id), references(id)), on_delete = set_null)]
+    pub parent: BelongsTo<Option<Category>>,
+    #[strata(has_many)]
+    pub children: HasMany<Category>,
+    #[strata(has_many)]
+    pub posts: HasMany<Post>,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -92,14 +125,22 @@ pub struct Post {
     pub views: i64,
     pub rating: Option<f64>,
     pub metadata: Option<serde_json::Value>,
-    #[strata(column = "author_id", references(model = User, field = id), on_delete = cascade, index)]
+    #[strata(column = "author_id", index)]
     pub author_id: String,
-    #[strata(column = "category_id", references(model = Category, field = id), on_delete = set_null)]
+    #[strata(column = "category_id")]
     pub category_id: Option<i32>,
     #[strata(column = "published_at")]
     pub published_at: Option<DateTime<Utc>>,
     #[strata(default = now, column = "created_at")]
     pub created_at: DateTime<Utc>,
+    #[strata(belongs_to(fields(author_id), references(id)), on_delete = cascade)]
+    pub author: BelongsTo<User>,
+    #[strata(belongs_to(fields(category_id), references(id)), on_delete = set_null)]
+    pub category: BelongsTo<Option<Category>>,
+    #[strata(has_many)]
+    pub comments: HasMany<Comment>,
+    #[strata(many_to_many(through = PostTag))]
+    pub tags: ManyToMany<Tag>,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -108,12 +149,15 @@ pub struct Comment {
     #[strata(id, default = autoincrement)]
     pub id: i64,
     pub body: String,
-    #[strata(references(model = Post, field = id), on_delete = cascade, index)]
+    #[strata(index)]
     pub post_id: Uuid,
-    #[strata(references(model = User, field = id), on_delete = cascade)]
     pub author_id: String,
     #[strata(default = now)]
     pub created_at: DateTime<Utc>,
+    #[strata(belongs_to(fields(post_id), references(id)), on_delete = cascade)]
+    pub post: BelongsTo<Post>,
+    #[strata(belongs_to(fields(author_id), references(id)), on_delete = cascade)]
+    pub author: BelongsTo<User>,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -123,16 +167,22 @@ pub struct Tag {
     pub id: i32,
     #[strata(unique)]
     pub name: String,
+    #[strata(many_to_many(through = PostTag))]
+    pub posts: ManyToMany<Post>,
 }
 
-/// The posts <-> tags join table: a composite primary key.
+/// The posts <-> tags join model: a composite primary key, and a `belongs_to`
+/// to each side, which `Post.tags` and `Tag.posts` go through.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "post_tags", id(fields(post_id, tag_id)))]
 pub struct PostTag {
-    #[strata(references(model = Post, field = id), on_delete = cascade)]
     pub post_id: Uuid,
-    #[strata(references(model = Tag, field = id), on_delete = cascade, index)]
+    #[strata(index)]
     pub tag_id: i32,
+    #[strata(belongs_to(fields(post_id), references(id)), on_delete = cascade)]
+    pub post: BelongsTo<Post>,
+    #[strata(belongs_to(fields(tag_id), references(id)), on_delete = cascade)]
+    pub tag: BelongsTo<Tag>,
 }
 
 /// Every blog model, in an order `push_schema` accepts (it sorts by foreign keys).

@@ -5,10 +5,12 @@ use super::{Dialect, SqlWriter};
 use crate::error::{Error, Result};
 use crate::schema::{ColumnSchema, DefaultValue, EnumSchema, ModelSchema, SqlType};
 
-/// Every statement that creates `models` on an empty database, in an order that
+/// Every statement that creates `models` (and the join tables of their
+/// implicit `many_to_many` relations) on an empty database, in an order that
 /// database accepts: enum types, then tables (referenced before referencing),
 /// then foreign keys and indexes.
 pub fn create_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Result<Vec<String>> {
+    let models = &with_join_tables(models);
     let mut statements = Vec::new();
     if dialect == Dialect::Postgres {
         for schema in distinct_enums(models) {
@@ -53,6 +55,7 @@ pub fn create_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Resul
 /// Statements that drop `models` (and, on PostgreSQL, their enum types) if they
 /// exist: dependants first, so foreign keys never block a drop.
 pub fn drop_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Vec<String> {
+    let models = &with_join_tables(models);
     let mut statements = Vec::new();
     for model in dependency_order(models).iter().rev() {
         let mut w = SqlWriter::new(dialect);
@@ -72,6 +75,23 @@ pub fn drop_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Vec<Str
         }
     }
     statements
+}
+
+/// `models` and the generated join tables of their implicit `many_to_many`
+/// relations (`_PostToTag`), each once: both sides of a relation declare the
+/// same table. The join tables' foreign keys then order them after both sides.
+fn with_join_tables(models: &[&'static ModelSchema]) -> Vec<&'static ModelSchema> {
+    let mut all = models.to_vec();
+    let joins = (models.iter())
+        .flat_map(|m| m.relations)
+        .filter(|r| r.implicit_join)
+        .filter_map(|r| r.join.map(|join| join()));
+    for join in joins {
+        if !all.iter().any(|m| m.table == join.table) {
+            all.push(join);
+        }
+    }
+    all
 }
 
 fn distinct_enums(models: &[&'static ModelSchema]) -> Vec<&'static EnumSchema> {
