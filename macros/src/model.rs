@@ -343,6 +343,7 @@ impl RelationField {
         let name = ident.unraw().to_string();
         let at = format!("field `{name}` of model `{model}`");
         let mut specs = Vec::new();
+        let mut conflict = false;
         for (kind, meta) in [
             (RelationKind::BelongsTo, &r.belongs_to),
             (RelationKind::HasOne, &r.has_one),
@@ -360,6 +361,7 @@ impl RelationField {
                     ),
                     "a field holds one relation: keep the attribute that matches its type",
                 ));
+                conflict = true;
                 continue;
             }
             match errors.handle(meta::relation(meta, kind, &at)) {
@@ -368,6 +370,9 @@ impl RelationField {
                 // as having no relation attribute.
                 None => return None,
             }
+        }
+        if conflict {
+            return None;
         }
         let spec = specs.into_iter().next();
         // Referential actions written beside `belongs_to(..)` belong to it.

@@ -324,7 +324,7 @@ impl<'a> Check<'a> {
         let name = self.name_option(false);
         let span = self.p.spec.span;
         let field = naming::snake_case(owner);
-        let arms = [
+        let mut arms = vec![
             (
                 quote!(NoBackSide),
                 span,
@@ -338,15 +338,17 @@ impl<'a> Check<'a> {
                 span,
                 self.ambiguous("`belongs_to`", &format!("{keyword}(name = \"..\")")),
             ),
-            (
+        ];
+        if unique {
+            arms.push((
                 quote!(BackNotUnique),
                 span,
                 help(
                     format!("`has_one` {at} needs a unique foreign key, but the `belongs_to` of model `{target}` that points back has a foreign key that is not unique"),
                     &format!("mark the foreign key field of `{target}` `#[strata(unique)]`, or make this a `HasMany<{target}>` with `#[strata(has_many)]`"),
                 ),
-            ),
-        ];
+            ));
+        }
         self.emit(call, arms)
     }
 
@@ -385,7 +387,7 @@ impl<'a> Check<'a> {
         let back_field = naming::snake_case(owner) + "s";
         let owner_field = naming::snake_case(owner);
         let target_field = naming::snake_case(target);
-        let arms = [
+        let mut arms = vec![
             (
                 quote!(NoBackSide),
                 span,
@@ -399,14 +401,19 @@ impl<'a> Check<'a> {
                 span,
                 self.ambiguous("`many_to_many`", "many_to_many(name = \"..\")"),
             ),
-            (
+        ];
+        if through.is_none() {
+            arms.push((
                 quote!(CompositeKey),
                 target_span,
                 help(
                     format!("{at} needs a generated join table, but model `{target}` has a composite primary key"),
                     "declare a join model with a `belongs_to` to each side and use `many_to_many(through = JoinModel)`",
                 ),
-            ),
+            ));
+            return self.emit(call, arms);
+        }
+        arms.extend([
             (
                 quote!(ThroughMissesOwner),
                 through_span,
@@ -427,7 +434,7 @@ impl<'a> Check<'a> {
                     &format!("add `#[strata(belongs_to(fields({target_field}_id), references(id)))] pub {target_field}: BelongsTo<{target}>` (and its foreign key field) to `{through_name}`"),
                 ),
             ),
-        ];
+        ]);
         self.emit(call, arms)
     }
 
@@ -446,10 +453,10 @@ impl<'a> Check<'a> {
     }
 
     /// `const _: () = match call { Variant => panic!("message"), .. _ => {} };`
-    fn emit<const N: usize>(
+    fn emit(
         &self,
         call: TokenStream,
-        arms: [(TokenStream, Span, String); N],
+        arms: impl IntoIterator<Item = (TokenStream, Span, String)>,
     ) -> TokenStream {
         let arms = arms.into_iter().map(|(variant, span, message)| {
             quote_spanned! {span=>

@@ -3,6 +3,7 @@
 mod enum_errors;
 mod expansion;
 mod model_errors;
+mod relations;
 
 use proc_macro2::TokenStream;
 
