@@ -5,7 +5,7 @@
 //!     cargo run -p schema-examples --bin demo
 //!     DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo run -p schema-examples --bin demo
 
-use schema_examples::blog::{BlogSchema, Post, PostStatus, Role, Tag, User};
+use schema_examples::blog::{BlogSchema, Comment, Post, PostStatus, PostTag, Role, Tag, User};
 use strata::{decrement, increment, Db, Error};
 
 #[tokio::main(flavor = "current_thread")]
@@ -169,6 +169,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .exec(&db)
         .await?;
     println!("  -> {pairs:?}");
+
+    step("include: users, their posts, each post's comments and tags (one statement per level)");
+    let rust_post = Post::find_first()
+        .filter(Post::published().eq(true))
+        .exec(&db)
+        .await?
+        .ok_or("the published post is missing")?;
+    Comment::create()
+        .body("Great comparison!")
+        .post_id(rust_post.id)
+        .author_id(&bob.id)
+        .exec(&db)
+        .await?;
+    let rust_tag = Tag::find_by_name("rust").exec(&db).await?.ok_or("no rust tag")?;
+    PostTag::create().post_id(rust_post.id).tag_id(rust_tag.id).exec(&db).await?;
+    let authors = User::find_many()
+        .filter(User::posts().some(Post::published().eq(true)))
+        .with_count(User::posts())
+        .include(
+            User::posts()
+                .order_by(Post::created_at().desc())
+                .take(5)
+                .include(Post::comments().include(Comment::author()))
+                .include(Post::tags()),
+        )
+        .exec(&db)
+        .await?;
+    for author in &authors {
+        println!(
+            "  -> {} wrote {} post(s):",
+            author.email,
+            author.posts.count().unwrap_or(0)
+        );
+        for post in author.posts.loaded()? {
+            let tags: Vec<&str> = post.tags.loaded()?.iter().map(|t| t.name.as_str()).collect();
+            println!("     {:?} tags={tags:?}", post.title);
+            for comment in post.comments.loaded()? {
+                let by = comment.author.loaded()?;
+                println!("       {} says {:?}", by.email, comment.body);
+            }
+        }
+    }
 
     step("count, exists, delete_many");
     let users = User::count().exec(&db).await?;
