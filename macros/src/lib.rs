@@ -65,9 +65,54 @@ use proc_macro::TokenStream;
 ///   `on_update = ..` (`cascade`, `restrict`, `set_null`, `set_default`,
 ///   `no_action`; default `no_action`): a foreign key.
 ///
+/// # Relation fields
+/// A field of type `strata::BelongsTo<T>`, `HasOne<T>`, `HasMany<T>` or
+/// `ManyToMany<T>` (`T` another model, or `Self`) is a relation, not a column.
+/// It needs the matching attribute:
+///
+/// ```rust,ignore
+/// #[derive(Model)]
+/// pub struct Post {
+///     #[strata(id, default = uuid)]
+///     pub id: uuid::Uuid,
+///     pub author_id: i64,
+///     #[strata(belongs_to(fields(author_id), references(id)), on_delete = cascade)]
+///     pub author: BelongsTo<User>,
+///     pub category_id: Option<i32>,
+///     #[strata(belongs_to(fields(category_id), references(id)), on_delete = set_null)]
+///     pub category: BelongsTo<Option<Category>>,
+///     #[strata(has_many)]
+///     pub comments: HasMany<Comment>,
+///     #[strata(many_to_many(through = PostTag))]
+///     pub tags: ManyToMany<Tag>,
+/// }
+/// ```
+///
+/// - `belongs_to(fields(a, ..), references(x, ..))`: this model's fields `a, ..`
+///   hold the target's `x, ..` (its primary key or a unique key). Declares the
+///   foreign key, with `on_delete`/`on_update` beside it (or inside). The field
+///   is `BelongsTo<T>` when the foreign key fields are required and
+///   `BelongsTo<Option<T>>` when they are `Option`.
+/// - `has_one` / `has_many`: the other side of a `belongs_to` on `T` pointing
+///   here (for `has_one`, over a unique foreign key).
+/// - `many_to_many`: rows linked by a generated join table `_{A}To{B}` (the
+///   model names sorted) or `_{name}`, with columns `A` and `B` referencing the
+///   two primary keys; `many_to_many(through = PostTag)` goes through a join
+///   model with a `belongs_to` to each side instead. `T` declares a
+///   `many_to_many` back.
+/// - `name = ".."` in any of them pairs the two sides when two models have more
+///   than one relation between them (both sides carry the same name).
+///
+/// The derive checks what it sees in this struct; what involves `T` (its side of
+/// the relation, its keys, the foreign key's type) is checked at compile time by
+/// generated constants, reported at the attribute.
+///
 /// # Generated items
 /// - `impl strata::Model` (the schema) and row decoding.
-/// - Per field, a column: `User::email()` for filters and ordering.
+/// - Per column field, a column: `User::email()` for filters and ordering.
+/// - Per relation field, a `strata::relation::Relation`: `User::posts()` for
+///   includes, relation filters, counts and nested writes. Relation fields are
+///   left out of the builders and `UserPartial`, and read back not loaded.
 /// - Per unique key (primary first): `User::by_email(..)` and `User::find_by_email(..)`.
 /// - Queries: `find_many`, `find_first`, `find_unique`, `count`, `exists`,
 ///   `delete`, `delete_many`, `create`, `create_many`, `update`, `update_many`,
@@ -75,7 +120,7 @@ use proc_macro::TokenStream;
 /// - `UserCreate<..>`: the create builder; `.exec()` only compiles once every
 ///   required field (not `Option`, no `default`, not `updated_at`) is set.
 /// - `UserUpdate<..>`: the update builder, one setter per field.
-/// - `UserPartial`: the row type of `find_many().omit(..)`, every field an `Option`.
+/// - `UserPartial`: the row type of `find_many().omit(..)`, every column field an `Option`.
 ///
 /// Mistakes in the attributes are all reported in one build, each at the
 /// attribute or field concerned, with the form that was expected.
