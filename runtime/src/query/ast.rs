@@ -50,6 +50,9 @@ pub enum Expr {
     /// `(expr) IS NOT TRUE`: false or NULL. How `every` treats a related row
     /// for which the condition is unknown as not satisfying it.
     IsNotTrue(Box<Expr>),
+    /// The related rows of the enclosing row as one JSON array of row arrays:
+    /// an include read in its parent's statement (strategy `Joined`).
+    IncludeJson(Box<JsonInclude>),
     /// A condition strata could not build (a relation that does not resolve
     /// on a hand-written schema). Rendered as constant false; executing a
     /// statement that contains one returns its error instead of running.
@@ -102,6 +105,7 @@ impl Expr {
             | Expr::IsNotTrue(expr) => expr.invalid(),
             Expr::And(items) | Expr::Or(items) => items.iter().find_map(Expr::invalid),
             Expr::Subquery(query) | Expr::Exists { query, .. } => query.invalid(),
+            Expr::IncludeJson(include) => include.invalid(),
         }
     }
 }
@@ -317,5 +321,46 @@ impl Load {
             Some(join) => join.parent_side.len(),
             None => self.key.len(),
         }
+    }
+}
+
+/// One include read inside the statement of its parent rows (strategy
+/// `Joined`): the rows related to the enclosing row, filtered, ordered and
+/// paged like a [`Load`], each rendered as a JSON array of its `columns` (in
+/// order) followed by one element per `nested` include, all aggregated into
+/// one JSON array in `order_by` order (`[]` when there are none). Rendered
+/// by `render/json_load.rs` as a correlated subquery (a `LEFT JOIN LATERAL`
+/// at the top level on PostgreSQL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonInclude {
+    /// The enclosing row's table, and its columns the children match.
+    pub parent_table: &'static str,
+    pub parent_key: Vec<&'static ColumnSchema>,
+    pub table: &'static str,
+    /// The child's columns written into each row's array.
+    pub columns: Vec<&'static ColumnSchema>,
+    /// The child's columns equal to `parent_key` (direct relations). Empty
+    /// when `join` is set.
+    pub key: Vec<&'static ColumnSchema>,
+    /// A many-to-many relation's join table: `parent_side` equals
+    /// `parent_key`, `child_side` the child's `child_key`.
+    pub join: Option<LoadJoin>,
+    pub filter: Option<Expr>,
+    /// The include's order, ending with the child's primary key.
+    pub order_by: Vec<OrderBy>,
+    /// Per-parent page: the enclosing row's rows `skip < n <= skip + take`.
+    pub skip: Option<i64>,
+    pub take: Option<i64>,
+    /// The nested includes ([`Expr::IncludeJson`], or [`Expr::Invalid`]).
+    pub nested: Vec<Expr>,
+}
+
+impl JsonInclude {
+    /// The first [`Expr::Invalid`] in this include or those nested in it.
+    pub fn invalid(&self) -> Option<&InvalidExpr> {
+        self.filter
+            .iter()
+            .chain(&self.nested)
+            .find_map(Expr::invalid)
     }
 }

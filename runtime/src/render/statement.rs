@@ -1,6 +1,6 @@
 //! DML rendering: SELECT, INSERT (with upsert), UPDATE, DELETE.
 
-use super::{Dialect, SqlWriter};
+use super::{json_load, Dialect, SqlWriter};
 use crate::query::ast::*;
 use crate::schema::ColumnSchema;
 use crate::value::Value;
@@ -16,6 +16,7 @@ pub(super) fn write_statement(w: &mut SqlWriter, statement: &Statement) {
 
 /// A top-level SELECT: its table is the scope, unaliased.
 fn write_select(w: &mut SqlWriter, s: &Select) {
+    json_load::write_statement_prefix(w, s);
     w.enter_table(s.table);
     write_select_in_scope(w, s, None);
     w.leave_scope();
@@ -38,15 +39,22 @@ fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
         Projection::CountAll => w.push("COUNT(*)"),
         Projection::One => w.push("1"),
     }
-    for expr in &s.computed {
+    let lateral = json_load::uses_lateral(w, s, alias.is_none());
+    for (i, expr) in s.computed.iter().enumerate() {
         w.push(", ");
-        write_expr(w, expr);
+        match expr {
+            Expr::IncludeJson(_) if lateral => json_load::write_lateral_column(w, s, i),
+            _ => write_expr(w, expr),
+        }
     }
     w.push(" FROM ");
     w.push_ident(s.table);
     if let Some(alias) = alias {
         w.push(" AS ");
         w.push_ident(alias);
+    }
+    if lateral {
+        json_load::write_lateral_joins(w, s);
     }
     write_where(w, s.filter.as_ref());
     if !s.order_by.is_empty() {
@@ -56,7 +64,7 @@ fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
     write_limit_offset(w, s.limit, s.offset);
 }
 
-fn write_limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: Option<i64>) {
+pub(super) fn write_limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: Option<i64>) {
     match (limit, offset, w.dialect) {
         (None, None, _) => {}
         (Some(limit), _, _) => {
@@ -285,6 +293,7 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
             }
             w.push(" IS NOT TRUE");
         }
+        Expr::IncludeJson(include) => json_load::write_include(w, include),
         Expr::Invalid(invalid) => {
             w.note_invalid(invalid);
             w.push("1 = 0");
