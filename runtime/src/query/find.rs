@@ -6,8 +6,7 @@ use super::related::Counts;
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
 use crate::query::ast::Statement;
-use crate::relation::Include;
-use crate::relation::{HasMany, Relation};
+use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
 use crate::render::render_checked;
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
 use std::marker::PhantomData;
@@ -158,14 +157,24 @@ macro_rules! read_builder_methods {
     };
 }
 
-/// `include`, shared by the reads that return whole rows.
+/// `include` and `strategy`, shared by the reads that return whole rows.
 macro_rules! include_method {
     () => {
         /// Also loads a relation of the rows read, e.g.
         /// `.include(User::posts().include(Post::comments()))`: one more
-        /// statement per relation, however many rows there are.
+        /// statement per relation, however many rows there are (or none,
+        /// with [`Strategy::Joined`]).
         pub fn include(mut self, include: impl Include<M> + 'static) -> Self {
             self.includes.push(Box::new(include));
+            self
+        }
+
+        /// How the includes are read: [`Strategy::Batched`] (the default),
+        /// one statement per include level, or [`Strategy::Joined`], the
+        /// whole include tree in this read's one statement. Both give the
+        /// same rows in the same order.
+        pub fn strategy(mut self, strategy: Strategy) -> Self {
+            self.includes.set_strategy(strategy);
             self
         }
     };
@@ -186,7 +195,7 @@ impl<M: Model> FindMany<M> {
     pub fn new() -> Self {
         FindMany {
             args: ReadArgs::new(),
-            includes: Vec::new(),
+            includes: Includes::new(),
         }
     }
 
@@ -233,28 +242,17 @@ impl<M: Model> FindMany<M> {
     }
 
     pub fn statement(&self) -> Result<Statement> {
-        Ok(Statement::Select(
-            self.args
-                .to_select(SqlProjection::Columns(all_columns::<M>()))?,
-        ))
+        let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
+        self.includes.extend_select(&mut select);
+        Ok(Statement::Select(select))
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
         let rendered = render_checked(&self.statement()?, db.dialect())?;
-        let mut rows = self.args.counts.fetch(db, rendered, Rows::All).await?;
-        load_includes(db, &mut rows, &self.includes).await?;
-        Ok(rows)
+        (self.includes)
+            .fetch(db, rendered, self.args.counts, Rows::All)
+            .await
     }
-}
-
-/// The relations a read loads after its rows.
-type Includes<M> = Vec<Box<dyn Include<M>>>;
-
-async fn load_includes<M>(db: &Db, rows: &mut [M], includes: &Includes<M>) -> Result<()> {
-    for include in includes {
-        include.load(db, rows).await?;
-    }
-    Ok(())
 }
 
 /// `find_many().select(..)`: only some columns.
@@ -394,7 +392,7 @@ impl<M: Model> FindFirst<M> {
         args.take = Some(1);
         FindFirst {
             args,
-            includes: Vec::new(),
+            includes: Includes::new(),
         }
     }
 
@@ -402,18 +400,17 @@ impl<M: Model> FindFirst<M> {
     include_method!();
 
     pub fn statement(&self) -> Result<Statement> {
-        Ok(Statement::Select(
-            self.args
-                .to_select(SqlProjection::Columns(all_columns::<M>()))?,
-        ))
+        let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
+        self.includes.extend_select(&mut select);
+        Ok(Statement::Select(select))
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
         let rendered = render_checked(&self.statement()?, db.dialect())?;
-        let rows = self.args.counts.fetch(db, rendered, Rows::First).await?;
-        let mut row = rows.into_iter().next();
-        load_includes(db, row.as_mut_slice(), &self.includes).await?;
-        Ok(row)
+        let rows = (self.includes)
+            .fetch(db, rendered, self.args.counts, Rows::First)
+            .await?;
+        Ok(rows.into_iter().next())
     }
 }
 
@@ -429,7 +426,7 @@ impl<M: Model> FindUnique<M> {
         FindUnique {
             key,
             counts: Counts::new(),
-            includes: Vec::new(),
+            includes: Includes::new(),
         }
     }
 
@@ -446,15 +443,16 @@ impl<M: Model> FindUnique<M> {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
         select.computed = self.counts.exprs().to_vec();
         select.filter = Some(self.key.filter().expr);
+        self.includes.extend_select(&mut select);
         Statement::Select(select)
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
         let rendered = render_checked(&self.statement(), db.dialect())?;
-        let rows = self.counts.fetch(db, rendered, Rows::First).await?;
-        let mut row = rows.into_iter().next();
-        load_includes(db, row.as_mut_slice(), &self.includes).await?;
-        Ok(row)
+        let rows = (self.includes)
+            .fetch(db, rendered, self.counts, Rows::First)
+            .await?;
+        Ok(rows.into_iter().next())
     }
 
     /// Like `exec`, but a missing row is `Error::NotFound`.

@@ -10,6 +10,7 @@ mod write;
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
+pub(crate) use related::Counts;
 pub(crate) use write::client_default;
 pub use write::{
     decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,

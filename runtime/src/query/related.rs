@@ -261,6 +261,21 @@ impl<M: Model> Counts<M> {
         })
     }
 
+    /// Reads the counts that follow a row's columns (from `*index` on) into
+    /// `model`: for a decoder that reads more after them (joined includes).
+    pub fn read(
+        &self,
+        model: &mut M,
+        row: crate::schema::Row<'_>,
+        index: &mut usize,
+    ) -> Result<(), sqlx::Error> {
+        for set in &self.setters {
+            let count = i64::from_row(row, index)?;
+            set(model, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(())
+    }
+
     /// Runs `rendered` and decodes each row as `M`, then its counts.
     pub async fn fetch(self, db: &Db, rendered: Rendered, rows: Rows) -> Result<Vec<M>> {
         if self.is_empty() {

@@ -7,7 +7,7 @@
 use super::Include;
 use crate::query::ast::OrderBy;
 use crate::query::{Filter, IntoFilter, Order, Projection};
-use crate::schema::{Model, PartialModel, RelationSchema};
+use crate::schema::{ColumnSchema, Model, PartialModel, RelationSchema};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -107,5 +107,38 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
                 .collect(),
         );
         self
+    }
+}
+
+/// What both include strategies read, from one definition so that they agree.
+impl<P, C: PartialModel, S> Relation<P, C, S> {
+    /// The include's order, ending with the child's primary key (unless the
+    /// order already has it): each parent's rows come in a total, repeatable
+    /// order, the same for either strategy.
+    pub(super) fn total_order(&self) -> Vec<OrderBy> {
+        let mut order_by = self.order_by.clone();
+        for &i in C::SCHEMA.primary_key.columns {
+            let column = C::SCHEMA.column(i);
+            if !order_by.iter().any(|o| o.column.is(column)) {
+                order_by.push(OrderBy {
+                    column,
+                    descending: false,
+                    nulls: None,
+                });
+            }
+        }
+        order_by
+    }
+
+    /// The child's columns read: all, or those `select`/`omit` kept, in
+    /// schema order.
+    pub(super) fn read_columns(&self) -> Vec<&'static ColumnSchema> {
+        match &self.selected {
+            None => C::SCHEMA.columns.iter().collect(),
+            Some(selected) => (C::SCHEMA.columns.iter())
+                .zip(selected.iter())
+                .filter_map(|(c, &keep)| keep.then_some(c))
+                .collect(),
+        }
     }
 }

@@ -9,8 +9,8 @@ use super::key::RowKey;
 use super::{resolve, Holder, Include, Relation};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
-use crate::query::ast::{Load, LoadJoin, OrderBy};
-use crate::render::render_load;
+use crate::query::ast::{Expr, Load, LoadJoin};
+use crate::render::{render_load, Dialect};
 use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
 use crate::value::{decode_as, Value};
 use futures_util::future::BoxFuture;
@@ -25,6 +25,14 @@ where
 {
     fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.load_into(db, parents))
+    }
+
+    fn json_expr(&self) -> Expr {
+        self.joined_expr()
+    }
+
+    fn fill_json(&self, parent: &mut P, rows: serde_json::Value, dialect: Dialect) -> Result<()> {
+        self.fill_from_json(parent, rows, dialect)
     }
 }
 
@@ -75,9 +83,7 @@ where
             }
             Some(selected) => {
                 if !self.includes.is_empty() {
-                    return Err(self.invalid(
-                        "an include with select/omit cannot have nested includes; include the full rows instead",
-                    ));
+                    return Err(self.invalid(NESTED_UNDER_PARTIAL));
                 }
                 let offset = selected.iter().filter(|&&s| s).count();
                 let mut rows: Vec<(RowKey, C::Partial)> = Vec::new();
@@ -140,24 +146,8 @@ where
     /// primary key (so each parent's rows come in a total, repeatable order),
     /// and its per-parent page.
     fn load_statement(&self, plan: &Plan, keys: Vec<Vec<Value>>) -> Load {
-        let mut order_by = self.order_by.clone();
-        for &i in C::SCHEMA.primary_key.columns {
-            let column = C::SCHEMA.column(i);
-            if !order_by.iter().any(|o| o.column.is(column)) {
-                order_by.push(OrderBy {
-                    column,
-                    descending: false,
-                    nulls: None,
-                });
-            }
-        }
-        let columns = match &self.selected {
-            None => C::SCHEMA.columns.iter().collect(),
-            Some(selected) => (C::SCHEMA.columns.iter())
-                .zip(selected.iter())
-                .filter_map(|(c, &keep)| keep.then_some(c))
-                .collect(),
-        };
+        let order_by = self.total_order();
+        let columns = self.read_columns();
         let (key, join) = match &plan.join {
             Some(join) => (
                 Vec::new(),
@@ -215,11 +205,9 @@ where
                     }
                 }
             };
-            (self.slot)(parent).fill(children).map_err(|_| {
-                self.invalid(
-                    "the related row was not found (a required belongs_to cannot be filtered out)",
-                )
-            })?;
+            (self.slot)(parent)
+                .fill(children)
+                .map_err(|_| self.invalid(MISSING_REQUIRED))?;
         }
         Ok(())
     }
@@ -245,7 +233,7 @@ where
         }
     }
 
-    fn invalid(&self, reason: &str) -> Error {
+    pub(super) fn invalid(&self, reason: &str) -> Error {
         Error::InvalidValue {
             model: P::SCHEMA.name,
             field: Some(self.schema.field),
@@ -253,6 +241,14 @@ where
         }
     }
 }
+
+/// Why an include with `select`/`omit` and nested includes is refused.
+pub(super) const NESTED_UNDER_PARTIAL: &str =
+    "an include with select/omit cannot have nested includes; include the full rows instead";
+
+/// Why a required `belongs_to` row that is not found is an error.
+pub(super) const MISSING_REQUIRED: &str =
+    "the related row was not found (a required belongs_to cannot be filtered out)";
 
 /// What an include level needs from its relation, resolved once per load.
 struct Plan {

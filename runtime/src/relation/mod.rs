@@ -4,19 +4,25 @@
 //! (`nested/`).
 
 mod handle;
+mod joined;
 mod key;
 mod load;
 mod nested;
 mod resolve;
 mod slot;
+mod strategy;
 
 pub use handle::Relation;
 pub use nested::{CreateWith, Nested, UpdateWith, WithNested};
 pub(crate) use resolve::{resolve, JoinLink, Link};
 pub use slot::{BelongsTo, HasMany, HasOne, Holder, ManyToMany, ToOne};
+pub(crate) use strategy::Includes;
+pub use strategy::Strategy;
 
 use crate::error::Result;
 use crate::execute::Db;
+use crate::query::ast::Expr;
+use crate::render::Dialect;
 use futures_util::future::BoxFuture;
 
 /// A relation of `P` to load for rows of `P` already read: what
@@ -30,4 +36,13 @@ pub trait Include<P>: Send + Sync {
     /// Fills this relation on every row of `parents`, with a fixed number of
     /// statements however many parents there are.
     fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>>;
+
+    /// This relation as a JSON column of its parents' statement ([`Strategy::Joined`]):
+    /// an [`Expr::IncludeJson`], or an [`Expr::Invalid`] saying why it cannot be read.
+    #[doc(hidden)]
+    fn json_expr(&self) -> Expr;
+
+    /// Fills this relation on `parent` from that column's value.
+    #[doc(hidden)]
+    fn fill_json(&self, parent: &mut P, rows: serde_json::Value, dialect: Dialect) -> Result<()>;
 }

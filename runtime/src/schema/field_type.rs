@@ -1,5 +1,6 @@
 //! Rust types a model field may have, and how each is bound and decoded.
 
+use super::json_row::JsonRow;
 use super::SqlType;
 use crate::value::Value;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -15,6 +16,9 @@ pub enum Row<'r> {
     Postgres(&'r PgRow),
     Sqlite(&'r SqliteRow),
     MySql(&'r MySqlRow),
+    /// An included row that arrived as a JSON array (the joined include
+    /// strategy); see `json_row.rs`.
+    Json(JsonRow<'r>),
 }
 
 // Functions rather than the variant constructors, which are not generic over the
@@ -82,6 +86,7 @@ macro_rules! native_field {
                     Row::Postgres(r) => r.try_get(index),
                     Row::Sqlite(r) => r.try_get(index),
                     Row::MySql(r) => r.try_get(index),
+                    Row::Json(r) => r.get(index),
                 }
             }
         }
@@ -99,6 +104,7 @@ macro_rules! native_field {
                     Row::Postgres(r) => r.try_get(index),
                     Row::Sqlite(r) => r.try_get(index),
                     Row::MySql(r) => r.try_get(index),
+                    Row::Json(r) => r.get(index),
                 }
             }
         }
@@ -130,7 +136,8 @@ macro_rules! nullable_via {
                 self.map_or(Value::Null(Self::SQL_TYPE), FieldType::into_value)
             }
             fn to_value(&self) -> Value {
-                self.as_ref().map_or(Value::Null(Self::SQL_TYPE), FieldType::to_value)
+                self.as_ref()
+                    .map_or(Value::Null(Self::SQL_TYPE), FieldType::to_value)
             }
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 if is_null(row, index)? {
@@ -148,6 +155,7 @@ fn is_null(row: Row<'_>, index: usize) -> Result<bool, sqlx::Error> {
         Row::Postgres(r) => r.try_get_raw(index)?.is_null(),
         Row::Sqlite(r) => r.try_get_raw(index)?.is_null(),
         Row::MySql(r) => r.try_get_raw(index)?.is_null(),
+        Row::Json(r) => r.is_null(index)?,
     })
 }
 
@@ -164,6 +172,7 @@ impl FieldType for uuid::Uuid {
             Row::Postgres(r) => r.try_get(index),
             Row::Sqlite(r) => r.try_get::<uuid::fmt::Hyphenated, _>(index).map(Into::into),
             Row::MySql(r) => r.try_get::<uuid::fmt::Hyphenated, _>(index).map(Into::into),
+            Row::Json(r) => r.get(index),
         }
     }
 }
@@ -183,6 +192,7 @@ impl FieldType for DateTime<Utc> {
             Row::Sqlite(r) => r.try_get(index),
             // DATETIME(6) holds UTC wall-clock time; strata writes it that way.
             Row::MySql(r) => r.try_get::<NaiveDateTime, _>(index).map(|t| t.and_utc()),
+            Row::Json(r) => r.get(index),
         }
     }
 }
@@ -203,6 +213,7 @@ impl FieldType for rust_decimal::Decimal {
         match row {
             Row::Postgres(r) => r.try_get(index),
             Row::MySql(r) => r.try_get(index),
+            Row::Json(r) => r.get(index),
             Row::Sqlite(r) => {
                 let text: String = r.try_get(index)?;
                 text.parse().map_err(|e| sqlx::Error::ColumnDecode {
@@ -254,9 +265,22 @@ where
         self.map_or(Value::Null(SqlType::Json), FieldType::into_value)
     }
     fn to_value(&self) -> Value {
-        self.as_ref().map_or(Value::Null(SqlType::Json), FieldType::to_value)
+        self.as_ref()
+            .map_or(Value::Null(SqlType::Json), FieldType::to_value)
     }
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
+        if let Row::Json(r) = row {
+            // A nullable JSON column arrives wrapped (`[value]`).
+            return match r.get::<Option<serde_json::Value>>(index)? {
+                None => Ok(None),
+                Some(tree) => serde_json::from_value(tree)
+                    .map(|v| Some(Json(v)))
+                    .map_err(|e| sqlx::Error::ColumnDecode {
+                        index: index.to_string(),
+                        source: Box::new(e),
+                    }),
+            };
+        }
         if is_null(row, index)? {
             return Ok(None);
         }
@@ -272,5 +296,6 @@ pub fn decode_enum_label(row: Row<'_>, index: usize) -> Result<Option<String>, s
         Row::Postgres(r) => r.try_get_unchecked(index),
         Row::Sqlite(r) => r.try_get(index),
         Row::MySql(r) => r.try_get_unchecked(index),
+        Row::Json(r) => r.get(index),
     }
 }

@@ -5,10 +5,12 @@
 //! is the single source of truth for a model.
 
 mod field_type;
+mod json_row;
 mod relation;
 pub(crate) mod relation_check;
 
 pub use field_type::{decode_enum_label, FieldType, FromRow, Json, Row};
+pub use json_row::JsonRow;
 pub use relation::{RelationKind, RelationSchema};
 
 /// The storage type of a column, independent of dialect. `render::ddl` maps it to
