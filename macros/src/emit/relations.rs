@@ -401,6 +401,17 @@ impl<'a> Check<'a> {
                 span,
                 self.ambiguous("`many_to_many`", "many_to_many(name = \"..\")"),
             ),
+            (
+                quote!(JoinMismatch),
+                through_span,
+                help(
+                    match through {
+                        Some(_) => format!("{at} goes through join model `{through_name}`, but its other side on model `{target}` does not"),
+                        None => format!("{at} uses a generated join table, but its other side on model `{target}` goes through a join model"),
+                    },
+                    "give both sides the same `many_to_many(through = JoinModel)`, or neither for a generated join table",
+                ),
+            ),
         ];
         if through.is_none() {
             arms.push((

@@ -31,6 +31,9 @@ pub enum RelationCheck {
     /// An implicit `many_to_many` to a model whose primary key has several
     /// columns (the generated join table has one column per side).
     CompositeKey,
+    /// The two sides of a `many_to_many` disagree on the join: one goes
+    /// through a join model and the other not, or through another one.
+    JoinMismatch,
     /// `through = ..`: the join model has no `belongs_to` to this model.
     ThroughMissesOwner,
     /// `through = ..`: the join model has no `belongs_to` to the target.
@@ -123,6 +126,7 @@ pub const fn check_many_to_many(
     }
     let self_relation = str_eq(target.name, owner);
     let mut found = 0;
+    let mut back_through = None;
     let mut i = 0;
     while i < target.relations.len() {
         let r = &target.relations[i];
@@ -132,12 +136,22 @@ pub const fn check_many_to_many(
             && !(self_relation && str_eq(r.field, field))
         {
             found += 1;
+            back_through = r.through;
         }
         i += 1;
     }
     let outcome = count(found);
     if !matches!(outcome, RelationCheck::Ok) {
         return outcome;
+    }
+    // Both sides go through the same join model, or both through the
+    // generated table.
+    let through_name = match through {
+        Some(join) => Some(join.name),
+        None => None,
+    };
+    if !opt_eq(back_through, through_name) {
+        return RelationCheck::JoinMismatch;
     }
     match through {
         None if target.primary_key.columns.len() != 1 => RelationCheck::CompositeKey,
@@ -413,6 +427,11 @@ mod tests {
         assert_eq!(check_has("User", None, true, &POST), BackNotUnique);
         assert_eq!(check_has("Comment", None, false, &POST), NoBackSide);
         assert_eq!(check_many_to_many("Tag", "posts", None, &POST, None), Ok);
+        // `Post.tags` uses the generated table; this side goes through a model.
+        assert_eq!(
+            check_many_to_many("Tag", "posts", None, &POST, Some(&USER)),
+            JoinMismatch
+        );
         assert_eq!(
             check_belongs_to("Comment", None, &["id"], &POST),
             NoBackSide
