@@ -99,7 +99,7 @@ use proc_macro::TokenStream;
 ///   model names sorted) or `_{name}`, with columns `A` and `B` referencing the
 ///   two primary keys; `many_to_many(through = PostTag)` goes through a join
 ///   model with a `belongs_to` to each side instead. `T` declares a
-///   `many_to_many` back.
+///   `many_to_many` back, with the same `through` (or none).
 /// - `name = ".."` in any of them pairs the two sides when two models have more
 ///   than one relation between them (both sides carry the same name).
 ///
