@@ -17,7 +17,7 @@ use std::sync::Arc;
 enum State<T, P> {
     NotLoaded,
     Rows(Box<T>),
-    Partial(Arc<P>),
+    Partial(Arc<[P]>),
 }
 
 impl<T: Clone, P> Clone for State<T, P> {
@@ -109,9 +109,7 @@ macro_rules! slot_type {
                 self.count
             }
 
-            /// The rows read with `select`/`omit` on the include, if that is how
-            /// this relation was loaded.
-            pub fn partial(&self) -> Option<&$partial> {
+            fn partial_rows(&self) -> Option<&[$partial]> {
                 match &self.state {
                     State::Partial(rows) => Some(rows),
                     _ => None,
@@ -124,8 +122,8 @@ macro_rules! slot_type {
             }
 
             #[doc(hidden)]
-            pub fn set_partial(&mut self, rows: $partial) {
-                self.state = State::Partial(Arc::new(rows));
+            pub fn set_partial(&mut self, rows: Arc<[$partial]>) {
+                self.state = State::Partial(rows);
             }
 
             #[doc(hidden)]
@@ -149,7 +147,7 @@ macro_rules! slot_type {
 
 slot_type! {
     /// The rows of a one-to-many relation (`User.posts`), in the include's order.
-    HasMany<C: PartialModel> holds Vec<C>, partial Vec<C::Partial>, model C
+    HasMany<C: PartialModel> holds Vec<C>, partial C::Partial, model C
 }
 
 /// The rows of a many-to-many relation (`Post.tags`): the same holder as
@@ -167,6 +165,12 @@ impl<C: PartialModel> HasMany<C> {
         self.require().map(Vec::as_slice)
     }
 
+    /// The rows read by an include with `select`/`omit`, if that is how this
+    /// relation was loaded.
+    pub fn partial(&self) -> Option<&[C::Partial]> {
+        self.partial_rows()
+    }
+
     /// Takes the loaded rows out, leaving the relation not loaded.
     pub fn take(&mut self) -> Option<Vec<C>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
@@ -182,7 +186,7 @@ impl<C: PartialModel> HasMany<C> {
 slot_type! {
     /// The row of a one-to-one relation seen from the side without the foreign
     /// key (`User.profile`): loaded as `None` when there is no such row.
-    HasOne<C: PartialModel> holds Option<C>, partial Option<C::Partial>, model C
+    HasOne<C: PartialModel> holds Option<C>, partial C::Partial, model C
 }
 
 impl<C: PartialModel> HasOne<C> {
@@ -195,48 +199,82 @@ impl<C: PartialModel> HasOne<C> {
     pub fn loaded(&self) -> Result<Option<&C>> {
         self.require().map(Option::as_ref)
     }
+
+    /// The row read by an include with `select`/`omit`: `None` if not loaded
+    /// that way, `Some(None)` if there is no row.
+    pub fn partial(&self) -> Option<Option<&C::Partial>> {
+        self.partial_rows().map(<[_]>::first)
+    }
 }
 
 /// The target of a [`BelongsTo`]: a model (the foreign key is required, so the
 /// row always exists) or `Option<Model>` (a nullable foreign key).
 pub trait ToOne: Send + Sync + 'static {
     type Model: PartialModel;
-    type Partial: Send + Sync + 'static;
+    /// The holder's value when the related row is `found` (or not); `None`
+    /// when a required row is missing.
     #[doc(hidden)]
     fn from_found(found: Option<Self::Model>) -> Option<Self>
     where
         Self: Sized;
-    #[doc(hidden)]
-    fn partial_from_found(
-        found: Option<<Self::Model as PartialModel>::Partial>,
-    ) -> Option<Self::Partial>;
 }
 
-impl<M: PartialModel + Sync> ToOne for M
-where
-    M::Partial: Sync,
-{
+impl<M: PartialModel + Sync> ToOne for M {
     type Model = M;
-    type Partial = M::Partial;
     fn from_found(found: Option<M>) -> Option<M> {
         found
     }
-    fn partial_from_found(found: Option<M::Partial>) -> Option<M::Partial> {
-        found
-    }
 }
 
-impl<M: PartialModel + Sync> ToOne for Option<M>
-where
-    M::Partial: Sync,
-{
+impl<M: PartialModel + Sync> ToOne for Option<M> {
     type Model = M;
-    type Partial = Option<M::Partial>;
     fn from_found(found: Option<M>) -> Option<Option<M>> {
         Some(found)
     }
-    fn partial_from_found(found: Option<M::Partial>) -> Option<Option<M::Partial>> {
-        Some(found)
+}
+
+/// A relation field an include can fill: the rows related to one parent, in
+/// the include's order.
+pub trait Holder<C: PartialModel>: Send + 'static {
+    #[doc(hidden)]
+    fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow>;
+    #[doc(hidden)]
+    fn fill_partial(&mut self, rows: Arc<[C::Partial]>);
+}
+
+/// A required `belongs_to` row that the include did not find.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MissingRow;
+
+impl<C: PartialModel> Holder<C> for HasMany<C> {
+    fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
+        self.set_rows(rows);
+        Ok(())
+    }
+    fn fill_partial(&mut self, rows: Arc<[C::Partial]>) {
+        self.set_partial(rows);
+    }
+}
+
+impl<C: PartialModel> Holder<C> for HasOne<C> {
+    fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
+        self.set_rows(rows.into_iter().next());
+        Ok(())
+    }
+    fn fill_partial(&mut self, rows: Arc<[C::Partial]>) {
+        self.set_partial(rows);
+    }
+}
+
+impl<T: ToOne> Holder<T::Model> for BelongsTo<T> {
+    fn fill(&mut self, rows: Vec<T::Model>) -> std::result::Result<(), MissingRow> {
+        let row = T::from_found(rows.into_iter().next()).ok_or(MissingRow)?;
+        self.set_rows(row);
+        Ok(())
+    }
+    fn fill_partial(&mut self, rows: Arc<[<T::Model as PartialModel>::Partial]>) {
+        self.set_partial(rows);
     }
 }
 
@@ -244,7 +282,7 @@ slot_type! {
     /// The row this model points to with a foreign key (`Post.author`):
     /// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for
     /// a nullable one.
-    BelongsTo<T: ToOne> holds T, partial T::Partial, model T::Model
+    BelongsTo<T: ToOne> holds T, partial <T::Model as PartialModel>::Partial, model T::Model
 }
 
 impl<T: ToOne> BelongsTo<T> {
@@ -256,5 +294,11 @@ impl<T: ToOne> BelongsTo<T> {
     /// The loaded row, or [`Error::NotLoaded`].
     pub fn loaded(&self) -> Result<&T> {
         self.require()
+    }
+
+    /// The row read by an include with `select`/`omit`: `None` if not loaded
+    /// that way, `Some(None)` if there is no row (a NULL foreign key).
+    pub fn partial(&self) -> Option<Option<&<T::Model as PartialModel>::Partial>> {
+        self.partial_rows().map(<[_]>::first)
     }
 }
