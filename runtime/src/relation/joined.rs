@@ -13,7 +13,6 @@ use super::load::{MISSING_REQUIRED, NESTED_UNDER_PARTIAL};
 use super::{resolve, Holder, Relation};
 use crate::error::{Error, Result};
 use crate::query::ast::{Expr, InvalidExpr, JsonInclude, LoadJoin};
-use crate::render::Dialect;
 use crate::schema::{JsonRow, Model, PartialModel};
 use serde_json::Value as Json;
 
@@ -78,26 +77,21 @@ where
     }
 
     /// Fills this relation on `parent` from its JSON array of row arrays.
-    pub(super) fn fill_from_json(
-        &self,
-        parent: &mut P,
-        rows: Json,
-        dialect: Dialect,
-    ) -> Result<()> {
+    pub(super) fn fill_from_json(&self, parent: &mut P, rows: Json) -> Result<()> {
         let rows = self.array(rows)?;
         let Some(selected) = &self.selected else {
             let mut children = Vec::with_capacity(rows.len());
             for row in rows {
                 let mut values = self.array(row)?;
                 let mut index = 0;
-                let mut child = C::from_row(JsonRow::new(&values, dialect).row(), &mut index)?;
+                let mut child = C::from_row(JsonRow::new(&values).row(), &mut index)?;
                 // The nested includes' arrays follow the child's columns.
                 let nested = values.drain(index.min(values.len())..);
                 if nested.len() != self.includes.len() {
                     return Err(self.malformed("a row array of the wrong length"));
                 }
                 for (include, rows) in self.includes.iter().zip(nested) {
-                    include.fill_json(&mut child, rows, dialect)?;
+                    include.fill_json(&mut child, rows)?;
                 }
                 children.push(child);
             }
@@ -109,7 +103,7 @@ where
             .map(|row| {
                 let values = self.array(row)?;
                 Ok(C::decode_partial(
-                    JsonRow::new(&values, dialect).row(),
+                    JsonRow::new(&values).row(),
                     selected,
                 )?)
             })

@@ -10,7 +10,7 @@ use super::{resolve, Holder, Include, Relation};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
 use crate::query::ast::{Expr, Load, LoadJoin};
-use crate::render::{render_load, Dialect};
+use crate::render::render_load;
 use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
 use crate::value::{decode_as, Value};
 use futures_util::future::BoxFuture;
@@ -31,8 +31,8 @@ where
         self.joined_expr()
     }
 
-    fn fill_json(&self, parent: &mut P, rows: serde_json::Value, dialect: Dialect) -> Result<()> {
-        self.fill_from_json(parent, rows, dialect)
+    fn fill_json(&self, parent: &mut P, rows: serde_json::Value) -> Result<()> {
+        self.fill_from_json(parent, rows)
     }
 }
 

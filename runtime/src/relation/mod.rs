@@ -22,7 +22,6 @@ pub use strategy::Strategy;
 use crate::error::Result;
 use crate::execute::Db;
 use crate::query::ast::Expr;
-use crate::render::Dialect;
 use futures_util::future::BoxFuture;
 
 /// A relation of `P` to load for rows of `P` already read: what
@@ -44,5 +43,5 @@ pub trait Include<P>: Send + Sync {
 
     /// Fills this relation on `parent` from that column's value.
     #[doc(hidden)]
-    fn fill_json(&self, parent: &mut P, rows: serde_json::Value, dialect: Dialect) -> Result<()>;
+    fn fill_json(&self, parent: &mut P, rows: serde_json::Value) -> Result<()>;
 }

@@ -91,7 +91,6 @@ impl<M: Model> Includes<M> {
             return Ok(out);
         }
         let includes: Arc<[Box<dyn Include<M>>]> = self.list.into();
-        let dialect = db.dialect();
         let decode = move |row: Row<'_>| {
             let mut index = 0;
             let mut model = M::from_row(row, &mut index)?;
@@ -101,7 +100,7 @@ impl<M: Model> Includes<M> {
                 let related = read_json(row, index)?;
                 index += 1;
                 if filled.is_ok() {
-                    filled = include.fill_json(&mut model, related, dialect);
+                    filled = include.fill_json(&mut model, related);
                 }
             }
             Ok(filled.map(|()| model))

@@ -244,16 +244,16 @@ fn write_value(w: &mut SqlWriter, column: &'static ColumnSchema) {
         (SqlType::Bytes, Dialect::Postgres) => wrapped(w, "encode(", ", 'hex')"),
         (SqlType::Bytes, Dialect::Sqlite) => unless_null(w, "hex(", ")"),
         (SqlType::Bytes, Dialect::MySql) => wrapped(w, "HEX(", ")"),
-        // Floats and decimals as text: exact digits (see json_row.rs).
-        (SqlType::Real | SqlType::Double | SqlType::Decimal, Dialect::Postgres) => {
-            wrapped(w, "CAST(", " AS TEXT)")
+        // Floats and decimals as text: exact digits (see json_row.rs). An f32
+        // is written as the double it widens to: MariaDB writes a FLOAT with
+        // 6 digits, and a double's digits name the f32 exactly anywhere.
+        (SqlType::Real, Dialect::Postgres) => {
+            wrapped(w, "CAST(CAST(", " AS double precision) AS TEXT)")
         }
-        (SqlType::Real | SqlType::Double | SqlType::Decimal, Dialect::MySql) => {
-            wrapped(w, "CAST(", " AS CHAR)")
-        }
-        (SqlType::Real | SqlType::Double, Dialect::Sqlite) => {
-            unless_null(w, "printf('%!.17g', ", ")")
-        }
+        (SqlType::Real, Dialect::MySql) => wrapped(w, "CAST(CAST(", " AS DOUBLE) AS CHAR)"),
+        (SqlType::Double | SqlType::Decimal, Dialect::Postgres) => wrapped(w, "CAST(", " AS TEXT)"),
+        (SqlType::Double | SqlType::Decimal, Dialect::MySql) => wrapped(w, "CAST(", " AS CHAR)"),
+        (SqlType::Real | SqlType::Double, Dialect::Sqlite) => write_sqlite_float(w, column),
         // A nullable JSON column as `[value]`, so SQL NULL stays apart from JSON null.
         (SqlType::Json, Dialect::Postgres) if nullable_json => {
             unless_null(w, "json_build_array(", ")")
@@ -266,6 +266,43 @@ fn write_value(w: &mut SqlWriter, column: &'static ColumnSchema) {
         (SqlType::Json, Dialect::Sqlite) => wrapped(w, "json(", ")"),
         _ => w.push_column(column),
     }
+}
+
+/// SQLite's 17-digit `printf` is exact for magnitudes from about 1e-80 to
+/// 1e100 but can miss by an ulp beyond (1e300 prints as 9.9999999999999996e+299),
+/// so a value outside 2^-256..2^256 is first scaled into it by an exact
+/// power of two, written after a `p`: `1.2345678901234567e+76p512` is that
+/// number times 2^512. (The literals are 2^512 and 2^-512 exactly.)
+fn write_sqlite_float(w: &mut SqlWriter, column: &'static ColumnSchema) {
+    const UP: &str = " * 1.3407807929942597e154";
+    const DOWN: &str = " * 7.458340731200207e-155";
+    let tiers: [(&str, &str, &[&str]); 4] = [
+        (">= 1e231", "p1024", &[DOWN, DOWN]),
+        (">= 1e77", "p512", &[DOWN]),
+        ("< 1e-231", "p-1024", &[UP, UP]),
+        ("< 1e-77", "p-512", &[UP]),
+    ];
+    w.push("CASE WHEN ");
+    w.push_column(column);
+    w.push(" IS NULL OR ");
+    w.push_column(column);
+    w.push(" = 0 THEN ");
+    w.push_column(column);
+    for (test, suffix, scale) in tiers {
+        w.push(" WHEN abs(");
+        w.push_column(column);
+        w.push(") ");
+        w.push(test);
+        w.push(" THEN printf('%!.17g");
+        w.push(suffix);
+        w.push("', ");
+        w.push_column(column);
+        scale.iter().for_each(|factor| w.push(factor));
+        w.push(")");
+    }
+    w.push(" ELSE printf('%!.17g', ");
+    w.push_column(column);
+    w.push(") END");
 }
 
 /// `"posts" AS "t1" [JOIN "join" AS "t1j" ON ..] WHERE <matches the parent row> [AND (filter)]`.

@@ -12,14 +12,13 @@
 //! |---|---|
 //! | integers, text, enum labels, uuids | number / string as stored |
 //! | `bool` | `true`/`false` (PostgreSQL), `1`/`0` (SQLite, MySQL) |
-//! | `f32`, `f64` | text: the shortest exact digits (PostgreSQL, MySQL), 17 significant digits (SQLite), since JSON numbers would lose digits on SQLite and serde_json parses floats only approximately |
+//! | `f32`, `f64` | text: a double's exact digits (an `f32` widened to the double it equals), since SQLite's JSON numbers keep 15 digits, MariaDB's FLOAT text 6, and serde_json parses floats only approximately |
 //! | `Decimal` | text, every digit kept |
 //! | bytes | hex text |
 //! | dates and times | the database's text (ISO 8601, SQLite's stored text, MySQL's `YYYY-MM-DD hh:mm:ss.ffffff`) |
 //! | JSON | embedded as JSON; a *nullable* JSON column is wrapped as `[value]`, so SQL NULL (`null`) and a JSON `null` (`[null]`) stay apart |
 
 use super::Row;
-use crate::render::Dialect;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use serde_json::Value as Json;
 
@@ -27,13 +26,11 @@ use serde_json::Value as Json;
 #[derive(Clone, Copy, Debug)]
 pub struct JsonRow<'r> {
     values: &'r [Json],
-    /// Where the JSON was built: float digits differ per database.
-    dialect: Dialect,
 }
 
 impl<'r> JsonRow<'r> {
-    pub(crate) fn new(values: &'r [Json], dialect: Dialect) -> Self {
-        JsonRow { values, dialect }
+    pub(crate) fn new(values: &'r [Json]) -> Self {
+        JsonRow { values }
     }
 
     /// The row to hand to `FromRow`/`decode_partial`.
@@ -56,7 +53,7 @@ impl<'r> JsonRow<'r> {
 
     /// Column `index` as `T`.
     pub(crate) fn get<T: FromJson>(&self, index: usize) -> Result<T, sqlx::Error> {
-        T::from_json(self.value(index)?, self.dialect).map_err(|reason| sqlx::Error::ColumnDecode {
+        T::from_json(self.value(index)?).map_err(|reason| sqlx::Error::ColumnDecode {
             index: format!("{index} (of an included row read as JSON)"),
             source: reason.into(),
         })
@@ -65,20 +62,20 @@ impl<'r> JsonRow<'r> {
 
 /// A field type's value from its JSON shape (see the module docs).
 pub(crate) trait FromJson: Sized {
-    fn from_json(value: &Json, dialect: Dialect) -> Result<Self, String>;
+    fn from_json(value: &Json) -> Result<Self, String>;
 
     /// A nullable column of this type: `null` is SQL NULL.
-    fn from_json_nullable(value: &Json, dialect: Dialect) -> Result<Option<Self>, String> {
+    fn from_json_nullable(value: &Json) -> Result<Option<Self>, String> {
         match value {
             Json::Null => Ok(None),
-            value => Self::from_json(value, dialect).map(Some),
+            value => Self::from_json(value).map(Some),
         }
     }
 }
 
 impl<T: FromJson> FromJson for Option<T> {
-    fn from_json(value: &Json, dialect: Dialect) -> Result<Self, String> {
-        T::from_json_nullable(value, dialect)
+    fn from_json(value: &Json) -> Result<Self, String> {
+        T::from_json_nullable(value)
     }
 }
 
@@ -102,7 +99,7 @@ fn text<'v>(value: &'v Json, wanted: &str) -> Result<&'v str, String> {
 macro_rules! integer_from_json {
     ($($ty:ty),*) => {$(
         impl FromJson for $ty {
-            fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+            fn from_json(value: &Json) -> Result<Self, String> {
                 value
                     .as_i64()
                     .and_then(|n| <$ty>::try_from(n).ok())
@@ -123,6 +120,19 @@ fn float_text(value: &Json) -> Result<std::borrow::Cow<'_, str>, String> {
 }
 
 fn parse_f64(text: &str) -> Result<f64, String> {
+    // SQLite's scaled form, `<digits>p<k>`: digits times 2^k (json_load.rs).
+    if let Some((digits, power)) = text.split_once('p') {
+        let scaled = parse_f64(digits)?;
+        let power: i32 = power.parse().map_err(|e| format!("{text:?}: {e}"))?;
+        // In steps of 2^±512, each exact, so only the last can round, and
+        // it does not: the product is the double SQLite scaled.
+        let step = if power < 0 { -512 } else { 512 };
+        let mut value = scaled;
+        for _ in 0..power / step {
+            value *= 2f64.powi(step);
+        }
+        return Ok(value * 2f64.powi(power % step));
+    }
     match text {
         // PostgreSQL's and SQLite's spellings of the non-finite values.
         "NaN" => Ok(f64::NAN),
@@ -133,28 +143,21 @@ fn parse_f64(text: &str) -> Result<f64, String> {
 }
 
 impl FromJson for f64 {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         parse_f64(&float_text(value)?)
     }
 }
 
+/// The double an `f32` column widens to, narrowed back: exact. (SQLite
+/// stores a REAL as a double, which its driver narrows the same way.)
 impl FromJson for f32 {
-    fn from_json(value: &Json, dialect: Dialect) -> Result<Self, String> {
-        let text = float_text(value)?;
-        match dialect {
-            // SQLite stores a REAL as a double; the driver narrows that double.
-            Dialect::Sqlite => parse_f64(&text).map(|v| v as f32),
-            // A `real`/`FLOAT` column's own digits, which name the f32 exactly.
-            Dialect::Postgres | Dialect::MySql => match parse_f64(&text) {
-                Ok(v) if !v.is_finite() => Ok(v as f32),
-                _ => text.parse().map_err(|e| format!("{text:?}: {e}")),
-            },
-        }
+    fn from_json(value: &Json) -> Result<Self, String> {
+        f64::from_json(value).map(|v| v as f32)
     }
 }
 
 impl FromJson for bool {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         match value {
             Json::Bool(b) => Ok(*b),
             // SQLite and MySQL store booleans as integers.
@@ -168,13 +171,13 @@ impl FromJson for bool {
 }
 
 impl FromJson for String {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         text(value, "a string").map(str::to_owned)
     }
 }
 
 impl FromJson for Vec<u8> {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         decode_hex(text(value, "hex text")?)
     }
 }
@@ -235,14 +238,14 @@ fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
 }
 
 impl FromJson for DateTime<Utc> {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         let text = text(value, "a date-time")?;
         parse_instant(text).ok_or_else(|| format!("{text:?} is not a date-time"))
     }
 }
 
 impl FromJson for NaiveDateTime {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         let text = text(value, "a date-time")?;
         DATE_TIME_FORMATS
             .iter()
@@ -253,14 +256,14 @@ impl FromJson for NaiveDateTime {
 }
 
 impl FromJson for NaiveDate {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         let text = text(value, "a date")?;
         NaiveDate::parse_from_str(text, "%F").map_err(|e| format!("{text:?}: {e}"))
     }
 }
 
 impl FromJson for uuid::Uuid {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         let text = text(value, "a UUID")?;
         uuid::Uuid::parse_str(text).map_err(|e| format!("{text:?}: {e}"))
     }
@@ -268,7 +271,7 @@ impl FromJson for uuid::Uuid {
 
 #[cfg(feature = "decimal")]
 impl FromJson for rust_decimal::Decimal {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         let text = match value {
             Json::String(s) => s.clone(),
             Json::Number(n) => n.to_string(),
@@ -281,11 +284,11 @@ impl FromJson for rust_decimal::Decimal {
 /// A JSON column is embedded as itself; a nullable one as `[value]` (or
 /// `null` for SQL NULL).
 impl FromJson for Json {
-    fn from_json(value: &Json, _: Dialect) -> Result<Self, String> {
+    fn from_json(value: &Json) -> Result<Self, String> {
         Ok(value.clone())
     }
 
-    fn from_json_nullable(value: &Json, _: Dialect) -> Result<Option<Self>, String> {
+    fn from_json_nullable(value: &Json) -> Result<Option<Self>, String> {
         match value {
             Json::Null => Ok(None),
             Json::Array(wrapped) if wrapped.len() == 1 => Ok(Some(wrapped[0].clone())),
@@ -299,50 +302,57 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn get<T: FromJson>(value: Json, dialect: Dialect) -> Result<T, String> {
-        T::from_json(&value, dialect)
+    fn get<T: FromJson>(value: Json) -> Result<T, String> {
+        T::from_json(&value)
     }
 
     #[test]
     fn floats_travel_as_exact_text() {
         assert_eq!(
-            get::<f64>(json!("0.30000000000000004"), Dialect::Postgres),
+            get::<f64>(json!("0.30000000000000004")),
             Ok(0.30000000000000004)
         );
         assert_eq!(
-            get::<f64>(json!("3.1415926535897931"), Dialect::Sqlite),
+            get::<f64>(json!("3.1415926535897931")),
             Ok(std::f64::consts::PI)
         );
-        assert_eq!(
-            get::<f64>(json!("-Infinity"), Dialect::Postgres),
-            Ok(f64::NEG_INFINITY)
-        );
-        assert!(get::<f64>(json!("NaN"), Dialect::Postgres)
-            .unwrap()
-            .is_nan());
-        assert_eq!(get::<f32>(json!("0.0015"), Dialect::MySql), Ok(0.0015f32));
-        assert_eq!(
-            get::<f32>(json!("0.0015000000130385160"), Dialect::Sqlite),
-            Ok(0.0015f32)
-        );
+        assert_eq!(get::<f64>(json!("-Infinity")), Ok(f64::NEG_INFINITY));
+        assert!(get::<f64>(json!("NaN")).unwrap().is_nan());
+        assert_eq!(get::<f32>(json!("0.0015")), Ok(0.0015f32));
+        assert_eq!(get::<f32>(json!("0.0015000000130385160")), Ok(0.0015f32));
+    }
+
+    #[test]
+    fn sqlites_scaled_floats() {
+        let half = |power: i32| 2f64.powi(power / 2) * 2f64.powi(power - power / 2);
+        for (x, power) in [
+            (1e300, 1024),
+            (f64::MAX, 1024),
+            (1e100, 512),
+            (-1e-100, -512),
+            (5e-324, -1024),
+            (2.2250738585072014e-308, -1024),
+        ] {
+            // What SQLite writes: x scaled by 2^-power, then the power.
+            let scaled = x * half(-power / 2) * half(-power + power / 2);
+            let text = format!("{scaled:e}p{power}");
+            assert_eq!(get::<f64>(json!(text)), Ok(x), "{text}");
+        }
     }
 
     #[test]
     fn integers_and_booleans() {
-        assert_eq!(get::<i64>(json!(i64::MIN), Dialect::Postgres), Ok(i64::MIN));
-        assert!(get::<i16>(json!(70000), Dialect::Postgres).is_err());
-        assert_eq!(get::<bool>(json!(1), Dialect::Sqlite), Ok(true));
-        assert_eq!(get::<bool>(json!(false), Dialect::Postgres), Ok(false));
+        assert_eq!(get::<i64>(json!(i64::MIN)), Ok(i64::MIN));
+        assert!(get::<i16>(json!(70000)).is_err());
+        assert_eq!(get::<bool>(json!(1)), Ok(true));
+        assert_eq!(get::<bool>(json!(false)), Ok(false));
     }
 
     #[test]
     fn bytes_are_hex_in_either_case() {
-        assert_eq!(
-            get::<Vec<u8>>(json!("00FFa0"), Dialect::Sqlite),
-            Ok(vec![0, 255, 160])
-        );
-        assert_eq!(get::<Vec<u8>>(json!(""), Dialect::Sqlite), Ok(vec![]));
-        assert!(get::<Vec<u8>>(json!("0"), Dialect::Sqlite).is_err());
+        assert_eq!(get::<Vec<u8>>(json!("00FFa0")), Ok(vec![0, 255, 160]));
+        assert_eq!(get::<Vec<u8>>(json!("")), Ok(vec![]));
+        assert!(get::<Vec<u8>>(json!("0")).is_err());
     }
 
     #[test]
@@ -355,42 +365,29 @@ mod tests {
             "2026-02-28T23:59:58.123456Z",
             "2026-02-28 23:59:58.123456",
         ] {
-            assert_eq!(
-                get::<DateTime<Utc>>(json!(text), Dialect::Postgres),
-                Ok(at),
-                "{text}"
-            );
+            assert_eq!(get::<DateTime<Utc>>(json!(text)), Ok(at), "{text}");
         }
         let local = at.naive_utc();
         assert_eq!(
-            get::<NaiveDateTime>(json!("2026-02-28T23:59:58.123456"), Dialect::Postgres),
+            get::<NaiveDateTime>(json!("2026-02-28T23:59:58.123456")),
             Ok(local)
         );
         assert_eq!(
-            get::<NaiveDateTime>(json!("2026-02-28 23:59:58.123456"), Dialect::MySql),
+            get::<NaiveDateTime>(json!("2026-02-28 23:59:58.123456")),
             Ok(local)
         );
         assert_eq!(
-            get::<NaiveDate>(json!("2000-02-29"), Dialect::MySql),
+            get::<NaiveDate>(json!("2000-02-29")),
             Ok(NaiveDate::from_ymd_opt(2000, 2, 29).unwrap())
         );
     }
 
     #[test]
     fn nullable_json_keeps_sql_null_and_json_null_apart() {
-        assert_eq!(get::<Option<Json>>(json!(null), Dialect::Sqlite), Ok(None));
-        assert_eq!(
-            get::<Option<Json>>(json!([null]), Dialect::Sqlite),
-            Ok(Some(Json::Null))
-        );
-        assert_eq!(
-            get::<Option<Json>>(json!([[1]]), Dialect::Sqlite),
-            Ok(Some(json!([1])))
-        );
-        assert_eq!(
-            get::<Json>(json!({"a": 1}), Dialect::Sqlite),
-            Ok(json!({"a": 1}))
-        );
-        assert_eq!(get::<Option<i32>>(json!(null), Dialect::Sqlite), Ok(None));
+        assert_eq!(get::<Option<Json>>(json!(null)), Ok(None));
+        assert_eq!(get::<Option<Json>>(json!([null])), Ok(Some(Json::Null)));
+        assert_eq!(get::<Option<Json>>(json!([[1]])), Ok(Some(json!([1]))));
+        assert_eq!(get::<Json>(json!({"a": 1})), Ok(json!({"a": 1})));
+        assert_eq!(get::<Option<i32>>(json!(null)), Ok(None));
     }
 }
