@@ -562,6 +562,28 @@ backend_tests!(has_one_writes, |db| async move {
         related_not_found("User", "profile", "Profile")(&err),
         "{err:?}"
     );
+    // connect moves another user's profile over.
+    let bob = User::create()
+        .email("bob@x.io")
+        .with(
+            User::profile()
+                .create(|bob: &User| Profile::create().user_id(&bob.id).settings(settings())),
+        )
+        .exec(&db)
+        .await?;
+    User::update(User::by_id(&ann.id))
+        .with(User::profile().connect(Profile::by_user_id(&bob.id)))
+        .exec(&db)
+        .await?;
+    assert!(Profile::find_by_user_id(&ann.id).exec(&db).await?.is_some());
+    assert!(Profile::find_by_user_id(&bob.id).exec(&db).await?.is_none());
+    // Profile.user_id is required: the profile cannot be disconnected.
+    let err = User::update(User::by_id(&ann.id))
+        .with(User::profile().disconnect())
+        .exec(&db)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
     Ok::<_, Error>(())
 });
 
@@ -727,7 +749,8 @@ backend_tests!(many_to_many_through_a_join_model, |db| async move {
     // The tag itself stays; only the link went.
     assert_eq!(tag_names(&db).await, ["db", "new", "rust", "sql"]);
     Post::update(Post::by_id(p.id))
-        .with(Post::tags().set([Tag::by_id(sql.id), Tag::by_name("new")]))
+        // The same tag named twice is linked once.
+        .with(Post::tags().set([Tag::by_id(sql.id), Tag::by_name("new"), Tag::by_name("sql")]))
         .with(Post::tags().update(Tag::by_id(sql.id), Tag::changes().name("SQL")))
         .exec(&db)
         .await?;
