@@ -1,7 +1,8 @@
 //! Relations: the field types that hold related rows ([`HasMany`] and
 //! friends), the [`Relation`] handle generated accessors return, resolving a
-//! relation to the columns it joins on, loading includes, and nested writes
-//! (`nested/`).
+//! relation to the columns it joins on, loading includes (one statement per
+//! level, or the whole tree in the parent read's statement: [`Strategy`]), and
+//! nested writes (`nested/`).
 
 mod handle;
 mod joined;
