@@ -387,3 +387,76 @@ fn carried_columns(include: &JsonInclude) -> Vec<&'static ColumnSchema> {
     }
     columns
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::ast::{OrderBy, Projection, Statement};
+    use crate::render::render;
+
+    fn column(name: &str, ty: SqlType) -> &'static ColumnSchema {
+        Box::leak(Box::new(ColumnSchema {
+            field: Box::leak(name.to_owned().into_boxed_str()),
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            ty,
+            nullable: false,
+            default: None,
+            updated_at: false,
+            db_type: None,
+        }))
+    }
+
+    /// A read of table `j1` (the name of the first lateral join) including
+    /// `columns` of `wide`.
+    fn read(columns: Vec<&'static ColumnSchema>) -> Statement {
+        let id = column("id", SqlType::Int);
+        let include = JsonInclude {
+            parent_table: "j1",
+            parent_key: vec![id],
+            table: "wide",
+            columns,
+            key: vec![column("parent_id", SqlType::Int)],
+            join: None,
+            filter: None,
+            order_by: vec![OrderBy {
+                column: id,
+                descending: false,
+                nulls: None,
+            }],
+            skip: None,
+            take: None,
+            nested: Vec::new(),
+        };
+        let mut select = Select::new("j1", Projection::Columns(vec![id]));
+        select.computed.push(Expr::IncludeJson(Box::new(include)));
+        Statement::Select(select)
+    }
+
+    #[test]
+    fn more_than_100_values_are_concatenated_jsonb_arrays_on_postgres() {
+        let columns = (0..150)
+            .map(|i| column(&format!("c{i}"), SqlType::Int))
+            .collect();
+        let sql = render(&read(columns), Dialect::Postgres).sql;
+        assert!(
+            sql.contains(r#"json_agg((jsonb_build_array("t1"."c0", "#),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(r#""t1"."c99") || jsonb_build_array("t1"."c100", "#),
+            "{sql}"
+        );
+        let sqlite = render(&read(vec![column("c0", SqlType::Int)]), Dialect::Sqlite).sql;
+        assert!(sqlite.contains(r#"json_array("t1"."c0")"#), "{sqlite}");
+    }
+
+    #[test]
+    fn a_lateral_alias_never_equals_the_table() {
+        let sql = render(&read(vec![column("c0", SqlType::Int)]), Dialect::Postgres).sql;
+        assert!(
+            sql.starts_with(r#"SELECT "id", "j1_"."__v" FROM "j1" LEFT JOIN LATERAL"#),
+            "{sql}"
+        );
+        assert!(sql.ends_with(r#"AS "j1_" ON TRUE"#), "{sql}");
+    }
+}
