@@ -102,10 +102,7 @@ where
         let children = (rows.into_iter())
             .map(|row| {
                 let values = self.array(row)?;
-                Ok(C::decode_partial(
-                    JsonRow::new(&values).row(),
-                    selected,
-                )?)
+                Ok(C::decode_partial(JsonRow::new(&values).row(), selected)?)
             })
             .collect::<Result<Vec<_>>>()?;
         (self.slot)(parent).fill_partial(children.into());
