@@ -294,8 +294,9 @@ pub struct Load {
     /// Empty when `join` is set: the join table holds them.
     pub key: Vec<&'static ColumnSchema>,
     pub join: Option<LoadJoin>,
-    /// The parents' key tuples, distinct and without NULLs.
-    pub keys: Vec<Vec<Value>>,
+    /// The parents' key tuples, distinct and without NULLs, flattened:
+    /// `key_width()` values per parent, one allocation for the whole batch.
+    pub keys: Vec<Value>,
     pub filter: Option<Expr>,
     /// The include's order, ending with the child's primary key.
     pub order_by: Vec<OrderBy>,

@@ -14,6 +14,7 @@ use crate::render::render_load;
 use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
 use crate::value::{decode_as, Value};
 use futures_util::future::BoxFuture;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -55,11 +56,11 @@ where
             .map(|p| key_of(p, &plan.parent_columns))
             .collect();
         let load = self.load_statement(&plan, distinct_keys(&parent_keys));
-        let statements = render_load(&load, db.dialect());
+        let statements = render_load(load, db.dialect());
         let key_types: Arc<[SqlType]> = plan.key_types.into();
         match &self.selected {
             None => {
-                let mut rows: Vec<(RowKey, C)> = Vec::new();
+                let (mut keys, mut children) = (Vec::new(), Vec::new());
                 for statement in statements {
                     let key_types = Arc::clone(&key_types);
                     let decode = move |row: Row<'_>| {
@@ -67,19 +68,16 @@ where
                         let child = C::from_row(row, &mut index)?;
                         Ok((read_key(row, index, &key_types)?, child))
                     };
-                    rows.extend(
-                        db.fetch_with(C::SCHEMA, statement, decode, Rows::All)
-                            .await?,
-                    );
+                    let rows = db.fetch_with(C::SCHEMA, statement, decode, Rows::All);
+                    let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
+                        rows.await?.into_iter().unzip();
+                    keys.extend(batch_keys);
+                    children.extend(batch_children);
                 }
-                if !self.includes.is_empty() {
-                    let (keys, mut children): (Vec<RowKey>, Vec<C>) = rows.into_iter().unzip();
-                    for include in &self.includes {
-                        include.load(db, &mut children).await?;
-                    }
-                    rows = keys.into_iter().zip(children).collect();
+                for include in &self.includes {
+                    include.load(db, &mut children).await?;
                 }
-                self.hand_out(parents, parent_keys, rows)
+                self.hand_out(parents, parent_keys, keys, children)
             }
             Some(selected) => {
                 if !self.includes.is_empty() {
@@ -113,7 +111,8 @@ where
         dialect: crate::Dialect,
     ) -> Result<Vec<crate::render::Rendered>> {
         let plan = self.plan()?;
-        Ok(render_load(&self.load_statement(&plan, keys), dialect))
+        let keys = keys.into_iter().flatten().collect();
+        Ok(render_load(self.load_statement(&plan, keys), dialect))
     }
 
     fn plan(&self) -> Result<Plan> {
@@ -145,7 +144,7 @@ where
     /// The read for `keys`: the include's filter, its order ending in the
     /// primary key (so each parent's rows come in a total, repeatable order),
     /// and its per-parent page.
-    fn load_statement(&self, plan: &Plan, keys: Vec<Vec<Value>>) -> Load {
+    fn load_statement(&self, plan: &Plan, keys: Vec<Value>) -> Load {
         let order_by = self.total_order();
         let columns = self.read_columns();
         let (key, join) = match &plan.join {
@@ -178,33 +177,34 @@ where
         &self,
         parents: &mut [P],
         parent_keys: Vec<Option<RowKey>>,
-        rows: Vec<(RowKey, C)>,
+        keys: Vec<RowKey>,
+        children: Vec<C>,
     ) -> Result<()> {
-        let mut groups: HashMap<RowKey, Vec<C>> = HashMap::new();
-        for (key, child) in rows {
-            groups.entry(key).or_default().push(child);
-        }
-        let mut remaining: HashMap<&RowKey, usize> = HashMap::new();
-        for key in parent_keys.iter().flatten() {
-            *remaining.entry(key).or_default() += 1;
-        }
-        let mut remaining: HashMap<RowKey, usize> =
-            remaining.into_iter().map(|(k, n)| (k.clone(), n)).collect();
-        for (parent, key) in parents.iter_mut().zip(parent_keys) {
-            let children = match key {
-                None => Vec::new(),
-                Some(key) => {
-                    let left = remaining.get_mut(&key).map_or(0, |n| {
-                        *n -= 1;
-                        *n
-                    });
-                    if left == 0 {
-                        groups.remove(&key).unwrap_or_default()
-                    } else {
-                        groups.get(&key).cloned().unwrap_or_default()
+        // Each child is moved once, into the bucket of the first parent with
+        // its key; parents sharing a key (many posts, one author) get clones.
+        let mut first_with_key: HashMap<&RowKey, usize> = HashMap::with_capacity(parents.len());
+        let mut sharing = Vec::new();
+        for (i, key) in parent_keys.iter().enumerate() {
+            if let Some(key) = key {
+                match first_with_key.entry(key) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(i);
                     }
+                    Entry::Occupied(first) => sharing.push((*first.get(), i)),
                 }
-            };
+            }
+        }
+        let mut buckets: Vec<Vec<C>> = Vec::new();
+        buckets.resize_with(parents.len(), Vec::new);
+        for (key, child) in keys.iter().zip(children) {
+            if let Some(&i) = first_with_key.get(key) {
+                buckets[i].push(child);
+            }
+        }
+        for (first, other) in sharing {
+            buckets[other] = buckets[first].clone();
+        }
+        for (parent, children) in parents.iter_mut().zip(buckets) {
             (self.slot)(parent)
                 .fill(children)
                 .map_err(|_| self.invalid(MISSING_REQUIRED))?;
@@ -276,12 +276,12 @@ fn key_of<P: Model>(parent: &P, columns: &[usize]) -> Option<RowKey> {
     (!key.has_null()).then_some(key)
 }
 
-fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Vec<Value>> {
-    let mut seen = HashSet::new();
+fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Value> {
+    let mut seen = HashSet::with_capacity(keys.len());
     keys.iter()
         .flatten()
         .filter(|k| seen.insert(*k))
-        .map(|k| k.parts().to_vec())
+        .flat_map(|k| k.parts().iter().cloned())
         .collect()
 }
 

@@ -22,21 +22,30 @@ use crate::schema::ColumnSchema;
 use crate::value::Value;
 
 /// The statements reading `load`'s rows: none for an empty batch, one per
-/// chunk of keys otherwise.
-pub fn render_load(load: &Load, dialect: Dialect) -> Vec<Rendered> {
-    if load.keys.is_empty() {
+/// chunk of keys otherwise. Takes the load by value so each key is moved into
+/// its bind, never copied.
+pub fn render_load(mut load: Load, dialect: Dialect) -> Vec<Rendered> {
+    let width = load.key_width().max(1);
+    let keys = std::mem::take(&mut load.keys);
+    if keys.is_empty() {
         return Vec::new();
     }
-    if uses_array(load, dialect) {
-        return vec![render_chunk(load, &load.keys, dialect)];
+    if uses_array(&load, dialect) {
+        return vec![render_chunk(&load, keys, dialect)];
     }
     // Binds besides the keys (filter, page) are the same in every chunk.
-    let others = render_chunk(load, &load.keys[..1], dialect).binds.len() - load.key_width();
-    let per_chunk = (dialect.max_binds().saturating_sub(others) / load.key_width()).max(1);
-    load.keys
-        .chunks(per_chunk)
-        .map(|keys| render_chunk(load, keys, dialect))
-        .collect()
+    let others = render_chunk(&load, keys[..width].to_vec(), dialect)
+        .binds
+        .len()
+        - width;
+    let per_chunk = (dialect.max_binds().saturating_sub(others) / width).max(1) * width;
+    let mut statements = Vec::with_capacity(keys.len().div_ceil(per_chunk));
+    let mut keys = keys.into_iter().peekable();
+    while keys.peek().is_some() {
+        let chunk: Vec<Value> = keys.by_ref().take(per_chunk).collect();
+        statements.push(render_chunk(&load, chunk, dialect));
+    }
+    statements
 }
 
 /// PostgreSQL matches a single-column key against one array parameter.
@@ -44,7 +53,7 @@ fn uses_array(load: &Load, dialect: Dialect) -> bool {
     dialect == Dialect::Postgres && load.key_width() == 1
 }
 
-fn render_chunk(load: &Load, keys: &[Vec<Value>], dialect: Dialect) -> Rendered {
+fn render_chunk(load: &Load, keys: Vec<Value>, dialect: Dialect) -> Rendered {
     let mut w = SqlWriter::new(dialect);
     let paged = load.skip.is_some() || load.take.is_some();
     if paged {
@@ -88,7 +97,7 @@ fn render_chunk(load: &Load, keys: &[Vec<Value>], dialect: Dialect) -> Rendered 
 
 /// The rows of every parent in `keys`, with their key (and, when `paged`,
 /// their rank within the parent).
-fn write_inner(w: &mut SqlWriter, load: &Load, keys: &[Vec<Value>], paged: bool) {
+fn write_inner(w: &mut SqlWriter, load: &Load, keys: Vec<Value>, paged: bool) {
     let key_exprs: Vec<KeyExpr> = match &load.join {
         Some(join) => (0..join.parent_side.len()).map(KeyExpr::Joined).collect(),
         None => load.key.iter().copied().map(KeyExpr::Column).collect(),
@@ -133,7 +142,7 @@ fn write_inner(w: &mut SqlWriter, load: &Load, keys: &[Vec<Value>], paged: bool)
 
 /// `JOIN (SELECT "A" AS "__k0", "B" AS "__c0" FROM "_PostToTag" WHERE "A" = ANY($1)) AS "__j"
 /// ON "tags"."id" = "__j"."__c0"`.
-fn write_join(w: &mut SqlWriter, child_table: &str, join: &LoadJoin, keys: &[Vec<Value>]) {
+fn write_join(w: &mut SqlWriter, child_table: &str, join: &LoadJoin, keys: Vec<Value>) {
     w.push(" JOIN (SELECT ");
     w.push_list(join.parent_side.iter().enumerate(), ", ", |w, (i, c)| {
         w.push_ident(c.name);
@@ -164,20 +173,18 @@ fn write_join(w: &mut SqlWriter, child_table: &str, join: &LoadJoin, keys: &[Vec
     });
 }
 
-/// `"k" = ANY($1)` on PostgreSQL, `"k" IN (?, ..)`, or `("a", "b") IN ((?, ?), ..)`.
-fn write_key_match(w: &mut SqlWriter, columns: &[&'static ColumnSchema], keys: &[Vec<Value>]) {
+/// `"k" = ANY($1)` on PostgreSQL, `"k" IN (?, ..)`, or `("a", "b") IN ((?, ?), ..)`;
+/// `keys` holds one value per column per parent.
+fn write_key_match(w: &mut SqlWriter, columns: &[&'static ColumnSchema], keys: Vec<Value>) {
     if let [column] = columns {
         w.push_ident(column.name);
         if w.dialect == Dialect::Postgres {
             w.push(" = ANY(");
-            let values = keys.iter().filter_map(|k| k.first().cloned()).collect();
-            w.push_array_bind(Value::List(column.ty, values));
+            w.push_array_bind(Value::List(column.ty, keys));
             w.push(")");
         } else {
             w.push(" IN (");
-            w.push_list(keys, ", ", |w, key| {
-                w.push_list(key.iter().cloned(), ", ", SqlWriter::push_bind)
-            });
+            w.push_list(keys, ", ", SqlWriter::push_bind);
             w.push(")");
         }
         return;
@@ -185,9 +192,15 @@ fn write_key_match(w: &mut SqlWriter, columns: &[&'static ColumnSchema], keys: &
     w.push("(");
     w.push_list(columns, ", ", |w, c| w.push_ident(c.name));
     w.push(") IN (");
-    w.push_list(keys, ", ", |w, key| {
+    let mut values = keys.into_iter();
+    let tuples = values.len() / columns.len().max(1);
+    w.push_list(0..tuples, ", ", |w, _| {
         w.push("(");
-        w.push_list(key.iter().cloned(), ", ", SqlWriter::push_bind);
+        w.push_list(
+            values.by_ref().take(columns.len()),
+            ", ",
+            SqlWriter::push_bind,
+        );
         w.push(")");
     });
     w.push(")");
