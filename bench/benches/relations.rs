@@ -19,6 +19,7 @@ use sqlx::{Connection, PgConnection};
 use std::collections::HashMap;
 use std::time::Duration;
 use strata::observe::Scope;
+use strata::relation::Strategy;
 use strata::{Db, FindMany, IntoCreate};
 use strata_bench::{compare, versus, BoxFuture, Contender, Measured, Settings};
 use uuid::Uuid;
@@ -190,13 +191,15 @@ async fn strata_sql(db: &Db, case: Case) -> Vec<String> {
 struct StrataSide {
     db: Db,
     case: Case,
+    strategy: Strategy,
 }
 
 impl Contender for StrataSide {
     fn batch<'a>(&'a mut self, n: usize, out: &'a mut Vec<Duration>) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             strata_bench::timed!(n, out, |_i| {
-                let users = self.case.query().exec(&self.db).await.expect("strata");
+                let query = self.case.query().strategy(self.strategy);
+                let users = query.exec(&self.db).await.expect("strata");
                 users.len()
             });
         })
@@ -272,11 +275,11 @@ impl Contender for SqlxSide {
     }
 }
 
-fn line(case: Case, m: &Measured, base: &Measured) -> String {
+fn line(case: Case, strategy: &str, m: &Measured, base: &Measured) -> String {
     let (s, b) = (m.stats(), base.stats());
     let v = versus(m, base);
     format!(
-        "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3}x | {:+.0} |",
+        "| {} | {strategy} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3}x | {:+.0} |",
         case.name(),
         s.median.as_secs_f64() * 1e6,
         s.p99.as_secs_f64() * 1e6,
@@ -318,13 +321,29 @@ async fn run(admin_url: &str, case: Case, settings: &Settings) -> String {
                 .sum()
         ),
     );
+    let joined = case
+        .query()
+        .strategy(Strategy::Joined)
+        .exec(&db)
+        .await
+        .expect("joined");
+    assert_eq!(joined, ours, "both strategies read the same tree");
+    let strata = |strategy| {
+        let db = db.clone();
+        Box::new(StrataSide { db, case, strategy }) as Box<dyn Contender>
+    };
     let mut contenders: Vec<(String, Box<dyn Contender>)> = vec![
-        ("strata".into(), Box::new(StrataSide { db, case })),
+        ("strata batched".into(), strata(Strategy::Batched)),
+        ("strata joined".into(), strata(Strategy::Joined)),
         ("sqlx".into(), Box::new(sqlx_side)),
     ];
     let (measured, n) = compare(settings, &mut contenders, None).await;
     eprintln!("{}: {} rounds x {n}", case.name(), settings.rounds);
-    line(case, &measured[0], &measured[1])
+    format!(
+        "{}\n{}",
+        line(case, "batched", &measured[0], &measured[2]),
+        line(case, "joined", &measured[1], &measured[2])
+    )
 }
 
 fn main() {
@@ -346,8 +365,8 @@ fn main() {
         .build()
         .expect("runtime");
     let mut lines = vec![
-        "| case | strata median µs | strata p99 µs | sqlx median µs | sqlx p99 µs | ratio | overhead µs |".to_owned(),
-        "|---|---|---|---|---|---|---|".to_owned(),
+        "| case | strategy | strata median µs | strata p99 µs | sqlx median µs | sqlx p99 µs | ratio | overhead µs |".to_owned(),
+        "|---|---|---|---|---|---|---|---|".to_owned(),
     ];
     for case in [Case::Associations, Case::ThreeLevels] {
         lines.push(rt.block_on(run(&admin_url, case, &settings)));
