@@ -7,7 +7,10 @@
 //! latency is recorded; results are medians and p99 over all rounds, compared only
 //! within one comparison (one run).
 //!
-//! The scenarios live in `benches/vs_sqlx.rs`.
+//! The strata-vs-sqlx scenario lives in [`vs_sqlx`]; `benches/vs_sqlx/` runs
+//! and reports it, `examples/instructions.rs` runs it for callgrind.
+
+pub mod vs_sqlx;
 
 use std::future::Future;
 use std::pin::Pin;
