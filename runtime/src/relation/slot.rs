@@ -11,12 +11,13 @@ use std::sync::Arc;
 
 /// What a relation field holds. `Partial` rows come from an include with
 /// `select`/`omit`; they sit behind an `Arc` so the model stays `Clone`
-/// whatever `{Model}Partial` implements. Loaded rows are boxed: models that
-/// point at each other (`User.profile` / `Profile.user`, `User.manager`)
-/// would otherwise contain themselves and have no finite size.
+/// whatever `{Model}Partial` implements. A single loaded row is boxed: models
+/// that point at each other (`User.profile` / `Profile.user`, `User.manager`)
+/// would otherwise contain themselves and have no finite size. A list is a
+/// `Vec` already and is stored as is (no allocation per parent).
 enum State<T, P> {
     NotLoaded,
-    Rows(Box<T>),
+    Rows(T),
     Partial(Arc<[P]>),
 }
 
@@ -60,10 +61,10 @@ fn not_loaded<M: PartialModel>() -> Error {
 }
 
 macro_rules! slot_type {
-    ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> holds $rows:ty, partial $partial:ty, model $model:ty) => {
+    ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> holds $rows:ty as $stored:ty => $store:expr, partial $partial:ty, model $model:ty) => {
         $(#[$doc])*
         pub struct $name<$param: $bound> {
-            state: State<$rows, $partial>,
+            state: State<$stored, $partial>,
             count: Option<u64>,
         }
 
@@ -73,19 +74,19 @@ macro_rules! slot_type {
             }
         }
 
-        impl<$param: $bound> Clone for $name<$param> where $rows: Clone {
+        impl<$param: $bound> Clone for $name<$param> where $stored: Clone {
             fn clone(&self) -> Self {
                 $name { state: self.state.clone(), count: self.count }
             }
         }
 
-        impl<$param: $bound> PartialEq for $name<$param> where $rows: PartialEq {
+        impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
             fn eq(&self, other: &Self) -> bool {
                 self.state == other.state && self.count == other.count
             }
         }
 
-        impl<$param: $bound> fmt::Debug for $name<$param> where $rows: fmt::Debug {
+        impl<$param: $bound> fmt::Debug for $name<$param> where $stored: fmt::Debug {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.count {
                     None => self.state.fmt(f),
@@ -118,7 +119,7 @@ macro_rules! slot_type {
 
             #[doc(hidden)]
             pub fn set_rows(&mut self, rows: $rows) {
-                self.state = State::Rows(Box::new(rows));
+                self.state = State::Rows($store(rows));
             }
 
             #[doc(hidden)]
@@ -131,14 +132,14 @@ macro_rules! slot_type {
                 self.count = Some(count);
             }
 
-            fn rows(&self) -> Option<&$rows> {
+            fn rows(&self) -> Option<&$stored> {
                 match &self.state {
-                    State::Rows(rows) => Some(&**rows),
+                    State::Rows(rows) => Some(rows),
                     _ => None,
                 }
             }
 
-            fn require(&self) -> Result<&$rows> {
+            fn require(&self) -> Result<&$stored> {
                 self.rows().ok_or_else(not_loaded::<$model>)
             }
         }
@@ -147,7 +148,7 @@ macro_rules! slot_type {
 
 slot_type! {
     /// The rows of a one-to-many relation (`User.posts`), in the include's order.
-    HasMany<C: PartialModel> holds Vec<C>, partial C::Partial, model C
+    HasMany<C: PartialModel> holds Vec<C> as Vec<C> => std::convert::identity, partial C::Partial, model C
 }
 
 /// The rows of a many-to-many relation (`Post.tags`): the same holder as
@@ -174,7 +175,7 @@ impl<C: PartialModel> HasMany<C> {
     /// Takes the loaded rows out, leaving the relation not loaded.
     pub fn take(&mut self) -> Option<Vec<C>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
-            State::Rows(rows) => Some(*rows),
+            State::Rows(rows) => Some(rows),
             other => {
                 self.state = other;
                 None
@@ -186,18 +187,18 @@ impl<C: PartialModel> HasMany<C> {
 slot_type! {
     /// The row of a one-to-one relation seen from the side without the foreign
     /// key (`User.profile`): loaded as `None` when there is no such row.
-    HasOne<C: PartialModel> holds Option<C>, partial C::Partial, model C
+    HasOne<C: PartialModel> holds Option<C> as Option<Box<C>> => |row: Option<C>| row.map(Box::new), partial C::Partial, model C
 }
 
 impl<C: PartialModel> HasOne<C> {
     /// `None` if not included; `Some(None)` if included and there is no row.
     pub fn get(&self) -> Option<Option<&C>> {
-        self.rows().map(Option::as_ref)
+        self.rows().map(Option::as_deref)
     }
 
     /// The loaded row (`None` when there is none), or [`Error::NotLoaded`].
     pub fn loaded(&self) -> Result<Option<&C>> {
-        self.require().map(Option::as_ref)
+        self.require().map(Option::as_deref)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
@@ -282,18 +283,18 @@ slot_type! {
     /// The row this model points to with a foreign key (`Post.author`):
     /// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for
     /// a nullable one.
-    BelongsTo<T: ToOne> holds T, partial <T::Model as PartialModel>::Partial, model T::Model
+    BelongsTo<T: ToOne> holds T as Box<T> => Box::new, partial <T::Model as PartialModel>::Partial, model T::Model
 }
 
 impl<T: ToOne> BelongsTo<T> {
     /// The loaded row, or `None` if the query did not include this relation.
     pub fn get(&self) -> Option<&T> {
-        self.rows()
+        self.rows().map(|row| &**row)
     }
 
     /// The loaded row, or [`Error::NotLoaded`].
     pub fn loaded(&self) -> Result<&T> {
-        self.require()
+        self.require().map(|row| &**row)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
