@@ -864,3 +864,128 @@ backend_tests!(
         Ok::<_, Error>(())
     }
 );
+
+backend_tests!(
+    a_belongs_to_write_provides_a_required_foreign_key,
+    |db| async move {
+        db.push_schema::<BlogSchema>().await?;
+        let ann = user(&db, "ann@x.io").await;
+        // No `author_id(..)`: the relation's connect provides it.
+        let post = Post::create()
+            .title("connected")
+            .author(Post::author().connect(User::by_id(ann.id.clone())))
+            .exec(&db)
+            .await?;
+        assert_eq!(post.author_id, ann.id);
+        let by_create = Post::create()
+            .author(Post::author().create(User::create().email("new@x.io")))
+            .title("created with its author")
+            .exec(&db)
+            .await?;
+        let new = User::find_by_email("new@x.io")
+            .exec(&db)
+            .await?
+            .expect("created");
+        assert_eq!(by_create.author_id, new.id);
+
+        // A missing author: nothing is written.
+        let missing = Post::create()
+            .title("orphan")
+            .author(Post::author().connect(User::by_id("nobody".to_owned())))
+            .exec(&db)
+            .await;
+        assert!(
+            missing
+                .as_ref()
+                .is_err_and(related_not_found("Post", "author", "User")),
+            "{missing:?}"
+        );
+        // A write on another relation cannot provide the key.
+        let wrong = Post::create()
+            .title("wrong")
+            .author(Post::comments().create(|p: &Post| {
+                Comment::create()
+                    .body("x")
+                    .post_id(p.id)
+                    .author_id(&p.author_id)
+            }))
+            .exec(&db)
+            .await;
+        assert!(
+            matches!(
+                &wrong,
+                Err(Error::InvalidValue {
+                    field: Some("author"),
+                    ..
+                })
+            ),
+            "{wrong:?}"
+        );
+        assert_eq!(Post::count().exec(&db).await?, 2);
+        // create_many cannot run nested writes; it says so instead of inserting.
+        let many = Post::create_many([Post::create()
+            .title("many")
+            .author(Post::author().connect(User::by_id(ann.id.clone())))])
+        .exec(&db)
+        .await;
+        assert!(matches!(many, Err(Error::InvalidValue { .. })), "{many:?}");
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(nested_creates_nest, |db| async move {
+    db.push_schema::<BlogSchema>().await?;
+    // users -> posts -> comments, in one transaction.
+    let ann = User::create()
+        .email("ann@x.io")
+        .with(User::posts().create(|ann: &User| {
+            let author = ann.id.clone();
+            Post::create()
+                .author_id(&ann.id)
+                .title("deep")
+                .with(Post::comments().create(move |post: &Post| {
+                    Comment::create()
+                        .body("first!")
+                        .post_id(post.id)
+                        .author_id(&author)
+                }))
+        }))
+        .exec(&db)
+        .await?;
+    let users = User::find_many()
+        .include(User::posts().include(Post::comments()))
+        .exec(&db)
+        .await?;
+    assert_eq!(users.len(), 1);
+    let posts = users[0].posts.loaded()?;
+    assert_eq!(titles(posts), ["deep"]);
+    let bodies: Vec<&str> = (posts[0].comments.loaded()?.iter())
+        .map(|c| c.body.as_str())
+        .collect();
+    assert_eq!(bodies, ["first!"]);
+    assert_eq!(posts[0].author_id, ann.id);
+
+    // A failure two levels down rolls back every level.
+    let failed = User::create()
+        .email("bob@x.io")
+        .with(User::posts().create(|bob: &User| {
+            Post::create()
+                .author_id(&bob.id)
+                .title("doomed")
+                .with(Post::comments().create(|post: &Post| {
+                    Comment::create()
+                        .body("x")
+                        .post_id(post.id)
+                        .author_id("nobody")
+                }))
+        }))
+        .exec(&db)
+        .await;
+    assert!(
+        matches!(failed, Err(Error::ForeignKeyViolation { .. })),
+        "{failed:?}"
+    );
+    assert!(!user_exists(&db, "bob@x.io").await);
+    assert_eq!(Post::count().exec(&db).await?, 1);
+    Ok::<_, Error>(())
+});

@@ -6,7 +6,7 @@
 //! `Provided` of every parameter; only `Set` implements it, so a missing field
 //! is a rustc error reading "required field not set: `UserCreate_email_is_required`".
 
-use crate::model::Model;
+use crate::model::{Model, RelationKind};
 use crate::naming;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -110,6 +110,7 @@ pub fn impls(model: &Model) -> TokenStream {
                 },
             }
         });
+    let relation_setters = relation_setters(model, &states, &params, &builder);
     // The bounds sit on `exec` itself, not on the impl: rustc then reports the
     // unmet `Provided` bound (with its custom message) instead of "method not
     // found". The future is boxed because an `async fn` or `impl Future` return
@@ -131,6 +132,7 @@ pub fn impls(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl #generics #builder #generics {
             #(#setters)*
+            #(#relation_setters)*
             pub fn exec(
                 self,
                 db: &::strata::Db,
@@ -147,6 +149,52 @@ pub fn impls(model: &Model) -> TokenStream {
             }
         }
     }
+}
+
+/// Per `belongs_to`, a method named after the relation that takes a nested
+/// write providing the foreign key (`Post::create().author(Post::author()
+/// .connect(User::by_id(..)))`), so the key's own setter is not needed: it
+/// marks the key's required fields as set.
+fn relation_setters(
+    model: &Model,
+    states: &[State],
+    params: &[&Ident],
+    builder: &Ident,
+) -> Vec<TokenStream> {
+    let ident = &model.ident;
+    (model.relations.iter().enumerate())
+        .filter_map(|(position, relation)| {
+            let spec = relation.spec.as_ref()?;
+            if spec.kind != RelationKind::BelongsTo {
+                return None;
+            }
+            let keys: Vec<usize> = (spec.fields.iter())
+                .filter_map(|f| model.field_index(f))
+                .collect();
+            let next = params.iter().zip(states).map(|(p, state)| {
+                if keys.contains(&state.index) {
+                    quote!(::strata::__private::Set)
+                } else {
+                    quote!(#p)
+                }
+            });
+            let (name, index) = (&relation.ident, super::index(position));
+            let doc = format!(
+                "Sets the foreign key of `{name}` from a nested write on it: `{ident}::{name}().connect(..)`, `.create(..)` or `.connect_or_create(..)`, run first in the same transaction.",
+                name = relation.name,
+            );
+            Some(quote! {
+                #[doc = #doc]
+                pub fn #name(mut self, write: ::strata::relation::Nested<#ident>) -> #builder<#(#next),*> {
+                    self.inner.set_by_relation(
+                        &<#ident as ::strata::Model>::SCHEMA.relations[#index],
+                        write,
+                    );
+                    #builder { inner: self.inner, state: ::core::marker::PhantomData }
+                }
+            })
+        })
+        .collect()
 }
 
 /// `User::create()` and `User::create_many(..)`, inside the model's inherent impl.

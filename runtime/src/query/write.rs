@@ -11,8 +11,9 @@ use super::find::{all_columns, FindUnique};
 use crate::error::{Error, Result};
 use crate::execute::Db;
 use crate::query::ast::Statement;
+use crate::relation::{CreateWith, Nested};
 use crate::render::{render, render_checked, render_owned, Dialect};
-use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, SqlType};
+use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, RelationSchema, SqlType};
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -46,6 +47,11 @@ pub(crate) fn client_default(column: &ColumnSchema) -> Option<Value> {
 /// wrap it and only hand it over once every required field is set.
 pub struct Create<M> {
     values: Vec<Option<Value>>,
+    /// Nested writes set on the builder itself: a `belongs_to` write that
+    /// provides a required foreign key (`Post::create().author(..)`).
+    pub(crate) nested: Vec<Nested<M>>,
+    /// The relations whose foreign key one of `nested` must provide.
+    pub(crate) keys_from: Vec<&'static RelationSchema>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -59,6 +65,8 @@ impl<M: Model> Create<M> {
     pub fn new() -> Self {
         Create {
             values: vec![None; M::SCHEMA.columns.len()],
+            nested: Vec::new(),
+            keys_from: Vec::new(),
             _model: PhantomData,
         }
     }
@@ -66,6 +74,29 @@ impl<M: Model> Create<M> {
     #[doc(hidden)]
     pub fn set(&mut self, index: usize, value: Value) {
         self.values[index] = Some(value);
+    }
+
+    /// Provides `relation`'s foreign key through the nested `write`
+    /// (`connect`, `create` or `connect_or_create` on that relation).
+    #[doc(hidden)]
+    pub fn set_by_relation(&mut self, relation: &'static RelationSchema, write: Nested<M>) {
+        self.keys_from.push(relation);
+        self.nested.push(write);
+    }
+
+    /// Refuses nested writes where a plain insert is all that can run
+    /// (`create_many`, `upsert`).
+    pub(crate) fn refuse_nested(&self, what: &str) -> Result<()> {
+        match self.keys_from.first() {
+            None if self.nested.is_empty() => Ok(()),
+            relation => Err(Error::InvalidValue {
+                model: M::SCHEMA.name,
+                field: relation.map(|r| r.field),
+                reason: format!(
+                    "{what} cannot run nested writes; create these rows one by one with `create`"
+                ),
+            }),
+        }
     }
 
     /// Fills what strata generates client-side (uuid, cuid, now, updated_at) and
@@ -102,14 +133,33 @@ impl<M: Model> Create<M> {
 
     /// Inserts the row without reading it back: for nested creates, whose
     /// rows the caller does not see.
-    pub(crate) async fn insert(self, db: &Db) -> Result<()> {
+    pub(crate) async fn insert(self, db: &Db) -> Result<()>
+    where
+        M: Sync,
+    {
+        if !self.nested.is_empty() {
+            return CreateWith::from_create(self).exec(db).await.map(drop);
+        }
         let mut insert = single_row_insert::<M>(self.into_row(false), None);
         insert.returning = Vec::new();
         let rendered = render_owned(Statement::Insert(insert), db.dialect());
         db.execute(M::SCHEMA, rendered).await.map(drop)
     }
 
-    pub async fn exec(self, db: &Db) -> Result<M> {
+    /// Inserts the row and returns it as stored, with its nested writes (if
+    /// any) in one transaction.
+    pub async fn exec(self, db: &Db) -> Result<M>
+    where
+        M: Sync,
+    {
+        if !self.nested.is_empty() {
+            return CreateWith::from_create(self).exec(db).await;
+        }
+        self.insert_returning(db).await
+    }
+
+    /// The INSERT alone, returning the row.
+    pub(crate) async fn insert_returning(self, db: &Db) -> Result<M> {
         let row = self.into_row(false);
         let pk_values = primary_key_values::<M>(&row);
         let insert = single_row_insert::<M>(row, None);
@@ -254,6 +304,9 @@ impl<M: Model> CreateMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
+        for row in &self.rows {
+            row.refuse_nested("create_many")?;
+        }
         let dialect = db.dialect();
         let rendered = self
             .statements(dialect)
@@ -650,6 +703,7 @@ impl<M: Model> Upsert<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<M> {
+        self.create.refuse_nested("upsert")?;
         let key = self.key.clone();
         let rendered = render(&self.statement(), db.dialect());
         if db.dialect().supports_returning() {

@@ -186,7 +186,7 @@ impl ModelSchema {
 }
 
 /// Implemented by `#[derive(Model)]`.
-pub trait Model: FromRow + Send + Unpin + 'static {
+pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     const SCHEMA: &'static ModelSchema;
 
     /// The value of column `index` (a position in `SCHEMA.columns`), read

@@ -182,8 +182,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .author_id(&bob.id)
         .exec(&db)
         .await?;
-    let rust_tag = Tag::find_by_name("rust").exec(&db).await?.ok_or("no rust tag")?;
-    PostTag::create().post_id(rust_post.id).tag_id(rust_tag.id).exec(&db).await?;
+    let rust_tag = Tag::find_by_name("rust")
+        .exec(&db)
+        .await?
+        .ok_or("no rust tag")?;
+    PostTag::create()
+        .post_id(rust_post.id)
+        .tag_id(rust_tag.id)
+        .exec(&db)
+        .await?;
     let authors = User::find_many()
         .filter(User::posts().some(Post::published().eq(true)))
         .with_count(User::posts())
@@ -203,7 +210,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             author.posts.count().unwrap_or(0)
         );
         for post in author.posts.loaded()? {
-            let tags: Vec<&str> = post.tags.loaded()?.iter().map(|t| t.name.as_str()).collect();
+            let tags: Vec<&str> = post
+                .tags
+                .loaded()?
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
             println!("     {:?} tags={tags:?}", post.title);
             for comment in post.comments.loaded()? {
                 let by = comment.author.loaded()?;

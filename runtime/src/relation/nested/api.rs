@@ -18,9 +18,9 @@ use crate::schema::{Model, PartialModel, RelationSchema};
 use futures_util::future::BoxFuture;
 
 /// A child row to create, from the parent row just written.
-pub(super) type Build<P, C> = Box<dyn FnOnce(&P) -> Create<C> + Send>;
+pub(super) type Build<P, C> = Box<dyn FnOnce(&P) -> Create<C> + Send + Sync>;
 /// Child rows to create, from the parent row just written.
-pub(super) type BuildMany<P, C> = Box<dyn FnOnce(&P) -> Vec<Create<C>> + Send>;
+pub(super) type BuildMany<P, C> = Box<dyn FnOnce(&P) -> Vec<Create<C>> + Send + Sync>;
 
 /// A write to the rows on the other side of a `has_many`, `has_one` or
 /// `many_to_many`. `None` keys are `has_one`'s: its one row.
@@ -87,7 +87,7 @@ where
 }
 
 fn build<P, C: Model, B: IntoCreate<C>>(
-    build: impl FnOnce(&P) -> B + Send + 'static,
+    build: impl FnOnce(&P) -> B + Send + Sync + 'static,
 ) -> Build<P, C> {
     Box::new(move |parent: &P| build(parent).into_create())
 }
@@ -114,14 +114,17 @@ where
     /// ```
     pub fn create<B: IntoCreate<C>>(
         self,
-        build_row: impl FnOnce(&P) -> B + Send + 'static,
+        build_row: impl FnOnce(&P) -> B + Send + Sync + 'static,
     ) -> Nested<P> {
         self.many(ManyOp::Create(build(build_row)))
     }
 
     /// Creates several related rows (one INSERT per bind-limit chunk on a
     /// `has_many`; one per row, then one for the links, on a `many_to_many`).
-    pub fn create_many<I, B>(self, build_rows: impl FnOnce(&P) -> I + Send + 'static) -> Nested<P>
+    pub fn create_many<I, B>(
+        self,
+        build_rows: impl FnOnce(&P) -> I + Send + Sync + 'static,
+    ) -> Nested<P>
     where
         I: IntoIterator<Item = B>,
         B: IntoCreate<C>,
@@ -145,7 +148,7 @@ where
     pub fn connect_or_create<B: IntoCreate<C>>(
         self,
         key: UniqueKey<C>,
-        build_row: impl FnOnce(&P) -> B + Send + 'static,
+        build_row: impl FnOnce(&P) -> B + Send + Sync + 'static,
     ) -> Nested<P> {
         self.many(ManyOp::ConnectOrCreate(key, build(build_row)))
     }
@@ -192,7 +195,7 @@ where
     /// Creates the related row, built from the parent row just written.
     pub fn create<B: IntoCreate<C>>(
         self,
-        build_row: impl FnOnce(&P) -> B + Send + 'static,
+        build_row: impl FnOnce(&P) -> B + Send + Sync + 'static,
     ) -> Nested<P> {
         self.many(ManyOp::Create(build(build_row)))
     }
@@ -206,7 +209,7 @@ where
     pub fn connect_or_create<B: IntoCreate<C>>(
         self,
         key: UniqueKey<C>,
-        build_row: impl FnOnce(&P) -> B + Send + 'static,
+        build_row: impl FnOnce(&P) -> B + Send + Sync + 'static,
     ) -> Nested<P> {
         self.many(ManyOp::ConnectOrCreate(key, build(build_row)))
     }

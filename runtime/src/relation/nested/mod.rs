@@ -67,7 +67,7 @@ impl<P> Nested<P> {
 }
 
 /// What a nested write does around the write of its parent row.
-trait NestedOp<P>: Send {
+trait NestedOp<P>: Send + Sync {
     /// Resolves the relation and checks the write fits it, before anything
     /// runs (so a misfit writes nothing, not even a BEGIN).
     fn prepare(&mut self) -> Result<()>;
@@ -76,6 +76,12 @@ trait NestedOp<P>: Send {
     /// (a `belongs_to` foreign key), by position.
     fn before<'a>(&'a mut self, _db: &'a Db) -> BoxFuture<'a, Result<Vec<(usize, Value)>>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// The `belongs_to` relation whose foreign key this write decides before
+    /// the parent is written (`connect`, `create`, `connect_or_create`).
+    fn provides_key_of(&self) -> Option<&'static RelationSchema> {
+        None
     }
 
     /// After the parent's write, given the row as written.
@@ -112,10 +118,7 @@ pub enum OnUpdate {}
 impl<M: Model, B: IntoCreate<M>> WithNested<M, OnCreate> for B {
     type Output = CreateWith<M>;
     fn with(self, nested: Nested<M>) -> CreateWith<M> {
-        CreateWith {
-            create: self.into_create(),
-            nested: vec![nested],
-        }
+        CreateWith::from_create(self.into_create()).with(nested)
     }
 }
 
@@ -136,6 +139,24 @@ pub struct CreateWith<M> {
     nested: Vec<Nested<M>>,
 }
 
+impl<M: Model> CreateWith<M> {
+    /// The create with the nested writes set on its builder (`.author(..)`).
+    pub(crate) fn from_create(mut create: Create<M>) -> Self {
+        let nested = std::mem::take(&mut create.nested);
+        CreateWith { create, nested }
+    }
+}
+
+/// A create with nested writes is itself a create, so it nests: a nested
+/// create's builder may carry `.with(..)` writes of its own.
+impl<M: Model> IntoCreate<M> for CreateWith<M> {
+    fn into_create(self) -> Create<M> {
+        let mut create = self.create;
+        create.nested.extend(self.nested);
+        create
+    }
+}
+
 impl<M: Model + Sync> CreateWith<M> {
     /// One more nested write.
     pub fn with(mut self, nested: Nested<M>) -> Self {
@@ -151,12 +172,13 @@ impl<M: Model + Sync> CreateWith<M> {
             mut nested,
         } = self;
         prepare(&mut nested)?;
+        check_keys_provided(&create.keys_from, &nested)?;
         db.transaction(move |tx| {
             Box::pin(async move {
                 for (index, value) in before(&mut nested, tx).await? {
                     create.set(index, value);
                 }
-                let row = create.exec(tx).await?;
+                let row = create.insert_returning(tx).await?;
                 after(nested, tx, row).await
             })
         })
@@ -206,6 +228,33 @@ impl<M: Model + Sync> UpdateWith<M> {
         })
         .await
     }
+}
+
+/// Each relation a builder method like `Post::create().author(..)` was given
+/// must get its foreign key from one of the nested writes: a `connect`,
+/// `create` or `connect_or_create` on that relation.
+fn check_keys_provided<P: Model>(
+    keys_from: &[&'static RelationSchema],
+    nested: &[Nested<P>],
+) -> Result<()> {
+    for &relation in keys_from {
+        let provided = nested.iter().any(|n| {
+            n.op.provides_key_of()
+                .is_some_and(|r| r.field == relation.field)
+        });
+        if !provided {
+            return Err(misfit(
+                P::SCHEMA,
+                relation,
+                format!(
+                    "`.{field}(..)` on a create needs a write that sets the foreign key: `{model}::{field}().connect(..)`, `.create(..)` or `.connect_or_create(..)`",
+                    field = relation.field,
+                    model = P::SCHEMA.name,
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn prepare<P>(nested: &mut [Nested<P>]) -> Result<()> {

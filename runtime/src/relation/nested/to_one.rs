@@ -158,6 +158,14 @@ impl<P: Model + Sync, C: Model> NestedOp<P> for ToOneWrite<P, C> {
         Box::pin(self.set_foreign_key(db))
     }
 
+    fn provides_key_of(&self) -> Option<&'static RelationSchema> {
+        let sets_key = matches!(
+            self.op,
+            Some(OneOp::Create(_) | OneOp::Connect(_) | OneOp::ConnectOrCreate(..))
+        );
+        sets_key.then_some(self.relation)
+    }
+
     fn after<'a>(self: Box<Self>, db: &'a Db, parent: &'a P) -> BoxFuture<'a, Result<Effect>> {
         Box::pin(self.write_target(db, parent))
     }
