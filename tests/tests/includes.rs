@@ -316,18 +316,50 @@ backend_tests!(
     |db| async move { three_levels(&db, 10_000).await }
 );
 
+/// Everything `tracing` writes on this thread while the guard lives.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn warnings(&self) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches("possible N+1")
+            .count()
+    }
+}
+
 backend_tests!(
     n_plus_one_detector_fires_on_a_loop_not_on_an_include,
     |db| async move {
         blog(&db).await;
-        let users = User::find_many().exec(&db).await?;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::WARN)
+            .finish();
+        // The test runs on one thread (a current-thread runtime), so a thread
+        // default catches every event of the scope.
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let posts = Post::find_many().exec(&db).await?;
         let looped = async {
-            for _ in 0..4 {
-                for user in &users {
-                    Post::find_many()
-                        .filter(Post::author_id().eq(&user.id))
+            for _ in 0..3 {
+                for post in &posts {
+                    let author = User::find_unique(User::by_id(post.author_id.clone()))
                         .exec(&db)
                         .await?;
+                    assert!(author.is_some());
                 }
             }
             Ok::<_, Error>(())
@@ -336,7 +368,12 @@ backend_tests!(
         result?;
         let suspects = report.suspected_n_plus_one();
         assert_eq!(suspects.len(), 1, "{suspects:?}");
-        assert_eq!(suspects[0].1, 12, "the loop's statement ran 12 times");
+        assert_eq!(suspects[0].1, 12, "the loop's find_unique ran 12 times");
+        assert_eq!(
+            captured.warnings(),
+            1,
+            "one tracing warning, when it crossed 10"
+        );
 
         let included = User::find_many().include(User::posts().include(Post::comments()));
         let (result, report) = Scope::new()
@@ -349,6 +386,7 @@ backend_tests!(
             "{:?}",
             report.statements()
         );
+        assert_eq!(captured.warnings(), 1, "the include warned about nothing");
         Ok::<_, Error>(())
     }
 );
