@@ -31,7 +31,8 @@ use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::task::Poll;
-use strata::{Db, Dialect};
+use strata::render::Rendered;
+use strata::{Db, Dialect, Value};
 
 pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
@@ -205,4 +206,31 @@ macro_rules! backend_tests {
             }
         }
     };
+}
+
+/// The dialects the SQL snapshots cover, with each snapshot name's suffix.
+pub const DIALECTS: [(Dialect, &str); 3] = [
+    (Dialect::Postgres, "postgres"),
+    (Dialect::Sqlite, "sqlite"),
+    (Dialect::MySql, "mysql"),
+];
+
+/// A rendered statement as the SQL snapshots show it: the text, then the
+/// binds. Generated values (ids, timestamps) differ per run, so binds of those
+/// types are shown by kind only.
+pub fn show_sql(rendered: &Rendered) -> String {
+    let binds: Vec<String> = rendered.binds.iter().map(show_bind).collect();
+    format!("{}\n-- binds: [{}]", rendered.sql, binds.join(", "))
+}
+
+fn show_bind(value: &Value) -> String {
+    match value {
+        Value::Uuid(_) => "<uuid>".into(),
+        Value::Enum(schema, label) => format!("{}::{label}", schema.rust_name),
+        Value::Timestamptz(_) => "<timestamptz>".into(),
+        Value::Text(t) if t.len() == 24 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            "<cuid>".into()
+        }
+        other => format!("{other:?}"),
+    }
 }

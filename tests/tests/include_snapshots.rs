@@ -5,16 +5,12 @@
 use schema_examples::blog::{Comment, Post, Tag, User};
 use strata::render::Rendered;
 use strata::{Dialect, Value};
-
-const DIALECTS: [(Dialect, &str); 3] = [
-    (Dialect::Postgres, "postgres"),
-    (Dialect::Sqlite, "sqlite"),
-    (Dialect::MySql, "mysql"),
-];
+use strata_tests::{show_sql, DIALECTS};
 
 fn show(statements: Vec<Rendered>) -> String {
-    (statements.iter())
-        .map(|r| format!("{}\n-- binds: {:?}", r.sql, r.binds))
+    statements
+        .iter()
+        .map(show_sql)
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -2,14 +2,14 @@
 //! every relation kind, nesting, per-parent filter/order/page, projections,
 //! and the statement count that makes N+1 impossible.
 
-use schema_examples::blog::{BlogSchema, Category, Comment, Post, Tag, User};
+use schema_examples::blog::{Category, Comment, Post, Tag, User};
 use strata::observe::Scope;
 use strata::{Db, Error};
 use strata_tests::backend_tests;
 
 mod common;
 
-use common::{blog, emails, titles, Blog};
+use common::{blog, emails, titles, wide_blog, Blog};
 
 backend_tests!(include_loads_nested_levels_in_order, |db| async move {
     blog(&db).await;
@@ -248,37 +248,6 @@ backend_tests!(relations_not_included_are_not_loaded, |db| async move {
     assert!(user.profile.loaded().is_err());
     Ok::<_, Error>(())
 });
-
-/// `parents` users, each with one post with one comment by its author.
-async fn wide_blog(db: &Db, parents: usize) {
-    db.push_schema::<BlogSchema>().await.unwrap();
-    let users: Vec<_> = (0..parents)
-        .map(|i| {
-            User::create()
-                .email(format!("u{i:05}@x.io"))
-                .id(format!("u{i:05}"))
-        })
-        .collect();
-    User::create_many(users).exec(db).await.unwrap();
-    let posts: Vec<_> = (0..parents)
-        .map(|i| {
-            Post::create()
-                .title(format!("p{i}"))
-                .author_id(format!("u{i:05}"))
-                .id(uuid::Uuid::from_u128(i as u128 + 1))
-        })
-        .collect();
-    Post::create_many(posts).exec(db).await.unwrap();
-    let comments: Vec<_> = (0..parents)
-        .map(|i| {
-            Comment::create()
-                .body("hi")
-                .post_id(uuid::Uuid::from_u128(i as u128 + 1))
-                .author_id(format!("u{i:05}"))
-        })
-        .collect();
-    Comment::create_many(comments).exec(db).await.unwrap();
-}
 
 async fn three_levels(db: &Db, parents: usize) -> Result<(), Error> {
     wide_blog(db, parents).await;

@@ -2,7 +2,7 @@
 //! scenario of `includes.rs` read both ways, which must give equal rows in
 //! equal order, and a whole include tree in exactly one statement.
 
-use schema_examples::blog::{BlogSchema, Category, Comment, Post, Tag, User};
+use schema_examples::blog::{Category, Comment, Post, Tag, User};
 use strata::observe::Scope;
 use strata::relation::{Relation, Strategy};
 use strata::{Db, Error, HasMany};
@@ -10,7 +10,7 @@ use strata_tests::backend_tests;
 
 mod common;
 
-use common::{blog, emails, titles, Blog};
+use common::{blog, emails, titles, wide_blog, Blog};
 
 const BOTH: [Strategy; 2] = [Strategy::Batched, Strategy::Joined];
 
@@ -372,37 +372,6 @@ backend_tests!(
         Ok::<_, Error>(())
     }
 );
-
-/// `parents` users, each with one post with one comment.
-async fn wide_blog(db: &Db, parents: usize) {
-    db.push_schema::<BlogSchema>().await.unwrap();
-    let users: Vec<_> = (0..parents)
-        .map(|i| {
-            User::create()
-                .email(format!("u{i:05}@x.io"))
-                .id(format!("u{i:05}"))
-        })
-        .collect();
-    User::create_many(users).exec(db).await.unwrap();
-    let posts: Vec<_> = (0..parents)
-        .map(|i| {
-            Post::create()
-                .title(format!("p{i}"))
-                .author_id(format!("u{i:05}"))
-                .id(uuid::Uuid::from_u128(i as u128 + 1))
-        })
-        .collect();
-    Post::create_many(posts).exec(db).await.unwrap();
-    let comments: Vec<_> = (0..parents)
-        .map(|i| {
-            Comment::create()
-                .body("hi")
-                .post_id(uuid::Uuid::from_u128(i as u128 + 1))
-                .author_id(format!("u{i:05}"))
-        })
-        .collect();
-    Comment::create_many(comments).exec(db).await.unwrap();
-}
 
 async fn three_levels_in_one_statement(db: &Db, parents: usize) -> Result<(), Error> {
     wide_blog(db, parents).await;

@@ -7,25 +7,11 @@ use schema_examples::blog::{Category, Comment, Post, Tag, User};
 use strata::query::ast::Statement;
 use strata::relation::Strategy;
 use strata::render::render;
-use strata::{Dialect, Value};
-
-const DIALECTS: [(Dialect, &str); 3] = [
-    (Dialect::Postgres, "postgres"),
-    (Dialect::Sqlite, "sqlite"),
-    (Dialect::MySql, "mysql"),
-];
-
-fn show_bind(value: &Value) -> String {
-    match value {
-        Value::Enum(schema, label) => format!("{}::{label}", schema.rust_name),
-        other => format!("{other:?}"),
-    }
-}
+use strata::Dialect;
+use strata_tests::{show_sql, DIALECTS};
 
 fn show(statement: &Statement, dialect: Dialect) -> String {
-    let rendered = render(statement, dialect);
-    let binds: Vec<String> = rendered.binds.iter().map(show_bind).collect();
-    format!("{}\n-- binds: [{}]", rendered.sql, binds.join(", "))
+    show_sql(&render(statement, dialect))
 }
 
 /// Snapshots `build()`'s statement once per dialect, named `{name}@{dialect}`.

@@ -5,26 +5,11 @@
 use schema_examples::blog::{Category, Comment, Post, PostStatus, Profile, Role, Tag, User};
 use strata::query::ast::Statement;
 use strata::render::render;
-use strata::{increment, Dialect, Value};
-
-const DIALECTS: [(Dialect, &str); 3] = [
-    (Dialect::Postgres, "postgres"),
-    (Dialect::Sqlite, "sqlite"),
-    (Dialect::MySql, "mysql"),
-];
-
-fn show_bind(value: &Value) -> String {
-    match value {
-        Value::Enum(schema, label) => format!("{}::{label}", schema.rust_name),
-        Value::Timestamptz(_) => "<timestamptz>".into(),
-        other => format!("{other:?}"),
-    }
-}
+use strata::{increment, Dialect};
+use strata_tests::{show_sql, DIALECTS};
 
 fn show(statement: &Statement, dialect: Dialect) -> String {
-    let rendered = render(statement, dialect);
-    let binds: Vec<String> = rendered.binds.iter().map(show_bind).collect();
-    format!("{}\n-- binds: [{}]", rendered.sql, binds.join(", "))
+    show_sql(&render(statement, dialect))
 }
 
 /// Snapshots `build()`'s statement once per dialect, named `{name}@{dialect}`.

@@ -4,32 +4,11 @@
 use schema_examples::blog::{BlogSchema, Post, PostStatus, PostTag, Role, Tag, User};
 use strata::query::ast::Statement;
 use strata::render::{create_schema, render};
-use strata::{decrement, increment, multiply, Dialect, IntoCreate, ModelSet, Value};
-
-const DIALECTS: [(Dialect, &str); 3] = [
-    (Dialect::Postgres, "postgres"),
-    (Dialect::Sqlite, "sqlite"),
-    (Dialect::MySql, "mysql"),
-];
-
-/// Generated values (ids, timestamps) differ per run, so binds of those types
-/// are shown by kind only.
-fn show_bind(value: &Value) -> String {
-    match value {
-        Value::Uuid(_) => "<uuid>".into(),
-        Value::Enum(schema, label) => format!("{}::{label}", schema.rust_name),
-        Value::Timestamptz(_) => "<timestamptz>".into(),
-        Value::Text(t) if t.len() == 24 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            "<cuid>".into()
-        }
-        other => format!("{other:?}"),
-    }
-}
+use strata::{decrement, increment, multiply, Dialect, IntoCreate, ModelSet};
+use strata_tests::{show_sql, DIALECTS};
 
 fn show(statement: &Statement, dialect: Dialect) -> String {
-    let rendered = render(statement, dialect);
-    let binds: Vec<String> = rendered.binds.iter().map(show_bind).collect();
-    format!("{}\n-- binds: [{}]", rendered.sql, binds.join(", "))
+    show_sql(&render(statement, dialect))
 }
 
 /// Snapshots `build()`'s statement once per dialect, named `{name}@{dialect}`.

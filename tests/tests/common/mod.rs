@@ -1,4 +1,5 @@
-//! The blog rows the include tests read (`includes.rs`, `includes_joined.rs`).
+//! The blog rows the include tests read (`includes.rs`, `includes_joined.rs`,
+//! `includes_property.rs`).
 #![allow(dead_code)] // each test file uses its own part
 
 use schema_examples::blog::{
@@ -127,4 +128,35 @@ pub fn titles(posts: &[Post]) -> Vec<&str> {
 
 pub fn emails(users: &[User]) -> Vec<&str> {
     users.iter().map(|u| u.email.as_str()).collect()
+}
+
+/// `parents` users, each with one post with one comment by its author.
+pub async fn wide_blog(db: &Db, parents: usize) {
+    db.push_schema::<BlogSchema>().await.unwrap();
+    let users: Vec<_> = (0..parents)
+        .map(|i| {
+            User::create()
+                .email(format!("u{i:05}@x.io"))
+                .id(format!("u{i:05}"))
+        })
+        .collect();
+    User::create_many(users).exec(db).await.unwrap();
+    let posts: Vec<_> = (0..parents)
+        .map(|i| {
+            Post::create()
+                .title(format!("p{i}"))
+                .author_id(format!("u{i:05}"))
+                .id(uuid::Uuid::from_u128(i as u128 + 1))
+        })
+        .collect();
+    Post::create_many(posts).exec(db).await.unwrap();
+    let comments: Vec<_> = (0..parents)
+        .map(|i| {
+            Comment::create()
+                .body("hi")
+                .post_id(uuid::Uuid::from_u128(i as u128 + 1))
+                .author_id(format!("u{i:05}"))
+        })
+        .collect();
+    Comment::create_many(comments).exec(db).await.unwrap();
 }
