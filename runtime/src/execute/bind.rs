@@ -39,13 +39,25 @@ macro_rules! add_values {
 
 pub(crate) fn pg_arguments(values: Vec<Value>) -> Result<PgArguments, BoxDynError> {
     let mut args = PgArguments::default();
-    let has_nul = |v: &Value| matches!(v, Value::Text(t) if t.contains('\0'));
-    if values.iter().any(|v| match v {
-        Value::List(_, items) => items.iter().any(has_nul),
-        other => has_nul(other),
-    }) {
-        return Err(NUL_IN_TEXT.into());
+    let has_nul = |v: &Value| matches!(v, Value::Text(t) if t.as_bytes().contains(&0));
+    // One pass: refuse NULs, and size the buffer so encoding never grows it
+    // (each value is written after a 4-byte length).
+    let mut size = 0;
+    for value in &values {
+        let nul = match value {
+            Value::List(_, items) => items.iter().any(has_nul),
+            other => has_nul(other),
+        };
+        if nul {
+            return Err(NUL_IN_TEXT.into());
+        }
+        size += 4 + match value {
+            Value::Text(t) => t.len(),
+            Value::Bytes(b) => b.len(),
+            _ => 16,
+        };
     }
+    args.reserve(values.len(), size);
     add_values!(args, values, {
         Value::Null(ty) => pg_null(&mut args, ty)?,
         Value::List(ty, items) => pg_array(&mut args, ty, items)?,
@@ -156,6 +168,7 @@ fn sqlite_instant(v: chrono::DateTime<chrono::Utc>) -> String {
 
 pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, BoxDynError> {
     let mut args = SqliteArguments::default();
+    args.reserve(values.len(), 0);
     add_values!(args, values, {
         Value::Null(_) => args.add(None::<String>)?,
         Value::List(..) => return Err(LIST_OFF_POSTGRES.into()),
@@ -169,6 +182,7 @@ pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, Bo
 
 pub(crate) fn mysql_arguments(values: Vec<Value>) -> Result<MySqlArguments, BoxDynError> {
     let mut args = MySqlArguments::default();
+    args.reserve(values.len(), 0);
     add_values!(args, values, {
         Value::Null(_) => args.add(None::<String>)?,
         Value::List(..) => return Err(LIST_OFF_POSTGRES.into()),

@@ -64,7 +64,10 @@ impl<M: Model> Default for Create<M> {
 impl<M: Model> Create<M> {
     pub fn new() -> Self {
         Create {
-            values: vec![None; M::SCHEMA.columns.len()],
+            // Not `vec![None; n]`, which clones `None` into each slot.
+            values: std::iter::repeat_with(|| None)
+                .take(M::SCHEMA.columns.len())
+                .collect(),
             nested: Vec::new(),
             keys_from: Vec::new(),
             _model: PhantomData,
@@ -104,26 +107,38 @@ impl<M: Model> Create<M> {
     /// database default (autoincrement, literals, SQL defaults) or NULL; with
     /// `explicit_nulls`, unset nullable columns without a default are sent as NULL
     /// instead, so rows of a `create_many` share one column list.
-    fn into_row(mut self, explicit_nulls: bool) -> Vec<(&'static ColumnSchema, Value)> {
+    fn into_row(self, explicit_nulls: bool) -> Vec<(&'static ColumnSchema, Value)> {
+        let mut columns = Vec::new();
+        let values = self.into_values(explicit_nulls, &mut columns);
+        columns.into_iter().zip(values).collect()
+    }
+
+    /// [`into_row`](Self::into_row) as two lists: the columns go into
+    /// `columns` (cleared first; a buffer `create_many` reuses for every
+    /// row), the values are returned.
+    fn into_values(
+        self,
+        explicit_nulls: bool,
+        columns: &mut Vec<&'static ColumnSchema>,
+    ) -> Vec<Value> {
         let schema = M::SCHEMA;
-        for (slot, column) in self.values.iter_mut().zip(schema.columns) {
-            if slot.is_some() {
-                continue;
-            }
-            *slot = match client_default(column) {
-                Some(value) => Some(value),
-                None if explicit_nulls && column.nullable && column.default.is_none() => {
-                    Some(Value::Null(column.ty))
-                }
-                None => None,
+        columns.clear();
+        let mut values = Vec::with_capacity(schema.columns.len());
+        for (slot, column) in self.values.into_iter().zip(schema.columns) {
+            let value = match slot {
+                Some(value) => value,
+                None => match client_default(column) {
+                    Some(value) => value,
+                    None if explicit_nulls && column.nullable && column.default.is_none() => {
+                        Value::Null(column.ty)
+                    }
+                    None => continue,
+                },
             };
+            columns.push(column);
+            values.push(value);
         }
-        schema
-            .columns
-            .iter()
-            .zip(self.values)
-            .filter_map(|(column, value)| Some((column, value?)))
-            .collect()
+        values
     }
 
     /// The INSERT this create runs (with client-side defaults filled in).
@@ -270,21 +285,23 @@ impl<M: Model> CreateMany<M> {
     /// statement, split so no statement exceeds the dialect's bind limit.
     pub fn statements(self, dialect: Dialect) -> Vec<Statement> {
         let mut groups: Vec<(Vec<&'static ColumnSchema>, Vec<Vec<Value>>)> = Vec::new();
+        let mut columns = Vec::new();
         for create in self.rows {
-            let row = create.into_row(true);
+            let values = create.into_values(true, &mut columns);
+            // Both sides point into `M::SCHEMA.columns`: the pointer test
+            // settles it without comparing names.
             let same_columns = |cols: &[&'static ColumnSchema]| {
-                cols.len() == row.len() && cols.iter().zip(&row).all(|(a, (b, _))| a.is(b))
+                cols.len() == columns.len()
+                    && (cols.iter().zip(&columns)).all(|(a, b)| std::ptr::eq(*a, *b) || a.is(b))
             };
             let group = match groups.iter().position(|(cols, _)| same_columns(cols)) {
                 Some(i) => i,
                 None => {
-                    groups.push((row.iter().map(|(c, _)| *c).collect(), Vec::new()));
+                    groups.push((columns.clone(), Vec::new()));
                     groups.len() - 1
                 }
             };
-            groups[group]
-                .1
-                .push(row.into_iter().map(|(_, v)| v).collect());
+            groups[group].1.push(values);
         }
         let mut statements = Vec::new();
         for (columns, rows) in groups {

@@ -13,7 +13,6 @@ pub use load::render_load;
 use crate::query::ast::{InvalidExpr, Statement};
 use crate::schema::ColumnSchema;
 use crate::value::Value;
-use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -85,7 +84,8 @@ pub fn render_owned(statement: Statement, dialect: Dialect) -> Rendered {
 /// [`push_bind`]: SqlWriter::push_bind
 pub(crate) struct SqlWriter {
     pub(crate) dialect: Dialect,
-    sql: String,
+    /// UTF-8: only `&str`s and ASCII are ever written to it.
+    sql: Vec<u8>,
     binds: Vec<Value>,
     /// The queries being written, outermost first; see [`Scope`].
     scopes: Vec<Scope>,
@@ -109,7 +109,9 @@ impl SqlWriter {
     pub(crate) fn new(dialect: Dialect) -> Self {
         SqlWriter {
             dialect,
-            sql: String::with_capacity(128),
+            // A model's SELECT or INSERT .. RETURNING lists every column:
+            // room for a dozen of them without growing.
+            sql: Vec::with_capacity(512),
             binds: Vec::new(),
             scopes: Vec::new(),
             invalid: None,
@@ -178,27 +180,32 @@ impl SqlWriter {
     }
 
     pub(crate) fn push(&mut self, sql: &str) {
-        self.sql.push_str(sql);
+        self.sql.extend_from_slice(sql.as_bytes());
     }
 
     pub(crate) fn push_ident(&mut self, name: &str) {
         let quote = match self.dialect {
-            Dialect::MySql => '`',
-            Dialect::Postgres | Dialect::Sqlite => '"',
+            Dialect::MySql => b'`',
+            Dialect::Postgres | Dialect::Sqlite => b'"',
         };
-        self.sql.push(quote);
-        if name.contains(quote) {
-            for ch in name.chars() {
-                if ch == quote {
+        // The quote is ASCII, and UTF-8 never reuses an ASCII byte inside a
+        // multi-byte character: doubling it byte by byte keeps the text valid.
+        if name.bytes().any(|b| b == quote) {
+            self.sql.push(quote);
+            for b in name.bytes() {
+                if b == quote {
                     self.sql.push(quote);
                 }
-                self.sql.push(ch);
+                self.sql.push(b);
             }
+            self.sql.push(quote);
         } else {
             // The usual case: nothing to double, copy the name whole.
-            self.sql.push_str(name);
+            self.sql.reserve(name.len() + 2);
+            self.sql.push(quote);
+            self.sql.extend_from_slice(name.as_bytes());
+            self.sql.push(quote);
         }
-        self.sql.push(quote);
     }
 
     pub(crate) fn push_bind(&mut self, value: Value) {
@@ -238,10 +245,18 @@ impl SqlWriter {
     fn push_placeholder(&mut self) {
         match self.dialect {
             Dialect::Postgres => {
-                let _ = write!(self.sql, "${}", self.binds.len());
+                self.sql.push(b'$');
+                push_decimal(&mut self.sql, self.binds.len());
             }
-            Dialect::Sqlite | Dialect::MySql => self.sql.push('?'),
+            Dialect::Sqlite | Dialect::MySql => self.sql.push(b'?'),
         }
+    }
+
+    /// Room for `sql` more bytes of text and `binds` more values: for
+    /// statements whose size is known up front (a many-row INSERT).
+    pub(crate) fn reserve(&mut self, sql: usize, binds: usize) {
+        self.sql.reserve(sql);
+        self.binds.reserve(binds);
     }
 
     /// Writes `items` separated by `sep`, each with `each`.
@@ -261,8 +276,24 @@ impl SqlWriter {
 
     pub(crate) fn finish(self) -> Rendered {
         Rendered {
-            sql: self.sql,
+            sql: String::from_utf8(self.sql).expect("SQL is built from &str and ASCII"),
             binds: self.binds,
         }
     }
+}
+
+/// Writes `n` in decimal: placeholder numbers, without `core::fmt` (a
+/// 1,000-row INSERT writes thousands of them).
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }

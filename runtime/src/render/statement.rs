@@ -146,6 +146,11 @@ pub(super) fn write_insert(
         w.push(" (");
         write_column_list(w, &insert.columns);
         w.push(") VALUES ");
+        let rows = rows.into_iter();
+        // `($1, $2), ` per row: a many-row INSERT never grows its buffers.
+        let (row_count, _) = rows.size_hint();
+        let columns = insert.columns.len();
+        w.reserve(row_count * (columns * 7 + 4), row_count * columns);
         w.push_list(rows, ", ", |w, row| {
             w.push("(");
             w.push_list(row, ", ", SqlWriter::push_bind);
