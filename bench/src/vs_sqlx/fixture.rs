@@ -8,12 +8,15 @@ use crate::{BoxFuture, Cleanup};
 use schema_examples::blog::{BlogSchema, Category, Post, PostStatus, User};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::Connection as _;
+use sqlx::{AssertSqlSafe, Connection as _};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use strata::Db;
 use uuid::Uuid;
+
+/// The email of the user the create cases write as.
+const WRITER: &str = "writer@example.com";
 
 /// One seeded database, shared by every comparison on it.
 #[derive(Debug)]
@@ -73,7 +76,17 @@ fn with_database(url: &str, name: &str) -> String {
 /// `pg_url`, dropped and recreated. SQLite: a new file, on tmpfs unless
 /// `durable`.
 pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
-    let (url, server_version) = match kind {
+    let place = match kind {
+        Kind::Postgres => "strata_bench".to_owned(),
+        Kind::Sqlite => format!("strata-bench-{}", std::process::id()),
+    };
+    setup_at(kind, pg_url, durable, &place).await
+}
+
+/// [`setup`] at a given place: the PostgreSQL database `name`, or the SQLite
+/// file `name.db`. The data can be reopened later with [`Fixture::open`].
+pub async fn setup_at(kind: Kind, pg_url: &str, durable: bool, name: &str) -> Option<Fixture> {
+    let url = match kind {
         Kind::Postgres => {
             let admin = PgConnectOptions::from_str(pg_url).expect("STRATA_BENCH_PG_URL");
             let mut conn = match sqlx::PgConnection::connect_with(&admin).await {
@@ -83,29 +96,29 @@ pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
                     return None;
                 }
             };
-            sqlx::raw_sql("DROP DATABASE IF EXISTS strata_bench WITH (FORCE)")
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await
+            .expect("drop database");
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&mut conn)
                 .await
-                .expect("drop database strata_bench");
-            sqlx::raw_sql("CREATE DATABASE strata_bench")
-                .execute(&mut conn)
-                .await
-                .expect("create database strata_bench");
+                .expect("create database");
             if !durable {
                 // A commit's fsync takes ~4 ms on this machine's disk and varies
                 // a lot; it would drown the µs both sides spend in the client.
                 // Both sides run the same statements, so neither gains from this.
-                sqlx::raw_sql("ALTER DATABASE strata_bench SET synchronous_commit = off")
-                    .execute(&mut conn)
-                    .await
-                    .expect("synchronous_commit");
-            }
-            let version: String = sqlx::query_scalar("SHOW server_version")
-                .fetch_one(&mut conn)
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "ALTER DATABASE {name} SET synchronous_commit = off"
+                )))
+                .execute(&mut conn)
                 .await
-                .expect("server_version");
+                .expect("synchronous_commit");
+            }
             conn.close().await.ok();
-            (with_database(pg_url, "strata_bench"), version)
+            with_database(pg_url, name)
         }
         Kind::Sqlite => {
             // tmpfs unless durable: see the PostgreSQL branch.
@@ -115,18 +128,9 @@ pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
             } else {
                 std::env::temp_dir()
             };
-            let path = dir.join(format!("strata-bench-{}.db", std::process::id()));
+            let path = dir.join(format!("{name}.db"));
             remove_sqlite(&path.display().to_string());
-            let url = format!("sqlite://{}", path.display());
-            let mut conn = sqlx::SqliteConnection::connect_with(&sqlite_options(&url))
-                .await
-                .expect("sqlite");
-            let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-                .fetch_one(&mut conn)
-                .await
-                .expect("sqlite_version");
-            conn.close().await.ok();
-            (url, version)
+            format!("sqlite://{}", path.display())
         }
     };
 
@@ -152,7 +156,7 @@ pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
         authors.push(u.id);
     }
     let writer = User::create()
-        .email("writer@example.com")
+        .email(WRITER)
         .name("Writer")
         .exec(&db)
         .await
@@ -184,11 +188,6 @@ pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
         .await
         .expect("seed posts");
     assert_eq!(inserted as usize, POSTS);
-    let post_ids: Vec<Uuid> = Post::find_many()
-        .select(Post::id())
-        .exec(&db)
-        .await
-        .expect("post ids");
     db.close().await;
     drop(db);
 
@@ -215,19 +214,69 @@ pub async fn setup(kind: Kind, pg_url: &str, durable: bool) -> Option<Fixture> {
     }
 
     check_sql(kind.dialect(), &writer);
-    let titles = (0..4096).map(|i| format!("Benchmark post {i}")).collect();
-    let fx = Fixture {
-        kind,
-        sql: sql_for(kind.dialect()),
-        url,
-        post_ids,
-        authors,
-        writer,
-        titles,
-        server_version,
-    };
+    let fx = Fixture::open(kind, &url).await;
+    assert_eq!((fx.post_ids.len(), fx.authors.len()), (POSTS, AUTHORS));
     verify(&fx).await;
     Some(fx)
+}
+
+impl Fixture {
+    /// The fixture of a database [`setup_at`] seeded.
+    pub async fn open(kind: Kind, url: &str) -> Fixture {
+        let db = Db::connect(url).await.expect("strata connect");
+        let post_ids: Vec<Uuid> = Post::find_many()
+            .select(Post::id())
+            .exec(&db)
+            .await
+            .expect("post ids");
+        let users: Vec<(String, String)> = User::find_many()
+            .select((User::id(), User::email()))
+            .exec(&db)
+            .await
+            .expect("users");
+        let writer = users
+            .iter()
+            .find(|(_, email)| email == WRITER)
+            .expect("the writer")
+            .0
+            .clone();
+        // In the order they were created: `author0@..`, `author1@..`.
+        let mut authors: Vec<(usize, String)> = users
+            .into_iter()
+            .filter_map(|(id, email)| {
+                let i = email.strip_prefix("author")?.strip_suffix("@example.com")?;
+                Some((i.parse().ok()?, id))
+            })
+            .collect();
+        authors.sort();
+        let server_version = server_version(&db).await;
+        db.close().await;
+        Fixture {
+            kind,
+            sql: sql_for(kind.dialect()),
+            url: url.to_owned(),
+            post_ids,
+            authors: authors.into_iter().map(|(_, id)| id).collect(),
+            writer,
+            titles: (0..4096).map(|i| format!("Benchmark post {i}")).collect(),
+            server_version,
+        }
+    }
+}
+
+/// The server's (or library's) version.
+async fn server_version(db: &Db) -> String {
+    match (db.as_postgres(), db.as_sqlite()) {
+        (Some(pool), _) => sqlx::query_scalar("SHOW server_version")
+            .fetch_one(pool)
+            .await
+            .expect("server_version"),
+        (_, Some(pool)) => sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(pool)
+            .await
+            .expect("sqlite_version"),
+        _ => "unknown".into(),
+    }
 }
 
 /// Deletes a SQLite database file and its WAL files.
