@@ -10,6 +10,7 @@
 //! The strata-vs-sqlx scenario lives in [`vs_sqlx`]; `benches/vs_sqlx/` runs
 //! and reports it, `examples/instructions.rs` runs it for callgrind.
 
+pub mod pin;
 pub mod vs_sqlx;
 
 use std::future::Future;
@@ -88,6 +89,14 @@ pub struct Measured {
 impl Measured {
     pub fn stats(&self) -> Stats {
         Stats::of(&self.samples)
+    }
+
+    /// Adds the rounds of another comparison of the same contender (the
+    /// second half of a run), after this one's.
+    pub fn append(&mut self, other: Measured) {
+        self.samples.extend(other.samples);
+        self.round_medians.extend(other.round_medians);
+        self.round_cpu.extend(other.round_cpu);
     }
 
     /// The median over rounds of the thread's CPU time per iteration, if the
@@ -188,6 +197,21 @@ pub fn versus(a: &Measured, base: &Measured) -> Versus {
     }
 }
 
+/// Comparisons of the same two contenders combined (the halves of one run):
+/// the geometric mean of the ratios, the mean of the overheads. A bias that
+/// multiplies one place of a comparison by `b` and each contender held each
+/// place once cancels out: `sqrt(r·b · r/b) = r`.
+pub fn combine(parts: &[Versus]) -> Versus {
+    let n = parts.len().max(1) as f64;
+    let geometric =
+        |f: fn(&Versus) -> f64| (parts.iter().map(|v| f(v).ln()).sum::<f64>() / n).exp();
+    Versus {
+        ratio: geometric(|v| v.ratio),
+        round_ratio: geometric(|v| v.round_ratio),
+        overhead_us: parts.iter().map(|v| v.overhead_us).sum::<f64>() / n,
+    }
+}
+
 /// Runs a comparison: a warm-up, then `settings.rounds` rounds in which every
 /// contender runs one batch of `n` iterations, the first contender rotating
 /// each round. `n` comes from the warm-up's slowest contender and
@@ -267,6 +291,20 @@ mod tests {
         assert_eq!(stats.p99, us(99));
         assert_eq!(Stats::of(&[us(3), us(1), us(2)]).median, us(2));
         assert_eq!(Stats::of(&[us(7)]).p99, us(7));
+    }
+
+    #[test]
+    fn combine_cancels_a_place_bias() {
+        let v = |ratio: f64, overhead_us: f64| Versus {
+            ratio,
+            round_ratio: ratio,
+            overhead_us,
+        };
+        // True ratio 1.02; the second place costs 1.3x in each half.
+        let c = combine(&[v(1.02 * 1.3, 30.0), v(1.02 / 1.3, -20.0)]);
+        assert!((c.ratio - 1.02).abs() < 1e-9);
+        assert!((c.round_ratio - 1.02).abs() < 1e-9);
+        assert!((c.overhead_us - 5.0).abs() < 1e-9);
     }
 
     #[test]

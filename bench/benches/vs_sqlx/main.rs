@@ -35,11 +35,12 @@ mod report;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use strata_bench::pin::Pinned;
 use strata_bench::vs_sqlx::cases::{Case, Flavor, Kind, Strategy};
 use strata_bench::vs_sqlx::fixture::{cleanup_for, remove_sqlite, setup, Fixture};
 use strata_bench::vs_sqlx::sqlx_side::{SqlxConn, Variant};
 use strata_bench::vs_sqlx::{contender, Side};
-use strata_bench::{compare, Cleanup, Contender, Measured, Settings};
+use strata_bench::{compare, Cleanup, Contender, Measured, Settings, Versus};
 
 // ---------------------------------------------------------------------------
 // Configuration.
@@ -58,6 +59,9 @@ pub struct Config {
     /// Commits wait for the disk (PostgreSQL `synchronous_commit` on, the SQLite
     /// file on disk rather than tmpfs). Off by default: see `fixture::setup`.
     durable: bool,
+    /// SQLite comparisons run with the process pinned to one CPU
+    /// (`strata_bench::pin`); STRATA_BENCH_PIN=0 turns it off.
+    pin_sqlite: bool,
 }
 
 impl Config {
@@ -98,6 +102,7 @@ impl Config {
             settings,
             report: env("STRATA_BENCH_REPORT"),
             durable: env("STRATA_BENCH_DURABLE").is_some_and(|v| v != "0"),
+            pin_sqlite: env("STRATA_BENCH_PIN").is_none_or(|v| v != "0"),
         }
     }
 
@@ -185,46 +190,127 @@ pub struct Outcome {
     strategy: Option<Strategy>,
     flavor: Flavor,
     case: Case,
-    n: usize,
+    /// The batch size of each half.
+    n: Vec<usize>,
+    /// Each contender's rounds from both halves.
     measured: Vec<Measured>,
+    /// Each half on its own, contenders in the same order.
+    halves: Vec<Vec<Measured>>,
 }
 
-/// Connects every side, then `compare`s them; with STRATA_BENCH_ONLY only the
-/// matching contender, and no results (a profiling run).
+impl Outcome {
+    /// Contender `a` against contender `b`, each half compared on its own
+    /// and the halves combined (`strata_bench::combine`).
+    fn versus(&self, a: usize, b: usize) -> Versus {
+        let halves: Vec<Versus> = (self.halves.iter())
+            .map(|h| strata_bench::versus(&h[a], &h[b]))
+            .collect();
+        strata_bench::combine(&halves)
+    }
+
+    /// Each half's ratio of medians, `a` over `b`: "1.020 / 0.990".
+    fn half_ratios(&self, a: usize, b: usize) -> String {
+        (self.halves.iter())
+            .map(|h| format!("{:.3}", strata_bench::versus(&h[a], &h[b]).ratio))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+/// Runs one comparison in two halves of the rounds, each on fresh
+/// connections, the second with the contenders connected and warmed up in
+/// the reverse order, and joins the halves per contender. Returns the
+/// measurements in the order of `sides` and each half's batch size; with
+/// STRATA_BENCH_ONLY only the matching contender runs, and nothing is
+/// returned (a profiling run).
+///
+/// Why halves: on SQLite, which connection of a comparison is slower stuck to
+/// the connection for the whole comparison, whatever code ran on it. Two
+/// connections running the same hand-written sqlx, same case, measured
+/// 1.15-1.3x apart pinned to one CPU and up to 4x apart unpinned, the one
+/// warmed up second being the slow one in most runs (BENCHMARKS.md, "The
+/// order effect"). A fixed order handed that to one side in every
+/// comparison; now each side has each place for half the rounds.
 async fn run_compare(
     cfg: &Config,
     fx: &Arc<Fixture>,
     case: Case,
     sides: Vec<(&'static str, Side)>,
-) -> Option<(Vec<Measured>, usize)> {
-    let mut contenders: Vec<(String, Box<dyn Contender>)> = Vec::new();
-    for (name, side) in sides {
-        contenders.push((name.into(), contender(fx, side, case).await));
-    }
-    let mut cleanup: Option<Cleanup> = if case.writes_posts() {
-        Some(cleanup_for(fx).await)
+) -> Option<(Vec<Vec<Measured>>, Vec<usize>)> {
+    let rounds = cfg.settings.rounds;
+    let halves = if rounds >= 2 {
+        [rounds.div_ceil(2), rounds / 2]
     } else {
-        None
+        [rounds, 0]
     };
-    match &cfg.only {
-        None => Some(compare(&cfg.settings, &mut contenders, cleanup.as_mut()).await),
-        Some(only) => {
-            contenders.retain(|(name, _)| name == only);
-            if !contenders.is_empty() {
-                let (measured, _) = compare(&cfg.settings, &mut contenders, cleanup.as_mut()).await;
-                for m in measured {
-                    eprintln!(
-                        "{}: {} iterations, median {} µs, client CPU {} µs",
-                        m.name,
-                        m.samples.len(),
-                        report::fmt_us(m.stats().median),
-                        m.cpu_per_iteration().map_or("?".into(), report::fmt_us)
-                    );
-                }
-            }
+    let mut halves_measured: Vec<Vec<Measured>> = Vec::new();
+    let mut batches = Vec::new();
+    for (half, rounds) in halves.into_iter().enumerate() {
+        if rounds == 0 {
+            continue;
+        }
+        let reversed = half == 1;
+        // SQLite: every thread, the connections' workers included, on one CPU.
+        let _pinned = match fx.kind {
+            Kind::Sqlite if cfg.pin_sqlite => Pinned::to_current_cpu(),
+            _ => None,
+        };
+        let mut order: Vec<usize> = (0..sides.len()).collect();
+        if reversed {
+            order.reverse();
+        }
+        let mut contenders: Vec<(String, Box<dyn Contender>)> = Vec::new();
+        for &i in &order {
+            let (name, side) = sides[i];
+            contenders.push((name.into(), contender(fx, side, case).await));
+        }
+        let mut cleanup: Option<Cleanup> = if case.writes_posts() {
+            Some(cleanup_for(fx).await)
+        } else {
             None
+        };
+        let settings = Settings {
+            rounds,
+            ..cfg.settings
+        };
+        if let Some(only) = &cfg.only {
+            contenders.retain(|(name, _)| name == only);
+            if contenders.is_empty() {
+                return None;
+            }
+        }
+        let (mut measured, n) = compare(&settings, &mut contenders, cleanup.as_mut()).await;
+        if reversed {
+            measured.reverse();
+        }
+        batches.push(n);
+        halves_measured.push(measured);
+    }
+    if cfg.only.is_some() {
+        for m in joined(halves_measured.clone())? {
+            eprintln!(
+                "{}: {} iterations, median {} µs, client CPU {} µs",
+                m.name,
+                m.samples.len(),
+                report::fmt_us(m.stats().median),
+                m.cpu_per_iteration().map_or("?".into(), report::fmt_us)
+            );
+        }
+        return None;
+    }
+    Some((halves_measured, batches))
+}
+
+/// Each contender's rounds from every half, in order.
+fn joined(halves: Vec<Vec<Measured>>) -> Option<Vec<Measured>> {
+    let mut halves = halves.into_iter();
+    let mut total = halves.next()?;
+    for half in halves {
+        for (all, more) in total.iter_mut().zip(half) {
+            all.append(more);
         }
     }
+    Some(total)
 }
 
 async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Outcome> {
@@ -235,7 +321,7 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
     if cfg.selected(&path) {
         eprintln!("running {path}");
         let case = Case::FindById;
-        let Some((measured, n)) = run_compare(&cfg, &fx, case, facts()).await else {
+        let Some((halves, n)) = run_compare(&cfg, &fx, case, facts()).await else {
             return outcomes;
         };
         outcomes.push(Outcome {
@@ -244,7 +330,8 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
             flavor,
             case,
             n,
-            measured,
+            measured: joined(halves.clone()).expect("two halves"),
+            halves,
         });
     }
 
@@ -261,7 +348,7 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
             }
             eprintln!("running {path}");
             let sides = case_contenders(case, strategy);
-            let Some((measured, n)) = run_compare(&cfg, &fx, case, sides).await else {
+            let Some((halves, n)) = run_compare(&cfg, &fx, case, sides).await else {
                 continue;
             };
             outcomes.push(Outcome {
@@ -270,7 +357,8 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
                 flavor,
                 case,
                 n,
-                measured,
+                measured: joined(halves.clone()).expect("two halves"),
+                halves,
             });
         }
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use strata::Dialect;
 use strata_bench::vs_sqlx::cases::{Case, Flavor, Kind, Strategy};
 use strata_bench::vs_sqlx::fixture::Fixture;
-use strata_bench::{versus, Measured};
+use strata_bench::Measured;
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
@@ -22,6 +22,15 @@ fn fmt_cpu(m: &Measured, flavor: Flavor) -> String {
     match (flavor, m.cpu_per_iteration()) {
         (Flavor::CurrentThread, Some(cpu)) => fmt_us(cpu),
         _ => "–".into(),
+    }
+}
+
+/// The batch size of each half of a comparison: one number if they agree.
+fn batches(n: &[usize], sep: &str) -> String {
+    match n {
+        [a, b] if a != b => format!("{a}{sep}{b}"),
+        [a, ..] => a.to_string(),
+        [] => "–".into(),
     }
 }
 
@@ -107,9 +116,16 @@ pub fn report(
     s.push_str(&machine(fixtures, load_start));
     writeln!(
         s,
-        "- settings: {} rounds per comparison, batches of ~{} ms per contender per round, order rotating each round",
+        "- settings: {} rounds per comparison, batches of ~{} ms per contender per round, order rotating each round; \
+         each comparison in two halves on fresh connections, the second connected and warmed up in reverse order; \
+         ratios are the geometric mean of the two halves' ratios, overheads their mean; SQLite comparisons {}",
         cfg.settings.rounds,
-        cfg.settings.batch_target.as_millis()
+        cfg.settings.batch_target.as_millis(),
+        if cfg.pin_sqlite {
+            "pinned to one CPU (all threads)"
+        } else {
+            "not pinned (STRATA_BENCH_PIN=0)"
+        }
     )
     .unwrap();
     writeln!(
@@ -145,7 +161,7 @@ pub fn report(
                     s,
                     "{} iterations per contender ({} per batch).\n",
                     o.measured[0].samples.len(),
-                    o.n
+                    batches(&o.n, " and ")
                 )
                 .unwrap();
                 writeln!(
@@ -154,9 +170,9 @@ pub fn report(
                 )
                 .unwrap();
                 writeln!(s, "|---|---:|---:|---:|---:|---:|").unwrap();
-                for m in &o.measured {
+                for (i, m) in o.measured.iter().enumerate() {
                     let st = m.stats();
-                    let v = versus(m, &o.measured[0]);
+                    let v = o.versus(i, 0);
                     writeln!(
                         s,
                         "| {} | {} | {} | {:.2} | {:.2} | {} |",
@@ -190,21 +206,25 @@ pub fn report(
                 .unwrap();
                 writeln!(
                     s,
-                    "| case | n × rounds | strata median µs | strata p99 µs | sqlx median µs | sqlx p99 µs | ratio | per-round ratio | overhead µs | strata CPU µs | sqlx CPU µs |"
+                    "| case | n × rounds | strata median µs | strata p99 µs | sqlx median µs | sqlx p99 µs | ratio | halves | per-round ratio | overhead µs | strata CPU µs | sqlx CPU µs |"
                 )
                 .unwrap();
-                writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|").unwrap();
+                writeln!(
+                    s,
+                    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                )
+                .unwrap();
                 let mut extras = Vec::new();
                 for o in &rows {
                     let (sqlx, strata) = (&o.measured[0], &o.measured[1]);
                     let (a, b) = (strata.stats(), sqlx.stats());
-                    let v = versus(strata, sqlx);
+                    let v = o.versus(1, 0);
                     let flag = if v.ratio > 1.05 { " **>1.05**" } else { "" };
                     writeln!(
                         s,
-                        "| {} | {} × {} | {} | {} | {} | {} | {:.3}{} | {:.3} | {:+.1} | {} | {} |",
+                        "| {} | {} × {} | {} | {} | {} | {} | {:.3}{} | {} | {:.3} | {:+.1} | {} | {} |",
                         o.case.name(),
-                        o.n,
+                        batches(&o.n, "/"),
                         cfg.settings.rounds,
                         fmt_us(a.median),
                         fmt_us(a.p99),
@@ -212,6 +232,7 @@ pub fn report(
                         fmt_us(b.p99),
                         v.ratio,
                         flag,
+                        o.half_ratios(1, 0),
                         v.round_ratio,
                         v.overhead_us,
                         fmt_cpu(strata, flavor),
@@ -230,14 +251,15 @@ pub fn report(
                             v.overhead_us
                         ));
                     }
-                    for extra in &o.measured[2..] {
-                        extras.push((o.case, extra, sqlx, strata));
+                    for (i, extra) in o.measured.iter().enumerate().skip(2) {
+                        extras.push((o, i, extra));
                     }
                 }
-                for (case, extra, sqlx, strata) in extras {
+                for (o, i, extra) in extras {
+                    let case = o.case;
                     let e = extra.stats();
-                    let v = versus(extra, sqlx);
-                    let vs = versus(strata, extra);
+                    let v = o.versus(i, 0);
+                    let vs = o.versus(1, i);
                     writeln!(
                         s,
                         "\n{}: {} median {} µs, p99 {} µs, client CPU {} µs: {:.3}× plain sqlx ({:+.1} µs); strata is {:.3}× this ({:+.1} µs).",
