@@ -8,7 +8,9 @@
 //! acquire at all, and a concurrent one pays what it would have anyway.
 
 use super::transaction::{Pinned, Shared};
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
@@ -127,7 +129,7 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
         // first, a pooled one or the cached one. (Waiting on the pool alone
         // could starve a pool whose every connection is the cached one.)
         Err(_) => tokio::select! {
-            pooled_connection = pooled.pool.acquire() => {
+            pooled_connection = acquire(&pooled.pool) => {
                 return Ok(Lease::Pooled(pooled_connection?));
             }
             slot = pooled.cached.clone().lock_owned() => slot,
@@ -139,7 +141,7 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
     if slot.is_none() {
         let now = Instant::now();
         *slot = Some(Cached {
-            connection: pooled.pool.acquire().await?,
+            connection: acquire(&pooled.pool).await?,
             acquired: now,
             last_used: now,
             broken: false,
@@ -148,8 +150,19 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
     match OwnedMutexGuard::try_map(slot, Option::as_mut) {
         Ok(cached) => Ok(Lease::Cached(cached)),
         // Just filled above; should the slot be empty anyway, use the pool.
-        Err(_) => Ok(Lease::Pooled(pooled.pool.acquire().await?)),
+        Err(_) => Ok(Lease::Pooled(acquire(&pooled.pool).await?)),
     }
+}
+
+/// A connection from the pool, on the heap: sqlx's acquire future is over 8 KB
+/// (release build, PostgreSQL), and held inline it made every statement's
+/// future that size, copied several times per query. Only the paths that
+/// really go to the pool pay for the box.
+fn acquire<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Pin<Box<dyn Future<Output = Result<sqlx::pool::PoolConnection<DB>, sqlx::Error>> + Send + '_>>
+{
+    Box::pin(pool.acquire())
 }
 
 impl<DB: sqlx::Database> Lease<DB> {
