@@ -380,6 +380,11 @@ impl<M: Model> UniqueKey<M> {
         &self.values
     }
 
+    /// Which of `M`'s keys this is (0: the primary key).
+    pub(crate) fn index(&self) -> usize {
+        self.key
+    }
+
     pub(crate) fn filter(&self) -> Filter<M> {
         let parts: Vec<Expr> = self
             .columns()

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
 use crate::query::ast::Statement;
 use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
-use crate::render::render_checked;
+use crate::render::{render, render_checked, render_shape, Dialect, Rendered, Shape, ShapeKind};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
 use std::marker::PhantomData;
 
@@ -448,11 +448,28 @@ impl<M: Model> FindUnique<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = render_checked(&self.statement(), db.dialect())?;
+        let rendered = self.render(db.dialect())?;
         let rows = (self.includes)
             .fetch(db, rendered, self.counts, Rows::First)
             .await?;
         Ok(rows.into_iter().next())
+    }
+
+    /// The statement; without counts or includes, its text remembered per key
+    /// (`render::shape`).
+    fn render(&self, dialect: Dialect) -> Result<Rendered> {
+        if !self.counts.is_empty() || !self.includes.is_empty() {
+            return render_checked(&self.statement(), dialect);
+        }
+        let binds = self.key.values().to_vec();
+        let shape = Shape::new::<M>(ShapeKind::SelectByKey, dialect)
+            .push(self.key.index())
+            .and_then(|s| s.binds(&binds));
+        let full = |_| render(&self.statement(), dialect);
+        Ok(match shape {
+            Some(shape) => render_shape(shape, binds, full),
+            None => full(binds),
+        })
     }
 
     /// Like `exec`, but a missing row is `Error::NotFound`.

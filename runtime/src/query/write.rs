@@ -12,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::execute::Db;
 use crate::query::ast::Statement;
 use crate::relation::{CreateWith, Nested};
-use crate::render::{render, render_checked, render_owned, Dialect};
+use crate::render::{
+    render, render_checked, render_owned, render_shape, Dialect, Rendered, Shape, ShapeKind,
+};
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, RelationSchema, SqlType};
 use crate::value::Value;
 use std::marker::PhantomData;
@@ -109,22 +111,21 @@ impl<M: Model> Create<M> {
     /// instead, so rows of a `create_many` share one column list.
     fn into_row(self, explicit_nulls: bool) -> Vec<(&'static ColumnSchema, Value)> {
         let mut columns = Vec::new();
-        let values = self.into_values(explicit_nulls, &mut columns);
+        let values = self.into_values(explicit_nulls, |_, column| columns.push(column));
         columns.into_iter().zip(values).collect()
     }
 
-    /// [`into_row`](Self::into_row) as two lists: the columns go into
-    /// `columns` (cleared first; a buffer `create_many` reuses for every
-    /// row), the values are returned.
+    /// [`into_row`](Self::into_row) as the values alone, each written
+    /// column's index and schema handed to `written` in order (`create_many`
+    /// reuses one buffer for every row's columns).
     fn into_values(
         self,
         explicit_nulls: bool,
-        columns: &mut Vec<&'static ColumnSchema>,
+        mut written: impl FnMut(usize, &'static ColumnSchema),
     ) -> Vec<Value> {
         let schema = M::SCHEMA;
-        columns.clear();
         let mut values = Vec::with_capacity(schema.columns.len());
-        for (slot, column) in self.values.into_iter().zip(schema.columns) {
+        for (i, (slot, column)) in self.values.into_iter().zip(schema.columns).enumerate() {
             let value = match slot {
                 Some(value) => value,
                 None => match client_default(column) {
@@ -135,10 +136,35 @@ impl<M: Model> Create<M> {
                     None => continue,
                 },
             };
-            columns.push(column);
+            written(i, column);
             values.push(value);
         }
         values
+    }
+
+    /// The INSERT .. RETURNING of this row, its text remembered per set of
+    /// written columns (`render::shape`).
+    fn render_insert_returning(self, dialect: Dialect) -> Rendered {
+        let mut shape = Some(Shape::new::<M>(ShapeKind::InsertReturning, dialect));
+        let mut columns = Vec::new();
+        let values = self.into_values(false, |i, column| {
+            shape = shape.take().and_then(|s| s.push(i));
+            columns.push(column);
+        });
+        let full = move |values: Vec<Value>| {
+            let insert = Insert {
+                table: M::SCHEMA.table,
+                columns,
+                rows: vec![values],
+                on_conflict: None,
+                returning: all_columns::<M>(),
+            };
+            render_owned(Statement::Insert(insert), dialect)
+        };
+        match shape.and_then(|s| s.binds(&values)) {
+            Some(shape) => render_shape(shape, values, full),
+            None => full(values),
+        }
     }
 
     /// The INSERT this create runs (with client-side defaults filled in).
@@ -175,16 +201,18 @@ impl<M: Model> Create<M> {
 
     /// The INSERT alone, returning the row.
     pub(crate) async fn insert_returning(self, db: &Db) -> Result<M> {
-        let row = self.into_row(false);
-        let pk_values = primary_key_values::<M>(&row);
-        let insert = single_row_insert::<M>(row, None);
-        let rendered = render_owned(Statement::Insert(insert), db.dialect());
         if db.dialect().supports_returning() {
+            let rendered = self.render_insert_returning(db.dialect());
             return db
                 .fetch_optional(M::SCHEMA, rendered)
                 .await?
                 .ok_or_else(not_found::<M>);
         }
+        // MySQL: insert, then read the row back by primary key.
+        let row = self.into_row(false);
+        let pk_values = primary_key_values::<M>(&row);
+        let insert = single_row_insert::<M>(row, None);
+        let rendered = render_owned(Statement::Insert(insert), db.dialect());
         let outcome = db.execute(M::SCHEMA, rendered).await?;
         let key = match pk_values {
             Some(values) => values,
@@ -287,7 +315,8 @@ impl<M: Model> CreateMany<M> {
         let mut groups: Vec<(Vec<&'static ColumnSchema>, Vec<Vec<Value>>)> = Vec::new();
         let mut columns = Vec::new();
         for create in self.rows {
-            let values = create.into_values(true, &mut columns);
+            columns.clear();
+            let values = create.into_values(true, |_, column| columns.push(column));
             // Both sides point into `M::SCHEMA.columns`: the pointer test
             // settles it without comparing names.
             let same_columns = |cols: &[&'static ColumnSchema]| {
@@ -475,23 +504,55 @@ impl<M: Model, T> Update<M, T> {
 
 impl<M: Model> Update<M, UniqueKey<M>> {
     pub fn statement(&self) -> Statement {
+        self.statement_with(self.assignments())
+    }
+
+    fn statement_with(&self, set: Vec<Assignment>) -> Statement {
         Statement::Update(SqlUpdate {
             table: M::SCHEMA.table,
-            set: self.assignments(),
+            set,
             filter: Some(self.target.filter().expr),
             returning: all_columns::<M>(),
         })
+    }
+
+    /// The UPDATE .. RETURNING of `set`, its text remembered per key and
+    /// assignments (`render::shape`).
+    fn render_returning(&self, set: Vec<Assignment>, dialect: Dialect) -> Rendered {
+        let mut shape = Shape::new::<M>(ShapeKind::UpdateByKey, dialect).push(self.target.index());
+        let mut binds = Vec::with_capacity(set.len() + self.target.values().len());
+        for assignment in &set {
+            let column = M::SCHEMA
+                .columns
+                .iter()
+                .position(|c| std::ptr::eq(c, assignment.column));
+            let (operator, value) = match &assignment.value {
+                AssignValue::Set(value) => (0, value),
+                AssignValue::Arithmetic(op, value) => (1 + *op as usize, value),
+            };
+            shape = shape
+                .zip(column)
+                .and_then(|(s, i)| s.push(i * 8 + operator));
+            binds.push(value.clone());
+        }
+        binds.extend_from_slice(self.target.values());
+        let full = |_| render(&self.statement_with(set), dialect);
+        match shape.and_then(|s| s.binds(&binds)) {
+            Some(shape) => render_shape(shape, binds, full),
+            None => full(binds),
+        }
     }
 
     /// Updates the row and returns it as written; `Error::NotFound` if no row
     /// has that key.
     pub async fn exec(self, db: &Db) -> Result<M> {
         let not_found = not_found::<M>;
-        if self.assignments().is_empty() {
+        let set = self.assignments();
+        if set.is_empty() {
             return FindUnique::new(self.target).exec_required(db).await;
         }
         if db.dialect().supports_returning() {
-            let rendered = render(&self.statement(), db.dialect());
+            let rendered = self.render_returning(set, db.dialect());
             return db
                 .fetch_optional(M::SCHEMA, rendered)
                 .await?

@@ -5,10 +5,12 @@
 mod ddl;
 mod json_load;
 mod load;
+mod shape;
 mod statement;
 
 pub use ddl::{create_schema, drop_schema};
 pub use load::render_load;
+pub(crate) use shape::{render_shape, Kind as ShapeKind, Shape};
 
 use crate::query::ast::{InvalidExpr, Statement};
 use crate::schema::ColumnSchema;
