@@ -312,34 +312,14 @@ impl<M: Model> CreateMany<M> {
     /// The INSERT statements for `dialect`: rows that set the same columns share a
     /// statement, split so no statement exceeds the dialect's bind limit.
     pub fn statements(self, dialect: Dialect) -> Vec<Statement> {
-        let mut groups: Vec<(Vec<&'static ColumnSchema>, Vec<Vec<Value>>)> = Vec::new();
-        let mut columns = Vec::new();
-        for create in self.rows {
-            columns.clear();
-            let values = create.into_values(true, |_, column| columns.push(column));
-            // Both sides point into `M::SCHEMA.columns`: the pointer test
-            // settles it without comparing names.
-            let same_columns = |cols: &[&'static ColumnSchema]| {
-                cols.len() == columns.len()
-                    && (cols.iter().zip(&columns)).all(|(a, b)| std::ptr::eq(*a, *b) || a.is(b))
-            };
-            let group = match groups.iter().position(|(cols, _)| same_columns(cols)) {
-                Some(i) => i,
-                None => {
-                    groups.push((columns.clone(), Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            groups[group].1.push(values);
-        }
         let mut statements = Vec::new();
-        for (columns, rows) in groups {
-            let per_statement = (dialect.max_binds() / columns.len().max(1)).max(1);
-            let mut rows = rows.into_iter().peekable();
+        for group in self.groups() {
+            let per_statement = (dialect.max_binds() / group.columns.len().max(1)).max(1);
+            let mut rows = group.rows.into_iter().peekable();
             while rows.peek().is_some() {
                 statements.push(Statement::Insert(Insert {
                     table: M::SCHEMA.table,
-                    columns: columns.clone(),
+                    columns: group.columns.clone(),
                     rows: rows.by_ref().take(per_statement).collect(),
                     on_conflict: None,
                     returning: Vec::new(),
@@ -349,18 +329,104 @@ impl<M: Model> CreateMany<M> {
         statements
     }
 
+    /// The rows grouped by the columns they set, in order of first appearance.
+    fn groups(self) -> Vec<Group> {
+        let mut groups: Vec<Group> = Vec::new();
+        let count = self.rows.len();
+        let mut columns = Vec::new();
+        let mut indices = Vec::new();
+        for create in self.rows {
+            columns.clear();
+            indices.clear();
+            let values = create.into_values(true, |i, column| {
+                indices.push(i);
+                columns.push(column);
+            });
+            let group = match groups.iter().position(|g| g.indices == indices) {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        indices: indices.clone(),
+                        columns: columns.clone(),
+                        // Usually every row sets the same columns.
+                        rows: Vec::with_capacity(if groups.is_empty() { count } else { 0 }),
+                    });
+                    groups.len() - 1
+                }
+            };
+            groups[group].rows.push(values);
+        }
+        groups
+    }
+
+    /// [`statements`](Self::statements) rendered, each statement's text
+    /// remembered per columns and number of rows (`render::shape`).
+    fn render(self, dialect: Dialect) -> Vec<Rendered> {
+        let mut rendered = Vec::new();
+        for group in self.groups() {
+            let width = group.columns.len().max(1);
+            let per_statement = (dialect.max_binds() / width).max(1);
+            let mut rows = group.rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+                let shape = group
+                    .indices
+                    .iter()
+                    .try_fold(Shape::new::<M>(ShapeKind::InsertMany, dialect), |s, &i| {
+                        s.push(i)
+                    })
+                    .and_then(|s| s.push(chunk.len()))
+                    .and_then(|s| s.column_casts(&chunk));
+                let columns = group.columns.clone();
+                let full = move |binds: Vec<Value>| {
+                    let insert = Insert {
+                        table: M::SCHEMA.table,
+                        columns,
+                        rows: binds.chunks(width).map(<[Value]>::to_vec).collect(),
+                        on_conflict: None,
+                        returning: Vec::new(),
+                    };
+                    render_owned(Statement::Insert(insert), dialect)
+                };
+                rendered.push(match shape {
+                    Some(shape) => {
+                        let mut binds = Vec::with_capacity(chunk.len() * width);
+                        for row in chunk {
+                            binds.extend(row);
+                        }
+                        render_shape(shape, binds, full)
+                    }
+                    None => {
+                        let insert = Insert {
+                            table: M::SCHEMA.table,
+                            columns: group.columns.clone(),
+                            rows: chunk,
+                            on_conflict: None,
+                            returning: Vec::new(),
+                        };
+                        render_owned(Statement::Insert(insert), dialect)
+                    }
+                });
+            }
+        }
+        rendered
+    }
+
     pub async fn exec(self, db: &Db) -> Result<u64> {
         for row in &self.rows {
             row.refuse_nested("create_many")?;
         }
-        let dialect = db.dialect();
-        let rendered = self
-            .statements(dialect)
-            .into_iter()
-            .map(|s| render_owned(s, dialect))
-            .collect();
+        let rendered = self.render(db.dialect());
         db.execute_atomically(M::SCHEMA, rendered).await
     }
+}
+
+/// Rows of a `create_many` that set the same columns.
+struct Group {
+    /// The columns' positions in the model.
+    indices: Vec<usize>,
+    columns: Vec<&'static ColumnSchema>,
+    rows: Vec<Vec<Value>>,
 }
 
 /// `increment(n)`, `decrement(n)`, `multiply(n)`, `divide(n)`: an update computed

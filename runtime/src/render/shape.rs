@@ -20,10 +20,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// more is rendered every time.
 const MAX_PARTS: usize = 24;
 
-/// Shapes remembered per thread; past this the cache starts over, so a
-/// program that builds statements from ever-new column sets cannot grow it
-/// without bound.
+/// Shapes and bytes of text remembered per thread; past either the cache
+/// starts over, so a program that builds statements from ever-new column sets
+/// or row counts cannot grow it without bound.
 const MAX_SHAPES: usize = 1024;
+const MAX_BYTES: usize = 4 << 20;
 
 /// Which statement a shape describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +34,9 @@ pub(crate) enum Kind {
     InsertReturning,
     /// `SELECT every column FROM t WHERE key`; the one part is the key's index.
     SelectByKey,
+    /// `INSERT INTO t (columns..) VALUES (..), (..)`; the parts are the
+    /// columns' indices, then the number of rows. Its casts are per column.
+    InsertMany,
     /// `UPDATE t SET assignments.. WHERE key RETURNING every column`; the
     /// parts are the key's index, then each assignment as column index and
     /// operator (`ArithOp` as 1.., plain set as 0).
@@ -71,6 +75,29 @@ impl Shape {
         *slot = u16::try_from(part).ok()?;
         self.len += 1;
         Some(self)
+    }
+
+    /// Records which columns of `rows` PostgreSQL casts (a column's values
+    /// are all cast or none are); `None` past 64 columns or if they are not.
+    pub(crate) fn column_casts(mut self, rows: &[Vec<Value>]) -> Option<Shape> {
+        if self.dialect != Dialect::Postgres {
+            return Some(self);
+        }
+        let first = rows.first()?;
+        if first.len() > 64 {
+            return None;
+        }
+        for (i, value) in first.iter().enumerate() {
+            if value.enum_schema().is_some() {
+                self.casts |= 1 << i;
+            }
+        }
+        let agree = |row: &Vec<Value>| {
+            row.len() == first.len()
+                && (row.iter().enumerate())
+                    .all(|(i, v)| v.enum_schema().is_some() == (self.casts & (1 << i) != 0))
+        };
+        rows.iter().all(agree).then_some(self)
     }
 
     /// Records which of `binds` PostgreSQL casts; `None` past 64 binds.
@@ -122,9 +149,14 @@ impl Hasher for FxHasher {
     }
 }
 
+#[derive(Default)]
+struct Remembered {
+    text: HashMap<Shape, String, BuildHasherDefault<FxHasher>>,
+    bytes: usize,
+}
+
 thread_local! {
-    static TEXT: RefCell<HashMap<Shape, String, BuildHasherDefault<FxHasher>>> =
-        RefCell::new(HashMap::default());
+    static TEXT: RefCell<Remembered> = RefCell::new(Remembered::default());
 }
 
 /// The statement of `shape` with `binds`: its remembered text, or the text
@@ -135,19 +167,20 @@ pub(crate) fn render_shape(
     binds: Vec<Value>,
     render: impl FnOnce(Vec<Value>) -> Rendered,
 ) -> Rendered {
-    let known = TEXT.with(|text| text.borrow().get(&shape).cloned());
+    let known = TEXT.with(|known| known.borrow().text.get(&shape).cloned());
     let Some(sql) = known else {
         #[cfg(debug_assertions)]
         let expected = binds.clone();
         let rendered = render(binds);
         #[cfg(debug_assertions)]
         assert_eq!(rendered.binds, expected, "{shape:?}: binds in render order");
-        TEXT.with(|text| {
-            let mut text = text.borrow_mut();
-            if text.len() >= MAX_SHAPES {
-                text.clear();
+        TEXT.with(|known| {
+            let mut known = known.borrow_mut();
+            if known.text.len() >= MAX_SHAPES || known.bytes + rendered.sql.len() > MAX_BYTES {
+                *known = Remembered::default();
             }
-            text.insert(shape, rendered.sql.clone());
+            known.bytes += rendered.sql.len();
+            known.text.insert(shape, rendered.sql.clone());
         });
         return rendered;
     };
