@@ -21,8 +21,12 @@
 //!
 //! Items under `__private` support generated code and are not covered by semver.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
 mod execute;
+#[cfg(feature = "migrate")]
+pub mod migrate;
 pub mod observe;
 pub mod query;
 pub mod relation;
