@@ -7,11 +7,12 @@
 //! it leads to (`schema.json`), and the next `generate` diffs against it without
 //! a database.
 //!
-//! Spellings are normalised so that equal schemas compare equal whichever side
-//! produced them: identifiers as the database stores them, types in the
-//! dialect's canonical lower-case spelling (see `normalize`), expressions
-//! (defaults, CHECKs, partial-index predicates, index expressions) in the
-//! normalised form `normalize::expression` gives.
+//! Types are spelled canonically on both sides (`normalize::column_type`), so
+//! they compare with `==`. Expressions (defaults, CHECKs, partial-index
+//! predicates, index expressions) are kept as written, because that text is
+//! what DDL renders, and databases rewrite them (PostgreSQL stores
+//! `CHECK (views >= 0)` as `CHECK ((views >= 0))`); the diff compares them
+//! through `normalize::expression`, never with `==` on the raw text.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,7 @@ pub struct Column {
     #[serde(rename = "type")]
     pub ty: String,
     pub nullable: bool,
-    /// The `DEFAULT` expression, normalised. `None` for no default and for
+    /// The `DEFAULT` expression as written. `None` for no default and for
     /// generated keys (see `generated`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
@@ -181,7 +182,7 @@ pub struct Index {
     /// Covering columns (PostgreSQL `INCLUDE`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
-    /// A partial index's `WHERE` predicate, normalised.
+    /// A partial index's `WHERE` predicate, as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
 }
@@ -195,11 +196,11 @@ pub enum IndexPart {
         #[serde(default, skip_serializing_if = "is_false")]
         descending: bool,
     },
-    /// An expression key such as `lower(email)`, normalised.
+    /// An expression key such as `lower(email)`, as written.
     Expression(String),
 }
 
-/// A named `CHECK (expression)` constraint, the expression normalised.
+/// A named `CHECK (expression)` constraint, the expression as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     pub name: String,
