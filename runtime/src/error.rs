@@ -94,6 +94,34 @@ pub enum Error {
     #[error("rows of {model} were not loaded: add `.include(..)` for this relation to the query")]
     NotLoaded { model: &'static str },
 
+    /// A migrations folder or file strata cannot read or write: names the
+    /// path and why.
+    #[error("{path}: {reason}")]
+    MigrationFiles { path: String, reason: String },
+
+    /// A migration that cannot be applied, rolled back or resolved: names it
+    /// and why (a failed earlier migration, a missing `down.sql`, ..).
+    #[error("migration {name}: {reason}")]
+    Migration { name: String, reason: String },
+
+    /// An applied migration's file no longer matches what was applied.
+    #[error("migration {name} was edited after it was applied: {file} now has checksum {current}, but {recorded} was applied; restore the file, or add a new migration for the change")]
+    MigrationEdited {
+        name: String,
+        file: String,
+        recorded: String,
+        current: String,
+    },
+
+    /// Another deployer held the migration lock for the whole wait.
+    #[error("another migration run holds the migration lock; gave up after {waited:?}")]
+    MigrationLocked { waited: std::time::Duration },
+
+    /// A schema change would drop data and the caller did not allow it: names
+    /// every table and column that would be lost.
+    #[error("the change would drop data in {}; pass a rename hint if this is a rename, or allow data loss", lost.join(", "))]
+    DataLoss { lost: Vec<String> },
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
