@@ -24,9 +24,13 @@ pub struct ModelReceiver {
     /// `unique(fields(a, b))`, repeatable.
     #[darling(multiple)]
     pub unique: Vec<Meta>,
-    /// `index(fields(a, b))`, repeatable.
+    /// `index(fields(a, b(desc)), unique, ..)` or `index(expression = "..", ..)`,
+    /// repeatable; read by `index::index`.
     #[darling(multiple)]
     pub index: Vec<Meta>,
+    /// `check = ".."` or `check(name = "..", expr = "..")`, repeatable.
+    #[darling(multiple)]
+    pub check: Vec<Meta>,
 }
 
 /// Attributes of one model field.
@@ -45,6 +49,8 @@ pub struct FieldReceiver {
     pub default: Option<Meta>,
     /// `references(model = User, field = id)`.
     pub references: Option<Meta>,
+    /// `check = "views >= 0"` or `check(name = "..", expr = "..")`.
+    pub check: Option<Meta>,
     /// Of `references(..)` or of `belongs_to(..)`.
     pub on_delete: Option<Meta>,
     pub on_update: Option<Meta>,

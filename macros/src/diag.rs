@@ -27,7 +27,12 @@ pub fn hint_at(span: Span, message: impl Display, hint: &str) -> darling::Error 
 pub const PRIMARY_KEY: &str =
     "mark one field `#[strata(id)]`, or add `#[strata(id(fields(a, b)))]` to the struct for a composite key";
 
-pub const KEY_FIELDS: &str = "expected `#[strata(id(fields(a, b)))]`, `#[strata(unique(fields(a, b)))]` or `#[strata(index(fields(a, b)))]`";
+pub const KEY_FIELDS: &str =
+    "expected `#[strata(id(fields(a, b)))]` or `#[strata(unique(fields(a, b)))]`";
+
+pub const INDEX: &str = "expected `#[strata(index(fields(a, b(desc)), name = \"..\", unique, using = gin, include(c), where = \"..\", dialects(postgres)))]` (only `fields(..)` is required) or `#[strata(index(expression = \"lower(email)\", name = \"..\"))]`";
+
+pub const CHECK: &str = "expected `#[strata(check = \"views >= 0\")]` or `#[strata(check(name = \"posts_views_check\", expr = \"views >= 0\"))]`";
 
 /// After a generated default whose type does not fit, by default kind.
 pub const AUTOINCREMENT_TYPE: &str = "make the field `i64` (or `i32`/`i16`); for other key types use `default = uuid` with `uuid::Uuid` or `default = cuid` with `String`";

@@ -2,6 +2,7 @@
 //! keys, which fields `create` requires. Kept apart from the IR so the IR stays
 //! plain data (as thiserror's `prop.rs`).
 
+use crate::index::{CheckSpec, IndexPart, IndexSpec};
 use crate::model::{DefaultSpec, Field, FkAction, Model, RelationKind};
 use crate::{naming, ty};
 use darling::util::SpannedValue;
@@ -11,6 +12,26 @@ use syn::Ident;
 pub struct Key {
     pub name: String,
     pub fields: Vec<usize>,
+}
+
+/// An index resolved to columns, with its name.
+pub struct Index<'a> {
+    pub name: String,
+    pub parts: Vec<IndexKey<'a>>,
+    pub include: Vec<usize>,
+    /// The model-level declaration; `None` for a field-level `index`.
+    pub spec: Option<&'a IndexSpec>,
+}
+
+pub enum IndexKey<'a> {
+    Column { column: usize, descending: bool },
+    Expression(&'a str),
+}
+
+/// A CHECK constraint with its name.
+pub struct Check<'a> {
+    pub name: String,
+    pub spec: &'a CheckSpec,
 }
 
 /// A foreign key: from a field's `references(model = .., field = ..)` or from
@@ -68,17 +89,81 @@ impl Model {
             .collect()
     }
 
-    pub fn indexes(&self) -> Vec<Key> {
+    /// Field-level `index` in field order, then the model's `index(..)` in
+    /// attribute order, each with its name: the given one, or
+    /// `{table}_{columns}_idx` (an index with an expression must be given one;
+    /// `validate_index` reports it missing).
+    pub fn indexes(&self) -> Vec<Index<'_>> {
         let singles = (0..self.fields.len())
             .filter(|&i| self.fields[i].index.is_some())
-            .map(|i| vec![i]);
-        let composites = self
-            .composite_indexes
-            .iter()
-            .map(|s| self.resolve(&s.fields));
-        (singles.chain(composites))
-            .map(|fields| self.key(fields, "idx"))
-            .collect()
+            .map(|i| Index {
+                name: naming::constraint(self, &[i], "idx"),
+                parts: vec![IndexKey::Column {
+                    column: i,
+                    descending: false,
+                }],
+                spec: None,
+                include: Vec::new(),
+            });
+        let composites = self.composite_indexes.iter().map(|spec| {
+            let parts: Vec<IndexKey<'_>> = (spec.parts.iter())
+                .filter_map(|part| match part {
+                    IndexPart::Field { ident, descending } => Some(IndexKey::Column {
+                        column: self.field_index(ident)?,
+                        descending: *descending,
+                    }),
+                    IndexPart::Expression(sql) => Some(IndexKey::Expression(sql.as_str())),
+                })
+                .collect();
+            let columns: Vec<usize> = (parts.iter())
+                .filter_map(|p| match p {
+                    IndexKey::Column { column, .. } => Some(*column),
+                    IndexKey::Expression(_) => None,
+                })
+                .collect();
+            Index {
+                name: (spec.name.as_ref()).map_or_else(
+                    || naming::constraint(self, &columns, "idx"),
+                    |n| n.to_string(),
+                ),
+                parts,
+                include: self.resolve(&spec.include),
+                spec: Some(spec),
+            }
+        });
+        singles.chain(composites).collect()
+    }
+
+    /// Every CHECK constraint with its name: field-level ones in field order,
+    /// named `{table}_{column}_check`, then the model's in attribute order,
+    /// unnamed ones `{table}_check`, `{table}_check1`, .. (PostgreSQL's own
+    /// names for column and table CHECKs).
+    pub fn checks(&self) -> Vec<Check<'_>> {
+        let fields = (self.fields.iter().enumerate()).filter_map(|(i, f)| {
+            let spec = f.check.as_ref()?;
+            let name = (spec.name.as_ref()).map_or_else(
+                || naming::constraint(self, &[i], "check"),
+                |n| n.to_string(),
+            );
+            Some(Check { name, spec })
+        });
+        let mut unnamed = 0;
+        let model = self.checks.iter().map(|spec| {
+            let name = spec.name.as_ref().map_or_else(
+                || {
+                    let suffix = if unnamed == 0 {
+                        String::new()
+                    } else {
+                        unnamed.to_string()
+                    };
+                    unnamed += 1;
+                    format!("{}_check{suffix}", self.table)
+                },
+                |n| n.to_string(),
+            );
+            Check { name, spec }
+        });
+        fields.chain(model).collect()
     }
 
     /// Field-level `references(..)` in field order, then `belongs_to`

@@ -10,12 +10,14 @@ mod attr;
 mod diag;
 mod emit;
 mod enums;
+mod index;
 mod keys;
 mod meta;
 mod model;
 mod naming;
 mod ty;
 mod validate;
+mod validate_index;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@
 //! in one build.
 
 use crate::attr::{FieldReceiver, ModelReceiver};
-use crate::{diag, meta, naming, ty, validate};
+use crate::index::{CheckSpec, IndexSpec};
+use crate::{diag, index, meta, naming, ty, validate};
 use darling::util::SpannedValue;
 use darling::{FromDeriveInput, FromField};
 use proc_macro2::Span;
@@ -28,8 +29,10 @@ pub struct Model {
     pub composite_id: Option<KeySpec>,
     /// Container-level `unique(fields(..))`, in attribute order.
     pub composite_uniques: Vec<KeySpec>,
-    /// Container-level `index(fields(..))`, in attribute order.
-    pub composite_indexes: Vec<KeySpec>,
+    /// Container-level `index(..)`, in attribute order.
+    pub composite_indexes: Vec<IndexSpec>,
+    /// Container-level `check`s, in attribute order.
+    pub checks: Vec<CheckSpec>,
 }
 
 pub struct Field {
@@ -48,6 +51,7 @@ pub struct Field {
     pub references: Option<Reference>,
     pub on_delete: Option<SpannedValue<FkAction>>,
     pub on_update: Option<SpannedValue<FkAction>>,
+    pub check: Option<CheckSpec>,
 }
 
 /// A relation field: not a column, filled only by an `include`.
@@ -249,6 +253,7 @@ impl Model {
             id: None,
             unique: Vec::new(),
             index: Vec::new(),
+            check: Vec::new(),
         });
         let at = format!("model `{model_name}`");
         let key = |meta: &syn::Meta| meta::key_spec(meta, &at);
@@ -262,7 +267,10 @@ impl Model {
                 .filter_map(|m| errors.handle(key(m)))
                 .collect(),
             composite_indexes: (receiver.index.iter())
-                .filter_map(|m| errors.handle(key(m)))
+                .filter_map(|m| errors.handle(index::index(m, &at)))
+                .collect(),
+            checks: (receiver.check.iter())
+                .filter_map(|m| errors.handle(index::check(m, &at)))
                 .collect(),
             ident: receiver.ident,
             vis: receiver.vis,
@@ -271,7 +279,8 @@ impl Model {
         };
         complete &= model.composite_id.is_some() == receiver.id.is_some()
             && model.composite_uniques.len() == receiver.unique.len()
-            && model.composite_indexes.len() == receiver.index.len();
+            && model.composite_indexes.len() == receiver.index.len()
+            && model.checks.len() == receiver.check.len();
 
         for field in &model.fields {
             validate::check_field(&model, field, &mut errors);
@@ -407,6 +416,7 @@ impl RelationField {
             r.db_type.as_ref().map(|c| ("db_type", c.span())),
             meta_span("default", &r.default),
             meta_span("references", &r.references),
+            meta_span("check", &r.check),
         ]
         .into_iter()
         .flatten()
@@ -473,10 +483,12 @@ impl Field {
         let references = r.references.as_ref().map(|m| meta::references(m, &at));
         let on_delete = r.on_delete.as_ref().map(|m| meta::action(m, &at));
         let on_update = r.on_update.as_ref().map(|m| meta::action(m, &at));
+        let check = r.check.as_ref().map(|m| index::check(m, &at));
         let default = errors.handle(default.transpose())?;
         let references = errors.handle(references.transpose())?;
         let on_delete = errors.handle(on_delete.transpose())?;
         let on_update = errors.handle(on_update.transpose())?;
+        let check = errors.handle(check.transpose())?;
         Some(Field {
             column: (r.column).unwrap_or_else(|| SpannedValue::new(name.clone(), ident.span())),
             id: flag(r.id),
@@ -489,6 +501,7 @@ impl Field {
             references,
             on_delete,
             on_update,
+            check,
             name,
             ident,
         })

@@ -33,8 +33,9 @@ pub fn check_field(model: &Model, field: &Field, errors: &mut Accumulator) {
 pub fn check_model(model: &Model, errors: &mut Accumulator) {
     check_primary_key(model, errors);
     for spec in model.key_specs() {
-        check_key_fields_exist(model, spec, errors);
+        check_key_fields_exist(model, &spec.fields.iter().collect::<Vec<_>>(), errors);
     }
+    crate::validate_index::check_indexes_and_checks(model, errors);
     check_composite_id_not_option(model, errors);
     check_distinct_columns(model, errors);
     check_distinct_keys(model, errors);
@@ -283,10 +284,11 @@ fn check_primary_key(model: &Model, errors: &mut Accumulator) {
     }
 }
 
-// Every name in `fields(..)` is a field of the model, listed once.
-fn check_key_fields_exist(model: &Model, spec: &KeySpec, errors: &mut Accumulator) {
+// Every name in `fields(..)` (or an index's `include(..)`) is a column field
+// of the model, listed once.
+pub fn check_key_fields_exist(model: &Model, fields: &[&syn::Ident], errors: &mut Accumulator) {
     let mut seen = BTreeSet::new();
-    for ident in &spec.fields {
+    for &ident in fields {
         if let Some(relation) = model.relation(ident) {
             errors.push(hint_at(
                 ident.span(),
@@ -429,9 +431,7 @@ fn check_key_fn_names_free(model: &Model, errors: &mut Accumulator) {
 
 impl Model {
     fn key_specs(&self) -> impl Iterator<Item = &KeySpec> {
-        (self.composite_id.iter())
-            .chain(&self.composite_uniques)
-            .chain(&self.composite_indexes)
+        (self.composite_id.iter()).chain(&self.composite_uniques)
     }
 }
 

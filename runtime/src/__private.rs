@@ -3,14 +3,15 @@
 
 pub use crate::query::ast::AssignValue;
 pub use crate::relation::Relation;
+pub use crate::render::Dialect;
 pub use crate::schema::relation_check::{
     check_belongs_to, check_has, check_many_to_many, key_column, same_key, ReferencedBy,
     RelationCheck,
 };
 pub use crate::schema::{
-    decode_enum_label, decode_if, ColumnSchema, DefaultValue, EnumSchema, FieldType,
-    ForeignKeySchema, FromRow, IndexSchema, KeySchema, ModelSchema, ReferentialAction,
-    RelationKind, RelationSchema, Row, SqlType,
+    decode_enum_label, decode_if, CheckSchema, ColumnSchema, DefaultValue, EnumSchema, FieldType,
+    ForeignKeySchema, FromRow, IndexPartSchema, IndexSchema, KeySchema, ModelSchema,
+    ReferentialAction, RelationKind, RelationSchema, Row, SqlType,
 };
 pub use sqlx;
 

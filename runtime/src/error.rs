@@ -64,6 +64,16 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// An index uses a feature this database does not have, and is not scoped
+    /// away from it with `dialects(..)`.
+    #[error("index {index} of model {model} uses {feature}, which {} does not have; scope the index to the databases that have it with `dialects(..)`, e.g. `#[strata(index(.., dialects(postgres)))]`", crate::schema::dialect_support::dialect_name(*dialect))]
+    UnsupportedIndex {
+        model: &'static str,
+        index: &'static str,
+        dialect: Dialect,
+        feature: String,
+    },
+
     /// A connection URL strata cannot use.
     #[error("invalid database URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: &'static str },

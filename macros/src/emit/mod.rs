@@ -177,6 +177,7 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     uniques: &[],
                     foreign_keys: &[],
                     indexes: &[],
+                    checks: &[],
                     relations: &[],
                 };
                 fn column_value(&self, _: usize) -> ::core::option::Option<::strata::Value> {

@@ -168,7 +168,16 @@ fn implicit_join(model: &Model, p: &Parts<'_>) -> TokenStream {
                 primary_key: ::strata::__private::KeySchema { name: #primary_key, columns: &[0, 1] },
                 uniques: &[],
                 foreign_keys: &[#fk_a, #fk_b],
-                indexes: &[::strata::__private::IndexSchema { name: #index, columns: &[1] }],
+                indexes: &[::strata::__private::IndexSchema {
+                    name: #index,
+                    parts: &[::strata::__private::IndexPartSchema::Column { column: 1, descending: false }],
+                    unique: false,
+                    method: ::core::option::Option::None,
+                    include: &[],
+                    predicate: ::core::option::Option::None,
+                    dialects: &[],
+                }],
+                checks: &[],
                 relations: &[],
             };
             JOIN

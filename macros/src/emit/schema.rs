@@ -1,7 +1,8 @@
 //! `impl Model` with the `ModelSchema` constant, and the compile-time checks
 //! of `references(..)` (a field's or a `belongs_to`'s).
 
-use crate::keys::{ForeignKey, Key, Target};
+use crate::index::{DialectName, IndexMethod};
+use crate::keys::{ForeignKey, Index, IndexKey, Key, Target};
 use crate::model::{DefaultSpec, Field, FkAction, Model};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -15,10 +16,10 @@ pub fn impl_model(model: &Model) -> TokenStream {
     let columns = model.fields.iter().map(column);
     let primary_key = key(&model.primary_key());
     let uniques = model.uniques().iter().map(key).collect::<Vec<_>>();
-    let indexes = model.indexes();
-    let indexes = indexes.iter().map(|k| {
-        let (name, columns) = (&k.name, super::indices(&k.fields));
-        quote!(::strata::__private::IndexSchema { name: #name, columns: &[#(#columns),*] })
+    let indexes = model.indexes().iter().map(index_schema).collect::<Vec<_>>();
+    let checks = model.checks().into_iter().map(|check| {
+        let (name, expression) = (&check.name, &check.spec.expr);
+        quote!(::strata::__private::CheckSchema { name: #name, expression: #expression })
     });
     let values = model.fields.iter().enumerate().map(|(i, f)| {
         let (position, name, ty) = (super::index(i), &f.ident, &f.ty);
@@ -40,6 +41,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 uniques: &[#(#uniques),*],
                 foreign_keys: &[#(#foreign_keys),*],
                 indexes: &[#(#indexes),*],
+                checks: &[#(#checks),*],
                 relations: &[#(#relations),*],
             };
             fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
@@ -92,6 +94,50 @@ fn default_value(spec: &DefaultSpec) -> TokenStream {
         DefaultSpec::Now => quote!(Now),
         DefaultSpec::Literal { sql, .. } => quote!(Literal(#sql)),
         DefaultSpec::Sql(sql) => quote!(Sql(#sql)),
+    }
+}
+
+fn index_schema(index: &Index<'_>) -> TokenStream {
+    let name = &index.name;
+    let parts = index.parts.iter().map(|part| match part {
+        IndexKey::Column { column, descending } => {
+            let column = super::index(*column);
+            quote!(::strata::__private::IndexPartSchema::Column { column: #column, descending: #descending })
+        }
+        IndexKey::Expression(sql) => quote!(::strata::__private::IndexPartSchema::Expression(#sql)),
+    });
+    let include = super::indices(&index.include);
+    let spec = index.spec;
+    let unique = spec.is_some_and(|s| s.unique.is_some());
+    let method = match spec.and_then(|s| s.method.as_deref()) {
+        None | Some(IndexMethod::Btree) => quote!(::core::option::Option::None),
+        Some(method) => {
+            let keyword = method.keyword();
+            quote!(::core::option::Option::Some(#keyword))
+        }
+    };
+    let predicate = match spec.and_then(|s| s.predicate.as_ref()) {
+        Some(sql) => quote!(::core::option::Option::Some(#sql)),
+        None => quote!(::core::option::Option::None),
+    };
+    let dialects = spec
+        .map_or(&[][..], |s| &s.dialects)
+        .iter()
+        .map(|d| match d {
+            DialectName::Postgres => quote!(::strata::__private::Dialect::Postgres),
+            DialectName::Sqlite => quote!(::strata::__private::Dialect::Sqlite),
+            DialectName::MySql => quote!(::strata::__private::Dialect::MySql),
+        });
+    quote! {
+        ::strata::__private::IndexSchema {
+            name: #name,
+            parts: &[#(#parts),*],
+            unique: #unique,
+            method: #method,
+            include: &[#(#include),*],
+            predicate: #predicate,
+            dialects: &[#(#dialects),*],
+        }
     }
 }
 

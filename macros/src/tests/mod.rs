@@ -2,6 +2,7 @@
 
 mod enum_errors;
 mod expansion;
+mod indexes;
 mod model_errors;
 mod relations;
 

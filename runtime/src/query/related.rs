@@ -372,6 +372,7 @@ mod tests {
             uniques: &[],
             foreign_keys,
             indexes: &[],
+            checks: &[],
             relations,
         }
     }

@@ -1,8 +1,11 @@
-//! DDL for a set of models: enum types, tables, keys, foreign keys and indexes.
+//! DDL for a set of models: enum types, tables, keys, CHECK constraints, foreign
+//! keys and indexes (`index_ddl.rs`).
 //! Migrations (a later layer) reuse these functions statement by statement.
 
+use super::index_ddl::create_index;
 use super::{Dialect, SqlWriter};
 use crate::error::{Error, Result};
+use crate::schema::dialect_support::check_dialect;
 use crate::schema::{ColumnSchema, DefaultValue, EnumSchema, ModelSchema, SqlType};
 
 /// Every statement that creates `models` (and the join tables of their
@@ -11,6 +14,9 @@ use crate::schema::{ColumnSchema, DefaultValue, EnumSchema, ModelSchema, SqlType
 /// then foreign keys and indexes.
 pub fn create_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Result<Vec<String>> {
     let models = &with_join_tables(models);
+    for model in models {
+        check_dialect(model, dialect)?;
+    }
     let mut statements = Vec::new();
     if dialect == Dialect::Postgres {
         for schema in distinct_enums(models) {
@@ -35,18 +41,8 @@ pub fn create_schema(models: &[&'static ModelSchema], dialect: Dialect) -> Resul
         }
     }
     for model in &ordered {
-        for index in model.indexes {
-            let mut w = SqlWriter::new(dialect);
-            w.push("CREATE INDEX ");
-            w.push_ident(index.name);
-            w.push(" ON ");
-            w.push_ident(model.table);
-            w.push(" (");
-            w.push_list(index.columns, ", ", |w, &i| {
-                w.push_ident(model.column(i).name)
-            });
-            w.push(")");
-            statements.push(w.finish().sql);
+        for index in model.indexes.iter().filter(|i| i.exists_on(dialect)) {
+            statements.push(create_index(model, index, dialect));
         }
     }
     Ok(statements)
@@ -182,6 +178,13 @@ pub(crate) fn create_table(model: &ModelSchema, dialect: Dialect) -> Result<Stri
         w.push_list(key.columns, ", ", |w, &i| {
             w.push_ident(model.column(i).name)
         });
+        w.push(")");
+    }
+    for check in model.checks {
+        w.push(",\n  CONSTRAINT ");
+        w.push_ident(check.name);
+        w.push(" CHECK (");
+        w.push(check.expression);
         w.push(")");
     }
     if dialect == Dialect::Sqlite {

@@ -3,6 +3,7 @@
 //! in `statement.rs` and `ddl.rs`.
 
 mod ddl;
+mod index_ddl;
 mod json_load;
 mod load;
 mod shape;

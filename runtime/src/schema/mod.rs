@@ -4,6 +4,7 @@
 //! statements and the DDL renderer reads it to create tables, so one descriptor
 //! is the single source of truth for a model.
 
+pub mod dialect_support;
 mod field_type;
 mod json_row;
 mod relation;
@@ -138,11 +139,53 @@ pub struct ForeignKeySchema {
     pub on_update: ReferentialAction,
 }
 
-/// A non-unique index (`#[strata(index(fields(..)))]`).
+/// An index (`#[strata(index)]` on a field, `#[strata(index(..))]` on the model):
+/// plain, unique, partial, covering, on expressions, with an access method.
 #[derive(Debug, PartialEq, Eq)]
 pub struct IndexSchema {
     pub name: &'static str,
-    pub columns: &'static [usize],
+    pub parts: &'static [IndexPartSchema],
+    pub unique: bool,
+    /// Access method, lower case (`gin`, `gist`, `brin`, `hash`); None = b-tree.
+    pub method: Option<&'static str>,
+    /// Covering columns (indices into columns).
+    pub include: &'static [usize],
+    /// Partial-index predicate, raw SQL.
+    pub predicate: Option<&'static str>,
+    /// Dialects the index exists on; empty = all.
+    pub dialects: &'static [crate::render::Dialect],
+}
+
+impl IndexSchema {
+    /// Whether the index is created on `dialect` (it may be scoped away with
+    /// `dialects(..)`).
+    pub fn exists_on(&self, dialect: crate::render::Dialect) -> bool {
+        self.dialects.is_empty() || self.dialects.contains(&dialect)
+    }
+
+    /// The plain columns among the key parts, in order.
+    pub fn columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.parts.iter().filter_map(|part| match part {
+            IndexPartSchema::Column { column, .. } => Some(*column),
+            IndexPartSchema::Expression(_) => None,
+        })
+    }
+}
+
+/// One key of an index: a column with its sort order, or a raw SQL expression
+/// written by the schema author (`lower(email)`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum IndexPartSchema {
+    Column { column: usize, descending: bool },
+    Expression(&'static str),
+}
+
+/// A named table `CHECK (expression)`; the expression is raw SQL written by the
+/// schema author, rendered as written.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CheckSchema {
+    pub name: &'static str,
+    pub expression: &'static str,
 }
 
 #[derive(Debug)]
@@ -155,6 +198,9 @@ pub struct ModelSchema {
     pub uniques: &'static [KeySchema],
     pub foreign_keys: &'static [ForeignKeySchema],
     pub indexes: &'static [IndexSchema],
+    /// Table CHECK constraints: field-level ones first, in field order, then
+    /// the model's, in attribute order.
+    pub checks: &'static [CheckSchema],
     pub relations: &'static [RelationSchema],
 }
 
@@ -170,13 +216,18 @@ impl ModelSchema {
             .position(|c| c.default == Some(DefaultValue::Autoincrement))
     }
 
-    /// Whether the column takes part in a key or index (MySQL cannot index LONGTEXT).
+    /// Whether the column takes part in a key or in an index that exists on
+    /// MySQL (which cannot index LONGTEXT, so such text gets a bounded length).
     pub fn is_keyed(&self, index: usize) -> bool {
-        self.keys()
+        let in_keys = self
+            .keys()
             .map(|k| k.columns)
             .chain(self.foreign_keys.iter().map(|f| f.columns))
-            .chain(self.indexes.iter().map(|i| i.columns))
-            .any(|cols| cols.contains(&index))
+            .any(|cols| cols.contains(&index));
+        let in_indexes = (self.indexes.iter())
+            .filter(|i| i.exists_on(crate::render::Dialect::MySql))
+            .any(|i| i.columns().any(|c| c == index) || i.include.contains(&index));
+        in_keys || in_indexes
     }
 
     /// Every unique key, primary first: the targets `find_unique` and `upsert` accept.

@@ -382,6 +382,7 @@ mod tests {
         }],
         foreign_keys: &[],
         indexes: &[],
+        checks: &[],
         relations: &[],
     };
 
@@ -396,6 +397,7 @@ mod tests {
         uniques: &[],
         foreign_keys: &[],
         indexes: &[],
+        checks: &[],
         relations: &[
             relation("author", RelationKind::BelongsTo, "User", None, &[1]),
             relation(
