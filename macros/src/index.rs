@@ -1,13 +1,13 @@
-//! Model-level `index(..)` and field- or model-level `check` declarations: their
-//! IR and how they are read. `validate_index.rs` holds the rules between them
-//! and the model; `keys.rs` resolves them to columns and names for `emit`.
+//! Model-level `index(..)` declarations: their IR and how they are read
+//! (`check.rs` reads CHECKs the same way). `validate_index.rs` holds the rules
+//! between them and the model; `keys.rs` resolves them to columns and names
+//! for `emit`.
 //!
 //! ```text
 //! index(fields(published, published_at(desc)), name = "posts_feed_idx", unique,
 //!       using = gin|gist|brin|hash|btree, include(title, views), where = "published",
 //!       dialects(postgres, sqlite))
 //! index(expression = "lower(email)", name = "users_email_lower_idx", unique)
-//! check = "views >= 0"                         check(name = "..", expr = "..")
 //! ```
 //!
 //! An index has key parts from `fields(..)`, from `expression = ".."`, or both,
@@ -76,13 +76,6 @@ const DIALECTS: [(&str, DialectName); 3] = [
     ("sqlite", DialectName::Sqlite),
     ("mysql", DialectName::MySql),
 ];
-
-/// `check = ".."` or `check(name = "..", expr = "..")`.
-pub struct CheckSpec {
-    pub span: Span,
-    pub name: Option<SpannedValue<String>>,
-    pub expr: String,
-}
 
 impl IndexSpec {
     /// Whether any key part is an expression.
@@ -209,59 +202,6 @@ pub fn index(meta: &Meta, at: &str) -> darling::Result<IndexSpec> {
     errors.finish_with(spec)
 }
 
-/// Reads a field's or the model's `check = ".."` / `check(name = "..", expr = "..")`.
-pub fn check(meta: &Meta, at: &str) -> darling::Result<CheckSpec> {
-    let option = format!("`check` on {at}");
-    let mut spec = CheckSpec {
-        span: meta.span(),
-        name: None,
-        expr: String::new(),
-    };
-    match meta {
-        Meta::NameValue(_) => spec.expr = sql_text(meta, &option)?.into_inner(),
-        Meta::Path(_) => {
-            return Err(hint_at(
-                meta.span(),
-                format_args!("{option} needs a condition"),
-                diag::CHECK,
-            ))
-        }
-        Meta::List(list) => {
-            let mut errors = darling::Error::accumulator();
-            let mut expr = None;
-            for item in NestedMeta::parse_meta_list(list.tokens.clone())? {
-                match &item {
-                    NestedMeta::Meta(item @ Meta::NameValue(nv)) if nv.path.is_ident("name") => {
-                        spec.name = errors.handle(sql_text(item, &option));
-                    }
-                    NestedMeta::Meta(item @ Meta::NameValue(nv)) if nv.path.is_ident("expr") => {
-                        expr = errors.handle(sql_text(item, &option));
-                    }
-                    other => errors.push(hint_at(
-                        other.span(),
-                        format_args!("unexpected item in {option}; it takes `name = \"..\"` and `expr = \"..\"`"),
-                        diag::CHECK,
-                    )),
-                }
-            }
-            errors.finish()?;
-            match expr {
-                Some(expr) => spec.expr = expr.into_inner(),
-                None => {
-                    return Err(hint_at(
-                        meta.span(),
-                        format_args!(
-                            "{option} needs `expr = \"..\"`, the condition rows must satisfy"
-                        ),
-                        diag::CHECK,
-                    ))
-                }
-            }
-        }
-    }
-    Ok(spec)
-}
-
 fn key_of(meta: &Meta) -> String {
     meta.path()
         .get_ident()
@@ -270,7 +210,7 @@ fn key_of(meta: &Meta) -> String {
 
 /// A non-empty string value: raw SQL (an expression, a predicate, a condition)
 /// or a name. `option` names the setting for the error.
-fn sql_text(meta: &Meta, option: &str) -> darling::Result<SpannedValue<String>> {
+pub fn sql_text(meta: &Meta, option: &str) -> darling::Result<SpannedValue<String>> {
     let Meta::NameValue(nv) = meta else {
         return Err(hint_at(
             meta.span(),

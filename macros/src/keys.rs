@@ -2,7 +2,8 @@
 //! keys, which fields `create` requires. Kept apart from the IR so the IR stays
 //! plain data (as thiserror's `prop.rs`).
 
-use crate::index::{CheckSpec, IndexPart, IndexSpec};
+use crate::check::CheckSpec;
+use crate::index::{IndexPart, IndexSpec};
 use crate::model::{DefaultSpec, Field, FkAction, Model, RelationKind};
 use crate::{naming, ty};
 use darling::util::SpannedValue;

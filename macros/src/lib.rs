@@ -7,6 +7,7 @@
 //! writes Rust code.
 
 mod attr;
+mod check;
 mod diag;
 mod emit;
 mod enums;
@@ -50,11 +51,21 @@ use proc_macro::TokenStream;
 ///   snake_case (`BlogPost` -> `blog_post`).
 /// - `id(fields(a, b))`: a composite primary key.
 /// - `unique(fields(a, b))`, repeatable: a composite unique constraint.
-/// - `index(fields(a, b))`, repeatable: a composite index.
+/// - `index(fields(a, b(desc)), ..)`, repeatable: an index, with the options
+///   `name = ".."` (default `{table}_{columns}_idx`), `unique`, `where = ".."`
+///   (partial), `include(c, d)` (covering), `using = hash | gin | gist | brin |
+///   btree`, `dialects(postgres, sqlite, mysql)` (where it exists; default all).
+/// - `index(expression = "lower(email)", name = "..")`: an expression key,
+///   after any `fields(..)` written before it; needs a `name`.
+/// - `check = ".."` or `check(name = "..", expr = "..")`, repeatable: a table
+///   CHECK constraint (default name `{table}_check`, `{table}_check1`, ..).
+///   Expressions and predicates are raw SQL, rendered as written.
 ///
 /// # Field attributes
 /// - `id`: the primary key (at most one field; use `id(fields(..))` for more).
 /// - `unique`, `index`: a single-column unique constraint or index.
+/// - `check = "views >= 0"` (or `check(name = "..", expr = "..")`): a CHECK
+///   constraint named `{table}_{column}_check`.
 /// - `column = "name"`: the column name; defaults to the field name.
 /// - `db_type = "varchar(255)"`: the column's SQL type, replacing the dialect default.
 /// - `default = autoincrement | uuid | cuid | now`: a generated value

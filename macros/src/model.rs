@@ -6,8 +6,9 @@
 //! in one build.
 
 use crate::attr::{FieldReceiver, ModelReceiver};
-use crate::index::{CheckSpec, IndexSpec};
-use crate::{diag, index, meta, naming, ty, validate};
+use crate::check::CheckSpec;
+use crate::index::IndexSpec;
+use crate::{check, diag, index, meta, naming, ty, validate};
 use darling::util::SpannedValue;
 use darling::{FromDeriveInput, FromField};
 use proc_macro2::Span;
@@ -270,7 +271,7 @@ impl Model {
                 .filter_map(|m| errors.handle(index::index(m, &at)))
                 .collect(),
             checks: (receiver.check.iter())
-                .filter_map(|m| errors.handle(index::check(m, &at)))
+                .filter_map(|m| errors.handle(check::check(m, &at)))
                 .collect(),
             ident: receiver.ident,
             vis: receiver.vis,
@@ -483,7 +484,7 @@ impl Field {
         let references = r.references.as_ref().map(|m| meta::references(m, &at));
         let on_delete = r.on_delete.as_ref().map(|m| meta::action(m, &at));
         let on_update = r.on_update.as_ref().map(|m| meta::action(m, &at));
-        let check = r.check.as_ref().map(|m| index::check(m, &at));
+        let check = r.check.as_ref().map(|m| check::check(m, &at));
         let default = errors.handle(default.transpose())?;
         let references = errors.handle(references.transpose())?;
         let on_delete = errors.handle(on_delete.transpose())?;
