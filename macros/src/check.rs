@@ -69,4 +69,3 @@ pub fn check(meta: &Meta, at: &str) -> darling::Result<CheckSpec> {
     }
     Ok(spec)
 }
-
