@@ -1,0 +1,117 @@
+//! PostgreSQL: squawk's rules, read into strata findings, plus the changes
+//! the model-aware rules need, read from squawk's syntax tree.
+
+use squawk_linter::{Linter, Rule, Violation};
+use squawk_syntax::ast::{self, AstNode};
+use squawk_syntax::{SourceFile, SyntaxNode};
+
+use super::source::Statement;
+use super::{pg_changes, recipes, Analysis, RawFinding, Severity};
+
+/// squawk's default rules that are about style, not about locks or running
+/// code, or that fight strata's safe recipes (see the module docs).
+const NOT_USED: [Rule; 9] = [
+    Rule::PreferBigintOverInt,
+    Rule::PreferBigintOverSmallint,
+    Rule::PreferIdentity,
+    Rule::PreferTextField,
+    Rule::PreferTimestampTz,
+    Rule::BanCharField,
+    Rule::RequireStatementTimeout,
+    Rule::PreferRobustStmts,
+    Rule::UnusedIgnore,
+];
+
+pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
+    let parse = SourceFile::parse(sql);
+    let stmts: Vec<(ast::Stmt, Statement)> = (parse.tree().stmts())
+        .filter_map(|stmt| {
+            let statement = statement_of(sql, stmt.syntax())?;
+            Some((stmt, statement))
+        })
+        .collect();
+    let read = pg_changes::read(stmts.iter().map(|(stmt, _)| stmt));
+
+    let mut linter = Linter::with_rules(&[], &NOT_USED);
+    linter.settings.assume_in_transaction = in_transaction;
+    let violations = linter.lint(&parse, sql);
+
+    let statements: Vec<Statement> = stmts.into_iter().map(|(_, s)| s).collect();
+    let mut findings: Vec<RawFinding> = (violations.into_iter())
+        .filter_map(|violation| {
+            let statement = statement_at(&statements, offset(&violation))?;
+            let keep = violation.code != Rule::BanDropConstraint
+                || !read.redundant_check_drops.contains(&statement);
+            keep.then(|| from_squawk(statement, violation))
+        })
+        .collect();
+    for error in parse.errors() {
+        if let Some(statement) = statement_at(&statements, usize::from(error.range().start())) {
+            findings.push(syntax_error(statement, error.message()));
+        }
+    }
+    for statement in read.table_rewrites {
+        findings.push(recipes::table_rewrite(statement, "PostgreSQL"));
+    }
+    Analysis {
+        statements,
+        changes: read.changes,
+        findings,
+    }
+}
+
+/// The statement's text from its first token (comments before it belong to
+/// the file, not to it) to its end.
+fn statement_of(sql: &str, node: &SyntaxNode) -> Option<Statement> {
+    let first = (node.descendants_with_tokens())
+        .filter_map(|element| element.into_token())
+        .find(|token| !token.kind().is_trivia())?;
+    let start = usize::from(first.text_range().start());
+    let end = usize::from(node.text_range().end());
+    Statement::new(sql, start, end)
+}
+
+fn offset(violation: &Violation) -> usize {
+    usize::from(violation.text_range.start())
+}
+
+/// The statement holding `offset`, or the last one before it (a violation
+/// reported on trivia between statements), or the first.
+fn statement_at(statements: &[Statement], offset: usize) -> Option<usize> {
+    statements
+        .iter()
+        .position(|s| s.contains(offset))
+        .or_else(|| statements.iter().rposition(|s| s.start <= offset))
+        .or_else(|| (!statements.is_empty()).then_some(0))
+}
+
+fn from_squawk(statement: usize, violation: Violation) -> RawFinding {
+    let rule = violation.code.to_string();
+    let recipe = recipes::squawk_recipe(&rule)
+        .map(str::to_string)
+        .or(violation.help.clone())
+        .unwrap_or_else(|| recipes::GENERIC_RECIPE.to_string());
+    let message = match recipes::squawk_why(&rule) {
+        Some(why) => format!("{} {why}", violation.message),
+        None => violation.message,
+    };
+    RawFinding {
+        statement,
+        severity: recipes::severity(&rule),
+        rule,
+        message,
+        recipe,
+    }
+}
+
+fn syntax_error(statement: usize, message: &str) -> RawFinding {
+    RawFinding {
+        statement,
+        rule: "syntax-error".into(),
+        severity: Severity::Error,
+        message: format!(
+            "squawk's PostgreSQL parser cannot read this statement ({message}), so no rule checked it."
+        ),
+        recipe: "Fix the syntax, or check the statement by hand.".into(),
+    }
+}
