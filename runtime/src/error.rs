@@ -132,6 +132,11 @@ pub enum Error {
     #[error("the change would drop data in {}; pass a rename hint if this is a rename, or allow data loss", lost.join(", "))]
     DataLoss { lost: Vec<String> },
 
+    /// A live database's schema holds something introspection cannot read
+    /// into a schema description: names the table, column or constraint.
+    #[error("introspecting {object}: {reason}")]
+    Introspection { object: String, reason: String },
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -25,7 +25,8 @@
 pub mod cli;
 mod error;
 mod execute;
-#[cfg(feature = "migrate")]
+// Always built: `push_schema` renders through the schema description and DDL;
+// the feature adds migration files, the runner and backfills.
 pub mod migrate;
 pub mod observe;
 pub mod query;

@@ -275,7 +275,7 @@ impl Db {
     /// afresh: for demos and tests. Destroys their data.
     pub async fn reset_schema<M: crate::ModelSet>(&self) -> Result<()> {
         let schemas = M::schemas();
-        let mut statements = crate::render::drop_schema(&schemas, self.dialect());
+        let mut statements = crate::render::drop_schema(&schemas, self.dialect())?;
         statements.extend(crate::render::create_schema(&schemas, self.dialect())?);
         self.run_ddl(statements).await
     }

@@ -8,17 +8,21 @@
 //! applies them under a lock with checksums; [`lint`] checks any migration for
 //! statements that lock or break running code.
 
+#[cfg(feature = "migrate")]
 pub mod backfill;
 pub mod ddl;
 pub mod diff;
 pub mod erd;
+#[cfg(feature = "migrate")]
 pub mod files;
 pub mod from_models;
+#[cfg(feature = "migrate")]
 pub mod generate;
 pub mod introspect;
 #[cfg(feature = "lint")]
 pub mod lint;
 pub mod normalize;
+#[cfg(feature = "migrate")]
 pub mod runner;
 pub mod schema;
 
