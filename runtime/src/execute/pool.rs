@@ -54,7 +54,7 @@ pub(super) enum AnyPool {
     MySql(sqlx::MySqlPool),
 }
 
-pub(super) enum AnyOptions {
+pub(crate) enum AnyOptions {
     Postgres(sqlx::postgres::PgConnectOptions),
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
     MySql(sqlx::mysql::MySqlConnectOptions),
@@ -70,7 +70,7 @@ pub(super) fn mysql_lock_wait(lock_timeout: Option<Duration>) -> Option<String> 
 }
 
 /// Connection options for `url`, with strata's per-dialect settings.
-pub(super) fn connect_options(url: &str, lock_timeout: Option<Duration>) -> Result<AnyOptions> {
+pub(crate) fn connect_options(url: &str, lock_timeout: Option<Duration>) -> Result<AnyOptions> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
     match scheme {
         "postgres" | "postgresql" => {

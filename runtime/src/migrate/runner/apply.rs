@@ -1,0 +1,241 @@
+//! Running one migration's `up.sql` or `down.sql` and recording the outcome.
+//!
+//! PostgreSQL and SQLite run a migration and its history row in one
+//! transaction: it applies completely or not at all, and the record commits
+//! with it. MySQL commits every DDL statement implicitly, so there a
+//! migration cannot be atomic: the runner records it as started first, runs
+//! it, then records the end; a failure half-way is recorded as failed, with
+//! the statements before it applied. A no-transaction migration
+//! (`-- strata:no-transaction`) is recorded the same way on every database,
+//! and runs one statement at a time.
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::session::Session;
+use super::split;
+use super::table::{self, Record};
+use crate::error::{Error, Result};
+use crate::migrate::files::{Migration, NO_TRANSACTION_MARKER};
+use crate::render::{Dialect, SqlWriter};
+use crate::value::Value;
+
+/// Applies `migration` and records it. `replaces` says a record of it
+/// exists (rolled back earlier) and is replaced. A failure is recorded as
+/// failed and returned.
+pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: bool) -> Result<()> {
+    let dialect = session.dialect();
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let mut record = Record {
+        name: migration.name.clone(),
+        checksum: migration.checksum.clone(),
+        started_at,
+        finished_at: None,
+        execution_time_ms: None,
+        success: false,
+        rolled_back_at: None,
+        logs: None,
+    };
+    if atomic(dialect, migration.no_transaction) {
+        let result = match session.begin().await {
+            Ok(()) => {
+                let body = up_and_record(session, migration, &record, replaces, clock).await;
+                end_transaction(session, body).await
+            }
+            Err(e) => Err(e),
+        };
+        let Err(error) = result else { return Ok(()) };
+        // The transaction is gone; the failure is recorded on its own.
+        if replaces {
+            session.execute(table::delete(dialect, &record.name)).await?;
+        }
+        record.finished_at = Some(Utc::now());
+        record.execution_time_ms = Some(elapsed_ms(clock));
+        record.logs = Some(error.to_string());
+        session.execute(table::insert(dialect, &record)).await?;
+        return Err(failed(
+            &migration.name,
+            &format!("{error}; nothing of it was applied (it ran in a transaction)"),
+        ));
+    }
+    if replaces {
+        session.execute(table::delete(dialect, &record.name)).await?;
+    }
+    session.execute(table::insert(dialect, &record)).await?;
+    let invalid_before = invalid_indexes(session).await?;
+    let result = run_outside_transaction(session, &migration.up, migration.no_transaction).await;
+    let finish = |success: bool, logs: Option<String>| {
+        vec![
+            ("finished_at", Value::Timestamptz(Utc::now())),
+            ("execution_time_ms", Value::I64(elapsed_ms(clock))),
+            ("success", Value::Bool(success)),
+            ("logs", table::text(logs)),
+        ]
+    };
+    match result {
+        Ok(()) => {
+            let done = table::update(dialect, &migration.name, finish(true, None));
+            session.execute(done).await?;
+            Ok(())
+        }
+        Err(error) => {
+            let mut reason = error.to_string();
+            let left: Vec<String> = (invalid_indexes(session).await?.into_iter())
+                .filter(|index| !invalid_before.contains(index))
+                .collect();
+            if !left.is_empty() {
+                reason.push_str(&invalid_index_advice(&left, &migration.name));
+            } else if dialect == Dialect::MySql {
+                reason.push_str(
+                    "; MySQL commits each DDL statement as it runs, so the statements before \
+                     the failing one are applied: check the database before resolving",
+                );
+            } else {
+                reason.push_str("; the statements before the failing one are applied");
+            }
+            let failed_row = table::update(dialect, &migration.name, finish(false, Some(reason.clone())));
+            session.execute(failed_row).await?;
+            Err(failed(&migration.name, &reason))
+        }
+    }
+}
+
+/// Runs `down.sql` of an applied migration and marks it rolled back.
+pub(super) async fn down(session: &mut Session, migration: &Migration) -> Result<()> {
+    let dialect = session.dialect();
+    let Some(down_sql) = migration.down.as_deref() else {
+        return Err(Error::Migration {
+            name: migration.name.clone(),
+            reason: "has no down.sql, so it cannot be rolled back; write one, or add a new \
+                     migration that undoes it"
+                .into(),
+        });
+    };
+    let no_transaction = down_sql.lines().next().map(str::trim_end) == Some(NO_TRANSACTION_MARKER);
+    let rolled_back = table::update(
+        dialect,
+        &migration.name,
+        vec![("rolled_back_at", Value::Timestamptz(Utc::now()))],
+    );
+    let result = if atomic(dialect, no_transaction) {
+        match session.begin().await {
+            Ok(()) => {
+                let body = match session.run_script(down_sql).await {
+                    Ok(()) => session.execute(rolled_back).await.map(drop),
+                    Err(e) => Err(e),
+                };
+                end_transaction(session, body).await
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        match run_outside_transaction(session, down_sql, no_transaction).await {
+            Ok(()) => session.execute(rolled_back).await.map(drop),
+            Err(e) => Err(e),
+        }
+    };
+    result.map_err(|error| Error::Migration {
+        name: migration.name.clone(),
+        reason: format!("down.sql failed: {error}; the migration is still recorded as applied"),
+    })
+}
+
+/// Whether a migration runs in one transaction with its record.
+fn atomic(dialect: Dialect, no_transaction: bool) -> bool {
+    dialect != Dialect::MySql && !no_transaction
+}
+
+/// Inside the transaction: runs `up.sql` and inserts the applied record.
+async fn up_and_record(
+    session: &mut Session,
+    migration: &Migration,
+    started: &Record,
+    replaces: bool,
+    clock: Instant,
+) -> Result<(), sqlx::Error> {
+    let dialect = session.dialect();
+    if replaces {
+        session.execute(table::delete(dialect, &started.name)).await?;
+    }
+    session.run_script(&migration.up).await?;
+    let done = Record {
+        finished_at: Some(Utc::now()),
+        execution_time_ms: Some(elapsed_ms(clock)),
+        success: true,
+        ..started.clone()
+    };
+    session.execute(table::insert(dialect, &done)).await?;
+    Ok(())
+}
+
+/// COMMIT after a successful body, ROLLBACK after a failed one (whose error
+/// is the one returned).
+pub(super) async fn end_transaction(session: &mut Session, body: Result<(), sqlx::Error>) -> Result<(), sqlx::Error> {
+    match body {
+        Ok(()) => session.commit().await,
+        Err(e) => {
+            let _ = session.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn run_outside_transaction(
+    session: &mut Session,
+    sql: &str,
+    one_at_a_time: bool,
+) -> Result<(), sqlx::Error> {
+    if !one_at_a_time {
+        return session.run_script(sql).await;
+    }
+    for statement in split::statements(sql, session.dialect()) {
+        session.run_script(statement).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL indexes of the current schema marked invalid: what a failed
+/// `CREATE INDEX CONCURRENTLY` leaves behind. Empty elsewhere.
+async fn invalid_indexes(session: &mut Session) -> Result<Vec<String>> {
+    if session.dialect() != Dialect::Postgres {
+        return Ok(Vec::new());
+    }
+    let mut w = SqlWriter::new(Dialect::Postgres);
+    w.push(
+        "SELECT c.relname::text AS name FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY 1",
+    );
+    let names = session.fetch(w.finish(), |r| r.text("name")).await?;
+    Ok(names.into_iter().flatten().collect())
+}
+
+fn invalid_index_advice(indexes: &[String], migration: &str) -> String {
+    let drops: Vec<String> = indexes
+        .iter()
+        .map(|name| format!("DROP INDEX CONCURRENTLY \"{}\";", name.replace('"', "\"\"")))
+        .collect();
+    format!(
+        "; it left invalid index{} {} (a CREATE INDEX CONCURRENTLY that failed half-way: \
+         PostgreSQL keeps the unusable index, and writes still pay to maintain it). Fix: run \
+         `{}`, correct the cause (e.g. duplicate values under a unique index), then \
+         `strata migrate resolve --rolled-back {migration}` and deploy again",
+        if indexes.len() == 1 { "" } else { "es" },
+        indexes.join(", "),
+        drops.join(" "),
+    )
+}
+
+fn failed(name: &str, reason: &str) -> Error {
+    Error::Migration {
+        name: name.to_string(),
+        reason: format!("failed: {reason}"),
+    }
+}
+
+fn elapsed_ms(clock: Instant) -> i64 {
+    i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,149 @@
+//! The runner's one dedicated connection. A migration run is a session: the
+//! lock is held by it (PostgreSQL advisory and MySQL named locks belong to
+//! a session), its transactions pin it, and a no-transaction migration's
+//! statements must follow each other on it. A pool would hand each statement
+//! to any connection, so the runner opens its own.
+
+use sqlx::{Connection as _, Row as _};
+
+use crate::error::Result;
+use crate::execute::bind::{mysql_arguments, pg_arguments, sqlite_arguments};
+use crate::execute::pool::{connect_options, AnyOptions};
+use crate::execute::trusted;
+use crate::render::{Dialect, Rendered};
+
+pub(crate) enum Session {
+    Postgres(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+    MySql(sqlx::MySqlConnection),
+}
+
+/// Runs `$body` with `$conn` the driver connection and `$args` its argument
+/// builder, whichever database the session is on.
+macro_rules! on_session {
+    ($session:expr, |$conn:ident, $args:ident| $body:expr) => {
+        match $session {
+            Session::Postgres($conn) => {
+                let $args = pg_arguments;
+                $body
+            }
+            Session::Sqlite($conn) => {
+                let $args = sqlite_arguments;
+                $body
+            }
+            Session::MySql($conn) => {
+                let $args = mysql_arguments;
+                $body
+            }
+        }
+    };
+}
+
+/// One row of a query the runner reads, by column name.
+pub(crate) trait ReadRow {
+    fn text(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
+    fn flag(&self, column: &str) -> Result<Option<bool>, sqlx::Error>;
+    fn time(&self, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error>;
+}
+
+macro_rules! read_row {
+    ($row:ty) => {
+        impl ReadRow for $row {
+            fn text(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn int(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn flag(&self, column: &str) -> Result<Option<bool>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn time(
+                &self,
+                column: &str,
+            ) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+                self.try_get(column)
+            }
+        }
+    };
+}
+read_row!(sqlx::postgres::PgRow);
+read_row!(sqlx::sqlite::SqliteRow);
+read_row!(sqlx::mysql::MySqlRow);
+
+impl Session {
+    pub(crate) async fn open(url: &str) -> Result<Session> {
+        Ok(match connect_options(url, None)? {
+            AnyOptions::Postgres(o) => Session::Postgres(sqlx::PgConnection::connect_with(&o).await?),
+            AnyOptions::Sqlite(o) => Session::Sqlite(sqlx::SqliteConnection::connect_with(&o).await?),
+            AnyOptions::MySql(o) => Session::MySql(sqlx::MySqlConnection::connect_with(&o).await?),
+        })
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Session::Postgres(_) => Dialect::Postgres,
+            Session::Sqlite(_) => Dialect::Sqlite,
+            Session::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// Runs a migration file's text as written: one or more statements,
+    /// parsed by the database, no binds.
+    pub(crate) async fn run_script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        on_session!(self, |conn, _args| {
+            sqlx::raw_sql(trusted(sql)).execute(&mut *conn).await.map(drop)
+        })
+    }
+
+    /// Runs one rendered statement; the rows it affected.
+    pub(crate) async fn execute(&mut self, rendered: Rendered) -> Result<u64, sqlx::Error> {
+        let Rendered { sql, binds } = rendered;
+        on_session!(self, |conn, args| {
+            let args = args(binds).map_err(sqlx::Error::Encode)?;
+            let done = sqlx::query_with(trusted(&sql), args)
+                .execute(&mut *conn)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Every row of one rendered query, each turned into a `T` by `read`.
+    pub(crate) async fn fetch<T>(
+        &mut self,
+        rendered: Rendered,
+        read: impl Fn(&dyn ReadRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let Rendered { sql, binds } = rendered;
+        on_session!(self, |conn, args| {
+            let args = args(binds).map_err(sqlx::Error::Encode)?;
+            let rows = sqlx::query_with(trusted(&sql), args)
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.iter().map(|row| read(row)).collect()
+        })
+    }
+
+    pub(crate) async fn begin(&mut self) -> Result<(), sqlx::Error> {
+        // SQLite: take the write lock now, so the history read inside the
+        // transaction is the one the write commits against.
+        let sql = match self {
+            Session::Sqlite(_) => "BEGIN IMMEDIATE",
+            _ => "BEGIN",
+        };
+        self.run_script(sql).await
+    }
+
+    pub(crate) async fn commit(&mut self) -> Result<(), sqlx::Error> {
+        self.run_script("COMMIT").await
+    }
+
+    pub(crate) async fn rollback(&mut self) -> Result<(), sqlx::Error> {
+        self.run_script("ROLLBACK").await
+    }
+
+    pub(crate) async fn close(self) {
+        let _ = on_session!(self, |conn, _args| conn.close().await);
+    }
+}

@@ -1,0 +1,226 @@
+//! `_strata_migrations`, the database's own record of which migrations ran:
+//! its DDL per dialect and every statement the runner reads and writes it
+//! with, rendered by SqlWriter (identifiers quoted, values bound).
+
+use chrono::{DateTime, Utc};
+
+use super::session::{ReadRow, Session};
+use crate::error::Result;
+use crate::render::{Dialect, Rendered, SqlWriter};
+use crate::schema::SqlType;
+use crate::value::Value;
+
+pub const HISTORY_TABLE: &str = "_strata_migrations";
+
+/// One row of `_strata_migrations`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The migration folder's name.
+    pub name: String,
+    /// SHA-256 of `up.sql` as it was applied (line endings normalised).
+    pub checksum: String,
+    pub started_at: DateTime<Utc>,
+    /// `None` while running, or when the run died before recording its end.
+    pub finished_at: Option<DateTime<Utc>>,
+    pub execution_time_ms: Option<i64>,
+    /// False for a failed (or interrupted) run; true once applied or
+    /// resolved as applied.
+    pub success: bool,
+    /// When `down` or `resolve --rolled-back` undid it; it is pending again.
+    pub rolled_back_at: Option<DateTime<Utc>>,
+    /// The error of a failed run, and how it was resolved.
+    pub logs: Option<String>,
+}
+
+impl Record {
+    /// Whether the database has this migration's changes: applied and not
+    /// rolled back.
+    pub fn is_applied(&self) -> bool {
+        self.success && self.rolled_back_at.is_none()
+    }
+
+    /// Whether the run failed or died half-way and nobody resolved it yet.
+    pub fn is_failed(&self) -> bool {
+        !self.success && self.rolled_back_at.is_none()
+    }
+}
+
+/// The columns in the order `insert` writes them.
+const COLUMNS: [&str; 8] = [
+    "name",
+    "checksum",
+    "started_at",
+    "finished_at",
+    "execution_time_ms",
+    "success",
+    "rolled_back_at",
+    "logs",
+];
+
+pub(super) fn create_table(dialect: Dialect) -> Rendered {
+    let (name, instant, text) = match dialect {
+        // MySQL cannot index an unbounded TEXT key.
+        Dialect::MySql => ("VARCHAR(255)", "DATETIME(6)", "LONGTEXT"),
+        Dialect::Postgres => ("TEXT", "TIMESTAMPTZ", "TEXT"),
+        Dialect::Sqlite => ("TEXT", "TEXT", "TEXT"),
+    };
+    let columns = [
+        ("name", name, "NOT NULL PRIMARY KEY"),
+        ("checksum", "VARCHAR(64)", "NOT NULL"),
+        ("started_at", instant, "NOT NULL"),
+        ("finished_at", instant, "NULL"),
+        ("execution_time_ms", "BIGINT", "NULL"),
+        ("success", "BOOLEAN", "NOT NULL"),
+        ("rolled_back_at", instant, "NULL"),
+        ("logs", text, "NULL"),
+    ];
+    let mut w = SqlWriter::new(dialect);
+    w.push("CREATE TABLE IF NOT EXISTS ");
+    w.push_ident(HISTORY_TABLE);
+    w.push(" (");
+    w.push_list(columns, ", ", |w, (column, ty, rest)| {
+        w.push_ident(column);
+        w.push(" ");
+        w.push(ty);
+        w.push(" ");
+        w.push(rest);
+    });
+    w.push(")");
+    w.finish()
+}
+
+pub(super) fn select_all(dialect: Dialect) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ");
+    w.push_list(COLUMNS, ", ", |w, c| w.push_ident(c));
+    w.push(" FROM ");
+    w.push_ident(HISTORY_TABLE);
+    w.push(" ORDER BY ");
+    w.push_ident("name");
+    w.finish()
+}
+
+pub(super) fn insert(dialect: Dialect, record: &Record) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("INSERT INTO ");
+    w.push_ident(HISTORY_TABLE);
+    w.push(" (");
+    w.push_list(COLUMNS, ", ", |w, c| w.push_ident(c));
+    w.push(") VALUES (");
+    let values = [
+        Value::Text(record.name.clone()),
+        Value::Text(record.checksum.clone()),
+        Value::Timestamptz(record.started_at),
+        instant(record.finished_at),
+        record
+            .execution_time_ms
+            .map_or(Value::Null(SqlType::BigInt), Value::I64),
+        Value::Bool(record.success),
+        instant(record.rolled_back_at),
+        text(record.logs.clone()),
+    ];
+    w.push_list(values, ", ", |w, v| w.push_bind(v));
+    w.push(")");
+    w.finish()
+}
+
+/// `UPDATE _strata_migrations SET <set> WHERE name = <name>`.
+pub(super) fn update(dialect: Dialect, name: &str, set: Vec<(&'static str, Value)>) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("UPDATE ");
+    w.push_ident(HISTORY_TABLE);
+    w.push(" SET ");
+    w.push_list(set, ", ", |w, (column, value)| {
+        w.push_ident(column);
+        w.push(" = ");
+        w.push_bind(value);
+    });
+    w.push(" WHERE ");
+    w.push_ident("name");
+    w.push(" = ");
+    w.push_bind(Value::Text(name.to_string()));
+    w.finish()
+}
+
+pub(super) fn delete_all(dialect: Dialect) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ");
+    w.push_ident(HISTORY_TABLE);
+    w.finish()
+}
+
+/// Deletes the row of `name`.
+pub(super) fn delete(dialect: Dialect, name: &str) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("DELETE FROM ");
+    w.push_ident(HISTORY_TABLE);
+    w.push(" WHERE ");
+    w.push_ident("name");
+    w.push(" = ");
+    w.push_bind(Value::Text(name.to_string()));
+    w.finish()
+}
+
+pub(super) fn instant(at: Option<DateTime<Utc>>) -> Value {
+    at.map_or(Value::Null(SqlType::Timestamptz), Value::Timestamptz)
+}
+
+pub(super) fn text(text: Option<String>) -> Value {
+    text.map_or(Value::Null(SqlType::Text), Value::Text)
+}
+
+pub(super) async fn ensure_table(session: &mut Session) -> Result<()> {
+    session.execute(create_table(session.dialect())).await?;
+    Ok(())
+}
+
+/// Every record, in name order.
+pub(super) async fn read_all(session: &mut Session) -> Result<Vec<Record>> {
+    let rows = session.fetch(select_all(session.dialect()), read).await?;
+    Ok(rows)
+}
+
+fn read(row: &dyn ReadRow) -> Result<Record, sqlx::Error> {
+    let required = |column: &str, value: Option<String>| {
+        value.ok_or_else(|| sqlx::Error::ColumnNotFound(format!("{HISTORY_TABLE}.{column} is NULL")))
+    };
+    Ok(Record {
+        name: required("name", row.text("name")?)?,
+        checksum: required("checksum", row.text("checksum")?)?,
+        started_at: row.time("started_at")?.unwrap_or_default(),
+        finished_at: row.time("finished_at")?,
+        execution_time_ms: row.int("execution_time_ms")?,
+        success: row.flag("success")?.unwrap_or(false),
+        rolled_back_at: row.time("rolled_back_at")?,
+        logs: row.text("logs")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddl_per_dialect() {
+        assert_eq!(
+            create_table(Dialect::Postgres).sql,
+            "CREATE TABLE IF NOT EXISTS \"_strata_migrations\" (\"name\" TEXT NOT NULL PRIMARY KEY, \
+             \"checksum\" VARCHAR(64) NOT NULL, \"started_at\" TIMESTAMPTZ NOT NULL, \
+             \"finished_at\" TIMESTAMPTZ NULL, \"execution_time_ms\" BIGINT NULL, \
+             \"success\" BOOLEAN NOT NULL, \"rolled_back_at\" TIMESTAMPTZ NULL, \"logs\" TEXT NULL)"
+        );
+        assert!(create_table(Dialect::MySql)
+            .sql
+            .starts_with("CREATE TABLE IF NOT EXISTS `_strata_migrations` (`name` VARCHAR(255)"));
+        let update = update(
+            Dialect::Postgres,
+            "m1",
+            vec![("success", Value::Bool(true))],
+        );
+        assert_eq!(
+            update.sql,
+            "UPDATE \"_strata_migrations\" SET \"success\" = $1 WHERE \"name\" = $2"
+        );
+        assert_eq!(update.binds.len(), 2);
+    }
+}
