@@ -5,7 +5,7 @@
 use schema_examples::blog::BlogSchema;
 use strata::migrate::{from_models, introspect::introspect, normalize, DbSchema};
 use strata::{Db, ModelSet};
-use strata_tests::backend_tests;
+use strata_tests::{backend_tests, DIALECTS};
 
 async fn assert_round_trip<M: ModelSet>(db: &Db) -> DbSchema {
     db.push_schema::<M>().await.unwrap();
@@ -28,7 +28,18 @@ async fn assert_round_trip<M: ModelSet>(db: &Db) -> DbSchema {
     live
 }
 
+fn suffix(db: &Db) -> &'static str {
+    let dialect = db.dialect();
+    let (_, suffix) = DIALECTS.into_iter().find(|(d, _)| *d == dialect).unwrap();
+    suffix
+}
+
 backend_tests!(blog_round_trips, |db| async move {
     let live = assert_round_trip::<BlogSchema>(&db).await;
     assert!(live.table("_follows").is_some(), "the implicit join table");
+    // The raw text each database gives back (what `normalize` must map).
+    insta::assert_snapshot!(
+        format!("blog_live@{}", suffix(&db)),
+        serde_json::to_string_pretty(&live).unwrap()
+    );
 });
