@@ -49,7 +49,9 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
         let Err(error) = result else { return Ok(()) };
         // The transaction is gone; the failure is recorded on its own.
         if replaces {
-            session.execute(table::delete(dialect, &record.name)).await?;
+            session
+                .execute(table::delete(dialect, &record.name))
+                .await?;
         }
         record.finished_at = Some(Utc::now());
         record.execution_time_ms = Some(elapsed_ms(clock));
@@ -61,7 +63,9 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
         ));
     }
     if replaces {
-        session.execute(table::delete(dialect, &record.name)).await?;
+        session
+            .execute(table::delete(dialect, &record.name))
+            .await?;
     }
     session.execute(table::insert(dialect, &record)).await?;
     let invalid_before = invalid_indexes(session).await?;
@@ -95,7 +99,11 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
             } else {
                 reason.push_str("; the statements before the failing one are applied");
             }
-            let failed_row = table::update(dialect, &migration.name, finish(false, Some(reason.clone())));
+            let failed_row = table::update(
+                dialect,
+                &migration.name,
+                finish(false, Some(reason.clone())),
+            );
             session.execute(failed_row).await?;
             Err(failed(&migration.name, &reason))
         }
@@ -157,7 +165,9 @@ async fn up_and_record(
 ) -> Result<(), sqlx::Error> {
     let dialect = session.dialect();
     if replaces {
-        session.execute(table::delete(dialect, &started.name)).await?;
+        session
+            .execute(table::delete(dialect, &started.name))
+            .await?;
     }
     session.run_script(&migration.up).await?;
     let done = Record {
@@ -172,7 +182,10 @@ async fn up_and_record(
 
 /// COMMIT after a successful body, ROLLBACK after a failed one (whose error
 /// is the one returned).
-pub(super) async fn end_transaction(session: &mut Session, body: Result<(), sqlx::Error>) -> Result<(), sqlx::Error> {
+pub(super) async fn end_transaction(
+    session: &mut Session,
+    body: Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
     match body {
         Ok(()) => session.commit().await,
         Err(e) => {

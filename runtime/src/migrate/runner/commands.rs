@@ -18,7 +18,11 @@ impl Migrator {
     pub async fn status(&self) -> Result<Status> {
         let files = self.dir.list()?;
         let mut session = self.open().await?;
-        let records = table::read_all(&mut session).await;
+        let records = match table::exists(&mut session).await {
+            Ok(true) => table::read_all(&mut session).await,
+            Ok(false) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
         session.close().await;
         Ok(Status::new(&files, &records?))
     }
@@ -45,7 +49,11 @@ impl Migrator {
         let status = Status::new(&files, &records);
         status.check_deployable()?;
         let mut applied = Vec::new();
-        for name in status.pending().into_iter().take(count.unwrap_or(usize::MAX)) {
+        for name in status
+            .pending()
+            .into_iter()
+            .take(count.unwrap_or(usize::MAX))
+        {
             let Some(file) = files.iter().find(|f| f.name == name) else {
                 continue;
             };
@@ -145,7 +153,10 @@ impl Migrator {
                 vec![
                     ("success", Value::Bool(true)),
                     ("checksum", Value::Text(current)),
-                    ("finished_at", Value::Timestamptz(record.finished_at.unwrap_or(now))),
+                    (
+                        "finished_at",
+                        Value::Timestamptz(record.finished_at.unwrap_or(now)),
+                    ),
                     ("logs", Value::Text(note("applied"))),
                 ]
             }

@@ -114,7 +114,9 @@ impl Lock {
                 session.fetch(unlock, |r| r.int("taken")).await?;
             }
             Lock::Sqlite(Some(mut conn)) => {
-                sqlx::raw_sql(trusted("ROLLBACK")).execute(&mut conn).await?;
+                sqlx::raw_sql(trusted("ROLLBACK"))
+                    .execute(&mut conn)
+                    .await?;
                 conn.close().await?;
             }
             Lock::Sqlite(None) => {}

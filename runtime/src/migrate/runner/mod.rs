@@ -85,16 +85,10 @@ impl Migrator {
         &self.url
     }
 
-    /// Opens the session, checks the folder is for this database, and makes
-    /// sure the history table exists.
+    /// Opens the session and checks the folder is for this database.
     async fn open(&self) -> Result<Session> {
-        let mut session = Session::open(&self.url).await?;
-        let checked = self.check_dialect(&session);
-        let result = match checked {
-            Ok(()) => table::ensure_table(&mut session).await,
-            Err(e) => Err(e),
-        };
-        match result {
+        let session = Session::open(&self.url).await?;
+        match self.check_dialect(&session) {
             Ok(()) => Ok(session),
             Err(e) => {
                 session.close().await;
@@ -106,7 +100,12 @@ impl Migrator {
     fn check_dialect(&self, session: &Session) -> Result<()> {
         match self.dir.dialect()? {
             Some(recorded) if recorded != session.dialect() => Err(Error::MigrationFiles {
-                path: self.dir.path().join("migration_lock.toml").display().to_string(),
+                path: self
+                    .dir
+                    .path()
+                    .join("migration_lock.toml")
+                    .display()
+                    .to_string(),
                 reason: format!(
                     "these migrations are for {}, but the database is {}",
                     dialect_name(recorded),
@@ -117,21 +116,33 @@ impl Migrator {
         }
     }
 
-    /// Opens a session and takes the migration lock on it. Hand both back
+    /// Opens a session, takes the migration lock on it, then makes sure the
+    /// history table exists (under the lock: two runners creating it at
+    /// once collide on PostgreSQL even with IF NOT EXISTS). Hand both back
     /// to [`Migrator::unlock`] with the work's result.
     async fn lock(&self) -> Result<(Session, lock::Lock)> {
         let mut session = self.open().await?;
-        match lock::acquire(&mut session, &self.url, self.lock_timeout).await {
-            Ok(lock) => Ok((session, lock)),
+        let lock = match lock::acquire(&mut session, &self.url, self.lock_timeout).await {
+            Ok(lock) => lock,
             Err(e) => {
                 session.close().await;
-                Err(e)
+                return Err(e);
             }
+        };
+        let created = table::ensure_table(&mut session).await;
+        match created {
+            Ok(()) => Ok((session, lock)),
+            Err(e) => self.unlock(session, lock, Err(e)).await,
         }
     }
 
     /// Releases the lock and closes the session, whatever `result` is.
-    async fn unlock<T>(&self, mut session: Session, lock: lock::Lock, result: Result<T>) -> Result<T> {
+    async fn unlock<T>(
+        &self,
+        mut session: Session,
+        lock: lock::Lock,
+        result: Result<T>,
+    ) -> Result<T> {
         let released = lock.release(&mut session).await;
         session.close().await;
         let value = result?;

@@ -72,10 +72,7 @@ async fn drop_everything(session: &mut Session) -> Result<()> {
             ),
         ],
         Dialect::Sqlite => &[
-            (
-                "SELECT name FROM sqlite_master WHERE type = 'view'",
-                "VIEW",
-            ),
+            ("SELECT name FROM sqlite_master WHERE type = 'view'", "VIEW"),
             (
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
                 "TABLE",
@@ -111,7 +108,9 @@ async fn drop_all_of(session: &mut Session, list: &str, kind: &str) -> Result<()
     w.push(list);
     let names = session.fetch(w.finish(), |r| r.text("name")).await?;
     for name in names.into_iter().flatten() {
-        session.execute(drop_statement(dialect, kind, &name)).await?;
+        session
+            .execute(drop_statement(dialect, kind, &name))
+            .await?;
     }
     Ok(())
 }

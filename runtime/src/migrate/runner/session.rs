@@ -75,8 +75,12 @@ read_row!(sqlx::mysql::MySqlRow);
 impl Session {
     pub(crate) async fn open(url: &str) -> Result<Session> {
         Ok(match connect_options(url, None)? {
-            AnyOptions::Postgres(o) => Session::Postgres(sqlx::PgConnection::connect_with(&o).await?),
-            AnyOptions::Sqlite(o) => Session::Sqlite(sqlx::SqliteConnection::connect_with(&o).await?),
+            AnyOptions::Postgres(o) => {
+                Session::Postgres(sqlx::PgConnection::connect_with(&o).await?)
+            }
+            AnyOptions::Sqlite(o) => {
+                Session::Sqlite(sqlx::SqliteConnection::connect_with(&o).await?)
+            }
             AnyOptions::MySql(o) => Session::MySql(sqlx::MySqlConnection::connect_with(&o).await?),
         })
     }
@@ -93,7 +97,10 @@ impl Session {
     /// parsed by the database, no binds.
     pub(crate) async fn run_script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
         on_session!(self, |conn, _args| {
-            sqlx::raw_sql(trusted(sql)).execute(&mut *conn).await.map(drop)
+            sqlx::raw_sql(trusted(sql))
+                .execute(&mut *conn)
+                .await
+                .map(drop)
         })
     }
 

@@ -75,7 +75,10 @@ impl Migrator {
         }
         // Re-read: down.sql may be gone since `write` read it.
         let listed = self.dir.list()?;
-        Ok(listed.into_iter().find(|m| m.name == new.name).unwrap_or(new))
+        Ok(listed
+            .into_iter()
+            .find(|m| m.name == new.name)
+            .unwrap_or(new))
     }
 }
 
@@ -90,9 +93,8 @@ struct Squashed {
 /// order (and every `down.sql` in reverse, when all have one).
 fn squashed_sql(dialect: Dialect, files: &[Migration]) -> Squashed {
     if let Some(schema) = files.last().and_then(|f| f.schema.as_ref()) {
-        let statements = |list: Vec<String>| {
-            list.iter().map(|s| format!("{s};\n")).collect::<String>()
-        };
+        let statements =
+            |list: Vec<String>| list.iter().map(|s| format!("{s};\n")).collect::<String>();
         return Squashed {
             up: statements(create_schema(dialect, schema)),
             down: Some(statements(drop_schema(dialect, schema))),
@@ -154,10 +156,7 @@ async fn replace_records(
     Ok(())
 }
 
-fn remove(
-    path: &std::path::Path,
-    how: fn(&std::path::Path) -> std::io::Result<()>,
-) -> Result<()> {
+fn remove(path: &std::path::Path, how: fn(&std::path::Path) -> std::io::Result<()>) -> Result<()> {
     how(path).map_err(|e| Error::MigrationFiles {
         path: path.display().to_string(),
         reason: format!("cannot remove it: {e}"),

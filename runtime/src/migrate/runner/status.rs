@@ -166,13 +166,14 @@ impl fmt::Display for Status {
             let applied = match (&m.state, &m.record) {
                 (State::Applied | State::Edited { .. } | State::Missing, Some(r)) => format!(
                     "{} ({} ms)",
-                    r.finished_at.unwrap_or(r.started_at).format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.finished_at
+                        .unwrap_or(r.started_at)
+                        .format("%Y-%m-%d %H:%M:%S UTC"),
                     r.execution_time_ms.unwrap_or(0)
                 ),
-                (State::Failed, Some(r)) => format!(
-                    "failed {}",
-                    r.started_at.format("%Y-%m-%d %H:%M:%S UTC")
-                ),
+                (State::Failed, Some(r)) => {
+                    format!("failed {}", r.started_at.format("%Y-%m-%d %H:%M:%S UTC"))
+                }
                 _ => String::new(),
             };
             let line = format!("{:<width$}  {:<11}  {applied}", m.name, m.state.label());

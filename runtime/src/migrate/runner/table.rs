@@ -174,6 +174,25 @@ pub(super) async fn ensure_table(session: &mut Session) -> Result<()> {
     Ok(())
 }
 
+/// Whether the history table exists: `status` reads without creating it.
+pub(super) async fn exists(session: &mut Session) -> Result<bool> {
+    let dialect = session.dialect();
+    let mut w = SqlWriter::new(dialect);
+    w.push(match dialect {
+        Dialect::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = "
+        }
+        Dialect::MySql => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = "
+        }
+        Dialect::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ",
+    });
+    w.push_bind(Value::Text(HISTORY_TABLE.into()));
+    let counts = session.fetch(w.finish(), |r| r.int("n")).await?;
+    Ok(counts.first().copied().flatten().unwrap_or(0) > 0)
+}
+
 /// Every record, in name order.
 pub(super) async fn read_all(session: &mut Session) -> Result<Vec<Record>> {
     let rows = session.fetch(select_all(session.dialect()), read).await?;
@@ -182,7 +201,8 @@ pub(super) async fn read_all(session: &mut Session) -> Result<Vec<Record>> {
 
 fn read(row: &dyn ReadRow) -> Result<Record, sqlx::Error> {
     let required = |column: &str, value: Option<String>| {
-        value.ok_or_else(|| sqlx::Error::ColumnNotFound(format!("{HISTORY_TABLE}.{column} is NULL")))
+        value
+            .ok_or_else(|| sqlx::Error::ColumnNotFound(format!("{HISTORY_TABLE}.{column} is NULL")))
     };
     Ok(Record {
         name: required("name", row.text("name")?)?,

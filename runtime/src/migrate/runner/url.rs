@@ -43,7 +43,8 @@ impl UrlSources {
         if is_pooler(&url) {
             return Err(Error::InvalidUrl {
                 url: redact(&url),
-                reason: "DATABASE_URL points at a connection pooler (pgbouncer=true or port 6432); \
+                reason:
+                    "DATABASE_URL points at a connection pooler (pgbouncer=true or port 6432); \
                          migrations need a direct connection, because the migration lock (a \
                          session advisory lock) and session settings do not survive transaction \
                          pooling: set DIRECT_URL to the database's own address",

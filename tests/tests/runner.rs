@@ -1,0 +1,512 @@
+//! The migration runner on real databases: deploy, the lock under two
+//! concurrent runners, failed migrations and resolve, checksums, down,
+//! baseline, squash, reset, and PostgreSQL's invalid-index report.
+
+mod runner_support;
+
+use runner_support::{count, exists, migrator, sleep_sql, Folders};
+use std::time::Duration;
+use strata::migrate::runner::{Migrator, Resolution, State};
+use strata::{Db, Dialect, Error};
+use strata_tests::{backend_tests, run_on, Backend};
+
+const CREATE_ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50));\n";
+
+backend_tests!(
+    deploy_applies_pending_in_order_and_records_them,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add(
+            "20260101000000_create_items",
+            CREATE_ITEMS,
+            Some("DROP TABLE items;"),
+        );
+        dir.add(
+        "20260101000001_seed_items",
+        "INSERT INTO items (id, name) VALUES (1, 'a');\nINSERT INTO items (id, name) VALUES (2, 'b');\n",
+        Some("DELETE FROM items;"),
+    );
+        // A no-transaction migration: statement by statement, on every database.
+        let index = match db.dialect() {
+            Dialect::Postgres => "CREATE INDEX CONCURRENTLY items_name ON items (name);\n",
+            _ => "CREATE INDEX items_name ON items (name);\n",
+        };
+        dir.add(
+            "20260101000002_index_items",
+            &format!("-- strata:no-transaction\n{index}"),
+            None,
+        );
+        let migrator = migrator(&db, &dir);
+        let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+        let applied = migrator.deploy().await?;
+        assert_eq!(applied, dir.names());
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 2);
+
+        let status = migrator.status().await?;
+        assert!(status.is_up_to_date(), "{status}");
+        let files = migrator.dir().list()?;
+        for (m, file) in status.migrations.iter().zip(&files) {
+            let record = m.record.as_ref().expect("a record per applied migration");
+            assert_eq!(record.checksum, file.checksum, "{}", m.name);
+            assert_eq!(record.checksum.len(), 64);
+            assert!(record.success && record.rolled_back_at.is_none());
+            let finished = record.finished_at.expect("finished_at");
+            assert!(record.started_at >= before && finished >= record.started_at);
+            assert!(record.execution_time_ms.is_some_and(|ms| ms >= 0));
+        }
+
+        assert_eq!(
+            migrator.deploy().await?,
+            Vec::<String>::new(),
+            "a second deploy is a no-op"
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 2);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    two_runners_at_once_apply_each_migration_once,
+    |db| async move {
+        let dir = Folders::new();
+        let sleep = sleep_sql(db.dialect());
+        dir.add(
+            "20260101000000_create_runs",
+            "CREATE TABLE runs (step INTEGER NOT NULL);\n",
+            None,
+        );
+        for step in 1..=3 {
+            dir.add(
+                &format!("2026010100000{step}_step_{step}"),
+                &format!("{sleep}\nINSERT INTO runs (step) VALUES ({step});\n"),
+                None,
+            );
+        }
+        let (a, b) = (migrator(&db, &dir), migrator(&db, &dir));
+        let first = tokio::spawn(async move { a.deploy().await });
+        let second = tokio::spawn(async move { b.deploy().await });
+        let mut applied = first.await.expect("runner a")?;
+        applied.extend(second.await.expect("runner b")?);
+        applied.sort();
+        assert_eq!(
+            applied,
+            dir.names(),
+            "each migration applied by exactly one runner"
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM runs").await, 3);
+        assert_eq!(count(&db, "SELECT COUNT(DISTINCT step) FROM runs").await, 3);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM _strata_migrations").await,
+            4
+        );
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(a_runner_gives_up_after_the_lock_timeout, |db| async move {
+    let dir = Folders::new();
+    let slow = format!("{0}\n{0}\n{0}\n{0}\n", sleep_sql(db.dialect()));
+    dir.add("20260101000000_slow", &slow, None);
+    let holder = migrator(&db, &dir);
+    let running = tokio::spawn(async move { holder.deploy().await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let impatient = migrator(&db, &dir).lock_timeout(Duration::from_millis(200));
+    match impatient.deploy().await {
+        Err(Error::MigrationLocked { waited }) => assert!(waited >= Duration::from_millis(200)),
+        other => panic!("expected MigrationLocked, got {other:?}"),
+    }
+    assert_eq!(running.await.expect("holder")?, dir.names());
+    Ok::<_, Error>(())
+});
+
+backend_tests!(
+    a_failed_migration_blocks_deploys_until_resolved,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add("20260101000000_create_items", CREATE_ITEMS, None);
+        let broken = "CREATE TABLE half (id INTEGER);\nSELECT * FROM no_such_table;\n";
+        dir.add("20260101000001_broken", broken, None);
+        dir.add(
+            "20260101000002_create_more",
+            "CREATE TABLE more (id INTEGER);\n",
+            None,
+        );
+        let migrator = migrator(&db, &dir);
+
+        let err = migrator.deploy().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Migration { name, .. } if name == "20260101000001_broken"),
+            "{err}"
+        );
+        let status = migrator.status().await?;
+        let states: Vec<&State> = status.migrations.iter().map(|m| &m.state).collect();
+        assert_eq!(states, [&State::Applied, &State::Failed, &State::Pending]);
+        let record = status.migrations[1].record.as_ref().unwrap();
+        assert!(
+            !record.success
+                && record
+                    .logs
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("no_such_table")
+        );
+        // PostgreSQL and SQLite ran it in a transaction; MySQL committed the DDL.
+        assert_eq!(exists(&db, "half").await, db.dialect() == Dialect::MySql);
+
+        let blocked = migrator.deploy().await.unwrap_err().to_string();
+        assert!(
+            blocked.contains("20260101000001_broken") && blocked.contains("resolve"),
+            "{blocked}"
+        );
+        assert!(
+            !exists(&db, "more").await,
+            "nothing after a failed migration runs"
+        );
+
+        dir.add(
+            "20260101000001_broken",
+            "CREATE TABLE fixed (id INTEGER);\n",
+            None,
+        );
+        if db.dialect() == Dialect::MySql {
+            drop_table(&db, "half").await;
+        }
+        migrator
+            .resolve("20260101000001_broken", Resolution::RolledBack)
+            .await?;
+        let applied = migrator.deploy().await?;
+        assert_eq!(
+            applied,
+            ["20260101000001_broken", "20260101000002_create_more"]
+        );
+        assert!(exists(&db, "fixed").await && exists(&db, "more").await);
+        assert!(migrator.status().await?.is_up_to_date());
+
+        let again = migrator
+            .resolve("20260101000001_broken", Resolution::Applied)
+            .await;
+        assert!(again.unwrap_err().to_string().contains("not failed"));
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    resolve_applied_records_a_migration_finished_by_hand,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add(
+            "20260101000000_broken",
+            "SELECT * FROM no_such_table;\n",
+            None,
+        );
+        dir.add("20260101000001_create_items", CREATE_ITEMS, None);
+        let migrator = migrator(&db, &dir);
+        assert!(migrator.deploy().await.is_err());
+        migrator
+            .resolve("20260101000000_broken", Resolution::Applied)
+            .await?;
+        assert_eq!(migrator.deploy().await?, ["20260101000001_create_items"]);
+        let status = migrator.status().await?;
+        assert!(status.is_up_to_date(), "{status}");
+        let logs = status.migrations[0].record.as_ref().unwrap().logs.clone();
+        assert!(logs.unwrap_or_default().contains("resolved as applied"));
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    an_edited_migration_is_refused_with_both_checksums,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add("20260101000000_create_items", CREATE_ITEMS, None);
+        let migrator = migrator(&db, &dir);
+        migrator.deploy().await?;
+        let recorded = migrator.dir().list()?[0].checksum.clone();
+        dir.add(
+            "20260101000000_create_items",
+            &CREATE_ITEMS.replace("50", "80"),
+            None,
+        );
+        dir.add(
+            "20260101000001_more",
+            "CREATE TABLE more (id INTEGER);\n",
+            None,
+        );
+        let current = migrator.dir().list()?[0].checksum.clone();
+
+        let err = migrator.deploy().await.unwrap_err();
+        let message = err.to_string();
+        match &err {
+            Error::MigrationEdited { name, file, .. } => {
+                assert_eq!(name, "20260101000000_create_items");
+                assert!(
+                    file.ends_with("20260101000000_create_items/up.sql"),
+                    "{file}"
+                );
+            }
+            other => panic!("expected MigrationEdited, got {other:?}"),
+        }
+        assert!(
+            message.contains(&recorded) && message.contains(&current),
+            "{message}"
+        );
+        assert!(
+            !exists(&db, "more").await,
+            "nothing applied past an edited migration"
+        );
+        let status = migrator.status().await?;
+        assert!(
+            matches!(status.migrations[0].state, State::Edited { .. }),
+            "{status}"
+        );
+        // A CRLF checkout of the original file is not an edit.
+        dir.add(
+            "20260101000000_create_items",
+            &CREATE_ITEMS.replace('\n', "\r\n"),
+            None,
+        );
+        assert_eq!(migrator.deploy().await?, ["20260101000001_more"]);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(down_rolls_back_the_last_n_in_reverse, |db| async move {
+    let dir = Folders::new();
+    for (i, table) in ["a", "b", "c"].iter().enumerate() {
+        let up = format!("CREATE TABLE {table} (id INTEGER);\n");
+        let down = format!("DROP TABLE {table};\n");
+        dir.add(
+            &format!("2026010100000{i}_create_{table}"),
+            &up,
+            Some(&down),
+        );
+    }
+    let migrator = migrator(&db, &dir);
+    migrator.deploy().await?;
+    let rolled_back = migrator.down(2).await?;
+    assert_eq!(
+        rolled_back,
+        ["20260101000002_create_c", "20260101000001_create_b"]
+    );
+    assert!(exists(&db, "a").await && !exists(&db, "b").await && !exists(&db, "c").await);
+    let status = migrator.status().await?;
+    let states: Vec<&State> = status.migrations.iter().map(|m| &m.state).collect();
+    assert_eq!(
+        states,
+        [&State::Applied, &State::RolledBack, &State::RolledBack]
+    );
+    assert_eq!(migrator.up(Some(1)).await?, ["20260101000001_create_b"]);
+    assert_eq!(migrator.deploy().await?, ["20260101000002_create_c"]);
+
+    dir.add(
+        "20260101000003_no_down",
+        "CREATE TABLE d (id INTEGER);\n",
+        None,
+    );
+    migrator.deploy().await?;
+    let err = migrator.down(2).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Migration { name, reason } if name == "20260101000003_no_down" && reason.contains("down.sql")),
+        "{err}"
+    );
+    assert!(
+        exists(&db, "c").await,
+        "nothing rolled back when one of them cannot be"
+    );
+    Ok::<_, Error>(())
+});
+
+backend_tests!(
+    baseline_marks_existing_migrations_without_running_them,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add(
+            "20260101000000_create_a",
+            "CREATE TABLE a (id INTEGER);\n",
+            None,
+        );
+        dir.add(
+            "20260101000001_create_b",
+            "CREATE TABLE b (id INTEGER);\n",
+            None,
+        );
+        dir.add(
+            "20260101000002_create_c",
+            "CREATE TABLE c (id INTEGER);\n",
+            None,
+        );
+        let migrator = migrator(&db, &dir);
+        let missing = migrator
+            .baseline(Some("20260101000009_nope"))
+            .await
+            .unwrap_err();
+        assert!(
+            missing.to_string().contains("20260101000009_nope"),
+            "{missing}"
+        );
+
+        let marked = migrator.baseline(Some("20260101000001_create_b")).await?;
+        assert_eq!(
+            marked,
+            ["20260101000000_create_a", "20260101000001_create_b"]
+        );
+        assert!(
+            !exists(&db, "a").await && !exists(&db, "b").await,
+            "baseline runs nothing"
+        );
+        assert_eq!(migrator.deploy().await?, ["20260101000002_create_c"]);
+        assert!(exists(&db, "c").await);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    squash_collapses_applied_migrations_into_one,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add(
+            "20260101000000_create_items",
+            CREATE_ITEMS,
+            Some("DROP TABLE items;\n"),
+        );
+        dir.add(
+            "20260101000001_seed",
+            "INSERT INTO items (id, name) VALUES (1, 'a');\n",
+            Some("DELETE FROM items;\n"),
+        );
+        dir.add(
+            "20260101000002_more",
+            "CREATE TABLE more (id INTEGER);\n",
+            Some("DROP TABLE more;\n"),
+        );
+        let migrator = migrator(&db, &dir);
+        migrator.up(Some(2)).await?;
+        let refused = migrator.squash("squashed").await.unwrap_err().to_string();
+        assert!(refused.contains("20260101000002_more"), "{refused}");
+        migrator.deploy().await?;
+
+        let squashed = migrator.squash("squashed").await?;
+        assert!(squashed.name.ends_with("_squashed"), "{}", squashed.name);
+        let listed = migrator.dir().list()?;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, squashed.name);
+        assert!(
+            squashed.up.contains("CREATE TABLE more") && squashed.up.contains("INSERT INTO items")
+        );
+        let status = migrator.status().await?;
+        assert!(status.is_up_to_date(), "{status}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM _strata_migrations").await,
+            1
+        );
+
+        // The squashed migration builds the same database from nothing.
+        assert_eq!(migrator.reset(false).await?, [squashed.name.clone()]);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 1);
+        assert!(exists(&db, "more").await);
+        assert_eq!(migrator.down(1).await?, [squashed.name]);
+        assert!(!exists(&db, "items").await && !exists(&db, "more").await);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(reset_drops_everything_and_reapplies, |db| async move {
+    let dir = Folders::new();
+    dir.add("20260101000000_create_items", CREATE_ITEMS, None);
+    let migrator = migrator(&db, &dir);
+    migrator.deploy().await?;
+    exec(&db, "INSERT INTO items (id, name) VALUES (1, 'a')").await;
+    exec(&db, "CREATE TABLE stray (id INTEGER)").await;
+    assert_eq!(
+        migrator.reset(false).await?,
+        ["20260101000000_create_items"]
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 0);
+    assert!(!exists(&db, "stray").await);
+    Ok::<_, Error>(())
+});
+
+#[tokio::test]
+async fn reset_refuses_a_non_local_url_without_force() {
+    let dir = Folders::new();
+    for url in [
+        "postgres://app:secret@db.example.com:5432/app",
+        "mysql://root@10.0.0.7:3306/app",
+    ] {
+        let err = Migrator::new(url, dir.dir())
+            .reset(false)
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{message}");
+        assert!(
+            message.contains("--force") && !message.contains("secret"),
+            "{message}"
+        );
+    }
+}
+
+backend_tests!(
+    migrations_for_another_database_are_refused,
+    |db| async move {
+        let dir = Folders::new();
+        let other = match db.dialect() {
+            Dialect::Sqlite => Dialect::Postgres,
+            _ => Dialect::Sqlite,
+        };
+        dir.dir().ensure_dialect(other)?;
+        let err = migrator(&db, &dir).deploy().await.unwrap_err();
+        assert!(matches!(err, Error::MigrationFiles { .. }), "{err}");
+        Ok::<_, Error>(())
+    }
+);
+
+#[tokio::test]
+async fn a_failed_concurrent_index_build_is_reported_with_the_fix() {
+    run_on(Backend::Postgres, |db: Db| async move {
+        let dir = Folders::new();
+        dir.add("20260101000000_create_items", CREATE_ITEMS, None);
+        dir.add(
+            "20260101000001_seed_duplicates",
+            "INSERT INTO items (id, name) VALUES (1, 'same'), (2, 'same');\n",
+            None,
+        );
+        let unique = "-- strata:no-transaction\n\
+                      CREATE UNIQUE INDEX CONCURRENTLY items_name_key ON items (name);\n";
+        dir.add("20260101000002_unique_name", unique, None);
+        let migrator = migrator(&db, &dir);
+        let message = migrator.deploy().await.unwrap_err().to_string();
+        assert!(message.contains("20260101000002_unique_name"), "{message}");
+        assert!(
+            message.contains("invalid index items_name_key"),
+            "{message}"
+        );
+        assert!(
+            message.contains("DROP INDEX CONCURRENTLY \"items_name_key\""),
+            "{message}"
+        );
+
+        // The fix the message gives, followed step by step.
+        exec(&db, "DROP INDEX CONCURRENTLY items_name_key").await;
+        exec(&db, "DELETE FROM items WHERE id = 2").await;
+        migrator
+            .resolve("20260101000002_unique_name", Resolution::RolledBack)
+            .await?;
+        assert_eq!(migrator.deploy().await?, ["20260101000002_unique_name"]);
+        let valid = "SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                     WHERE c.relname = 'items_name_key' AND i.indisvalid";
+        assert_eq!(count(&db, valid).await, 1);
+        Ok::<_, Error>(())
+    })
+    .await
+}
+
+async fn exec(db: &Db, sql: &str) {
+    runner_support::exec(db, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn drop_table(db: &Db, table: &str) {
+    exec(db, &format!("DROP TABLE {table}")).await;
+}
