@@ -1,3 +1,4 @@
 //! Real schemas from the seed, used by the demo, the tests and the benchmarks.
 
 pub mod blog;
+pub mod shop;

@@ -3,6 +3,7 @@
 //! database (types with `==`, expressions through `normalize`).
 
 use schema_examples::blog::BlogSchema;
+use schema_examples::shop::{ShopSchema, Warehouse};
 use strata::migrate::{from_models, introspect::introspect, normalize, DbSchema};
 use strata::{Db, ModelSet};
 use strata_tests::{backend_tests, DIALECTS};
@@ -43,3 +44,39 @@ backend_tests!(blog_round_trips, |db| async move {
         serde_json::to_string_pretty(&live).unwrap()
     );
 });
+
+backend_tests!(shop_round_trips, |db| async move {
+    let live = assert_round_trip::<ShopSchema>(&db).await;
+    let lines = live.table("order_lines").unwrap();
+    let stock_fk = lines.foreign_keys.iter().find(|fk| fk.columns.len() == 2);
+    assert_eq!(
+        stock_fk.map(|fk| fk.referenced_columns.clone()),
+        Some(vec!["warehouse_id".to_owned(), "product_id".to_owned()])
+    );
+    insta::assert_snapshot!(
+        format!("shop_live@{}", suffix(&db)),
+        serde_json::to_string_pretty(&live).unwrap()
+    );
+});
+
+backend_tests!(strata_bookkeeping_tables_are_left_out, |db| async move {
+    db.push_schema::<Warehouse>().await.unwrap();
+    let sql = match db.dialect() {
+        strata::Dialect::MySql => "CREATE TABLE `_strata_migrations` (`name` varchar(255) PRIMARY KEY)",
+        _ => "CREATE TABLE \"_strata_migrations\" (\"name\" text PRIMARY KEY)",
+    };
+    execute_raw(&db, sql).await;
+    let live = introspect(&db).await.unwrap();
+    let names: Vec<&str> = live.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["warehouses"]);
+});
+
+/// Runs hand-written SQL on the test database, outside strata.
+async fn execute_raw(db: &Db, sql: &'static str) {
+    let result = match db.dialect() {
+        strata::Dialect::Postgres => sqlx::raw_sql(sql).execute(db.as_postgres().unwrap()).await.map(drop),
+        strata::Dialect::Sqlite => sqlx::raw_sql(sql).execute(db.as_sqlite().unwrap()).await.map(drop),
+        strata::Dialect::MySql => sqlx::raw_sql(sql).execute(db.as_mysql().unwrap()).await.map(drop),
+    };
+    result.unwrap();
+}

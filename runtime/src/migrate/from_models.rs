@@ -201,7 +201,6 @@ fn column(model: &ModelSchema, index: usize, column: &ColumnSchema, dialect: Dia
 /// The DDL default of a `default = now` column.
 fn now_default(ty: SqlType, dialect: Dialect) -> &'static str {
     match (ty, dialect) {
-        (SqlType::Date, Dialect::Sqlite) => "(strftime('%Y-%m-%d', 'now'))",
         (SqlType::Date, _) => "CURRENT_DATE",
         (_, Dialect::Postgres) => "CURRENT_TIMESTAMP",
         (_, Dialect::MySql) => "CURRENT_TIMESTAMP(6)",

@@ -3,7 +3,6 @@
 //! in `statement.rs` and `ddl.rs`.
 
 mod ddl;
-mod index_ddl;
 mod json_load;
 mod load;
 mod shape;

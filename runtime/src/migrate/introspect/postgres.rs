@@ -48,7 +48,7 @@ const INDEXES: &str = "SELECT t.relname::text, i.relname::text, x.indisunique::t
         CASE WHEN x.indkey[k - 1] <> 0 THEN (SELECT a.attname::text FROM pg_attribute a \
             WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1]) \
         ELSE pg_get_indexdef(x.indexrelid, k, true) END, \
-        x.indkey[k - 1] <> 0, (x.indoption[k - 1] & 1) = 1) ORDER BY k) \
+        x.indkey[k - 1] <> 0, coalesce((x.indoption[k - 1] & 1) = 1, false)) ORDER BY k) \
      FROM generate_series(1, x.indnatts) k)::text \
     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
     JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = i.relam \

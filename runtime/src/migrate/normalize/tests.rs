@@ -83,3 +83,56 @@ fn sqlite_expressions() {
     );
     same_expression(Sqlite, "\"role\" IN ('USER', 'ADMIN')", "role in ('USER','ADMIN')");
 }
+
+/// What each database returned for the blog and shop schemas
+/// (tests/tests/introspect.rs), beside what the models wrote.
+#[test]
+fn strings_read_back_from_the_databases() {
+    for (dialect, model, database) in [
+        (Postgres, "views >= 0", "((views >= 0))"),
+        (Postgres, "'USER'", "'USER'::role"),
+        (Postgres, "'each'", "'each'::text"),
+        (Postgres, "-1", "'-1'::integer"),
+        (Postgres, "FALSE", "false"),
+        (Postgres, "1 + 1", "(1 + 1)"),
+        (
+            Postgres,
+            "price_cents >= 0 AND weight_grams > 0",
+            "(((price_cents >= 0) AND (weight_grams > (0)::double precision)))",
+        ),
+        (MySql, "CURRENT_DATE", "curdate()"),
+        (MySql, "CURRENT_TIMESTAMP(6)", "current_timestamp(6)"),
+        (MySql, "TRUE", "1"),
+        (MySql, "(1 + 1)", "(1 + 1)"),
+        (MySql, "quantity > 0", "`quantity` > 0"),
+        (
+            MySql,
+            "price_cents >= 0 AND weight_grams > 0",
+            "`price_cents` >= 0 and `weight_grams` > 0",
+        ),
+        (
+            Sqlite,
+            "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        ),
+        (Sqlite, "(1 + 1)", "1 + 1"),
+        (Sqlite, "TRUE", "TRUE"),
+    ] {
+        same_expression(dialect, model, database);
+    }
+    assert_eq!(column_type(Postgres, "timestamp with time zone"), "timestamptz");
+    assert_eq!(column_type(MySql, "enum('USER','ADMIN','MODERATOR')"), "enum('USER','ADMIN','MODERATOR')");
+}
+
+#[test]
+fn different_expressions_stay_different() {
+    for (dialect, a, b) in [
+        (Postgres, "views >= 0", "views > 0"),
+        (Postgres, "'USER'", "'ADMIN'::role"),
+        (MySql, "1", "2"),
+        (Sqlite, "quantity < 10", "quantity <= 10"),
+        (Sqlite, "'a'", "\"a\""),
+    ] {
+        assert_ne!(expression(dialect, a), expression(dialect, b), "{dialect:?}: {a} vs {b}");
+    }
+}
