@@ -95,7 +95,8 @@ pub(super) fn same_name(a: &str, b: &str) -> bool {
 /// it is empty and no running code uses it yet.
 pub(super) fn created_before(changes: &[Change], table: &str, at: usize) -> bool {
     changes.iter().any(|c| {
-        c.statement < at && matches!(&c.kind, ChangeKind::CreateTable { table: t } if same_name(t, table))
+        c.statement < at
+            && matches!(&c.kind, ChangeKind::CreateTable { table: t } if same_name(t, table))
     })
 }
 
@@ -104,6 +105,7 @@ pub(super) fn created_before(changes: &[Change], table: &str, at: usize) -> bool
 /// create-copy-drop-rename).
 pub(super) fn rebuilt(changes: &[Change], table: &str, at: usize) -> bool {
     changes.iter().any(|c| {
-        c.statement > at && matches!(&c.kind, ChangeKind::RenameTable { to, .. } if same_name(to, table))
+        c.statement > at
+            && matches!(&c.kind, ChangeKind::RenameTable { to, .. } if same_name(to, table))
     })
 }

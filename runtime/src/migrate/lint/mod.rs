@@ -2,13 +2,12 @@
 //! reports each statement that would lock a busy table or break the code that
 //! is still running while the migration deploys, with why and the safe recipe.
 //!
-//! ```no_run
-//! # use strata::Model;
-//! # fn models() -> Vec<&'static strata::schema::ModelSchema> { vec![] }
+//! ```ignore
 //! use strata::migrate::lint::{lint, Dialect};
+//! use strata::Model;
 //!
 //! let sql = "ALTER TABLE posts RENAME COLUMN title TO headline;";
-//! for finding in lint(sql, Dialect::Postgres, &models()) {
+//! for finding in lint(sql, Dialect::Postgres, &[Post::SCHEMA, User::SCHEMA]) {
 //!     eprintln!("{finding}");
 //! }
 //! ```
@@ -37,7 +36,10 @@
 //! the time other sessions wait); and `prefer-robust-stmts` (strata's runner
 //! records a failed migration and blocks deploys until it is resolved, and
 //! `IF NOT EXISTS` would hide the invalid index a failed concurrent build
-//! leaves behind). squawk's messages are kept; strata adds the recipe.
+//! leaves behind). `adding-required-field` gives way to strata's
+//! `not-null-without-default`, the same check knowing which tables this file
+//! creates (empty, so a required column is fine there). squawk's messages are
+//! kept; strata adds the recipe.
 //!
 //! strata's own rules, on every dialect unless noted:
 //!
@@ -73,6 +75,9 @@
 //! statement, for a step the team has decided is safe (say, dropping a column
 //! that no deployed code reads any more). squawk's own `-- squawk-ignore rule`
 //! comments work too. [`LintOptions::allow`] silences rules for a whole run.
+//! Allowing a rule also silences the plainer rules it stands for on that
+//! statement (allowing `mapped-column-removed` does not bring back
+//! `ban-drop-column`).
 
 mod changes;
 mod models;
@@ -88,8 +93,8 @@ mod sqlite;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use crate::migrate::files::NO_TRANSACTION_MARKER;
 use crate::migrate::files::Migration;
+pub use crate::migrate::files::NO_TRANSACTION_MARKER;
 pub use crate::render::Dialect;
 use crate::schema::ModelSchema;
 
@@ -134,11 +139,7 @@ impl fmt::Display for Finding {
         if let Some(file) = &self.file {
             write!(f, "{}:", file.display())?;
         }
-        write!(
-            f,
-            "{}: {} ({}): {}",
-            self.line, self.rule, self.severity, self.message
-        )?;
+        write!(f, "{}: {}: {}", self.line, self.rule, self.message)?;
         write!(f, "\n  statement: {}", self.statement)?;
         write!(f, "\n  fix: {}", self.recipe)
     }
@@ -231,7 +232,7 @@ fn finish(
         let Some(statement) = statements.get(finding.statement) else {
             continue;
         };
-        let allowed = options.allow.iter().any(|rule| *rule == finding.rule)
+        let allowed = options.allow.contains(&finding.rule)
             || source::allowed_above(sql, statement, &finding.rule);
         if superseded || allowed {
             continue;

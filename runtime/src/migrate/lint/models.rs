@@ -65,24 +65,24 @@ impl Rules<'_> {
         match &change.kind {
             ChangeKind::DropColumn { table, column } if existing => {
                 if let Some(model) = self.model(table).filter(|m| maps(m, column)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{column}`: every query of `{}` names the column, so from this statement on they fail with `column does not exist`, in the new release and in the instances of the previous one still running during the deploy.", model.name, model.name), recipes::CONTRACT_COLUMN);
+                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{column}`: every query of `{}` names the column, so from this statement on they fail with {}, in the new release and in the instances of the previous one still running during the deploy.", model.name, model.name, self.no_column()), recipes::CONTRACT_COLUMN);
                 } else if sql_only {
                     report("ban-drop-column", format!("Dropping `{table}.{column}` breaks any code still reading or writing it, such as instances of the previous release during the deploy."), recipes::CONTRACT_COLUMN);
                 }
             }
             ChangeKind::RenameColumn { table, from, to } if existing => {
                 if let Some(model) = self.model(table).filter(|m| maps(m, from)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{from}`, which this renames to `{to}`: every query of `{}` fails with `column does not exist` from this statement on.", model.name, model.name), recipes::RENAME_COLUMN);
+                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{from}`, which this renames to `{to}`: every query of `{}` fails with {} from this statement on.", model.name, model.name, self.no_column()), recipes::RENAME_COLUMN);
                 }
                 let why = match self.model(table).filter(|m| maps(m, to)) {
-                    Some(model) => format!("Model `{}` maps `{to}`, but instances of the previous release, still running during the deploy, read `{from}` and fail with `column does not exist` once this runs (and the new release fails if it starts first).", model.name),
+                    Some(model) => format!("Model `{}` maps `{to}`, but instances of the previous release, still running during the deploy, read `{from}` and fail with {} once this runs (and the new release fails if it starts first).", model.name, self.no_column()),
                     None => format!("Renaming `{table}.{from}` to `{to}` in one step: code naming `{from}` fails from the moment this runs, code naming `{to}` until it has, and a rolling deploy always runs one of them."),
                 };
                 report("rename-in-one-step", why, recipes::RENAME_COLUMN);
             }
             ChangeKind::DropTable { table } if existing && !rebuilt(self.changes, table, at) => {
                 if let Some(model) = self.model(table) {
-                    report("mapped-table-removed", format!("Model `{}` still maps table `{table}`: every query of `{}` fails with `relation does not exist` from this statement on, in both releases.", model.name, model.name), recipes::CONTRACT_TABLE);
+                    report("mapped-table-removed", format!("Model `{}` still maps table `{table}`: every query of `{}` fails with {} from this statement on, in both releases.", model.name, model.name, self.no_table()), recipes::CONTRACT_TABLE);
                 } else if sql_only {
                     report("ban-drop-table", format!("Dropping `{table}` breaks any code still using it, such as instances of the previous release during the deploy."), recipes::CONTRACT_TABLE);
                 }
@@ -99,10 +99,19 @@ impl Rules<'_> {
                 has_default: false,
             } if existing => {
                 let populated = match self.model(table) {
-                    Some(model) => format!("`{table}` is model `{}`'s table, so it has rows. ", model.name),
-                    None => format!("`{table}` was created by an earlier migration, so it may have rows. "),
+                    Some(model) => format!(
+                        "`{table}` is model `{}`'s table, so it has rows. ",
+                        model.name
+                    ),
+                    None => format!(
+                        "`{table}` was created by an earlier migration, so it may have rows. "
+                    ),
                 };
-                report("not-null-without-default", format!("{populated}{}", self.not_null_consequence(column)), recipes::NOT_NULL_COLUMN);
+                report(
+                    "not-null-without-default",
+                    format!("{populated}{}", self.not_null_consequence(column)),
+                    recipes::NOT_NULL_COLUMN,
+                );
             }
             ChangeKind::AddForeignKey { table, columns }
                 if existing && self.dialect != Dialect::MySql && !self.indexed(table, columns) =>
@@ -113,11 +122,28 @@ impl Rules<'_> {
         }
     }
 
+    /// The error a query naming a missing column gets.
+    fn no_column(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "`column .. does not exist`",
+            Dialect::MySql => "`Unknown column ..`",
+            Dialect::Sqlite => "`no such column`",
+        }
+    }
+
+    fn no_table(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "`relation .. does not exist`",
+            Dialect::MySql => "`Table .. doesn't exist`",
+            Dialect::Sqlite => "`no such table`",
+        }
+    }
+
     fn not_null_consequence(&self, column: &str) -> String {
         let old_inserts = format!("Code of the previous release inserts rows without `{column}`");
         match self.dialect {
             Dialect::Postgres => format!("PostgreSQL refuses a NOT NULL column without a default on a table with rows (they would hold NULL), so the migration fails there; and where it succeeds, {} and those INSERTs fail.", lower_first(&old_inserts)),
-            Dialect::MySql => format!("MySQL fills existing rows with the type's implicit default (0, '') without a word; {old_inserts}, and in strict mode those INSERTs fail with `Field '{column}' doesn't have a default value`."),
+            Dialect::MySql => format!("MySQL fills existing rows with the type's implicit default (0, '') without a word; {}, and in strict mode those INSERTs fail with `Field '{column}' doesn't have a default value`.", lower_first(&old_inserts)),
             Dialect::Sqlite => format!("SQLite refuses it outright (`Cannot add a NOT NULL column with default value NULL`); and {}, which would fail.", lower_first(&old_inserts)),
         }
     }
@@ -138,9 +164,10 @@ impl Rules<'_> {
                 && (columns.iter()).all(|c| prefix[..columns.len()].iter().any(|p| same_name(p, c)))
         };
         let in_file = self.changes.iter().any(|c| match &c.kind {
-            ChangeKind::AddIndex { table: t, columns: cols } if same_name(t, table) => {
-                leads(&cols.iter().map(String::as_str).collect::<Vec<_>>())
-            }
+            ChangeKind::AddIndex {
+                table: t,
+                columns: cols,
+            } if same_name(t, table) => leads(&cols.iter().map(String::as_str).collect::<Vec<_>>()),
             _ => false,
         });
         in_file
@@ -184,4 +211,3 @@ fn lower_first(text: &str) -> String {
         None => String::new(),
     }
 }
-

@@ -65,8 +65,11 @@ fn finding(statement: usize, rule: &str, message: &str, recipe: &str) -> RawFind
 /// Whether an action restates a column's type: `MODIFY [COLUMN] c type` or
 /// `CHANGE [COLUMN] old new type`.
 fn restates_type(tokens: &[Token]) -> bool {
-    (scan::split_top_level(tokens).into_iter())
-        .any(|action| action.first().is_some_and(|t| t.is("MODIFY") || t.is("CHANGE")))
+    (scan::split_top_level(tokens).into_iter()).any(|action| {
+        action
+            .first()
+            .is_some_and(|t| t.is("MODIFY") || t.is("CHANGE"))
+    })
 }
 
 /// The `ALGORITHM` and `LOCK` clauses of a statement.
@@ -83,7 +86,11 @@ impl Online {
             let value = || {
                 let mut rest = tokens.get(i + 1..).unwrap_or(&[]).iter();
                 let next = rest.next()?;
-                let value = if *next == Token::Punct('=') { rest.next()? } else { next };
+                let value = if *next == Token::Punct('=') {
+                    rest.next()?
+                } else {
+                    next
+                };
                 value.name().map(str::to_ascii_uppercase)
             };
             if token.is("ALGORITHM") {

@@ -38,7 +38,8 @@ impl NotNullSteps {
         match self.checks.get(constraint) {
             Some((t, column)) => self.is_not_null(t, column) && same_name(t, table),
             None => {
-                self.validated.contains(&(table.to_string(), constraint.to_string()))
+                self.validated
+                    .contains(&(table.to_string(), constraint.to_string()))
                     && self.set_not_null.iter().any(|(t, _)| same_name(t, table))
             }
         }
@@ -144,8 +145,7 @@ fn alter_action(
                     .constraint_name_clause()
                     .and_then(|c| c.constraint_name())
                     .map(|n| n.text());
-                if let (Some(name), Some(column)) = (name, check.expr().and_then(not_null_check))
-                {
+                if let (Some(name), Some(column)) = (name, check.expr().and_then(not_null_check)) {
                     steps.checks.insert(name, (table.clone(), column));
                 }
             }
@@ -212,12 +212,11 @@ fn column_constraint(out: &mut Changes, table: &str, column: &str, c: &ast::Cons
         ast::Constraint::PrimaryKeyConstraint(_) | ast::Constraint::UniqueConstraint(_) => {
             out.push(index_on(table, vec![column.to_string()]))
         }
-        ast::Constraint::ReferencesConstraint(_) | ast::Constraint::ForeignKeyConstraint(_) => {
-            out.push(ChangeKind::AddForeignKey {
+        ast::Constraint::ReferencesConstraint(_) | ast::Constraint::ForeignKeyConstraint(_) => out
+            .push(ChangeKind::AddForeignKey {
                 table: table.to_string(),
                 columns: vec![column.to_string()],
-            })
-        }
+            }),
         _ => {}
     }
 }

@@ -10,7 +10,7 @@ use super::{pg_changes, recipes, Analysis, RawFinding, Severity};
 
 /// squawk's default rules that are about style, not about locks or running
 /// code, or that fight strata's safe recipes (see the module docs).
-const NOT_USED: [Rule; 9] = [
+const NOT_USED: [Rule; 10] = [
     Rule::PreferBigintOverInt,
     Rule::PreferBigintOverSmallint,
     Rule::PreferIdentity,
@@ -20,6 +20,7 @@ const NOT_USED: [Rule; 9] = [
     Rule::RequireStatementTimeout,
     Rule::PreferRobustStmts,
     Rule::UnusedIgnore,
+    Rule::AddingRequiredField,
 ];
 
 pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
@@ -92,7 +93,15 @@ fn from_squawk(statement: usize, violation: Violation) -> RawFinding {
         .or(violation.help.clone())
         .unwrap_or_else(|| recipes::GENERIC_RECIPE.to_string());
     let message = match recipes::squawk_why(&rule) {
-        Some(why) => format!("{} {why}", violation.message),
+        Some(why) => {
+            let message = violation.message.trim_end();
+            let stop = if message.ends_with(['.', '!', '?']) {
+                ""
+            } else {
+                "."
+            };
+            format!("{message}{stop} {why}")
+        }
         None => violation.message,
     };
     RawFinding {

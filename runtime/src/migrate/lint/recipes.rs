@@ -24,7 +24,10 @@ pub(super) const CONTRACT_COLUMN: &str = "Contract last: first deploy code that 
 
 pub(super) const CONTRACT_TABLE: &str = "Contract last: first deploy code that no longer uses the table (remove its model), then drop it in a later migration, marked `-- strata:allow(..)` once that code is live everywhere.";
 
-pub(super) const TYPE_CHANGE: &str = "Expand/contract: add a column of the new type, deploy code that writes both, backfill it in batches (`strata::migrate::backfill`), switch reads to it, then drop the old column in a later migration. (On PostgreSQL, widening `varchar(n)` or turning it into `text` needs no rewrite.)";
+pub(super) const TYPE_CHANGE: &str = "Expand/contract: add a column of the new type, deploy code that writes both, backfill it in batches (`strata::migrate::backfill`), switch reads to it, then drop the old column in a later migration.";
+
+/// PostgreSQL changes some types in place.
+const PG_TYPE_CHANGE: &str = "Expand/contract: add a column of the new type, deploy code that writes both, backfill it in batches (`strata::migrate::backfill`), switch reads to it, then drop the old column in a later migration. (Widening `varchar(n)`, or making it `text`, needs no rewrite and is safe as is.)";
 
 pub(super) const FK_INDEX: &str = "Index the foreign-key columns before adding the key: `#[strata(index)]` on the field (or `index(fields(..))` on the model), which the generator builds `CONCURRENTLY` on PostgreSQL.";
 
@@ -50,7 +53,7 @@ pub(super) fn squawk_recipe(rule: &str) -> Option<&'static str> {
         "constraint-missing-not-valid" | "adding-foreign-key-constraint" => NOT_VALID,
         "adding-not-nullable-field" => SET_NOT_NULL,
         "adding-required-field" => NOT_NULL_COLUMN,
-        "changing-column-type" => TYPE_CHANGE,
+        "changing-column-type" => PG_TYPE_CHANGE,
         "renaming-column" => RENAME_COLUMN,
         "renaming-table" => RENAME_TABLE,
         "ban-drop-column" => CONTRACT_COLUMN,
@@ -74,6 +77,8 @@ pub(super) fn squawk_why(rule: &str) -> Option<&'static str> {
         "renaming-column" | "renaming-table" => "Code naming the old name fails from the moment this runs, code naming the new one until it has: a rolling deploy always runs one of them.",
         "require-lock-timeout" => "Without it the statement queues behind any long transaction on the table, and every later query on the table queues behind the statement: an outage for as long as it waits.",
         "adding-required-field" => "PostgreSQL refuses it on a table with rows, and code of the previous release inserts rows without the column.",
+        "ban-concurrent-index-creation-in-transaction" => "strata runs this migration in a transaction (its first line is not `-- strata:no-transaction`), so PostgreSQL refuses the statement and the deploy fails.",
+        "adding-not-nullable-field" => "The scan holds ACCESS EXCLUSIVE: reads and writes of the table wait until every row is checked.",
         _ => return None,
     })
 }
@@ -102,6 +107,10 @@ pub(super) fn supersedes(winner: &str, loser: &str) -> bool {
             | ("not-null-without-default", "adding-required-field")
             | ("table-rewrite-lock", "prefer-repack")
             | ("changing-column-type", "mysql-online-alter")
+            | (
+                "disallowed-unique-constraint" | "adding-foreign-key-constraint",
+                "constraint-missing-not-valid"
+            )
     )
 }
 

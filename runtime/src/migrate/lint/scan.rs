@@ -93,7 +93,10 @@ impl Lexer<'_> {
             } else if rest.starts_with("--") || c == '#' {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else if rest.starts_with("/*") {
-                self.pos += rest.get(2..).and_then(|r| r.find("*/")).map_or(rest.len(), |e| e + 4);
+                self.pos += rest
+                    .get(2..)
+                    .and_then(|r| r.find("*/"))
+                    .map_or(rest.len(), |e| e + 4);
             } else if c == '\'' {
                 self.pos += quoted_len(rest, '\'', true);
                 return Some((Token::Literal, at));
@@ -101,7 +104,10 @@ impl Lexer<'_> {
                 let len = quoted_len(rest, close, false);
                 let inner = rest.get(1..len.saturating_sub(1)).unwrap_or("");
                 self.pos += len;
-                return Some((Token::Quoted(inner.replace(&format!("{close}{close}"), &close.to_string())), at));
+                return Some((
+                    Token::Quoted(inner.replace(&format!("{close}{close}"), &close.to_string())),
+                    at,
+                ));
             } else if c.is_alphanumeric() || c == '_' {
                 let len = rest
                     .find(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '$'))
@@ -279,7 +285,10 @@ mod tests {
     #[test]
     fn splits_statements_outside_strings_comments_and_trigger_bodies() {
         let sql = "-- a; comment\nUPDATE t SET a = 'x;y'; /* ; */ CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = 1; END;\nDROP TABLE `we;ird`";
-        let texts: Vec<String> = statements(sql).into_iter().map(|s| s.statement.text).collect();
+        let texts: Vec<String> = statements(sql)
+            .into_iter()
+            .map(|s| s.statement.text)
+            .collect();
         assert_eq!(
             texts,
             [

@@ -104,7 +104,10 @@ fn alter_action(out: &mut Changes, table: &str, c: &mut Cursor<'_>) {
             if let (Some(from), true, Some(to)) = (c.name(), c.eat(&["TO"]), c.name()) {
                 out.push(ChangeKind::RenameColumn { table, from, to });
             }
-        } else if c.eat(&["TO"]) || c.eat(&["AS"]) || !["INDEX", "KEY", "CONSTRAINT"].iter().any(|w| c.peek_is(w)) {
+        } else if c.eat(&["TO"])
+            || c.eat(&["AS"])
+            || !["INDEX", "KEY", "CONSTRAINT"].iter().any(|w| c.peek_is(w))
+        {
             if let Some(to) = c.name() {
                 out.push(ChangeKind::RenameTable { from: table, to });
             }

@@ -1,0 +1,3 @@
+-- dialect: mysql
+-- A nullable column added in place, stated so.
+ALTER TABLE `posts` ADD COLUMN `subtitle` VARCHAR(255) NULL, ALGORITHM=INSTANT;
