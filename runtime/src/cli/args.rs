@@ -1,0 +1,77 @@
+//! The command line's arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Parser, Subcommand};
+
+/// strata: migrations and diagrams for this crate's models.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "strata", version)]
+pub struct Cli {
+    /// The database URL [default: DIRECT_URL, else DATABASE_URL].
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+
+    /// The migrations folder.
+    #[arg(long, global = true, default_value = "migrations")]
+    pub migrations_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Create, apply and inspect migrations.
+    Migrate {
+        #[command(subcommand)]
+        command: MigrateCommand,
+    },
+    /// Print a Mermaid ER diagram of the models.
+    Erd,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply every pending migration, in order (what a deploy runs).
+    Deploy,
+    /// Show each migration: applied, pending, rolled back, failed, edited or missing.
+    Status,
+    /// Apply the next COUNT pending migrations (all by default).
+    Up { count: Option<usize> },
+    /// Roll back the last COUNT applied migrations with their down.sql.
+    Down {
+        #[arg(default_value_t = 1)]
+        count: usize,
+    },
+    /// Settle a failed migration, after making the database match one side.
+    #[command(group(ArgGroup::new("resolution").required(true).args(["applied", "rolled_back"])))]
+    Resolve {
+        /// Its changes are in place: record it as applied.
+        #[arg(long, value_name = "NAME")]
+        applied: Option<String>,
+        /// Its changes are not in place: record it rolled back; deploy applies it again.
+        #[arg(long, value_name = "NAME")]
+        rolled_back: Option<String>,
+    },
+    /// Record every migration up to NAME (all by default) as applied without
+    /// running it: for a database whose schema already exists.
+    Baseline { name: Option<String> },
+    /// Collapse every applied migration into one that creates the current schema.
+    Squash {
+        /// The new migration's name after its timestamp.
+        #[arg(long, default_value = "squashed")]
+        name: String,
+    },
+    /// Development only: drop everything and apply every migration again.
+    Reset {
+        /// Also on a database that is not on this machine.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check migrations for statements that lock or break running code.
+    Lint {
+        /// Migration folder names (every migration by default).
+        names: Vec<String>,
+    },
+}
