@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use schema_examples::blog::{Category, Comment, Post, PostTag, Profile, Tag, User};
 use sqlx::{AssertSqlSafe, Executor as _};
 use strata::migrate::files::{MigrationsDir, NewMigration};
-use strata::migrate::lint::{lint, lint_migration, lint_with, Finding, LintOptions, Severity};
+use strata::migrate::lint::{
+    lint, lint_dir, lint_migration, lint_with, Finding, LintOptions, Severity,
+};
 use strata::schema::ModelSchema;
 use strata::{Db, Dialect, Model};
 use strata_tests::{run_on, Backend};
@@ -307,4 +309,138 @@ fn text_in_strings_and_comments_is_not_a_statement() {
         let findings = lint(sql, dialect, &blog());
         assert!(findings.is_empty(), "{dialect:?}:\n{}", render(&findings));
     }
+}
+
+#[test]
+fn a_migrations_folder_is_linted_file_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = MigrationsDir::new(dir.path());
+    assert_eq!(lint_dir(&migrations, &blog()).unwrap(), []);
+    migrations.ensure_dialect(Dialect::Postgres).unwrap();
+    let index = "SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY posts_category_id_idx ON posts (category_id);\n";
+    let write = |slug: &str, up: &str, no_transaction: bool| {
+        migrations
+            .write(NewMigration {
+                slug,
+                up,
+                down: "",
+                schema: None,
+                no_transaction,
+            })
+            .unwrap()
+    };
+    let safe = write("index_category", index, true);
+    let unsafe_ = write("index_again", index, false);
+    let findings = lint_dir(&migrations, &blog()).unwrap();
+    let files: Vec<_> = findings.iter().map(|f| f.file.clone().unwrap()).collect();
+    assert_eq!(
+        files,
+        [unsafe_.path.join("up.sql")],
+        "{}",
+        render(&findings)
+    );
+    assert_eq!(
+        findings[0].rule,
+        "ban-concurrent-index-creation-in-transaction"
+    );
+    assert!(lint_migration(&safe, Dialect::Postgres, &blog()).is_empty());
+}
+
+/// What the findings claim, checked on the real databases: the statements
+/// they flag fail, or break the code that is running, as their messages say.
+async fn refused(db: &Db, sql: &str) -> String {
+    match exec(db, sql).await {
+        Ok(()) => panic!("`{sql}` succeeded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn postgres_does_what_the_findings_say() {
+    run_on(Backend::Postgres, |db| async move {
+        db.push_schema::<schema_examples::blog::BlogSchema>()
+            .await?;
+        User::create().email("ann@x.io").exec(&db).await?;
+        // not-null-without-default: refused on a table with rows.
+        let error = refused(&db, "ALTER TABLE users ADD COLUMN nickname text NOT NULL").await;
+        assert!(error.contains("contains null values"), "{error}");
+        // ban-concurrent-index-creation-in-transaction: refused in the
+        // migration's transaction.
+        let pool = db.as_postgres().unwrap();
+        let mut tx = pool.begin().await?;
+        let index = "CREATE INDEX CONCURRENTLY users_name_idx ON users (name)";
+        let error = tx
+            .execute(AssertSqlSafe(index))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("cannot run inside a transaction block"),
+            "{error}"
+        );
+        tx.rollback().await?;
+        // mapped-column-removed: the model's queries fail from then on.
+        exec(&db, "ALTER TABLE users DROP COLUMN name").await?;
+        let error = User::find_many().exec(&db).await.unwrap_err().to_string();
+        assert!(error.contains("does not exist"), "{error}");
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn mysql_does_what_the_findings_say() {
+    run_on(Backend::MySql, |db| async move {
+        db.push_schema::<schema_examples::blog::BlogSchema>().await?;
+        // mysql-online-alter's recipe: stated online, a copying change is
+        // refused instead of run.
+        let narrowing = "ALTER TABLE posts MODIFY COLUMN views INT NOT NULL DEFAULT 0, ALGORITHM=INPLACE, LOCK=NONE";
+        let error = refused(&db, narrowing).await;
+        assert!(error.contains("ALGORITHM=INPLACE is not supported"), "{error}");
+        // not-null-without-default: the ALTER succeeds, then the running
+        // code's inserts, which do not set the column, fail.
+        exec(&db, "ALTER TABLE users ADD COLUMN nickname VARCHAR(64) NOT NULL, ALGORITHM=INSTANT").await?;
+        // (MariaDB: "Field 'nickname' doesn't have a default value", which
+        // strata classifies as a NOT NULL violation.)
+        let error = User::create().email("ann@x.io").exec(&db).await.unwrap_err();
+        assert!(
+            matches!(&error, strata::Error::NotNullViolation { column: Some(c), .. } if c == "nickname"),
+            "{error:?}"
+        );
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_does_what_the_findings_say() {
+    run_on(Backend::Sqlite, |db| async move {
+        db.push_schema::<schema_examples::blog::BlogSchema>()
+            .await?;
+        let ann = User::create().email("ann@x.io").exec(&db).await?;
+        let post = |content: &str| {
+            (Post::create().title("t").author_id(&ann.id))
+                .content(content)
+                .exec(&db)
+        };
+        post("hello").await?;
+        // not-null-without-default: added to an empty table, refused on one
+        // with rows.
+        exec(&db, "ALTER TABLE tags ADD COLUMN slug TEXT NOT NULL").await?;
+        let error = refused(&db, "ALTER TABLE users ADD COLUMN nickname TEXT NOT NULL").await;
+        assert!(
+            error.contains("Cannot add a NOT NULL column with default value NULL"),
+            "{error}"
+        );
+        // mapped-column-removed: the model's writes fail from then on, and
+        // its reads get the column's name back as the value (SQLite reads a
+        // double-quoted name it cannot resolve as a string literal).
+        exec(&db, "ALTER TABLE posts DROP COLUMN content").await?;
+        let posts = Post::find_many().exec(&db).await?;
+        assert_eq!(posts[0].content.as_deref(), Some("content"));
+        let error = post("again").await.unwrap_err().to_string();
+        assert!(error.contains("no column named content"), "{error}");
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
+    .await;
 }

@@ -93,8 +93,8 @@ mod sqlite;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::migrate::files::Migration;
 pub use crate::migrate::files::NO_TRANSACTION_MARKER;
+use crate::migrate::files::{Migration, MigrationsDir};
 pub use crate::render::Dialect;
 use crate::schema::ModelSchema;
 
@@ -172,6 +172,21 @@ pub fn lint_migration(
         ..LintOptions::default()
     };
     lint_with(&migration.up, dialect, models, &options)
+}
+
+/// Lints every migration of a folder, for the dialect its
+/// `migration_lock.toml` records (none yet: nothing to lint).
+pub fn lint_dir(
+    dir: &MigrationsDir,
+    models: &[&'static ModelSchema],
+) -> crate::Result<Vec<Finding>> {
+    let Some(dialect) = dir.dialect()? else {
+        return Ok(Vec::new());
+    };
+    let migrations = dir.list()?;
+    Ok((migrations.iter())
+        .flat_map(|migration| lint_migration(migration, dialect, models))
+        .collect())
 }
 
 /// [`lint`] with options.

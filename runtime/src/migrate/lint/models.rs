@@ -65,17 +65,17 @@ impl Rules<'_> {
         match &change.kind {
             ChangeKind::DropColumn { table, column } if existing => {
                 if let Some(model) = self.model(table).filter(|m| maps(m, column)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{column}`: every query of `{}` names the column, so from this statement on they fail with {}, in the new release and in the instances of the previous one still running during the deploy.", model.name, model.name, self.no_column()), recipes::CONTRACT_COLUMN);
+                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{column}`: every query of `{}` names the column, so from this statement on {}, in the new release and in the instances of the previous one still running during the deploy.", model.name, model.name, self.no_column()), recipes::CONTRACT_COLUMN);
                 } else if sql_only {
                     report("ban-drop-column", format!("Dropping `{table}.{column}` breaks any code still reading or writing it, such as instances of the previous release during the deploy."), recipes::CONTRACT_COLUMN);
                 }
             }
             ChangeKind::RenameColumn { table, from, to } if existing => {
                 if let Some(model) = self.model(table).filter(|m| maps(m, from)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{from}`, which this renames to `{to}`: every query of `{}` fails with {} from this statement on.", model.name, model.name, self.no_column()), recipes::RENAME_COLUMN);
+                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{from}`, which this renames to `{to}`: every query of `{}` names it, so from this statement on {}.", model.name, model.name, self.no_column()), recipes::RENAME_COLUMN);
                 }
                 let why = match self.model(table).filter(|m| maps(m, to)) {
-                    Some(model) => format!("Model `{}` maps `{to}`, but instances of the previous release, still running during the deploy, read `{from}` and fail with {} once this runs (and the new release fails if it starts first).", model.name, self.no_column()),
+                    Some(model) => format!("Model `{}` maps `{to}`, but instances of the previous release, still running during the deploy, name `{from}` in their queries, so once this runs {} (and the new release breaks the same way if it starts first).", model.name, self.no_column()),
                     None => format!("Renaming `{table}.{from}` to `{to}` in one step: code naming `{from}` fails from the moment this runs, code naming `{to}` until it has, and a rolling deploy always runs one of them."),
                 };
                 report("rename-in-one-step", why, recipes::RENAME_COLUMN);
@@ -122,12 +122,14 @@ impl Rules<'_> {
         }
     }
 
-    /// The error a query naming a missing column gets.
+    /// What queries naming a column that is gone do.
     fn no_column(&self) -> &'static str {
         match self.dialect {
-            Dialect::Postgres => "`column .. does not exist`",
-            Dialect::MySql => "`Unknown column ..`",
-            Dialect::Sqlite => "`no such column`",
+            Dialect::Postgres => "they fail with `column .. does not exist`",
+            Dialect::MySql => "they fail with `Unknown column ..`",
+            // SQLite reads a double-quoted name it cannot resolve as a string
+            // literal: reads do not fail, they return wrong values.
+            Dialect::Sqlite => "writes fail with `no such column` and reads return the column's name as its value (SQLite takes a double-quoted name it cannot resolve for a string literal)",
         }
     }
 
@@ -144,7 +146,7 @@ impl Rules<'_> {
         match self.dialect {
             Dialect::Postgres => format!("PostgreSQL refuses a NOT NULL column without a default on a table with rows (they would hold NULL), so the migration fails there; and where it succeeds, {} and those INSERTs fail.", lower_first(&old_inserts)),
             Dialect::MySql => format!("MySQL fills existing rows with the type's implicit default (0, '') without a word; {}, and in strict mode those INSERTs fail with `Field '{column}' doesn't have a default value`.", lower_first(&old_inserts)),
-            Dialect::Sqlite => format!("SQLite refuses it outright (`Cannot add a NOT NULL column with default value NULL`); and {}, which would fail.", lower_first(&old_inserts)),
+            Dialect::Sqlite => format!("SQLite refuses it on a table with rows (`Cannot add a NOT NULL column with default value NULL`); and where it succeeds, {} and those INSERTs fail.", lower_first(&old_inserts)),
         }
     }
 
