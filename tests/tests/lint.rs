@@ -444,3 +444,22 @@ async fn sqlite_does_what_the_findings_say() {
     })
     .await;
 }
+
+#[test]
+fn cut_off_or_mangled_sql_never_panics() {
+    let mut files = catalogue("dangerous");
+    files.extend(catalogue("safe"));
+    for case in files {
+        let mangled = case.sql.replace(['(', '\''], "").replace(';', " ( ");
+        for sql in [case.sql.as_str(), mangled.as_str()] {
+            let cuts = (0..sql.len())
+                .step_by(5)
+                .filter(|i| sql.is_char_boundary(*i));
+            for cut in cuts {
+                for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+                    let _ = lint(&sql[..cut], dialect, &blog());
+                }
+            }
+        }
+    }
+}

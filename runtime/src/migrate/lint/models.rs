@@ -161,9 +161,10 @@ impl Rules<'_> {
     /// file, starts with `columns` (in any order: equality lookups on all of
     /// them use it either way).
     fn indexed(&self, table: &str, columns: &[String]) -> bool {
-        let leads = |prefix: &[&str]| {
-            prefix.len() >= columns.len()
-                && (columns.iter()).all(|c| prefix[..columns.len()].iter().any(|p| same_name(p, c)))
+        let leads = |index: &[&str]| {
+            index.get(..columns.len()).is_some_and(|prefix| {
+                (columns.iter()).all(|c| prefix.iter().any(|p| same_name(p, c)))
+            })
         };
         let in_file = self.changes.iter().any(|c| match &c.kind {
             ChangeKind::AddIndex {
