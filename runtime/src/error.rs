@@ -137,6 +137,12 @@ pub enum Error {
     #[error("introspecting {object}: {reason}")]
     Introspection { object: String, reason: String },
 
+    /// A batched backfill that cannot start or go on: names it and why (a
+    /// key it cannot iterate, a record left by another table, a batch that
+    /// another run committed first).
+    #[error("backfill {name}: {reason}")]
+    Backfill { name: String, reason: String },
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

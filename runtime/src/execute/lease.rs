@@ -169,13 +169,19 @@ impl<DB: sqlx::Database> Lease<DB> {
     /// Ends the lease after `result`: a connection that failed at the transport
     /// level is not lent again.
     pub(super) fn finish<T>(&mut self, result: &Result<T, sqlx::Error>) {
-        let broken = matches!(
-            result,
-            Err(sqlx::Error::Io(_)
+        let broken = match result {
+            Err(
+                sqlx::Error::Io(_)
                 | sqlx::Error::Protocol(_)
                 | sqlx::Error::Tls(_)
-                | sqlx::Error::WorkerCrashed)
-        );
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // SQLSTATE class 57P: the server ended the session
+            // (`pg_terminate_backend`, a shutdown); its FATAL error is the
+            // last thing the connection says.
+            Err(sqlx::Error::Database(e)) => e.code().is_some_and(|code| code.starts_with("57P")),
+            _ => false,
+        };
         match self {
             Lease::Cached(cached) => {
                 cached.broken = broken;
