@@ -51,9 +51,16 @@ pub struct Warehouse {
 #[strata(table = "products")]
 #[strata(unique(fields(vendor, sku)))]
 #[strata(index(fields(name), include(price_cents), dialects(postgres)))]
-#[strata(index(expression = "lower(name)", name = "products_name_lower_idx", dialects(postgres, sqlite)))]
+#[strata(index(
+    expression = "lower(name)",
+    name = "products_name_lower_idx",
+    dialects(postgres, sqlite)
+))]
 #[strata(index(fields(attributes), using = gin, dialects(postgres)))]
-#[strata(check(name = "products_positive_check", expr = "price_cents >= 0 AND weight_grams > 0"))]
+#[strata(check(
+    name = "products_positive_check",
+    expr = "price_cents >= 0 AND weight_grams > 0"
+))]
 pub struct Product {
     #[strata(id, default = uuid)]
     pub id: Uuid,
@@ -79,7 +86,12 @@ pub struct Product {
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "stock_levels", id(fields(warehouse_id, product_id)))]
 #[strata(index(fields(product_id, quantity(desc))))]
-#[strata(index(fields(quantity), name = "stock_levels_low_idx", where = "quantity < 10", dialects(postgres, sqlite)))]
+#[strata(index(
+    fields(quantity),
+    name = "stock_levels_low_idx",
+    where = "quantity < 10",
+    dialects(postgres, sqlite)
+))]
 pub struct StockLevel {
     pub warehouse_id: i64,
     pub product_id: Uuid,

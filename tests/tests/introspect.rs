@@ -22,7 +22,10 @@ async fn assert_round_trip<M: ModelSet>(db: &Db) -> DbSchema {
     // Types are canonical on both sides, so they compare exactly.
     for (model, read) in expected.tables.iter().zip(&live.tables) {
         let types = |t: &strata::migrate::Table| {
-            t.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect::<Vec<_>>()
+            t.columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect::<Vec<_>>()
         };
         assert_eq!(types(model), types(read), "{}", model.name);
     }
@@ -62,7 +65,9 @@ backend_tests!(shop_round_trips, |db| async move {
 backend_tests!(strata_bookkeeping_tables_are_left_out, |db| async move {
     db.push_schema::<Warehouse>().await.unwrap();
     let sql = match db.dialect() {
-        strata::Dialect::MySql => "CREATE TABLE `_strata_migrations` (`name` varchar(255) PRIMARY KEY)",
+        strata::Dialect::MySql => {
+            "CREATE TABLE `_strata_migrations` (`name` varchar(255) PRIMARY KEY)"
+        }
         _ => "CREATE TABLE \"_strata_migrations\" (\"name\" text PRIMARY KEY)",
     };
     execute_raw(&db, sql).await;
@@ -74,9 +79,18 @@ backend_tests!(strata_bookkeeping_tables_are_left_out, |db| async move {
 /// Runs hand-written SQL on the test database, outside strata.
 async fn execute_raw(db: &Db, sql: &'static str) {
     let result = match db.dialect() {
-        strata::Dialect::Postgres => sqlx::raw_sql(sql).execute(db.as_postgres().unwrap()).await.map(drop),
-        strata::Dialect::Sqlite => sqlx::raw_sql(sql).execute(db.as_sqlite().unwrap()).await.map(drop),
-        strata::Dialect::MySql => sqlx::raw_sql(sql).execute(db.as_mysql().unwrap()).await.map(drop),
+        strata::Dialect::Postgres => sqlx::raw_sql(sql)
+            .execute(db.as_postgres().unwrap())
+            .await
+            .map(drop),
+        strata::Dialect::Sqlite => sqlx::raw_sql(sql)
+            .execute(db.as_sqlite().unwrap())
+            .await
+            .map(drop),
+        strata::Dialect::MySql => sqlx::raw_sql(sql)
+            .execute(db.as_mysql().unwrap())
+            .await
+            .map(drop),
     };
     result.unwrap();
 }

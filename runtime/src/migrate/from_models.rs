@@ -102,7 +102,12 @@ fn table(model: &'static ModelSchema, dialect: Dialect) -> Result<Table> {
         })
         .collect();
     if dialect == Dialect::Sqlite {
-        checks.extend(model.columns.iter().filter_map(|c| enum_check(model.table, c)));
+        checks.extend(
+            model
+                .columns
+                .iter()
+                .filter_map(|c| enum_check(model.table, c)),
+        );
     }
     Ok(Table {
         name: model.table.into(),
@@ -161,7 +166,12 @@ pub(crate) fn string_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-fn column(model: &ModelSchema, index: usize, column: &ColumnSchema, dialect: Dialect) -> Result<Column> {
+fn column(
+    model: &ModelSchema,
+    index: usize,
+    column: &ColumnSchema,
+    dialect: Dialect,
+) -> Result<Column> {
     let unsupported = |reason| Error::Unsupported {
         model: model.name,
         field: column.field,
@@ -178,14 +188,11 @@ fn column(model: &ModelSchema, index: usize, column: &ColumnSchema, dialect: Dia
             "autoincrement on SQLite needs the field to be the whole primary key",
         ));
     }
-    let expression_default = |sql: &str| match dialect {
-        Dialect::Postgres => sql.to_owned(),
-        // SQLite and MySQL take an expression default only in parentheses.
-        Dialect::Sqlite | Dialect::MySql => format!("({sql})"),
-    };
     let default = match column.default {
         Some(DefaultValue::Literal(sql)) => Some(sql.to_owned()),
-        Some(DefaultValue::Sql(sql)) => Some(expression_default(sql)),
+        // SQLite and MySQL take an expression default only in parentheses,
+        // and PostgreSQL takes any expression in them.
+        Some(DefaultValue::Sql(sql)) => Some(format!("({sql})")),
         Some(DefaultValue::Now) => Some(now_default(column.ty, dialect).to_owned()),
         Some(DefaultValue::Autoincrement | DefaultValue::Uuid | DefaultValue::Cuid) | None => None,
     };
@@ -269,7 +276,13 @@ fn foreign_key(model: &ModelSchema, fk: &ForeignKeySchema, dialect: Dialect) -> 
         .map(|&i| model.columns.get(i).map(|c| c.name.to_owned()))
         .collect::<Option<Vec<_>>>();
     let referenced = (fk.target_fields.iter())
-        .map(|f| target.columns.iter().find(|c| c.field == *f).map(|c| c.name.to_owned()))
+        .map(|f| {
+            target
+                .columns
+                .iter()
+                .find(|c| c.field == *f)
+                .map(|c| c.name.to_owned())
+        })
         .collect::<Option<Vec<_>>>();
     match (columns, referenced) {
         (Some(columns), Some(referenced_columns)) => Ok(ForeignKey {
@@ -306,7 +319,11 @@ fn index(index: &IndexSchema, name: &dyn Fn(usize) -> Result<String>) -> Result<
         parts,
         unique: index.unique,
         method: index.method.map(str::to_owned),
-        include: index.include.iter().map(|&i| name(i)).collect::<Result<_>>()?,
+        include: index
+            .include
+            .iter()
+            .map(|&i| name(i))
+            .collect::<Result<_>>()?,
         predicate: index.predicate.map(str::to_owned),
     })
 }

@@ -32,11 +32,11 @@ pub fn column_type(dialect: Dialect, raw: &str) -> String {
             other => other,
         })
         .collect();
-    let name_len = words.iter().take_while(|t| matches!(t, Token::Word(_))).count();
-    let name: Vec<&str> = words[..name_len]
+    let name_len = words
         .iter()
-        .filter_map(Token::ident)
-        .collect();
+        .take_while(|t| matches!(t, Token::Word(_)))
+        .count();
+    let name: Vec<&str> = words[..name_len].iter().filter_map(Token::ident).collect();
     let args = &words[name_len..];
     let raw_name = name.join(" ");
     let canonical = canonical_name(dialect, &raw_name, args);
@@ -281,7 +281,9 @@ fn any_array_to_in(tokens: Vec<Token>) -> Vec<Token> {
         let end = tokens::closing_paren(&tokens, i + 2);
         match end {
             Some(end)
-                if is_any_array && end >= 6 && tokens.get(end - 1).is_some_and(|t| t.is_symbol("]")) =>
+                if is_any_array
+                    && end >= 6
+                    && tokens.get(end - 1).is_some_and(|t| t.is_symbol("]")) =>
             {
                 out.push(Token::Word("in".into()));
                 out.push(Token::Symbol("(".into()));
@@ -302,8 +304,8 @@ fn any_array_to_in(tokens: Vec<Token>) -> Vec<Token> {
 /// after one opens a group or a list, not a call's arguments.
 pub(crate) fn is_keyword(word: &str) -> bool {
     const KEYWORDS: [&str; 20] = [
-        "and", "or", "not", "in", "is", "like", "ilike", "between", "when", "then", "else",
-        "case", "end", "select", "from", "where", "as", "asc", "desc", "on",
+        "and", "or", "not", "in", "is", "like", "ilike", "between", "when", "then", "else", "case",
+        "end", "select", "from", "where", "as", "asc", "desc", "on",
     ];
     KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
 }

@@ -61,7 +61,12 @@ pub fn drop_schema(dialect: Dialect, schema: &DbSchema) -> Vec<String> {
 /// Referenced tables first (a table's own self-reference aside); cycles keep
 /// the given order.
 pub fn dependency_order(tables: &[Table]) -> Vec<&Table> {
-    fn visit<'t>(table: &'t Table, all: &'t [Table], ordered: &mut Vec<&'t Table>, visiting: &mut Vec<&'t str>) {
+    fn visit<'t>(
+        table: &'t Table,
+        all: &'t [Table],
+        ordered: &mut Vec<&'t Table>,
+        visiting: &mut Vec<&'t str>,
+    ) {
         if ordered.iter().any(|t| t.name == table.name) || visiting.contains(&table.name.as_str()) {
             return;
         }
@@ -224,11 +229,48 @@ fn write_type(w: &mut SqlWriter, ty: &str) {
 
 fn is_postgres_builtin(ty: &str) -> bool {
     const BUILTIN: [&str; 42] = [
-        "smallint", "integer", "bigint", "int", "int2", "int4", "int8", "real", "float4",
-        "float8", "numeric", "decimal", "boolean", "bool", "text", "varchar", "char", "bpchar",
-        "bytea", "json", "jsonb", "uuid", "timestamptz", "timestamp", "date", "time", "timetz",
-        "interval", "inet", "cidr", "macaddr", "money", "xml", "tsvector", "tsquery", "serial",
-        "bigserial", "smallserial", "citext", "oid", "bit", "varbit",
+        "smallint",
+        "integer",
+        "bigint",
+        "int",
+        "int2",
+        "int4",
+        "int8",
+        "real",
+        "float4",
+        "float8",
+        "numeric",
+        "decimal",
+        "boolean",
+        "bool",
+        "text",
+        "varchar",
+        "char",
+        "bpchar",
+        "bytea",
+        "json",
+        "jsonb",
+        "uuid",
+        "timestamptz",
+        "timestamp",
+        "date",
+        "time",
+        "timetz",
+        "interval",
+        "inet",
+        "cidr",
+        "macaddr",
+        "money",
+        "xml",
+        "tsvector",
+        "tsquery",
+        "serial",
+        "bigserial",
+        "smallserial",
+        "citext",
+        "oid",
+        "bit",
+        "varbit",
     ];
     BUILTIN.iter().any(|b| ty.eq_ignore_ascii_case(b))
 }

@@ -52,7 +52,10 @@ pub(super) async fn introspect(db: &Db) -> Result<DbSchema> {
             name: text(&row, 3).into(),
             descending: text(&row, 4) == "D",
         };
-        match indexes.iter_mut().find(|(t, i)| t == table && i.name == name) {
+        match indexes
+            .iter_mut()
+            .find(|(t, i)| t == table && i.name == name)
+        {
             Some((_, index)) => index.parts.push(part),
             None => indexes.push((table.into(), new_index(&row, part))),
         }
@@ -141,7 +144,9 @@ fn add_index(table: &mut Table, index: Index) {
         });
     } else if let Some(unique) = as_unique(&index) {
         table.uniques.push(unique);
-    } else if !(table.foreign_keys.iter()).any(|fk| fk.name == index.name && fk.columns == columns(&index)) {
+    } else if !(table.foreign_keys.iter())
+        .any(|fk| fk.name == index.name && fk.columns == columns(&index))
+    {
         table.indexes.push(index);
     }
 }

@@ -33,7 +33,15 @@ pub(super) async fn introspect(db: &Db) -> Result<DbSchema> {
     }
     // A foreign key that names no columns references the primary key.
     let primary_keys: Vec<(String, Vec<String>)> = (schema.tables.iter())
-        .map(|t| (t.name.clone(), t.primary_key.iter().flat_map(|k| k.columns.clone()).collect()))
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.primary_key
+                    .iter()
+                    .flat_map(|k| k.columns.clone())
+                    .collect(),
+            )
+        })
         .collect();
     for fk in schema.tables.iter_mut().flat_map(|t| &mut t.foreign_keys) {
         if fk.referenced_columns.iter().all(String::is_empty) {
@@ -81,15 +89,17 @@ async fn table(db: &Db, name: &str, sql: &TableSql) -> Result<Table> {
             "u" => {
                 let columns = index_columns(db, &index_name).await?;
                 let declared = sql.uniques.iter().find(|(_, c)| *c == columns);
-                let unique_name = declared.and_then(|(n, _)| n.clone()).unwrap_or_else(|| {
-                    format!("{name}_{}_key", columns.join("_"))
-                });
+                let unique_name = declared
+                    .and_then(|(n, _)| n.clone())
+                    .unwrap_or_else(|| format!("{name}_{}_key", columns.join("_")));
                 table.uniques.push(Unique {
                     name: unique_name,
                     columns,
                 });
             }
-            "c" => table.indexes.push(index(index_name, text(&row, 1) == "1", text(&row, 3))),
+            "c" => table
+                .indexes
+                .push(index(index_name, text(&row, 1) == "1", text(&row, 3))),
             // "pk": the primary key, read above.
             _ => {}
         }
@@ -97,7 +107,9 @@ async fn table(db: &Db, name: &str, sql: &TableSql) -> Result<Table> {
     table.foreign_keys = foreign_keys(db, name, sql).await?;
     table.checks = (sql.checks.iter().enumerate())
         .map(|(i, (check_name, expression))| Check {
-            name: check_name.clone().unwrap_or_else(|| format!("{name}_check{}", i + 1)),
+            name: check_name
+                .clone()
+                .unwrap_or_else(|| format!("{name}_check{}", i + 1)),
             expression: expression.clone(),
         })
         .collect();
@@ -151,9 +163,9 @@ async fn foreign_keys(db: &Db, table: &str, sql: &TableSql) -> Result<Vec<Foreig
     let mut keys: Vec<ForeignKey> = keys.into_iter().map(|(_, fk)| fk).collect();
     for fk in &mut keys {
         let declared = sql.foreign_keys.iter().find(|(_, c)| *c == fk.columns);
-        fk.name = declared.and_then(|(n, _)| n.clone()).unwrap_or_else(|| {
-            format!("{table}_{}_fkey", fk.columns.join("_"))
-        });
+        fk.name = declared
+            .and_then(|(n, _)| n.clone())
+            .unwrap_or_else(|| format!("{table}_{}_fkey", fk.columns.join("_")));
     }
     Ok(keys)
 }

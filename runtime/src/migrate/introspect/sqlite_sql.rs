@@ -132,8 +132,10 @@ fn key(mut tokens: &[Token]) -> KeySql {
             descending,
         },
         // strata writes expression keys in parentheses.
-        [open, inner @ .., close] if open.is_symbol("(") && close.is_symbol(")")
-            && closing_paren(tokens, 0) == Some(tokens.len() - 1) =>
+        [open, inner @ .., close]
+            if open.is_symbol("(")
+                && close.is_symbol(")")
+                && closing_paren(tokens, 0) == Some(tokens.len() - 1) =>
         {
             KeySql::Expression {
                 sql: join(inner, '"'),
@@ -163,8 +165,14 @@ mod tests {
             )"#,
         );
         assert_eq!(parsed.autoincrement.as_deref(), Some("id"));
-        assert_eq!(parsed.uniques, vec![(Some("t_n_key".into()), vec!["n".into()])]);
-        assert_eq!(parsed.foreign_keys, vec![(Some("t_fk".into()), vec!["n".into()])]);
+        assert_eq!(
+            parsed.uniques,
+            vec![(Some("t_n_key".into()), vec!["n".into()])]
+        );
+        assert_eq!(
+            parsed.foreign_keys,
+            vec![(Some("t_fk".into()), vec!["n".into()])]
+        );
         assert_eq!(
             parsed.checks,
             vec![
@@ -182,9 +190,18 @@ mod tests {
         assert_eq!(
             keys,
             vec![
-                KeySql::Column { name: "a".into(), descending: true },
-                KeySql::Expression { sql: "lower(email)".into(), descending: false },
-                KeySql::Column { name: "b".into(), descending: false },
+                KeySql::Column {
+                    name: "a".into(),
+                    descending: true
+                },
+                KeySql::Expression {
+                    sql: "lower(email)".into(),
+                    descending: false
+                },
+                KeySql::Column {
+                    name: "b".into(),
+                    descending: false
+                },
             ]
         );
         assert_eq!(predicate.as_deref(), Some("\"published\""));

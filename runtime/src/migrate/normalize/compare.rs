@@ -45,9 +45,19 @@ fn names<'a, T>(left: &'a [T], right: &'a [T], name: impl Fn(&T) -> &String) -> 
 
 fn compare_tables(dialect: Dialect, l: &Table, r: &Table, report: &mut impl FnMut(String)) {
     let t = &l.name;
-    let column_names = |table: &Table| table.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    let column_names = |table: &Table| {
+        table
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    };
     if column_names(l) != column_names(r) {
-        report(format!("table {t}: columns {:?} vs {:?}", column_names(l), column_names(r)));
+        report(format!(
+            "table {t}: columns {:?} vs {:?}",
+            column_names(l),
+            column_names(r)
+        ));
     }
     for left in &l.columns {
         if let Some(right) = r.column(&left.name) {
@@ -55,22 +65,43 @@ fn compare_tables(dialect: Dialect, l: &Table, r: &Table, report: &mut impl FnMu
         }
     }
     if l.primary_key.as_ref().map(|k| &k.columns) != r.primary_key.as_ref().map(|k| &k.columns) {
-        report(format!("table {t}: primary key {:?} vs {:?}", l.primary_key, r.primary_key));
+        report(format!(
+            "table {t}: primary key {:?} vs {:?}",
+            l.primary_key, r.primary_key
+        ));
     }
     if dialect == Dialect::Postgres
         && l.primary_key.as_ref().map(|k| &k.name) != r.primary_key.as_ref().map(|k| &k.name)
     {
-        report(format!("table {t}: primary key name {:?} vs {:?}", l.primary_key, r.primary_key));
+        report(format!(
+            "table {t}: primary key name {:?} vs {:?}",
+            l.primary_key, r.primary_key
+        ));
     }
     if l.uniques != r.uniques {
-        report(format!("table {t}: uniques {:?} vs {:?}", l.uniques, r.uniques));
+        report(format!(
+            "table {t}: uniques {:?} vs {:?}",
+            l.uniques, r.uniques
+        ));
     }
     if l.foreign_keys != r.foreign_keys {
-        report(format!("table {t}: foreign keys {:?} vs {:?}", l.foreign_keys, r.foreign_keys));
+        report(format!(
+            "table {t}: foreign keys {:?} vs {:?}",
+            l.foreign_keys, r.foreign_keys
+        ));
     }
-    let indexes = |table: &Table| table.indexes.iter().map(|i| canonical_index(dialect, i)).collect::<Vec<_>>();
+    let indexes = |table: &Table| {
+        table
+            .indexes
+            .iter()
+            .map(|i| canonical_index(dialect, i))
+            .collect::<Vec<_>>()
+    };
     if indexes(l) != indexes(r) {
-        report(format!("table {t}: indexes {:?} vs {:?}", l.indexes, r.indexes));
+        report(format!(
+            "table {t}: indexes {:?} vs {:?}",
+            l.indexes, r.indexes
+        ));
     }
     let checks = |table: &Table| {
         (table.checks.iter())
@@ -78,24 +109,43 @@ fn compare_tables(dialect: Dialect, l: &Table, r: &Table, report: &mut impl FnMu
             .collect::<Vec<_>>()
     };
     if checks(l) != checks(r) {
-        report(format!("table {t}: checks {:?} vs {:?}", checks(l), checks(r)));
+        report(format!(
+            "table {t}: checks {:?} vs {:?}",
+            checks(l),
+            checks(r)
+        ));
     }
 }
 
-fn compare_columns(dialect: Dialect, t: &str, l: &Column, r: &Column, report: &mut impl FnMut(String)) {
+fn compare_columns(
+    dialect: Dialect,
+    t: &str,
+    l: &Column,
+    r: &Column,
+    report: &mut impl FnMut(String),
+) {
     let c = &l.name;
     if column_type(dialect, &l.ty) != column_type(dialect, &r.ty) {
         report(format!("column {t}.{c}: type {:?} vs {:?}", l.ty, r.ty));
     }
     if l.nullable != r.nullable {
-        report(format!("column {t}.{c}: nullable {} vs {}", l.nullable, r.nullable));
+        report(format!(
+            "column {t}.{c}: nullable {} vs {}",
+            l.nullable, r.nullable
+        ));
     }
     let default = |col: &Column| col.default.as_deref().map(|d| expression(dialect, d));
     if default(l) != default(r) {
-        report(format!("column {t}.{c}: default {:?} vs {:?}", l.default, r.default));
+        report(format!(
+            "column {t}.{c}: default {:?} vs {:?}",
+            l.default, r.default
+        ));
     }
     if l.generated != r.generated {
-        report(format!("column {t}.{c}: generated {} vs {}", l.generated, r.generated));
+        report(format!(
+            "column {t}.{c}: generated {} vs {}",
+            l.generated, r.generated
+        ));
     }
 }
 

@@ -28,7 +28,9 @@ fn precedence(token: &Token) -> Option<u8> {
 
 /// Words and symbols that end an expression on either side of a group.
 fn is_boundary(token: &Token) -> bool {
-    token.is_symbol("(") || token.is_symbol(",") || token.is_symbol(")")
+    token.is_symbol("(")
+        || token.is_symbol(",")
+        || token.is_symbol(")")
         || matches!(token, Token::Word(w) if is_keyword(w) && precedence(token).is_none())
 }
 
@@ -54,9 +56,10 @@ fn removable_group(tokens: &[Token]) -> Option<(usize, usize)> {
             _ => false,
         };
         let inner = &tokens[open + 1..close];
-        if is_call || inner.is_empty() || has_top_level(inner, |t| {
-            t.is_symbol(",") || t.is_word("select")
-        }) {
+        if is_call
+            || inner.is_empty()
+            || has_top_level(inner, |t| t.is_symbol(",") || t.is_word("select"))
+        {
             continue;
         }
         let inner_precedence = lowest_top_level(inner);
@@ -68,9 +71,7 @@ fn removable_group(tokens: &[Token]) -> Option<(usize, usize)> {
             .max();
         let removable = match outer {
             None => true,
-            Some(outer) => {
-                inner_precedence > outer || (inner_precedence == outer && outer <= 2)
-            }
+            Some(outer) => inner_precedence > outer || (inner_precedence == outer && outer <= 2),
         };
         if removable {
             return Some((open, close));

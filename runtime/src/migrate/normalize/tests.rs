@@ -24,7 +24,10 @@ fn postgres_types() {
     ] {
         assert_eq!(column_type(Postgres, a), column_type(Postgres, b));
     }
-    assert_eq!(column_type(Postgres, "character varying(255)"), "varchar(255)");
+    assert_eq!(
+        column_type(Postgres, "character varying(255)"),
+        "varchar(255)"
+    );
     assert_eq!(column_type(Postgres, "\"Role\""), "Role");
 }
 
@@ -36,7 +39,10 @@ fn mysql_types() {
     assert_eq!(column_type(MySql, "BOOLEAN"), "boolean");
     assert_eq!(column_type(MySql, "tinyint(4)"), "tinyint");
     assert_eq!(column_type(MySql, "DECIMAL(65, 30)"), "decimal(65,30)");
-    assert_eq!(column_type(MySql, "enum('USER', 'Admin')"), "enum('USER','Admin')");
+    assert_eq!(
+        column_type(MySql, "enum('USER', 'Admin')"),
+        "enum('USER','Admin')"
+    );
     assert_eq!(column_type(MySql, "LONGTEXT"), "longtext");
 }
 
@@ -61,9 +67,18 @@ fn postgres_expressions() {
     );
     same_expression(Postgres, "-1", "'-1'::integer");
     same_expression(Postgres, "lower(email)", "lower(email)");
-    assert_ne!(expression(Postgres, "a - (b - c)"), expression(Postgres, "a - b - c"));
-    assert_ne!(expression(Postgres, "(a OR b) AND c"), expression(Postgres, "a OR b AND c"));
-    assert_ne!(expression(Postgres, "\"A\" > 0"), expression(Postgres, "a > 0"));
+    assert_ne!(
+        expression(Postgres, "a - (b - c)"),
+        expression(Postgres, "a - b - c")
+    );
+    assert_ne!(
+        expression(Postgres, "(a OR b) AND c"),
+        expression(Postgres, "a OR b AND c")
+    );
+    assert_ne!(
+        expression(Postgres, "\"A\" > 0"),
+        expression(Postgres, "a > 0")
+    );
 }
 
 #[test]
@@ -81,7 +96,11 @@ fn sqlite_expressions() {
         "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
         "strftime('%Y-%m-%dT%H:%M:%fZ','now')",
     );
-    same_expression(Sqlite, "\"role\" IN ('USER', 'ADMIN')", "role in ('USER','ADMIN')");
+    same_expression(
+        Sqlite,
+        "\"role\" IN ('USER', 'ADMIN')",
+        "role in ('USER','ADMIN')",
+    );
 }
 
 /// What each database returned for the blog and shop schemas
@@ -120,8 +139,14 @@ fn strings_read_back_from_the_databases() {
     ] {
         same_expression(dialect, model, database);
     }
-    assert_eq!(column_type(Postgres, "timestamp with time zone"), "timestamptz");
-    assert_eq!(column_type(MySql, "enum('USER','ADMIN','MODERATOR')"), "enum('USER','ADMIN','MODERATOR')");
+    assert_eq!(
+        column_type(Postgres, "timestamp with time zone"),
+        "timestamptz"
+    );
+    assert_eq!(
+        column_type(MySql, "enum('USER','ADMIN','MODERATOR')"),
+        "enum('USER','ADMIN','MODERATOR')"
+    );
 }
 
 #[test]
@@ -133,6 +158,10 @@ fn different_expressions_stay_different() {
         (Sqlite, "quantity < 10", "quantity <= 10"),
         (Sqlite, "'a'", "\"a\""),
     ] {
-        assert_ne!(expression(dialect, a), expression(dialect, b), "{dialect:?}: {a} vs {b}");
+        assert_ne!(
+            expression(dialect, a),
+            expression(dialect, b),
+            "{dialect:?}: {a} vs {b}"
+        );
     }
 }
