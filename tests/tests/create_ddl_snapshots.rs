@@ -84,14 +84,16 @@ fn object_statements() {
 
 #[test]
 fn decimal_on_sqlite_names_the_model_and_field() {
-    #[derive(strata::Model, Debug)]
-    #[strata(table = "prices")]
-    struct Price {
-        #[strata(id)]
-        id: i32,
-        amount: rust_decimal::Decimal,
-    }
     let error = from_models::db_schema(&Price::schemas(), strata::Dialect::Sqlite).unwrap_err();
     let message = error.to_string();
     assert!(message.contains("Price.amount"), "{message}");
+}
+
+/// A model SQLite cannot store: a decimal has no exact type there.
+#[derive(strata::Model, Debug)]
+#[strata(table = "prices")]
+pub struct Price {
+    #[strata(id)]
+    pub id: i32,
+    pub amount: rust_decimal::Decimal,
 }
