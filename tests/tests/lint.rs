@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use schema_examples::blog::{Category, Comment, Post, PostTag, Profile, Tag, User};
 use sqlx::{AssertSqlSafe, Executor as _};
+use strata::migrate::ddl::create::create_schema;
 use strata::migrate::files::{MigrationsDir, NewMigration};
+use strata::migrate::from_models::db_schema;
 use strata::migrate::lint::{
     lint, lint_dir, lint_migration, lint_with, Finding, LintOptions, Severity,
 };
@@ -461,5 +463,20 @@ fn cut_off_or_mangled_sql_never_panics() {
                 }
             }
         }
+    }
+}
+
+/// The DDL strata renders for a new schema (the first generated migration)
+/// passes on every dialect; PostgreSQL's with the lock timeout it starts with.
+#[test]
+fn the_blog_schema_as_strata_creates_it_passes() {
+    for dialect in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        let schema = db_schema(&blog(), dialect).unwrap();
+        let mut sql = create_schema(dialect, &schema).join(";\n") + ";\n";
+        if dialect == Dialect::Postgres {
+            sql.insert_str(0, "SET lock_timeout = '2s';\n");
+        }
+        let findings = lint(&sql, dialect, &blog());
+        assert!(findings.is_empty(), "{dialect:?}:\n{}", render(&findings));
     }
 }

@@ -91,11 +91,11 @@ pub(super) fn same_name(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// Whether `table` is created by a statement before `at` in this file, so
-/// it is empty and no running code uses it yet.
+/// Whether `table` is created by statement `at` or one before it in this
+/// file, so it is empty and no running code uses it yet.
 pub(super) fn created_before(changes: &[Change], table: &str, at: usize) -> bool {
     changes.iter().any(|c| {
-        c.statement < at
+        c.statement <= at
             && matches!(&c.kind, ChangeKind::CreateTable { table: t } if same_name(t, table))
     })
 }
