@@ -56,6 +56,16 @@ pub fn run(models: &[&'static ModelSchema]) -> ExitCode {
     }
 }
 
+/// Parses a command line whose first item is the program's name, as
+/// [`run`] parses the process's: for running [`execute`] in-process.
+pub fn parse_from<I, T>(args: I) -> std::result::Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    Cli::try_parse_from(args)
+}
+
 /// Runs a parsed command, writing its report to `out`. `Ok(false)` means it
 /// ran but found something wrong (a failed migration, a lint error).
 pub async fn execute(

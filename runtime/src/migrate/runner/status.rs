@@ -181,6 +181,11 @@ impl fmt::Display for Status {
             if let State::Edited { recorded, current } = &m.state {
                 writeln!(f, "    up.sql checksum {current}, applied {recorded}")?;
             }
+            let logs = m.record.as_ref().and_then(|r| r.logs.as_deref());
+            if let (State::Failed, Some(logs)) = (&m.state, logs) {
+                let first = logs.lines().next().unwrap_or_default();
+                writeln!(f, "    error: {first}")?;
+            }
         }
         let counts: Vec<String> = [
             State::Applied,
