@@ -337,7 +337,7 @@ async fn run(admin_url: &str, case: Case, settings: &Settings) -> String {
         ("strata joined".into(), strata(Strategy::Joined)),
         ("sqlx".into(), Box::new(sqlx_side)),
     ];
-    let (measured, n) = compare(settings, &mut contenders, None).await;
+    let (measured, n) = compare(settings, &mut contenders, None, None).await;
     eprintln!("{}: {} rounds x {n}", case.name(), settings.rounds);
     format!(
         "{}\n{}",

@@ -5,8 +5,10 @@
 //!     target/release/examples/instructions table            # every case, both databases
 //!     target/release/examples/instructions table sqlite create create-many
 //!
-//! `table [postgres|sqlite].. [case]..` runs, for each database, case and side
-//! (strata and sqlx, each on one connection), this program under
+//! `table [postgres|sqlite].. [pool] [case]..` runs, for each database, case and
+//! side (strata and sqlx, each on one connection; with `pool`, each through a
+//! pool with strata's default settings: `strata-pool` and `sqlx-pool`), this
+//! program under
 //! `valgrind --tool=callgrind` twice, with `N1` and `N2` iterations, on a
 //! freshly seeded database, and prints a markdown table of instructions per
 //! operation:
@@ -62,7 +64,7 @@ pub extern "C" fn strata_bench_measure_end() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: instructions table [postgres|sqlite].. [case]..\n       instructions seed <postgres|sqlite>\n       instructions run <postgres|sqlite> <strata|sqlx|strata-pool|sqlx-pool> <case> <n>"
+        "usage: instructions table [postgres|sqlite].. [pool] [case]..\n       instructions seed <postgres|sqlite>\n       instructions run <postgres|sqlite> <strata|sqlx|strata-pool|sqlx-pool> <case> <n>"
     );
     std::process::exit(2)
 }
@@ -192,6 +194,7 @@ fn table(args: &[String]) {
     if kinds.is_empty() {
         kinds = vec![Kind::Postgres, Kind::Sqlite];
     }
+    let pool = args.iter().any(|a| a == "pool");
     let mut cases: Vec<Case> = args.iter().filter_map(|a| Case::parse(a)).collect();
     if cases.is_empty() {
         cases = Case::ALL.to_vec();
@@ -220,10 +223,15 @@ fn table(args: &[String]) {
                 let all = (b.all as f64 - a.all as f64) / (n2.max(2) - n1.max(1)) as f64;
                 (client, all)
             };
-            let (strata, sqlx) = (per_op("strata"), per_op("sqlx"));
+            let (strata, sqlx) = if pool {
+                (per_op("strata-pool"), per_op("sqlx-pool"))
+            } else {
+                (per_op("strata"), per_op("sqlx"))
+            };
             println!(
-                "| {} | {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} |",
+                "| {}{} | {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} |",
                 kind.title(),
+                if pool { " (pool)" } else { "" },
                 case.name(),
                 strata.0,
                 sqlx.0,

@@ -215,18 +215,27 @@ pub fn combine(parts: &[Versus]) -> Versus {
 /// Runs a comparison: a warm-up, then `settings.rounds` rounds in which every
 /// contender runs one batch of `n` iterations, the first contender rotating
 /// each round. `n` comes from the warm-up's slowest contender and
-/// `settings.batch_target`. Returns one [`Measured`] per contender, in input
-/// order, and `n`.
+/// `settings.batch_target`. `cleanup` runs after every batch; `prepare`
+/// before the warm-up, after it and before every round (untimed, like
+/// `cleanup`; e.g. pinning server processes of connections opened meanwhile).
+/// Returns one [`Measured`] per contender, in input order, and `n`.
 pub async fn compare(
     settings: &Settings,
     contenders: &mut [(String, Box<dyn Contender>)],
     mut cleanup: Option<&mut Cleanup>,
+    mut prepare: Option<&mut Cleanup>,
 ) -> (Vec<Measured>, usize) {
     let mut run_cleanup = async || {
         if let Some(cleanup) = cleanup.as_mut() {
             cleanup().await;
         }
     };
+    let mut run_prepare = async || {
+        if let Some(prepare) = prepare.as_mut() {
+            prepare().await;
+        }
+    };
+    run_prepare().await;
 
     // Warm-up: at least 3 iterations and `settings.warmup` per contender.
     let mut slowest = Duration::ZERO;
@@ -247,6 +256,7 @@ pub async fn compare(
         (settings.batch_target.as_secs_f64() / slowest.as_secs_f64()) as usize
     }
     .clamp(settings.min_batch, settings.max_batch);
+    run_prepare().await;
 
     let k = contenders.len();
     let mut measured: Vec<Measured> = contenders
@@ -259,6 +269,7 @@ pub async fn compare(
         })
         .collect();
     for round in 0..settings.rounds {
+        run_prepare().await;
         for step in 0..k {
             let c = (round + step) % k;
             let before = measured[c].samples.len();

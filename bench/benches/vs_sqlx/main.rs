@@ -35,12 +35,12 @@ mod report;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strata_bench::pin::Pinned;
+use strata_bench::pin::{Pinned, PinnedBackends};
 use strata_bench::vs_sqlx::cases::{Case, Flavor, Kind, Strategy};
 use strata_bench::vs_sqlx::fixture::{cleanup_for, remove_sqlite, setup, Fixture};
 use strata_bench::vs_sqlx::sqlx_side::{SqlxConn, Variant};
 use strata_bench::vs_sqlx::{contender, Side};
-use strata_bench::{compare, Cleanup, Contender, Measured, Settings, Versus};
+use strata_bench::{compare, BoxFuture, Cleanup, Contender, Measured, Settings, Versus};
 
 // ---------------------------------------------------------------------------
 // Configuration.
@@ -59,9 +59,10 @@ pub struct Config {
     /// Commits wait for the disk (PostgreSQL `synchronous_commit` on, the SQLite
     /// file on disk rather than tmpfs). Off by default: see `fixture::setup`.
     durable: bool,
-    /// SQLite comparisons run with the process pinned to one CPU
+    /// Every comparison runs with the process pinned to one CPU, and on
+    /// PostgreSQL the backends of its connections pinned to the same CPU
     /// (`strata_bench::pin`); STRATA_BENCH_PIN=0 turns it off.
-    pin_sqlite: bool,
+    pin: bool,
 }
 
 impl Config {
@@ -102,7 +103,7 @@ impl Config {
             settings,
             report: env("STRATA_BENCH_REPORT"),
             durable: env("STRATA_BENCH_DURABLE").is_some_and(|v| v != "0"),
-            pin_sqlite: env("STRATA_BENCH_PIN").is_none_or(|v| v != "0"),
+            pin: env("STRATA_BENCH_PIN").is_none_or(|v| v != "0"),
         }
     }
 
@@ -162,6 +163,14 @@ fn case_contenders(case: Case, strategy: Strategy) -> Vec<(&'static str, Side)> 
         sides.push((
             "sqlx, fetch_all and take the first row",
             sqlx(Variant::FetchAll),
+        ));
+    }
+    if strategy == Strategy::Pool && case == Case::FindMany100 {
+        // strata lends one cached connection to every statement of a serial
+        // workload; sqlx's pool hands out whichever is idle.
+        sides.push((
+            "sqlx pool, one connection acquired once and held (as strata lends its cached one)",
+            Side::Sqlx(SqlxConn::PoolHeld, Variant::Plain),
         ));
     }
     if case == Case::CreateMany {
@@ -250,11 +259,29 @@ async fn run_compare(
             continue;
         }
         let reversed = half == 1;
-        // SQLite: every thread, the connections' workers included, on one CPU.
-        let _pinned = match fx.kind {
-            Kind::Sqlite if cfg.pin_sqlite => Pinned::to_current_cpu(),
+        // Every thread, SQLite's connection workers included, on one CPU; on
+        // PostgreSQL, every backend process of the bench database on that CPU
+        // too, pinned again before every round for connections opened since
+        // (a pool's). Both sides get the same treatment.
+        let pinned = if cfg.pin {
+            Pinned::to_current_cpu()
+        } else {
+            None
+        };
+        let backends = match (&pinned, fx.kind) {
+            (Some(pinned), Kind::Postgres) => PinnedBackends::connect(&fx.url, pinned.cpu())
+                .await
+                .map(|b| Arc::new(tokio::sync::Mutex::new(b))),
             _ => None,
         };
+        let mut prepare: Option<Cleanup> = backends.clone().map(|backends| -> Cleanup {
+            Box::new(move || -> BoxFuture<'static, ()> {
+                let backends = backends.clone();
+                Box::pin(async move {
+                    backends.lock().await.pin_all().await;
+                })
+            })
+        });
         let mut order: Vec<usize> = (0..sides.len()).collect();
         if reversed {
             order.reverse();
@@ -279,7 +306,19 @@ async fn run_compare(
                 return None;
             }
         }
-        let (mut measured, n) = compare(&settings, &mut contenders, cleanup.as_mut()).await;
+        let (mut measured, n) = compare(
+            &settings,
+            &mut contenders,
+            cleanup.as_mut(),
+            prepare.as_mut(),
+        )
+        .await;
+        if let Some(backends) = &backends {
+            let backends = backends.lock().await;
+            for (pid, why) in backends.failed() {
+                eprintln!("  could not pin PostgreSQL backend {pid}: {why}");
+            }
+        }
         if reversed {
             measured.reverse();
         }

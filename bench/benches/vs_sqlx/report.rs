@@ -118,13 +118,14 @@ pub fn report(
         s,
         "- settings: {} rounds per comparison, batches of ~{} ms per contender per round, order rotating each round; \
          each comparison in two halves on fresh connections, the second connected and warmed up in reverse order; \
-         ratios are the geometric mean of the two halves' ratios, overheads their mean; SQLite comparisons {}",
+         ratios are the geometric mean of the two halves' ratios, overheads their mean; {}",
         cfg.settings.rounds,
         cfg.settings.batch_target.as_millis(),
-        if cfg.pin_sqlite {
-            "pinned to one CPU (all threads)"
+        if cfg.pin {
+            "every comparison pinned to one CPU: all threads of the bench, and on PostgreSQL \
+             every backend process of the bench database (both sides' connections, pools' included)"
         } else {
-            "not pinned (STRATA_BENCH_PIN=0)"
+            "not pinned to a CPU (STRATA_BENCH_PIN=0)"
         }
     )
     .unwrap();

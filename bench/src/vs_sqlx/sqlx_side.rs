@@ -48,11 +48,15 @@ pub enum SqlxConn {
     PoolSqlxDefaults,
     /// sqlx's defaults with `test_before_acquire(false)`.
     PoolNoTest,
+    /// A pool like `PoolLikeStrata`, with one connection acquired once and
+    /// used for every statement, as strata's pooled `Db` lends its cached
+    /// connection to a serial workload (an attribution contender).
+    PoolHeld,
 }
 
 fn pool_options<DB: Database>(how: SqlxConn) -> sqlx::pool::PoolOptions<DB> {
     match how {
-        SqlxConn::PoolLikeStrata => {
+        SqlxConn::PoolLikeStrata | SqlxConn::PoolHeld => {
             let o = strata::PoolOptions::default();
             sqlx::pool::PoolOptions::new()
                 .max_connections(o.max_connections)
@@ -145,6 +149,7 @@ impl HandWritten for Sqlite {
 enum Conn<DB: Database> {
     Single(DB::Connection),
     Pool(sqlx::Pool<DB>),
+    Held(sqlx::pool::PoolConnection<DB>),
 }
 
 /// Runs `$query.$method(executor)` on whichever connection `$conn` holds.
@@ -153,6 +158,7 @@ macro_rules! on {
         match $conn {
             Conn::Single(c) => $query.$method(&mut *c).await,
             Conn::Pool(p) => $query.$method(&*p).await,
+            Conn::Held(c) => $query.$method(&mut **c).await,
         }
     };
 }
@@ -163,6 +169,7 @@ macro_rules! in_transaction {
         let mut tx = match $conn {
             Conn::Single(c) => c.begin().await.unwrap(),
             Conn::Pool(p) => p.begin().await.unwrap(),
+            Conn::Held(c) => c.begin().await.unwrap(),
         };
         let done = $query.execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
@@ -286,6 +293,10 @@ where
         let options = DB::options(fx);
         let conn = match how {
             SqlxConn::Single => Conn::Single(DB::Connection::connect_with(&options).await.unwrap()),
+            SqlxConn::PoolHeld => {
+                let pool = pool_options(how).connect_with(options).await.unwrap();
+                Conn::Held(pool.acquire().await.unwrap())
+            }
             _ => Conn::Pool(pool_options(how).connect_with(options).await.unwrap()),
         };
         SqlxSide {
