@@ -6,7 +6,7 @@
 //! and still be used on SQLite with `dialects(postgres)`.
 
 use crate::diag::{error_at, hint_at};
-use crate::index::{IndexMethod, IndexSpec};
+use crate::index::{IndexMethod, IndexPart, IndexSpec};
 use crate::keys::IndexKey;
 use crate::model::Model;
 use crate::validate::check_key_fields_exist;
@@ -36,11 +36,31 @@ fn check_expression_index_named(model: &Model, spec: &IndexSpec, errors: &mut Ac
                 model.describe()
             ),
             &format!(
-                "add `name = \"{}_lower_email_idx\"` (any name unique in the database): strata names indexes after their columns, and an expression has none",
-                model.table
+                "add `name = \"{}\"` (any name unique in the database): strata names indexes after their columns, and an expression has none",
+                suggested_name(model, spec)
             ),
         ));
     }
+}
+
+/// `users_lower_email_idx` for `lower(email)` on `users`: the words of the
+/// key parts joined the way generated names are.
+fn suggested_name(model: &Model, spec: &IndexSpec) -> String {
+    let mut name = model.table.clone();
+    for part in &spec.parts {
+        let text = match part {
+            IndexPart::Field { ident, .. } => ident.to_string(),
+            IndexPart::Expression(sql) => sql.to_lowercase(),
+        };
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            name.push('_');
+            name.push_str(word);
+        }
+    }
+    name + "_idx"
 }
 
 // PostgreSQL gives only b-tree indexes uniqueness and sort order, and covering

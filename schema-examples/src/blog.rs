@@ -35,8 +35,16 @@ pub enum PostStatus {
     Archived,
 }
 
+/// Emails are unique ignoring case where the database has expression indexes
+/// (MariaDB has none, so the index is scoped to PostgreSQL and SQLite).
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "users")]
+#[strata(index(
+    expression = "lower(email)",
+    name = "users_email_lower_key",
+    unique,
+    dialects(postgres, sqlite)
+))]
 pub struct User {
     #[strata(id, default = cuid)]
     pub id: String,
@@ -108,9 +116,19 @@ pub struct Category {
     pub posts: HasMany<Post>,
 }
 
+/// Indexed for the feed (newest published first, a partial index where the
+/// database has them), and on `metadata` with GIN for jsonb containment
+/// queries on PostgreSQL.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "posts")]
-#[strata(index(fields(published, published_at)))]
+#[strata(index(fields(published, published_at(desc))))]
+#[strata(index(
+    fields(published_at(desc)),
+    name = "posts_feed_idx",
+    where = "published",
+    dialects(postgres, sqlite)
+))]
+#[strata(index(fields(metadata), using = gin, dialects(postgres)))]
 pub struct Post {
     #[strata(id, default = uuid)]
     pub id: Uuid,
@@ -121,7 +139,7 @@ pub struct Post {
     pub published: bool,
     #[strata(default = "DRAFT")]
     pub status: PostStatus,
-    #[strata(default = 0)]
+    #[strata(default = 0, check = "views >= 0")]
     pub views: i64,
     pub rating: Option<f64>,
     pub metadata: Option<serde_json::Value>,

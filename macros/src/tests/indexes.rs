@@ -132,6 +132,7 @@ fn model_rules() {
         e.starts_with("the expression index on model `Post` needs a `name`"),
         "{e}"
     );
+    assert!(e.contains("add `name = \"posts_lower_email_idx\"`"), "{e}");
 
     let e = one_error(quote::quote!(#[strata(index(fields(title), include(nope)))]));
     assert!(e.starts_with("model `Post` has no field `nope`"), "{e}");

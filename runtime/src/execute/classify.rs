@@ -4,7 +4,7 @@
 //! column and model fields, which each database reports differently.
 
 use crate::error::Error;
-use crate::schema::ModelSchema;
+use crate::schema::{IndexPartSchema, IndexSchema, ModelSchema};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error {
@@ -26,7 +26,9 @@ pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error
     let constraint = db.constraint().map(str::to_owned);
     match db.kind() {
         ErrorKind::UniqueViolation => {
-            let constraint = constraint.or_else(|| mysql_duplicate_key(db.message()));
+            let constraint = constraint
+                .or_else(|| mysql_duplicate_key(db.message()))
+                .or_else(|| sqlite_unique_index(db.message()));
             let fields = unique_fields(model, constraint.as_deref(), db.message());
             Error::UniqueViolation {
                 model: model.name,
@@ -44,7 +46,7 @@ pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error
             source: error,
         },
         ErrorKind::CheckViolation => Error::CheckViolation {
-            constraint,
+            constraint: constraint.or_else(|| check_name(db.message())),
             source: error,
         },
         _ => Error::Database(error),
@@ -85,6 +87,27 @@ fn mysql_foreign_key(message: &str) -> Option<String> {
     Some(rest.split_once('`')?.0.to_owned())
 }
 
+/// A unique index that is not a constraint, on SQLite:
+/// `UNIQUE constraint failed: index 'users_email_lower_key'`.
+fn sqlite_unique_index(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("UNIQUE constraint failed: index '")?;
+    Some(rest.strip_suffix('\'')?.to_owned())
+}
+
+/// The CHECK constraint a row failed, where the driver does not say it:
+/// SQLite `CHECK constraint failed: posts_views_check`, MariaDB
+/// ``CONSTRAINT `posts_views_check` failed for `db`.`posts` ``, MySQL
+/// `Check constraint 'posts_views_check' is violated.`
+fn check_name(message: &str) -> Option<String> {
+    if let Some(name) = message.strip_prefix("CHECK constraint failed: ") {
+        return Some(name.to_owned());
+    }
+    if let Some(rest) = message.strip_prefix("Check constraint '") {
+        return Some(rest.split_once('\'')?.0.to_owned());
+    }
+    mysql_foreign_key(message)
+}
+
 /// Which of the model's fields a unique violation is about: by constraint name
 /// (PostgreSQL, MySQL) or by the `table.column` list SQLite reports
 /// (`UNIQUE constraint failed: users.email, users.org`).
@@ -101,6 +124,9 @@ fn unique_fields(
         {
             return fields_of(key.columns);
         }
+        if let Some(index) = model.indexes.iter().find(|i| i.unique && i.name == name) {
+            return index_fields(model, index);
+        }
     }
     if let Some(list) = message.strip_prefix("UNIQUE constraint failed: ") {
         return list
@@ -116,6 +142,23 @@ fn unique_fields(
             .collect();
     }
     Vec::new()
+}
+
+/// The fields a unique index covers: its plain columns, and the columns an
+/// expression key names (`lower(email)` covers `email`), in column order.
+fn index_fields(model: &'static ModelSchema, index: &IndexSchema) -> Vec<&'static str> {
+    let in_expression = |name: &str| {
+        index.parts.iter().any(|part| match part {
+            IndexPartSchema::Expression(sql) => sql
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == name),
+            IndexPartSchema::Column { .. } => false,
+        })
+    };
+    (model.columns.iter().enumerate())
+        .filter(|(i, c)| index.columns().any(|k| k == *i) || in_expression(c.name))
+        .map(|(_, c)| c.field)
+        .collect()
 }
 
 /// PostgreSQL reports the column; MySQL says `Column 'name' cannot be null`
@@ -149,6 +192,26 @@ mod tests {
         assert_eq!(
             mysql_duplicate_key("Duplicate entry 'a' for key 'users.users_email_key'").as_deref(),
             Some("users_email_key")
+        );
+    }
+
+    #[test]
+    fn reads_check_constraint_names_of_each_database() {
+        for message in [
+            "CHECK constraint failed: posts_views_check",
+            "CONSTRAINT `posts_views_check` failed for `db`.`posts`",
+            "Check constraint 'posts_views_check' is violated.",
+        ] {
+            assert_eq!(
+                check_name(message).as_deref(),
+                Some("posts_views_check"),
+                "{message}"
+            );
+        }
+        assert_eq!(
+            sqlite_unique_index("UNIQUE constraint failed: index 'users_email_lower_key'")
+                .as_deref(),
+            Some("users_email_lower_key")
         );
     }
 }
