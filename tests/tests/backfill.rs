@@ -467,3 +467,60 @@ backend_tests!(keys_and_names_a_backfill_refuses, |db| async move {
     );
     Ok::<_, Error>(())
 });
+
+backend_tests!(
+    two_runs_of_one_backfill_never_repeat_a_batch,
+    |db| async move {
+        seed(&db, 1..=300).await;
+        let in_batch_one = Arc::new(Notify::new());
+        let go_on = Arc::new(Notify::new());
+        let (reached, release) = (in_batch_one.clone(), go_on.clone());
+        // The first run stops in batch 1, its update done and uncommitted.
+        let first = counters("twice")
+            .batch_size(100)
+            .run(&db, move |tx, batch| {
+                let (reached, release) = (reached.clone(), release.clone());
+                Box::pin(async move {
+                    let number = batch.number();
+                    let updated = Counter::update_many(Counter::id().in_(batch.into_keys()))
+                        .hits(increment(1))
+                        .exec(tx)
+                        .await?;
+                    if number == 1 {
+                        reached.notify_one();
+                        release.notified().await;
+                    }
+                    Ok(updated)
+                })
+            });
+        let second = async {
+            in_batch_one.notified().await;
+            // The second run reads the record (no batch committed yet) and
+            // begins batch 1 too: on PostgreSQL and MySQL its update waits
+            // for the first run's row locks, on SQLite its BEGIN waits for
+            // the first run's write lock. Then the first run commits.
+            let second = increment_all(&db, counters("twice").batch_size(100));
+            let release = async {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                go_on.notify_one();
+            };
+            tokio::join!(second, release).0
+        };
+        let (first, second) = tokio::join!(first, second);
+        let first = first?;
+        assert_eq!((first.batches, first.total_rows), (3, 300), "{first:?}");
+        let Err(Error::Backfill { reason, .. }) = &second else {
+            panic!("the second run stops: {second:?}");
+        };
+        assert!(
+            reason.starts_with("another run of this backfill committed batch 1 first"),
+            "{reason}"
+        );
+        assert_eq!(
+            with_hits(&db, 1).await,
+            300,
+            "the second run's batch rolled back"
+        );
+        Ok::<_, Error>(())
+    }
+);

@@ -54,6 +54,10 @@
 //! indicatif bar on stderr, sized by a `COUNT(*)` at the start, when stderr
 //! is a terminal ([`Backfill::progress`] turns it off).
 //!
+//! Run a backfill on a pool or a dedicated connection, not on a
+//! transaction's `Db`: there its batches would be savepoints of one
+//! transaction, committed (and resumable) only when that ends.
+//!
 //! The update sees the rows as they are when its batch runs; rows inserted
 //! behind the walk's position later are not visited, so deploy the code that
 //! writes new rows correctly before backfilling old ones.
