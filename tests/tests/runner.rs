@@ -5,9 +5,13 @@
 mod runner_support;
 
 use runner_support::{count, exists, migrator, sleep_sql, Folders};
+use schema_examples::blog::BlogSchema;
 use std::time::Duration;
+use strata::migrate::ddl::create::{create_schema, drop_schema};
+use strata::migrate::files::NewMigration;
+use strata::migrate::from_models::db_schema;
 use strata::migrate::runner::{Migrator, Resolution, State};
-use strata::{Db, Dialect, Error};
+use strata::{Db, Dialect, Error, ModelSet};
 use strata_tests::{backend_tests, run_on, Backend};
 
 const CREATE_ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50));\n";
@@ -406,6 +410,56 @@ backend_tests!(
         assert!(exists(&db, "more").await);
         assert_eq!(migrator.down(1).await?, [squashed.name]);
         assert!(!exists(&db, "items").await && !exists(&db, "more").await);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    squash_of_generated_migrations_creates_the_recorded_schema,
+    |db| async move {
+        let dialect = db.dialect();
+        let schema = db_schema(&BlogSchema::schemas(), dialect)?;
+        let dir = Folders::new();
+        let statements =
+            |list: Vec<String>| list.iter().map(|s| format!("{s};\n")).collect::<String>();
+        let (create, drop) = (
+            statements(create_schema(dialect, &schema)),
+            statements(drop_schema(dialect, &schema)),
+        );
+        let seed = "INSERT INTO tags (name) VALUES ('rust');\n";
+        for (slug, up, down) in [
+            ("create_blog", create.as_str(), drop.as_str()),
+            ("seed_tags", seed, "DELETE FROM tags;\n"),
+        ] {
+            let schema = Some(&schema);
+            let no_transaction = false;
+            (dir.dir()).write(NewMigration {
+                slug,
+                up,
+                down,
+                schema,
+                no_transaction,
+            })?;
+        }
+        let migrator = migrator(&db, &dir);
+        migrator.deploy().await?;
+
+        let squashed = migrator.squash("baseline").await?;
+        assert_eq!(
+            squashed.up, create,
+            "the recorded schema, created from nothing"
+        );
+        assert_eq!(squashed.down.as_deref(), Some(drop.as_str()));
+        assert_eq!(squashed.schema.as_ref(), Some(&schema));
+        assert_eq!(migrator.reset(false).await?, [squashed.name.clone()]);
+        for table in &schema.tables {
+            assert!(exists(&db, &table.name).await, "{}", table.name);
+        }
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM tags").await,
+            0,
+            "data is not part of a schema"
+        );
         Ok::<_, Error>(())
     }
 );
