@@ -341,10 +341,7 @@ fn a_migrations_folder_is_linted_file_by_file() {
         "{}",
         render(&findings)
     );
-    assert_eq!(
-        findings[0].rule,
-        "ban-concurrent-index-creation-in-transaction"
-    );
+    assert_eq!(findings[0].rule, "concurrently-in-transaction");
     assert!(lint_migration(&safe, Dialect::Postgres, &blog()).is_empty());
 }
 
@@ -366,7 +363,7 @@ async fn postgres_does_what_the_findings_say() {
         // not-null-without-default: refused on a table with rows.
         let error = refused(&db, "ALTER TABLE users ADD COLUMN nickname text NOT NULL").await;
         assert!(error.contains("contains null values"), "{error}");
-        // ban-concurrent-index-creation-in-transaction: refused in the
+        // concurrently-in-transaction: refused in the
         // migration's transaction.
         let pool = db.as_postgres().unwrap();
         let mut tx = pool.begin().await?;

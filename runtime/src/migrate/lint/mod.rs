@@ -39,7 +39,11 @@
 //! leaves behind). `adding-required-field` gives way to strata's
 //! `not-null-without-default`, the same check knowing which tables this file
 //! creates (empty, so a required column is fine there). squawk's messages are
-//! kept; strata adds the recipe.
+//! kept; strata adds the recipe. `ban-concurrent-index-creation-in-transaction`
+//! gives way to strata's `concurrently-in-transaction`, which also catches a
+//! file of one statement and `DROP INDEX`/`REINDEX .. CONCURRENTLY`: strata
+//! runs every file without the marker in a transaction, where PostgreSQL
+//! refuses them all.
 //!
 //! strata's own rules, on every dialect unless noted:
 //!
@@ -50,6 +54,7 @@
 //! | `not-null-without-default` | `ADD COLUMN .. NOT NULL` without a default, on a table not created in this file | all |
 //! | `rename-in-one-step` | `RENAME COLUMN` (MySQL also `CHANGE old new ..`) | all |
 //! | `fk-without-index` | a foreign key added to an existing table whose columns lead no index of the models or of this file | PostgreSQL, SQLite (InnoDB indexes every FK itself) |
+//! | `concurrently-in-transaction` | `CREATE INDEX`, `DROP INDEX`, `REINDEX .. CONCURRENTLY` in a file without `-- strata:no-transaction` | PostgreSQL |
 //! | `table-rewrite-lock` | `VACUUM FULL`, `CLUSTER` (PostgreSQL); `VACUUM` (SQLite) | PostgreSQL, SQLite |
 //! | `mysql-online-alter` | `ALTER TABLE` on an existing table without `ALGORITHM=INSTANT`, or `ALGORITHM=INPLACE` with `LOCK=NONE` | MySQL |
 //! | `mysql-online-index` | `CREATE INDEX` without `ALGORITHM=INPLACE, LOCK=NONE` | MySQL |

@@ -16,6 +16,8 @@ pub(super) struct Read {
     /// Statements whose every `DROP CONSTRAINT` drops a redundant NOT NULL check.
     pub redundant_check_drops: HashSet<usize>,
     pub table_rewrites: Vec<usize>,
+    /// Statements that PostgreSQL refuses inside a transaction block.
+    pub concurrent: Vec<usize>,
 }
 
 /// What the safe NOT NULL recipe has done so far in this file.
@@ -54,8 +56,8 @@ pub(super) fn read<'a>(stmts: impl Iterator<Item = &'a ast::Stmt>) -> Read {
     let mut out = Changes::default();
     let mut read = Read::default();
     let mut steps = NotNullSteps::default();
-    for (index, stmt) in stmts.enumerate() {
-        out.statement = index;
+    for (at, stmt) in stmts.enumerate() {
+        out.statement = at;
         match stmt {
             ast::Stmt::CreateTable(create) => create_table(&mut out, create),
             ast::Stmt::DropTable(drop) => {
@@ -65,7 +67,16 @@ pub(super) fn read<'a>(stmts: impl Iterator<Item = &'a ast::Stmt>) -> Read {
                     }
                 }
             }
-            ast::Stmt::CreateIndex(index) => create_index(&mut out, index),
+            ast::Stmt::CreateIndex(index) => {
+                if index.concurrently_token().is_some() {
+                    read.concurrent.push(at);
+                }
+                create_index(&mut out, index);
+            }
+            ast::Stmt::DropIndex(drop) if drop.concurrently_token().is_some() => {
+                read.concurrent.push(at)
+            }
+            ast::Stmt::Reindex(reindex) if reindex.is_concurrently() => read.concurrent.push(at),
             ast::Stmt::AlterTable(alter) => {
                 let Some(table) = alter_table_name(alter) else {
                     continue;
@@ -75,11 +86,11 @@ pub(super) fn read<'a>(stmts: impl Iterator<Item = &'a ast::Stmt>) -> Read {
                     alter_action(&mut out, &mut steps, &table, &action, &mut drops);
                 }
                 if drops.0 > 0 && drops.0 == drops.1 {
-                    read.redundant_check_drops.insert(index);
+                    read.redundant_check_drops.insert(at);
                 }
             }
-            ast::Stmt::Vacuum(vacuum) if vacuum.is_full() => read.table_rewrites.push(index),
-            ast::Stmt::Cluster(_) => read.table_rewrites.push(index),
+            ast::Stmt::Vacuum(vacuum) if vacuum.is_full() => read.table_rewrites.push(at),
+            ast::Stmt::Cluster(_) => read.table_rewrites.push(at),
             _ => {}
         }
     }

@@ -10,7 +10,7 @@ use super::{pg_changes, recipes, Analysis, RawFinding, Severity};
 
 /// squawk's default rules that are about style, not about locks or running
 /// code, or that fight strata's safe recipes (see the module docs).
-const NOT_USED: [Rule; 10] = [
+const NOT_USED: [Rule; 11] = [
     Rule::PreferBigintOverInt,
     Rule::PreferBigintOverSmallint,
     Rule::PreferIdentity,
@@ -21,6 +21,7 @@ const NOT_USED: [Rule; 10] = [
     Rule::PreferRobustStmts,
     Rule::UnusedIgnore,
     Rule::AddingRequiredField,
+    Rule::BanConcurrentIndexCreationInTransaction,
 ];
 
 pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
@@ -50,6 +51,13 @@ pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
         if let Some(statement) = statement_at(&statements, usize::from(error.range().start())) {
             findings.push(syntax_error(statement, error.message()));
         }
+    }
+    if in_transaction {
+        findings.extend(
+            read.concurrent
+                .iter()
+                .map(|at| concurrently_in_transaction(*at)),
+        );
     }
     for statement in read.table_rewrites {
         findings.push(recipes::table_rewrite(statement, "PostgreSQL"));
@@ -92,18 +100,19 @@ fn from_squawk(statement: usize, violation: Violation) -> RawFinding {
         .map(str::to_string)
         .or(violation.help.clone())
         .unwrap_or_else(|| recipes::GENERIC_RECIPE.to_string());
-    let message = match recipes::squawk_why(&rule) {
-        Some(why) => {
-            let message = violation.message.trim_end();
-            let stop = if message.ends_with(['.', '!', '?']) {
-                ""
-            } else {
-                "."
-            };
-            format!("{message}{stop} {why}")
+    // squawk's help names the lock the statement takes and what it blocks
+    // ("Statement requires: ..."): worth keeping when strata's recipe
+    // replaces the rest of the help.
+    let lock = (violation.help.as_deref())
+        .and_then(|help| help.find(LOCK_NOTE).and_then(|at| help.get(at..)));
+    let mut message = violation.message.trim_end().to_string();
+    for more in [lock, recipes::squawk_why(&rule)].into_iter().flatten() {
+        if !message.ends_with(['.', '!', '?']) {
+            message.push('.');
         }
-        None => violation.message,
-    };
+        message.push(' ');
+        message.push_str(more);
+    }
     RawFinding {
         statement,
         severity: recipes::severity(&rule),
@@ -112,6 +121,8 @@ fn from_squawk(statement: usize, violation: Violation) -> RawFinding {
         recipe,
     }
 }
+
+const LOCK_NOTE: &str = "Statement requires:";
 
 fn syntax_error(statement: usize, message: &str) -> RawFinding {
     RawFinding {
@@ -122,5 +133,19 @@ fn syntax_error(statement: usize, message: &str) -> RawFinding {
             "squawk's PostgreSQL parser cannot read this statement ({message}), so no rule checked it."
         ),
         recipe: "Fix the syntax, or check the statement by hand.".into(),
+    }
+}
+
+/// squawk's `ban-concurrent-index-creation-in-transaction` lets a file of one
+/// statement through (other tools run those outside a transaction) and does
+/// not look at `DROP INDEX`/`REINDEX`; strata runs every unmarked file in a
+/// transaction, where PostgreSQL refuses all of them.
+fn concurrently_in_transaction(statement: usize) -> RawFinding {
+    RawFinding {
+        statement,
+        rule: "concurrently-in-transaction".into(),
+        severity: Severity::Error,
+        message: "PostgreSQL refuses CONCURRENTLY inside a transaction block, and strata runs this migration in one (its first line is not `-- strata:no-transaction`): the deploy fails here.".into(),
+        recipe: recipes::IN_TRANSACTION.into(),
     }
 }

@@ -39,7 +39,7 @@ const PRIMARY_KEY: &str = "`CREATE UNIQUE INDEX CONCURRENTLY idx ON t (id)` in a
 
 const VOLATILE_DEFAULT: &str = "Add the column without a default (or with a constant one, which PostgreSQL 11+ stores without rewriting), `ALTER COLUMN .. SET DEFAULT ..` for new rows, and backfill existing rows in batches (`strata::migrate::backfill`).";
 
-const IN_TRANSACTION: &str = "Make the migration's first line `-- strata:no-transaction` (strata then runs it outside a transaction), and keep the CONCURRENTLY statements in a migration of their own.";
+pub(super) const IN_TRANSACTION: &str = "Make the migration's first line `-- strata:no-transaction` (strata then runs it outside a transaction), and keep the CONCURRENTLY statements in a migration of their own.";
 
 const NESTING: &str = "strata runs each migration in a transaction already: remove BEGIN/COMMIT, or make the first line `-- strata:no-transaction` and manage transactions yourself.";
 
@@ -62,7 +62,6 @@ pub(super) fn squawk_recipe(rule: &str) -> Option<&'static str> {
         "adding-serial-primary-key-field" => PRIMARY_KEY,
         "adding-field-with-default" => VOLATILE_DEFAULT,
         "require-lock-timeout" => LOCK_TIMEOUT,
-        "ban-concurrent-index-creation-in-transaction" => IN_TRANSACTION,
         "transaction-nesting" => NESTING,
         "prefer-repack" => REWRITE,
         _ => return None,
@@ -75,9 +74,8 @@ pub(super) fn squawk_why(rule: &str) -> Option<&'static str> {
         "ban-drop-column" => "Instances of the previous release, still running during the deploy, name the column in their queries and fail with `column does not exist`.",
         "ban-drop-table" => "Instances of the previous release, still running during the deploy, fail with `relation does not exist`.",
         "renaming-column" | "renaming-table" => "Code naming the old name fails from the moment this runs, code naming the new one until it has: a rolling deploy always runs one of them.",
-        "require-lock-timeout" => "Without it the statement queues behind any long transaction on the table, and every later query on the table queues behind the statement: an outage for as long as it waits.",
+        "require-lock-timeout" => "Without it the statement waits behind any long transaction on the table, and every later query whose lock conflicts with the one it waits for (with ACCESS EXCLUSIVE: every query) queues behind it, an outage for as long as it waits.",
         "adding-required-field" => "PostgreSQL refuses it on a table with rows, and code of the previous release inserts rows without the column.",
-        "ban-concurrent-index-creation-in-transaction" => "strata runs this migration in a transaction (its first line is not `-- strata:no-transaction`), so PostgreSQL refuses the statement and the deploy fails.",
         "adding-not-nullable-field" => "The scan holds ACCESS EXCLUSIVE: reads and writes of the table wait until every row is checked.",
         _ => return None,
     })
