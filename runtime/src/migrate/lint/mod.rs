@@ -15,9 +15,11 @@
 //! A finding prints as
 //!
 //! ```text
-//! up.sql:3: rename-in-one-step: renaming `posts.title` to `headline` in one step breaks ..
+//! migrations/20261125210500_rename/up.sql:2: mapped-column-removed: Model `Post` still maps
+//! `posts.title`, which this renames to `headline`: every query of `Post` names it, so from
+//! this statement on they fail with `column .. does not exist`.
 //!   statement: ALTER TABLE posts RENAME COLUMN title TO headline
-//!   fix: expand/contract: 1. add `headline` ..
+//!   fix: Expand/contract instead of a rename: 1. add the new column (nullable); 2. ..
 //! ```
 //!
 //! # Rules
@@ -25,25 +27,28 @@
 //! PostgreSQL files go through [squawk](https://squawkhq.com)'s rule engine
 //! (`squawk-linter`), configured for a migration that runs inside one
 //! transaction, or outside any when its first line is
-//! `-- strata:no-transaction` ([`NO_TRANSACTION_MARKER`]). Every squawk rule
-//! that is on by default runs, except the ones about style rather than locks
-//! or running code, which strata's models decide on their own:
-//! `prefer-bigint-over-int`, `prefer-bigint-over-smallint`, `prefer-identity`,
-//! `prefer-text-field`, `prefer-timestamp-tz`, `ban-char-field`;
-//! `require-statement-timeout` (the safe recipes below are long by design: a
-//! concurrent index build or a `VALIDATE CONSTRAINT` holds only weak locks, and
-//! a statement timeout would abort them half-way; `lock_timeout` is what bounds
-//! the time other sessions wait); and `prefer-robust-stmts` (strata's runner
-//! records a failed migration and blocks deploys until it is resolved, and
-//! `IF NOT EXISTS` would hide the invalid index a failed concurrent build
-//! leaves behind). `adding-required-field` gives way to strata's
-//! `not-null-without-default`, the same check knowing which tables this file
-//! creates (empty, so a required column is fine there). squawk's messages are
-//! kept; strata adds the recipe. `ban-concurrent-index-creation-in-transaction`
-//! gives way to strata's `concurrently-in-transaction`, which also catches a
-//! file of one statement and `DROP INDEX`/`REINDEX .. CONCURRENTLY`: strata
-//! runs every file without the marker in a transaction, where PostgreSQL
-//! refuses them all.
+//! `-- strata:no-transaction` ([`NO_TRANSACTION_MARKER`]). squawk's messages
+//! are kept (with the lock a statement takes, when squawk names it) and strata
+//! adds the recipe. Every squawk rule that is on by default runs, except:
+//!
+//! - style, not locks or running code, which the models decide:
+//!   `prefer-bigint-over-int`, `prefer-bigint-over-smallint`,
+//!   `prefer-identity`, `prefer-text-field`, `prefer-timestamp-tz`,
+//!   `ban-char-field`;
+//! - `require-statement-timeout`: the safe recipes are long by design (a
+//!   concurrent index build or a `VALIDATE CONSTRAINT` holds only weak locks)
+//!   and a statement timeout would abort them half-way; `lock_timeout` is what
+//!   bounds how long other sessions wait;
+//! - `prefer-robust-stmts`: strata's runner records a failed migration and
+//!   blocks deploys until it is resolved, and `IF NOT EXISTS` would hide the
+//!   invalid index a failed concurrent build leaves behind;
+//! - `adding-required-field`, replaced by strata's `not-null-without-default`,
+//!   the same check knowing which tables this file creates (empty, so a
+//!   required column is fine there);
+//! - `ban-concurrent-index-creation-in-transaction`, replaced by strata's
+//!   `concurrently-in-transaction`, which also catches a file of one statement
+//!   and `DROP INDEX`/`REINDEX .. CONCURRENTLY`: strata runs every file without
+//!   the marker in a transaction, where PostgreSQL refuses them all.
 //!
 //! strata's own rules, on every dialect unless noted:
 //!
@@ -58,7 +63,7 @@
 //! | `table-rewrite-lock` | `VACUUM FULL`, `CLUSTER` (PostgreSQL); `VACUUM` (SQLite) | PostgreSQL, SQLite |
 //! | `mysql-online-alter` | `ALTER TABLE` on an existing table without `ALGORITHM=INSTANT`, or `ALGORITHM=INPLACE` with `LOCK=NONE` | MySQL |
 //! | `mysql-online-index` | `CREATE INDEX` without `ALGORITHM=INPLACE, LOCK=NONE` | MySQL |
-//! | `changing-column-type` | `MODIFY`/`CHANGE COLUMN` or `ALTER COLUMN .. TYPE` not stated online | MySQL (PostgreSQL: squawk's rule of that name) |
+//! | `changing-column-type` | `MODIFY`/`CHANGE COLUMN` not stated online (it restates the type) | MySQL (PostgreSQL: squawk's rule of that name) |
 //! | `sqlite-table-rebuild` | the create-copy-drop-rename rebuild, and `DROP COLUMN`, on an existing table | SQLite |
 //! | `ban-drop-column`, `ban-drop-table` | any drop (a warning: safe once no running code reads it) | MySQL, SQLite (PostgreSQL: squawk's) |
 //!
