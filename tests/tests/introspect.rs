@@ -94,3 +94,106 @@ async fn execute_raw(db: &Db, sql: &'static str) {
     };
     result.unwrap();
 }
+
+/// A schema written by hand, not by strata: unnamed constraints, aliases of
+/// types, inline references, an expression index with a predicate.
+fn hand_written(dialect: strata::Dialect) -> &'static str {
+    match dialect {
+        strata::Dialect::Postgres => {
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+             CREATE TABLE people (id int4 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+               name character varying(100) NOT NULL UNIQUE, mood mood DEFAULT 'ok',
+               born timestamp with time zone, CHECK (char_length(name) > 1));
+             CREATE TABLE pets (id bigserial PRIMARY KEY,
+               owner_id int REFERENCES people ON DELETE CASCADE, name text);
+             CREATE INDEX pets_lower_name ON pets (lower(name)) WHERE owner_id IS NOT NULL;"
+        }
+        strata::Dialect::Sqlite => {
+            "CREATE TABLE people (id INTEGER PRIMARY KEY AUTOINCREMENT,
+               name VARCHAR(100) NOT NULL UNIQUE, mood TEXT DEFAULT 'ok',
+               born TEXT, CHECK (length(name) > 1));
+             CREATE TABLE pets (id INTEGER PRIMARY KEY,
+               owner_id INTEGER REFERENCES people ON DELETE CASCADE, name TEXT);
+             CREATE INDEX pets_lower_name ON pets (lower(name)) WHERE owner_id IS NOT NULL;"
+        }
+        strata::Dialect::MySql => {
+            "CREATE TABLE people (id INT(11) AUTO_INCREMENT PRIMARY KEY,
+               name VARCHAR(100) NOT NULL UNIQUE, mood ENUM('sad', 'ok', 'happy') DEFAULT 'ok',
+               born DATETIME, CHECK (char_length(name) > 1));
+             CREATE TABLE pets (id BIGINT(20) AUTO_INCREMENT PRIMARY KEY,
+               owner_id INT(11), name TEXT,
+               FOREIGN KEY (owner_id) REFERENCES people (id) ON DELETE CASCADE);
+             CREATE INDEX pets_name ON pets (name(20));"
+        }
+    }
+}
+
+backend_tests!(hand_written_schemas_are_read, |db| async move {
+    use strata::migrate::{Action, IndexPart};
+    use strata::Dialect::*;
+    let dialect = db.dialect();
+    execute_raw(&db, hand_written(dialect)).await;
+    let live = introspect(&db).await.unwrap();
+    let people = live.table("people").unwrap();
+    let column = |name: &str| people.column(name).unwrap().clone();
+    assert!(column("id").generated && !column("id").nullable);
+    assert_eq!(column("name").ty, "varchar(100)");
+    assert!(!column("name").nullable);
+    let born_type = match dialect {
+        Postgres => "timestamptz",
+        Sqlite => "text",
+        MySql => "datetime",
+    };
+    assert_eq!(column("born").ty, born_type);
+    assert_eq!(people.uniques.len(), 1);
+    assert_eq!(people.uniques[0].columns, ["name"]);
+    assert_eq!(people.checks.len(), 1, "{:?}", people.checks);
+    let expected_check = match dialect {
+        Sqlite => "length(name) > 1",
+        _ => "char_length(name) > 1",
+    };
+    assert_eq!(
+        normalize::expression(dialect, &people.checks[0].expression),
+        normalize::expression(dialect, expected_check)
+    );
+    let default = column("mood").default.unwrap();
+    assert_eq!(normalize::expression(dialect, &default), "'ok'");
+    if dialect == Postgres {
+        assert_eq!(
+            live.enum_type("mood").unwrap().values,
+            ["sad", "ok", "happy"]
+        );
+        assert_eq!(column("mood").ty, "mood");
+    }
+    if dialect == MySql {
+        assert_eq!(column("mood").ty, "enum('sad','ok','happy')");
+    }
+
+    let pets = live.table("pets").unwrap();
+    let fk = &pets.foreign_keys[0];
+    assert_eq!(
+        (fk.columns.as_slice(), fk.referenced_table.as_str()),
+        (&["owner_id".to_owned()][..], "people")
+    );
+    assert_eq!(fk.referenced_columns, ["id"]);
+    assert_eq!(fk.on_delete, Action::Cascade);
+    assert_eq!(pets.indexes.len(), 1, "{:?}", pets.indexes);
+    let index = &pets.indexes[0];
+    match dialect {
+        MySql => assert_eq!(
+            index.parts,
+            [IndexPart::Column {
+                name: "name".into(),
+                descending: false
+            }]
+        ),
+        _ => {
+            assert_eq!(index.parts, [IndexPart::Expression("lower(name)".into())]);
+            let predicate = index.predicate.as_deref().unwrap();
+            assert_eq!(
+                normalize::expression(dialect, predicate),
+                "owner_id is not null"
+            );
+        }
+    }
+});

@@ -126,8 +126,7 @@ fn new_index(row: &TextRow, first: IndexPart) -> Index {
 
 /// The primary key, a unique key (MySQL keeps no difference between a UNIQUE
 /// constraint and a plain unique index), or an index. The index InnoDB adds
-/// for a foreign key without one (named after the constraint) is the foreign
-/// key's, not the schema's.
+/// for a foreign key without one is the foreign key's, not the schema's.
 fn add_index(table: &mut Table, index: Index) {
     let columns = |index: &Index| -> Vec<String> {
         (index.parts.iter())
@@ -144,11 +143,19 @@ fn add_index(table: &mut Table, index: Index) {
         });
     } else if let Some(unique) = as_unique(&index) {
         table.uniques.push(unique);
-    } else if !(table.foreign_keys.iter())
-        .any(|fk| fk.name == index.name && fk.columns == columns(&index))
-    {
+    } else if !is_foreign_key_index(table, &index, &columns(&index)) {
         table.indexes.push(index);
     }
+}
+
+/// InnoDB names the index it adds for a foreign key after the constraint,
+/// or after the first column when the constraint has no name.
+fn is_foreign_key_index(table: &Table, index: &Index, columns: &[String]) -> bool {
+    let plain = !index.unique && index.method.is_none();
+    (table.foreign_keys.iter()).any(|fk| {
+        let named_after = fk.name == index.name || fk.columns.first() == Some(&index.name);
+        plain && named_after && fk.columns == columns
+    })
 }
 
 /// MariaDB stores a JSON column as LONGTEXT with a column CHECK
