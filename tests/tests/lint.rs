@@ -477,3 +477,55 @@ fn the_blog_schema_as_strata_creates_it_passes() {
         assert!(findings.is_empty(), "{dialect:?}:\n{}", render(&findings));
     }
 }
+
+#[test]
+fn other_spellings_of_the_same_change_are_recognised() {
+    let lock = "SET lock_timeout = '1s';\n";
+    let cases: [(Dialect, String, &[&str]); 8] = [
+        (
+            Dialect::Postgres,
+            format!("{lock}ALTER TABLE ONLY public.\"posts\" DROP COLUMN IF EXISTS \"title\";"),
+            &["mapped-column-removed"],
+        ),
+        (
+            Dialect::Postgres,
+            format!("{lock}ALTER TABLE posts ADD COLUMN subtitle text, DROP COLUMN content;"),
+            &["mapped-column-removed"],
+        ),
+        (
+            Dialect::Postgres,
+            format!("{lock}ALTER TABLE posts ADD COLUMN editor_id text REFERENCES users (id);"),
+            &["adding-foreign-key-constraint", "fk-without-index"],
+        ),
+        (
+            Dialect::MySql,
+            "ALTER TABLE `blog`.`posts` DROP `title`, ALGORITHM=INPLACE, LOCK=NONE;".into(),
+            &["mapped-column-removed"],
+        ),
+        (
+            Dialect::MySql,
+            "RENAME TABLE posts TO articles, tags TO labels;".into(),
+            &["mapped-table-removed", "mapped-table-removed"],
+        ),
+        (
+            Dialect::MySql,
+            "# a MySQL comment; DROP TABLE users;\nALTER TABLE posts ADD INDEX i (title);".into(),
+            &["mysql-online-alter"],
+        ),
+        (
+            Dialect::Sqlite,
+            "ALTER TABLE [posts] RENAME COLUMN [title] TO [headline];".into(),
+            &["mapped-column-removed"],
+        ),
+        (
+            Dialect::Sqlite,
+            "ALTER TABLE `tags` RENAME TO `labels`;".into(),
+            &["mapped-table-removed"],
+        ),
+    ];
+    for (dialect, sql, expected) in cases {
+        let findings = lint(&sql, dialect, &blog());
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, expected, "{dialect:?} {sql}:\n{}", render(&findings));
+    }
+}
