@@ -278,13 +278,11 @@ fn any_array_to_in(tokens: Vec<Token>) -> Vec<Token> {
             && tokens.get(i + 2).is_some_and(|t| t.is_symbol("("))
             && tokens.get(i + 3).is_some_and(|t| t.is_word("array"))
             && tokens.get(i + 4).is_some_and(|t| t.is_symbol("["));
-        let end = tokens::closing_paren(&tokens, i + 2);
+        let end = is_any_array
+            .then(|| tokens::closing_paren(&tokens, i + 2))
+            .flatten();
         match end {
-            Some(end)
-                if is_any_array
-                    && end >= 6
-                    && tokens.get(end - 1).is_some_and(|t| t.is_symbol("]")) =>
-            {
+            Some(end) if end >= i + 6 && tokens.get(end - 1).is_some_and(|t| t.is_symbol("]")) => {
                 out.push(Token::Word("in".into()));
                 out.push(Token::Symbol("(".into()));
                 out.extend_from_slice(&tokens[i + 5..end - 1]);
