@@ -14,6 +14,21 @@
 //! - pool: `Db::connect` (strata's default `PoolOptions`) vs a `sqlx::Pool` built
 //!   with the same settings.
 //!
+//! Each comparison runs in two halves on fresh connections, the second
+//! connected and warmed up in reverse order (see `run_compare`), and each half
+//! runs with everything on one CPU: every thread of this process
+//! (`strata_bench::pin::Pinned`; SQLite's connection worker threads inherit
+//! it) and, on PostgreSQL, every backend process serving a connection to the
+//! bench database, both sides' and the pools' alike
+//! (`strata_bench::pin::PinnedBackends`: the pids from `pg_stat_activity`,
+//! i.e. each connection's `pg_backend_pid()`, pinned with `sched_setaffinity`
+//! before the warm-up, after it and before every round). Unpinned, whether a
+//! connection's backend or worker shared the CPU of the thread awaiting it (a
+//! context switch) or woke up on the other CPU (an IPI and an idle exit) was
+//! decided early and stuck to the connection: the same PostgreSQL point query
+//! took ~15 us on one connection and 50-70 us on another. STRATA_BENCH_PIN=0
+//! turns pinning off.
+//!
 //! A "facts" comparison per database and runtime measures a point query through
 //! sqlx's default pool, a pool without `test_before_acquire`, a single connection,
 //! and strata's two strategies, for choosing strata's defaults.
@@ -26,7 +41,7 @@
 //! positional argument works too), STRATA_BENCH_REPORT (also write the markdown
 //! report to this file), STRATA_BENCH_ONLY (run only the contender with this
 //! exact name, e.g. `strata` or `sqlx`, and report nothing: for `perf record`),
-//! STRATA_BENCH_DURABLE=1 (commits wait for the disk; by
+//! STRATA_BENCH_PIN=0 (no pinning), STRATA_BENCH_DURABLE=1 (commits wait for the disk; by
 //! default the bench database has synchronous_commit = off and the SQLite file
 //! is on tmpfs, so a ~4 ms fsync does not drown the client-side difference).
 
