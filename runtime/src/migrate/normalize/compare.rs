@@ -160,3 +160,73 @@ fn canonical_index(dialect: Dialect, index: &Index) -> Index {
     index.predicate = index.predicate.map(|p| expression(dialect, &p));
     index
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::schema::{Check, PrimaryKey};
+
+    fn table(ty: &str, default: &str, check: &str, descending: bool) -> DbSchema {
+        DbSchema {
+            enums: Vec::new(),
+            tables: vec![Table {
+                name: "posts".into(),
+                columns: vec![Column {
+                    name: "views".into(),
+                    ty: ty.into(),
+                    nullable: false,
+                    default: Some(default.into()),
+                    generated: false,
+                }],
+                primary_key: Some(PrimaryKey {
+                    name: Some("posts_pkey".into()),
+                    columns: vec!["views".into()],
+                }),
+                uniques: Vec::new(),
+                foreign_keys: Vec::new(),
+                indexes: vec![Index {
+                    name: "posts_views_idx".into(),
+                    parts: vec![IndexPart::Column {
+                        name: "views".into(),
+                        descending,
+                    }],
+                    unique: false,
+                    method: None,
+                    include: Vec::new(),
+                    predicate: None,
+                }],
+                checks: vec![Check {
+                    name: "posts_views_check".into(),
+                    expression: check.into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn equal_through_normalisation() {
+        let models = table("integer", "0", "views >= 0", false);
+        let database = table("int4", "'0'::integer", "((views >= 0))", false);
+        assert_eq!(same_schema(Dialect::Postgres, &models, &database), Ok(()));
+    }
+
+    #[test]
+    fn every_difference_is_listed() {
+        let models = table("integer", "0", "views >= 0", false);
+        let database = table("bigint", "1", "views > 0", true);
+        let differences = same_schema(Dialect::Postgres, &models, &database).unwrap_err();
+        assert_eq!(differences.len(), 4, "{differences:#?}");
+        for (difference, expected) in differences.iter().zip([
+            "column posts.views: type",
+            "column posts.views: default",
+            "table posts: indexes",
+            "table posts: checks",
+        ]) {
+            assert!(difference.starts_with(expected), "{difference}");
+        }
+        let mut missing = models.clone();
+        missing.tables.clear();
+        let differences = same_schema(Dialect::Postgres, &missing, &models).unwrap_err();
+        assert_eq!(differences, ["table posts: only on the right"]);
+    }
+}
