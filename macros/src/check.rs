@@ -26,7 +26,7 @@ pub fn check(meta: &Meta, at: &str) -> darling::Result<CheckSpec> {
         expr: String::new(),
     };
     match meta {
-        Meta::NameValue(_) => spec.expr = sql_text(meta, &option)?.into_inner(),
+        Meta::NameValue(_) => spec.expr = sql_text(meta, &option, diag::CHECK)?.into_inner(),
         Meta::Path(_) => {
             return Err(hint_at(
                 meta.span(),
@@ -40,10 +40,10 @@ pub fn check(meta: &Meta, at: &str) -> darling::Result<CheckSpec> {
             for item in NestedMeta::parse_meta_list(list.tokens.clone())? {
                 match &item {
                     NestedMeta::Meta(item @ Meta::NameValue(nv)) if nv.path.is_ident("name") => {
-                        spec.name = errors.handle(sql_text(item, &option));
+                        spec.name = errors.handle(sql_text(item, &option, diag::CHECK));
                     }
                     NestedMeta::Meta(item @ Meta::NameValue(nv)) if nv.path.is_ident("expr") => {
-                        expr = errors.handle(sql_text(item, &option));
+                        expr = errors.handle(sql_text(item, &option, diag::CHECK));
                     }
                     other => errors.push(hint_at(
                         other.span(),

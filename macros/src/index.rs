@@ -152,11 +152,11 @@ pub fn index(meta: &Meta, at: &str) -> darling::Result<IndexSpec> {
                 }
             }
             ("expression", Meta::NameValue(_)) => {
-                if let Some(sql) = errors.handle(sql_text(&item, &option)) {
+                if let Some(sql) = errors.handle(sql_text(&item, &option, diag::INDEX)) {
                     spec.parts.push(IndexPart::Expression(sql));
                 }
             }
-            ("name", Meta::NameValue(_)) => spec.name = errors.handle(sql_text(&item, &option)),
+            ("name", Meta::NameValue(_)) => spec.name = errors.handle(sql_text(&item, &option, diag::INDEX)),
             ("unique", Meta::Path(path)) => spec.unique = Some(path.span()),
             ("using", Meta::NameValue(_)) => spec.method = errors.handle(method(&item, &option)),
             ("include", Meta::List(_)) => {
@@ -164,7 +164,7 @@ pub fn index(meta: &Meta, at: &str) -> darling::Result<IndexSpec> {
             }
             ("where", Meta::NameValue(_)) => {
                 spec.predicate = errors
-                    .handle(sql_text(&item, &option))
+                    .handle(sql_text(&item, &option, diag::INDEX))
                     .map(SpannedValue::into_inner);
             }
             ("dialects", Meta::List(_)) => {
@@ -209,34 +209,31 @@ fn key_of(meta: &Meta) -> String {
 }
 
 /// A non-empty string value: raw SQL (an expression, a predicate, a condition)
-/// or a name. `option` names the setting for the error.
-pub fn sql_text(meta: &Meta, option: &str) -> darling::Result<SpannedValue<String>> {
-    let Meta::NameValue(nv) = meta else {
-        return Err(hint_at(
-            meta.span(),
-            format_args!("{option} takes a string"),
-            diag::INDEX,
-        ));
+/// or a name. `option` names the setting for the error, `hint` its expected form.
+pub fn sql_text(meta: &Meta, option: &str, hint: &str) -> darling::Result<SpannedValue<String>> {
+    let value = match meta {
+        Meta::NameValue(nv) => &nv.value,
+        _ => {
+            return Err(hint_at(
+                meta.span(),
+                format_args!("{option} takes a string"),
+                hint,
+            ))
+        }
     };
-    match &nv.value {
+    match value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
-        }) if !s.value().trim().is_empty() => Ok(SpannedValue::new(s.value(), s.span())),
+        }) if s.value().trim().is_empty() => {
+            Err(hint_at(s.span(), format_args!("{option} is empty"), hint))
+        }
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
-        }) => Err(hint_at(
-            s.span(),
-            format_args!("{option} is empty"),
-            if option.starts_with("`check`") {
-                diag::CHECK
-            } else {
-                diag::INDEX
-            },
-        )),
+        }) => Ok(SpannedValue::new(s.value(), s.span())),
         other => Err(hint_at(
             other.span(),
             format_args!("{option} takes a string"),
-            diag::INDEX,
+            hint,
         )),
     }
 }
