@@ -1,17 +1,14 @@
 //! The migration runner on real databases: deploy, the lock under two
 //! concurrent runners, failed migrations and resolve, checksums, down,
-//! baseline, squash, reset, and PostgreSQL's invalid-index report.
+//! baseline, and PostgreSQL's invalid-index report (squash and reset:
+//! runner_squash_reset.rs).
 
 mod runner_support;
 
 use runner_support::{count, exists, migrator, sleep_sql, Folders};
-use schema_examples::blog::BlogSchema;
 use std::time::Duration;
-use strata::migrate::ddl::create::{create_schema, drop_schema};
-use strata::migrate::files::NewMigration;
-use strata::migrate::from_models::db_schema;
-use strata::migrate::runner::{Migrator, Resolution, State};
-use strata::{Db, Dialect, Error, ModelSet};
+use strata::migrate::runner::{Resolution, State};
+use strata::{Db, Dialect, Error};
 use strata_tests::{backend_tests, run_on, Backend};
 
 const CREATE_ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50));\n";
@@ -363,142 +360,6 @@ backend_tests!(
         Ok::<_, Error>(())
     }
 );
-
-backend_tests!(
-    squash_collapses_applied_migrations_into_one,
-    |db| async move {
-        let dir = Folders::new();
-        dir.add(
-            "20260101000000_create_items",
-            CREATE_ITEMS,
-            Some("DROP TABLE items;\n"),
-        );
-        dir.add(
-            "20260101000001_seed",
-            "INSERT INTO items (id, name) VALUES (1, 'a');\n",
-            Some("DELETE FROM items;\n"),
-        );
-        dir.add(
-            "20260101000002_more",
-            "CREATE TABLE more (id INTEGER);\n",
-            Some("DROP TABLE more;\n"),
-        );
-        let migrator = migrator(&db, &dir);
-        migrator.up(Some(2)).await?;
-        let refused = migrator.squash("squashed").await.unwrap_err().to_string();
-        assert!(refused.contains("20260101000002_more"), "{refused}");
-        migrator.deploy().await?;
-
-        let squashed = migrator.squash("squashed").await?;
-        assert!(squashed.name.ends_with("_squashed"), "{}", squashed.name);
-        let listed = migrator.dir().list()?;
-        assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].name, squashed.name);
-        assert!(
-            squashed.up.contains("CREATE TABLE more") && squashed.up.contains("INSERT INTO items")
-        );
-        let status = migrator.status().await?;
-        assert!(status.is_up_to_date(), "{status}");
-        assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM _strata_migrations").await,
-            1
-        );
-
-        // The squashed migration builds the same database from nothing.
-        assert_eq!(migrator.reset(false).await?, [squashed.name.clone()]);
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 1);
-        assert!(exists(&db, "more").await);
-        assert_eq!(migrator.down(1).await?, [squashed.name]);
-        assert!(!exists(&db, "items").await && !exists(&db, "more").await);
-        Ok::<_, Error>(())
-    }
-);
-
-backend_tests!(
-    squash_of_generated_migrations_creates_the_recorded_schema,
-    |db| async move {
-        let dialect = db.dialect();
-        let schema = db_schema(&BlogSchema::schemas(), dialect)?;
-        let dir = Folders::new();
-        let statements =
-            |list: Vec<String>| list.iter().map(|s| format!("{s};\n")).collect::<String>();
-        let (create, drop) = (
-            statements(create_schema(dialect, &schema)),
-            statements(drop_schema(dialect, &schema)),
-        );
-        let seed = "INSERT INTO tags (name) VALUES ('rust');\n";
-        for (slug, up, down) in [
-            ("create_blog", create.as_str(), drop.as_str()),
-            ("seed_tags", seed, "DELETE FROM tags;\n"),
-        ] {
-            let schema = Some(&schema);
-            let no_transaction = false;
-            (dir.dir()).write(NewMigration {
-                slug,
-                up,
-                down,
-                schema,
-                no_transaction,
-            })?;
-        }
-        let migrator = migrator(&db, &dir);
-        migrator.deploy().await?;
-
-        let squashed = migrator.squash("baseline").await?;
-        assert_eq!(
-            squashed.up, create,
-            "the recorded schema, created from nothing"
-        );
-        assert_eq!(squashed.down.as_deref(), Some(drop.as_str()));
-        assert_eq!(squashed.schema.as_ref(), Some(&schema));
-        assert_eq!(migrator.reset(false).await?, [squashed.name.clone()]);
-        for table in &schema.tables {
-            assert!(exists(&db, &table.name).await, "{}", table.name);
-        }
-        assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM tags").await,
-            0,
-            "data is not part of a schema"
-        );
-        Ok::<_, Error>(())
-    }
-);
-
-backend_tests!(reset_drops_everything_and_reapplies, |db| async move {
-    let dir = Folders::new();
-    dir.add("20260101000000_create_items", CREATE_ITEMS, None);
-    let migrator = migrator(&db, &dir);
-    migrator.deploy().await?;
-    exec(&db, "INSERT INTO items (id, name) VALUES (1, 'a')").await;
-    exec(&db, "CREATE TABLE stray (id INTEGER)").await;
-    assert_eq!(
-        migrator.reset(false).await?,
-        ["20260101000000_create_items"]
-    );
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM items").await, 0);
-    assert!(!exists(&db, "stray").await);
-    Ok::<_, Error>(())
-});
-
-#[tokio::test]
-async fn reset_refuses_a_non_local_url_without_force() {
-    let dir = Folders::new();
-    for url in [
-        "postgres://app:secret@db.example.com:5432/app",
-        "mysql://root@10.0.0.7:3306/app",
-    ] {
-        let err = Migrator::new(url, dir.dir())
-            .reset(false)
-            .await
-            .unwrap_err();
-        let message = err.to_string();
-        assert!(matches!(err, Error::InvalidUrl { .. }), "{message}");
-        assert!(
-            message.contains("--force") && !message.contains("secret"),
-            "{message}"
-        );
-    }
-}
 
 backend_tests!(
     migrations_for_another_database_are_refused,

@@ -46,6 +46,20 @@ impl Folders {
         }
     }
 
+    /// Another folder with copies of every migration in this one.
+    pub fn copy(&self) -> Folders {
+        let copy = Folders::new();
+        for name in self.names() {
+            let (from, to) = (self.path().join(&name), copy.path().join(&name));
+            fs::create_dir_all(&to).unwrap();
+            for file in fs::read_dir(&from).unwrap() {
+                let file = file.unwrap();
+                fs::copy(file.path(), to.join(file.file_name())).unwrap();
+            }
+        }
+        copy
+    }
+
     /// The folder names, sorted.
     pub fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.temp.path())

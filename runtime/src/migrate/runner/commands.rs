@@ -8,7 +8,7 @@ use chrono::Utc;
 use super::session::Session;
 use super::status::{State, Status};
 use super::table::{self, Record};
-use super::{apply, Migrator, Resolution};
+use super::{apply, squash, Migrator, Resolution};
 use crate::error::{Error, Result};
 use crate::migrate::files::Migration;
 use crate::value::Value;
@@ -57,9 +57,28 @@ impl Migrator {
             let Some(file) = files.iter().find(|f| f.name == name) else {
                 continue;
             };
-            let replaces = records.iter().any(|r| r.name == name);
-            apply::up(session, file, replaces).await?;
-            tracing::info!(target: "strata::migrate", migration = name, "applied");
+            let squashed = squash::replaced_names(&file.up);
+            let had = |n: &&str| records.iter().any(|r| r.name == *n && r.is_applied());
+            if squashed.iter().any(had) {
+                let missing: Vec<&str> = squashed.iter().copied().filter(|n| !had(n)).collect();
+                if !missing.is_empty() {
+                    return Err(Error::Migration {
+                        name: name.to_string(),
+                        reason: format!(
+                            "squashes migrations this database applied only some of (not \
+                             applied: {}); deploy the migrations from before the squash \
+                             first (the commit before it), then this one",
+                            missing.join(", ")
+                        ),
+                    });
+                }
+                squash::adopt(session, file, &squashed).await?;
+                tracing::info!(target: "strata::migrate", migration = name, "squash adopted");
+            } else {
+                let replaces = records.iter().any(|r| r.name == name);
+                apply::up(session, file, replaces).await?;
+                tracing::info!(target: "strata::migrate", migration = name, "applied");
+            }
             applied.push(name.to_string());
         }
         Ok(applied)

@@ -7,7 +7,10 @@
 //! rewritten in one transaction (the rows of `_strata_migrations` are
 //! InnoDB rows on MySQL too, so this is atomic on every database), and only
 //! then are the old folders removed; a failed rewrite removes the new folder
-//! again.
+//! again. Other databases that applied the same migrations adopt the
+//! squashed one on their next deploy: its `up.sql` names what it replaces
+//! (`-- strata:squashes NAME` lines), and a database that applied all of
+//! those records it without running it.
 
 use chrono::Utc;
 
@@ -19,6 +22,56 @@ use crate::error::{Error, Result};
 use crate::migrate::ddl::create::{create_schema, drop_schema};
 use crate::migrate::files::{Migration, NewMigration, NO_TRANSACTION_MARKER};
 use crate::render::Dialect;
+
+/// Written at the top of a squashed `up.sql`, once per migration it
+/// replaces, so a database that applied those can adopt it (see
+/// [`adopt`]).
+pub(super) const SQUASHES_MARKER: &str = "-- strata:squashes ";
+
+/// The migrations a squashed `up.sql` replaces (none for another one).
+pub(super) fn replaced_names(up: &str) -> Vec<&str> {
+    (up.lines())
+        .filter_map(|line| line.strip_prefix(SQUASHES_MARKER))
+        .map(str::trim)
+        .collect()
+}
+
+/// Records a squashed migration as applied on a database that applied
+/// every migration it replaces, without running it, and deletes their
+/// rows: the other environments' side of a squash. One transaction.
+pub(super) async fn adopt(session: &mut Session, squashed: &Migration, replaced: &[&str]) -> Result<()> {
+    session.begin().await?;
+    let body = adopt_records(session, squashed, replaced).await;
+    apply::end_transaction(session, body).await?;
+    Ok(())
+}
+
+async fn adopt_records(
+    session: &mut Session,
+    squashed: &Migration,
+    replaced: &[&str],
+) -> Result<(), sqlx::Error> {
+    let dialect = session.dialect();
+    for name in replaced {
+        session.execute(table::delete(dialect, name)).await?;
+    }
+    let now = Utc::now();
+    let record = Record {
+        name: squashed.name.clone(),
+        checksum: squashed.checksum.clone(),
+        started_at: now,
+        finished_at: Some(now),
+        execution_time_ms: Some(0),
+        success: true,
+        rolled_back_at: None,
+        logs: Some(format!(
+            "squash adopted without running: this database had applied the {} migrations it replaces",
+            replaced.len()
+        )),
+    };
+    session.execute(table::insert(dialect, &record)).await?;
+    Ok(())
+}
 
 impl Migrator {
     /// Squashes every migration into one named `{timestamp}_{slug}`; returns
@@ -55,7 +108,11 @@ impl Migrator {
                 reason: "there is nothing to squash: fewer than two migrations".into(),
             });
         }
-        let squashed = squashed_sql(session.dialect(), &files);
+        let mut squashed = squashed_sql(session.dialect(), &files);
+        let header: String = (files.iter())
+            .map(|f| format!("{SQUASHES_MARKER}{}\n", f.name))
+            .collect();
+        squashed.up = header + &squashed.up;
         let new = self.dir.write(NewMigration {
             slug,
             up: &squashed.up,
