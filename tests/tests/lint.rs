@@ -481,7 +481,13 @@ fn the_blog_schema_as_strata_creates_it_passes() {
 #[test]
 fn other_spellings_of_the_same_change_are_recognised() {
     let lock = "SET lock_timeout = '1s';\n";
-    let cases: [(Dialect, String, &[&str]); 8] = [
+    let cases: [(Dialect, String, &[&str]); 9] = [
+        (
+            // In the model, but not last: appending puts it out of order.
+            Dialect::Postgres,
+            format!("{lock}ALTER TYPE public.role ADD VALUE 'USER';"),
+            &["require-enum-value-ordering"],
+        ),
         (
             Dialect::Postgres,
             format!("{lock}ALTER TABLE ONLY public.\"posts\" DROP COLUMN IF EXISTS \"title\";"),

@@ -42,6 +42,9 @@
 //! - `prefer-robust-stmts`: strata's runner records a failed migration and
 //!   blocks deploys until it is resolved, and `IF NOT EXISTS` would hide the
 //!   invalid index a failed concurrent build leaves behind;
+//! - `require-enum-value-ordering` when the value appended is the last
+//!   variant of the model's enum of that name: appending is then the order
+//!   the model declares (it still fires for any other value);
 //! - `adding-required-field`, replaced by strata's `not-null-without-default`,
 //!   the same check knowing which tables this file creates (empty, so a
 //!   required column is fine there);
@@ -207,12 +210,12 @@ pub fn lint_with(
     options: &LintOptions,
 ) -> Vec<Finding> {
     let in_transaction = sql.lines().next().map(str::trim_end) != Some(NO_TRANSACTION_MARKER);
+    let models = models::with_join_tables(models);
     let analysis = match dialect {
-        Dialect::Postgres => postgres::analyze(sql, in_transaction),
+        Dialect::Postgres => postgres::analyze(sql, in_transaction, &models),
         Dialect::MySql => mysql::analyze(sql),
         Dialect::Sqlite => sqlite::analyze(sql),
     };
-    let models = models::with_join_tables(models);
     let mut raw = analysis.findings;
     raw.extend(models::check(&analysis.changes, &models, dialect));
     finish(sql, &analysis.statements, raw, options)

@@ -18,6 +18,8 @@ pub(super) struct Read {
     pub table_rewrites: Vec<usize>,
     /// Statements that PostgreSQL refuses inside a transaction block.
     pub concurrent: Vec<usize>,
+    /// `ALTER TYPE t ADD VALUE 'v'` without BEFORE/AFTER: (statement, t, v).
+    pub appended_enum_values: Vec<(usize, String, String)>,
 }
 
 /// What the safe NOT NULL recipe has done so far in this file.
@@ -77,6 +79,11 @@ pub(super) fn read<'a>(stmts: impl Iterator<Item = &'a ast::Stmt>) -> Read {
                 read.concurrent.push(at)
             }
             ast::Stmt::Reindex(reindex) if reindex.is_concurrently() => read.concurrent.push(at),
+            ast::Stmt::AlterType(alter) => {
+                if let Some(appended) = appended_enum_value(alter) {
+                    read.appended_enum_values.push((at, appended.0, appended.1));
+                }
+            }
             ast::Stmt::AlterTable(alter) => {
                 let Some(table) = alter_table_name(alter) else {
                     continue;
@@ -336,4 +343,16 @@ fn not_null_check(expr: ast::Expr) -> Option<String> {
         ast::Expr::NameRef(name) => Some(name.text()),
         _ => None,
     }
+}
+
+/// `ALTER TYPE t ADD VALUE 'v'` with no position: `(t, v)`.
+fn appended_enum_value(alter: &ast::AlterType) -> Option<(String, String)> {
+    let ast::AlterTypeAction::AddValue(add) = alter.action()? else {
+        return None;
+    };
+    if add.value_position().is_some() {
+        return None;
+    }
+    let name = alter.type_name_ref()?.path_ref()?.segment()?.text();
+    Some((name, add.literal()?.string_value()?))
 }

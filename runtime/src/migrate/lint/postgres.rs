@@ -7,6 +7,7 @@ use squawk_syntax::{SourceFile, SyntaxNode};
 
 use super::source::Statement;
 use super::{pg_changes, recipes, Analysis, RawFinding, Severity};
+use crate::schema::{ModelSchema, SqlType};
 
 /// squawk's default rules that are about style, not about locks or running
 /// code, or that fight strata's safe recipes (see the module docs).
@@ -24,7 +25,7 @@ const NOT_USED: [Rule; 11] = [
     Rule::BanConcurrentIndexCreationInTransaction,
 ];
 
-pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
+pub(super) fn analyze(sql: &str, in_transaction: bool, models: &[&ModelSchema]) -> Analysis {
     let parse = SourceFile::parse(sql);
     let stmts: Vec<(ast::Stmt, Statement)> = (parse.tree().stmts())
         .filter_map(|stmt| {
@@ -42,8 +43,11 @@ pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
     let mut findings: Vec<RawFinding> = (violations.into_iter())
         .filter_map(|violation| {
             let statement = statement_at(&statements, offset(&violation))?;
-            let keep = violation.code != Rule::BanDropConstraint
-                || !read.redundant_check_drops.contains(&statement);
+            let keep = match violation.code {
+                Rule::BanDropConstraint => !read.redundant_check_drops.contains(&statement),
+                Rule::RequireEnumValueOrdering => !appends_in_model_order(&read, statement, models),
+                _ => true,
+            };
             keep.then(|| from_squawk(statement, violation))
         })
         .collect();
@@ -67,6 +71,22 @@ pub(super) fn analyze(sql: &str, in_transaction: bool) -> Analysis {
         changes: read.changes,
         findings,
     }
+}
+
+/// Whether the value statement `at` appends to an enum type is the last
+/// variant of the model enum of that name: appending is then what the model
+/// declares, and squawk's `require-enum-value-ordering` has nothing to add.
+fn appends_in_model_order(read: &pg_changes::Read, at: usize, models: &[&ModelSchema]) -> bool {
+    let Some((_, ty, value)) = read.appended_enum_values.iter().find(|(s, ..)| *s == at) else {
+        return false;
+    };
+    (models.iter())
+        .flat_map(|m| m.columns)
+        .filter_map(|c| match c.ty {
+            SqlType::Enum(e) if e.db_name == ty => Some(e),
+            _ => None,
+        })
+        .any(|e| e.variants.last() == Some(&value.as_str()))
 }
 
 /// The statement's text from its first token (comments before it belong to

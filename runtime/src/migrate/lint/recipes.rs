@@ -64,6 +64,7 @@ pub(super) fn squawk_recipe(rule: &str) -> Option<&'static str> {
         "require-lock-timeout" => LOCK_TIMEOUT,
         "transaction-nesting" => NESTING,
         "prefer-repack" => REWRITE,
+        "require-enum-value-ordering" => "Add the value where the Rust enum declares it: `ALTER TYPE t ADD VALUE 'v' BEFORE 'next'` (or `AFTER 'previous'`). Deploy code that can read the new value before code that writes it.",
         _ => return None,
     })
 }
@@ -76,6 +77,7 @@ pub(super) fn squawk_why(rule: &str) -> Option<&'static str> {
         "renaming-column" | "renaming-table" => "Code naming the old name fails from the moment this runs, code naming the new one until it has: a rolling deploy always runs one of them.",
         "require-lock-timeout" => "Without it the statement waits behind any long transaction on the table, and every later query whose lock conflicts with the one it waits for (with ACCESS EXCLUSIVE: every query) queues behind it, an outage for as long as it waits.",
         "adding-required-field" => "PostgreSQL refuses it on a table with rows, and code of the previous release inserts rows without the column.",
+        "require-enum-value-ordering" => "PostgreSQL sorts and compares enum values (ORDER BY, <, >) by their position in the type, not by name.",
         "adding-not-nullable-field" => "The scan holds ACCESS EXCLUSIVE: reads and writes of the table wait until every row is checked.",
         _ => return None,
     })
