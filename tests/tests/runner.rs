@@ -318,6 +318,42 @@ backend_tests!(down_rolls_back_the_last_n_in_reverse, |db| async move {
 });
 
 backend_tests!(
+    an_applied_migration_whose_folder_is_gone_is_missing,
+    |db| async move {
+        let dir = Folders::new();
+        dir.add(
+            "20260101000000_create_a",
+            "CREATE TABLE a (id INTEGER);\n",
+            None,
+        );
+        dir.add(
+            "20260101000001_create_b",
+            "CREATE TABLE b (id INTEGER);\n",
+            None,
+        );
+        let migrator = migrator(&db, &dir);
+        migrator.deploy().await?;
+        std::fs::remove_dir_all(dir.path().join("20260101000000_create_a")).unwrap();
+        let status = migrator.status().await?;
+        let states: Vec<(&str, &State)> = (status.migrations.iter())
+            .map(|m| (m.name.as_str(), &m.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("20260101000000_create_a", &State::Missing),
+                ("20260101000001_create_b", &State::Applied)
+            ]
+        );
+        assert!(
+            status.to_string().contains("1 applied, 1 missing"),
+            "{status}"
+        );
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
     baseline_marks_existing_migrations_without_running_them,
     |db| async move {
         let dir = Folders::new();

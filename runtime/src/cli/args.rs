@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "migrations")]
     pub migrations_dir: PathBuf,
 
+    /// Seconds to wait for another run holding the migration lock.
+    #[arg(long, global = true, default_value_t = 60)]
+    pub lock_timeout: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }

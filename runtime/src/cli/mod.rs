@@ -80,13 +80,17 @@ pub async fn execute(
             write(out, &crate::migrate::erd::mermaid(models))?;
             Ok(true)
         }
-        Command::Migrate { command } => migrate(command, dir, models, sources, out).await,
+        Command::Migrate { command } => {
+            let timeout = std::time::Duration::from_secs(cli.lock_timeout);
+            migrate(command, dir, timeout, models, sources, out).await
+        }
     }
 }
 
 async fn migrate(
     command: &MigrateCommand,
     dir: MigrationsDir,
+    lock_timeout: std::time::Duration,
     models: &[&'static ModelSchema],
     sources: &UrlSources,
     out: &mut dyn Write,
@@ -94,7 +98,7 @@ async fn migrate(
     if let MigrateCommand::Lint { names } = command {
         return lint(&dir, names, models, sources, out);
     }
-    let migrator = Migrator::new(sources.choose()?, dir);
+    let migrator = Migrator::new(sources.choose()?, dir).lock_timeout(lock_timeout);
     match command {
         MigrateCommand::Status => {
             let status = migrator.status().await?;
