@@ -481,7 +481,12 @@ fn the_blog_schema_as_strata_creates_it_passes() {
 #[test]
 fn other_spellings_of_the_same_change_are_recognised() {
     let lock = "SET lock_timeout = '1s';\n";
-    let cases: [(Dialect, String, &[&str]); 9] = [
+    let cases: [(Dialect, String, &[&str]); 10] = [
+        (
+            Dialect::Postgres,
+            "SET LOCAL lock_timeout TO '2s';\nALTER TABLE posts ADD COLUMN subtitle text;".into(),
+            &[],
+        ),
         (
             // In the model, but not last: appending puts it out of order.
             Dialect::Postgres,
