@@ -48,78 +48,194 @@ struct Rules<'a> {
     dialect: Dialect,
 }
 
+/// A rule's verdict on one change: its name, why, and the recipe.
+type Said = (&'static str, String, &'static str);
+
 impl Rules<'_> {
     fn check(&self, change: &Change, out: &mut Vec<RawFinding>) {
         let at = change.statement;
-        let existing = !created_before(self.changes, change.kind.table(), at);
-        let mut report = |rule: &str, message: String, recipe: &str| {
-            out.push(RawFinding {
-                statement: at,
-                rule: rule.into(),
-                severity: recipes::severity(rule),
-                message,
-                recipe: recipe.into(),
-            })
-        };
-        let sql_only = self.dialect != Dialect::Postgres;
-        match &change.kind {
-            ChangeKind::DropColumn { table, column } if existing => {
-                if let Some(model) = self.model(table).filter(|m| maps(m, column)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{column}`: every query of `{}` names the column, so from this statement on {}, in the new release and in the instances of the previous one still running during the deploy.", model.name, model.name, self.no_column()), recipes::CONTRACT_COLUMN);
-                } else if sql_only {
-                    report("ban-drop-column", format!("Dropping `{table}.{column}` breaks any code still reading or writing it, such as instances of the previous release during the deploy."), recipes::CONTRACT_COLUMN);
-                }
+        // A table this file creates is empty and unused: nothing to break.
+        if created_before(self.changes, change.kind.table(), at) {
+            return;
+        }
+        let said: Vec<Said> = match &change.kind {
+            ChangeKind::DropColumn { table, column } => self.dropped_column(table, column),
+            ChangeKind::RenameColumn { table, from, to } => self.renamed_column(table, from, to),
+            ChangeKind::DropTable { table } if !rebuilt(self.changes, table, at) => {
+                self.dropped_table(table)
             }
-            ChangeKind::RenameColumn { table, from, to } if existing => {
-                if let Some(model) = self.model(table).filter(|m| maps(m, from)) {
-                    report("mapped-column-removed", format!("Model `{}` still maps `{table}.{from}`, which this renames to `{to}`: every query of `{}` names it, so from this statement on {}.", model.name, model.name, self.no_column()), recipes::RENAME_COLUMN);
-                }
-                let why = match self.model(table).filter(|m| maps(m, to)) {
-                    Some(model) => format!("Model `{}` maps `{to}`, but instances of the previous release, still running during the deploy, name `{from}` in their queries, so once this runs {} (and the new release breaks the same way if it starts first).", model.name, self.no_column()),
-                    None => format!("Renaming `{table}.{from}` to `{to}` in one step: code naming `{from}` fails from the moment this runs, code naming `{to}` until it has, and a rolling deploy always runs one of them."),
-                };
-                report("rename-in-one-step", why, recipes::RENAME_COLUMN);
-            }
-            ChangeKind::DropTable { table } if existing && !rebuilt(self.changes, table, at) => {
-                if let Some(model) = self.model(table) {
-                    report("mapped-table-removed", format!("Model `{}` still maps table `{table}`: every query of `{}` fails with {} from this statement on, in both releases.", model.name, model.name, self.no_table()), recipes::CONTRACT_TABLE);
-                } else if sql_only {
-                    report("ban-drop-table", format!("Dropping `{table}` breaks any code still using it, such as instances of the previous release during the deploy."), recipes::CONTRACT_TABLE);
-                }
-            }
-            ChangeKind::RenameTable { from, to } if existing => {
-                if let Some(model) = self.model(from) {
-                    report("mapped-table-removed", format!("Model `{}` still maps table `{from}`, which this renames to `{to}`: every query of `{}` fails from this statement on.", model.name, model.name), recipes::RENAME_TABLE);
-                }
-            }
+            ChangeKind::RenameTable { from, to } => self.renamed_table(from, to),
             ChangeKind::AddColumn {
                 table,
                 column,
                 not_null: true,
                 has_default: false,
-            } if existing => {
-                let populated = match self.model(table) {
-                    Some(model) => format!(
-                        "`{table}` is model `{}`'s table, so it has rows. ",
-                        model.name
-                    ),
-                    None => format!(
-                        "`{table}` was created by an earlier migration, so it may have rows. "
-                    ),
-                };
-                report(
-                    "not-null-without-default",
-                    format!("{populated}{}", self.not_null_consequence(column)),
-                    recipes::NOT_NULL_COLUMN,
-                );
-            }
-            ChangeKind::AddForeignKey { table, columns }
-                if existing && self.dialect != Dialect::MySql && !self.indexed(table, columns) =>
-            {
-                report("fk-without-index", format!("No index of `{table}` starts with ({}): every DELETE or key UPDATE on the referenced table scans `{table}` to check or cascade the key, holding its locks meanwhile, slower as the table grows.", columns.join(", ")), recipes::FK_INDEX);
-            }
-            _ => {}
+            } => vec![self.required_column(table, column)],
+            ChangeKind::AddForeignKey { table, columns } => self.foreign_key(table, columns),
+            _ => Vec::new(),
+        };
+        out.extend(said.into_iter().map(|(rule, message, recipe)| RawFinding {
+            statement: at,
+            rule: rule.into(),
+            severity: recipes::severity(rule),
+            message,
+            recipe: recipe.into(),
+        }));
+    }
+
+    /// `mapped-column-removed`, or (MySQL, SQLite, where squawk does not run)
+    /// `ban-drop-column` for a column no model maps.
+    fn dropped_column(&self, table: &str, column: &str) -> Vec<Said> {
+        let said = match self.mapping(table, column) {
+            Some(model) => (
+                "mapped-column-removed",
+                format!(
+                    "Model `{model}` still maps `{table}.{column}`: every query of `{model}` \
+                     names the column, so from this statement on {}, in the new release and in \
+                     the instances of the previous one still running during the deploy.",
+                    self.no_column()
+                ),
+                recipes::CONTRACT_COLUMN,
+            ),
+            None if self.dialect != Dialect::Postgres => (
+                "ban-drop-column",
+                format!(
+                    "Dropping `{table}.{column}` breaks any code still reading or writing it, \
+                     such as instances of the previous release during the deploy."
+                ),
+                recipes::CONTRACT_COLUMN,
+            ),
+            None => return Vec::new(),
+        };
+        vec![said]
+    }
+
+    /// `rename-in-one-step`, always; `mapped-column-removed` too (which then
+    /// speaks for the statement) when a model maps the old name.
+    fn renamed_column(&self, table: &str, from: &str, to: &str) -> Vec<Said> {
+        let mut said = Vec::new();
+        if let Some(model) = self.mapping(table, from) {
+            let message = format!(
+                "Model `{model}` still maps `{table}.{from}`, which this renames to `{to}`: \
+                 every query of `{model}` names it, so from this statement on {}.",
+                self.no_column()
+            );
+            said.push(("mapped-column-removed", message, recipes::RENAME_COLUMN));
         }
+        let why = match self.mapping(table, to) {
+            Some(model) => format!(
+                "Model `{model}` maps `{to}`, but instances of the previous release, still \
+                 running during the deploy, name `{from}` in their queries, so once this runs \
+                 {} (and the new release breaks the same way if it starts first).",
+                self.no_column()
+            ),
+            None => format!(
+                "Renaming `{table}.{from}` to `{to}` in one step: code naming `{from}` fails \
+                 from the moment this runs, code naming `{to}` until it has, and a rolling \
+                 deploy always runs one of them."
+            ),
+        };
+        said.push(("rename-in-one-step", why, recipes::RENAME_COLUMN));
+        said
+    }
+
+    /// `mapped-table-removed`, or `ban-drop-table` (MySQL, SQLite) for a
+    /// table no model maps.
+    fn dropped_table(&self, table: &str) -> Vec<Said> {
+        let said = match self.model(table) {
+            Some(model) => (
+                "mapped-table-removed",
+                format!(
+                    "Model `{}` still maps table `{table}`: every query of `{}` fails with {} \
+                     from this statement on, in both releases.",
+                    model.name,
+                    model.name,
+                    self.no_table()
+                ),
+                recipes::CONTRACT_TABLE,
+            ),
+            None if self.dialect != Dialect::Postgres => (
+                "ban-drop-table",
+                format!(
+                    "Dropping `{table}` breaks any code still using it, such as instances of \
+                     the previous release during the deploy."
+                ),
+                recipes::CONTRACT_TABLE,
+            ),
+            None => return Vec::new(),
+        };
+        vec![said]
+    }
+
+    /// `mapped-table-removed` for a renamed table a model maps.
+    fn renamed_table(&self, from: &str, to: &str) -> Vec<Said> {
+        let Some(model) = self.model(from) else {
+            return Vec::new();
+        };
+        let message = format!(
+            "Model `{}` still maps table `{from}`, which this renames to `{to}`: every query \
+             of `{}` fails with {} from this statement on.",
+            model.name,
+            model.name,
+            self.no_table()
+        );
+        vec![("mapped-table-removed", message, recipes::RENAME_TABLE)]
+    }
+
+    /// `not-null-without-default` on a table that existed before this file.
+    fn required_column(&self, table: &str, column: &str) -> Said {
+        let populated = match self.model(table) {
+            Some(model) => format!(
+                "`{table}` is model `{}`'s table, so it has rows.",
+                model.name
+            ),
+            None => format!("`{table}` was created by an earlier migration, so it may have rows."),
+        };
+        let old_inserts = format!("code of the previous release inserts rows without `{column}`");
+        let consequence = match self.dialect {
+            Dialect::Postgres => format!(
+                "PostgreSQL refuses a NOT NULL column without a default on a table with rows \
+                 (they would hold NULL), so the migration fails there; and where it succeeds, \
+                 {old_inserts} and those INSERTs fail."
+            ),
+            Dialect::MySql => format!(
+                "MySQL fills existing rows with the type's implicit default (0, '') without a \
+                 word; {old_inserts}, and in strict mode those INSERTs fail with \
+                 `Field '{column}' doesn't have a default value`."
+            ),
+            Dialect::Sqlite => format!(
+                "SQLite refuses it on a table with rows (`Cannot add a NOT NULL column with \
+                 default value NULL`); and where it succeeds, {old_inserts} and those INSERTs \
+                 fail."
+            ),
+        };
+        (
+            "not-null-without-default",
+            format!("{populated} {consequence}"),
+            recipes::NOT_NULL_COLUMN,
+        )
+    }
+
+    /// `fk-without-index`; not on MySQL, where InnoDB indexes a foreign key
+    /// itself.
+    fn foreign_key(&self, table: &str, columns: &[String]) -> Vec<Said> {
+        if self.dialect == Dialect::MySql || self.indexed(table, columns) {
+            return Vec::new();
+        }
+        let message = format!(
+            "No index of `{table}` starts with ({}): every DELETE or key UPDATE on the \
+             referenced table scans `{table}` to check or cascade the key, holding its locks \
+             meanwhile, slower as the table grows.",
+            columns.join(", ")
+        );
+        vec![("fk-without-index", message, recipes::FK_INDEX)]
+    }
+
+    /// The name of the model mapping `table.column`, if one does.
+    fn mapping(&self, table: &str, column: &str) -> Option<&'static str> {
+        let model = self.model(table)?;
+        let mapped = (model.columns.iter()).any(|c| same_name(c.name, column));
+        mapped.then_some(model.name)
     }
 
     /// What queries naming a column that is gone do.
@@ -138,15 +254,6 @@ impl Rules<'_> {
             Dialect::Postgres => "`relation .. does not exist`",
             Dialect::MySql => "`Table .. doesn't exist`",
             Dialect::Sqlite => "`no such table`",
-        }
-    }
-
-    fn not_null_consequence(&self, column: &str) -> String {
-        let old_inserts = format!("Code of the previous release inserts rows without `{column}`");
-        match self.dialect {
-            Dialect::Postgres => format!("PostgreSQL refuses a NOT NULL column without a default on a table with rows (they would hold NULL), so the migration fails there; and where it succeeds, {} and those INSERTs fail.", lower_first(&old_inserts)),
-            Dialect::MySql => format!("MySQL fills existing rows with the type's implicit default (0, '') without a word; {}, and in strict mode those INSERTs fail with `Field '{column}' doesn't have a default value`.", lower_first(&old_inserts)),
-            Dialect::Sqlite => format!("SQLite refuses it on a table with rows (`Cannot add a NOT NULL column with default value NULL`); and where it succeeds, {} and those INSERTs fail.", lower_first(&old_inserts)),
         }
     }
 
@@ -180,10 +287,6 @@ impl Rules<'_> {
     }
 }
 
-fn maps(model: &ModelSchema, column: &str) -> bool {
-    model.columns.iter().any(|c| same_name(c.name, column))
-}
-
 /// The leading plain columns of every index the model declares on
 /// `dialect`, keys included. Partial indexes serve only some rows: left out.
 fn model_indexes(model: &ModelSchema, dialect: Dialect) -> Vec<Vec<&'static str>> {
@@ -205,12 +308,4 @@ fn model_indexes(model: &ModelSchema, dialect: Dialect) -> Vec<Vec<&'static str>
                 .collect()
         });
     keys.chain(indexes).collect()
-}
-
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
