@@ -92,20 +92,34 @@ pub(super) fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// Whether `table` is created by statement `at` or one before it in this
-/// file, so it is empty and no running code uses it yet.
+/// file, or is the new name of a table renamed before it: either way no
+/// running code uses that name yet.
 pub(super) fn created_before(changes: &[Change], table: &str, at: usize) -> bool {
-    changes.iter().any(|c| {
-        c.statement <= at
-            && matches!(&c.kind, ChangeKind::CreateTable { table: t } if same_name(t, table))
+    changes.iter().any(|c| match &c.kind {
+        ChangeKind::CreateTable { table: t } => c.statement <= at && same_name(t, table),
+        ChangeKind::RenameTable { to, .. } => c.statement < at && same_name(to, table),
+        _ => false,
     })
 }
 
-/// Whether dropping `table` at `at` is the middle of a rebuild: a later
-/// statement renames another table to its name (SQLite's
-/// create-copy-drop-rename).
+/// Whether dropping or renaming away `table` at `at` is part of a rebuild
+/// that leaves a table of that name: a later statement renames another table
+/// to its name (create-copy-drop-rename, SQLite's documented way), or, after
+/// a rename away, creates it again (rename-create-copy-drop). A drop followed
+/// by a create is not one: the rows are gone.
 pub(super) fn rebuilt(changes: &[Change], table: &str, at: usize) -> bool {
+    let renamed_away = changes.iter().any(|c| {
+        c.statement == at
+            && matches!(&c.kind, ChangeKind::RenameTable { from, .. } if same_name(from, table))
+    });
     changes.iter().any(|c| {
         c.statement > at
-            && matches!(&c.kind, ChangeKind::RenameTable { to, .. } if same_name(to, table))
+            && match &c.kind {
+                ChangeKind::RenameTable { to, .. } => same_name(to, table),
+                ChangeKind::CreateTable { table: created } => {
+                    renamed_away && same_name(created, table)
+                }
+                _ => false,
+            }
     })
 }

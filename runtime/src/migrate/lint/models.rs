@@ -64,7 +64,9 @@ impl Rules<'_> {
             ChangeKind::DropTable { table } if !rebuilt(self.changes, table, at) => {
                 self.dropped_table(table)
             }
-            ChangeKind::RenameTable { from, to } => self.renamed_table(from, to),
+            ChangeKind::RenameTable { from, to } if !rebuilt(self.changes, from, at) => {
+                self.renamed_table(from, to)
+            }
             ChangeKind::AddColumn {
                 table,
                 column,

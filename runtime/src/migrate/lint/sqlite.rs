@@ -21,10 +21,10 @@ pub(super) fn analyze(sql: &str) -> Analysis {
             ChangeKind::DropColumn { table, column } if !created_before(&changes, table, at) => {
                 format!("SQLite's `DROP COLUMN` rewrites every row of `{table}` to remove `{column}`, holding the database's only write lock meanwhile: writes to every table wait (and fail with SQLITE_BUSY past their busy_timeout).")
             }
-            ChangeKind::DropTable { table }
+            ChangeKind::DropTable { table } | ChangeKind::RenameTable { from: table, .. }
                 if rebuilt(&changes, table, at) && !created_before(&changes, table, at) =>
             {
-                format!("This rebuilds `{table}` (create a copy, copy every row, drop, rename), holding the database's only write lock from the copy to the commit: writes to every table wait (and fail with SQLITE_BUSY past their busy_timeout).")
+                format!("This rebuilds `{table}` (a new table, every row copied, the old one dropped), holding the database's only write lock from the copy to the commit: writes to every table wait (and fail with SQLITE_BUSY past their busy_timeout).")
             }
             _ => continue,
         };
