@@ -540,3 +540,16 @@ fn other_spellings_of_the_same_change_are_recognised() {
         assert_eq!(rules, expected, "{dialect:?} {sql}:\n{}", render(&findings));
     }
 }
+
+#[test]
+fn postgres_sql_squawk_cannot_read_is_reported_not_passed() {
+    let sql = "SET lock_timeout = '1s';\nALTER TABLE posts ADD COLUMN;\n";
+    let findings = lint(sql, Dialect::Postgres, &blog());
+    let syntax: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "syntax-error")
+        .collect();
+    assert!(!syntax.is_empty(), "{}", render(&findings));
+    assert_eq!(syntax[0].line, 2);
+    assert_eq!(syntax[0].severity, Severity::Error);
+}
