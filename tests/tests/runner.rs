@@ -452,6 +452,38 @@ async fn a_failed_concurrent_index_build_is_reported_with_the_fix() {
     .await
 }
 
+/// A second runner waiting for the lock must not stall a CREATE INDEX
+/// CONCURRENTLY of the runner holding it: the build waits for every open
+/// transaction, and a waiter polls with short ones instead of blocking in one.
+/// (With the blocking `pg_advisory_lock` this test fails: PostgreSQL reports
+/// "deadlock detected" between the waiter and the index build.)
+#[tokio::test]
+async fn a_waiting_runner_does_not_stall_a_concurrent_index_build() {
+    run_on(Backend::Postgres, |db: Db| async move {
+        let dir = Folders::new();
+        dir.add("20260101000000_create_items", CREATE_ITEMS, None);
+        dir.add("20260101000001_wait", sleep_sql(Dialect::Postgres), None);
+        let index = "-- strata:no-transaction\n\
+                     CREATE INDEX CONCURRENTLY items_name ON items (name);\n";
+        dir.add("20260101000002_index", index, None);
+        let (a, b) = (migrator(&db, &dir), migrator(&db, &dir));
+        let both = async {
+            let first = tokio::spawn(async move { a.deploy().await });
+            let second = tokio::spawn(async move { b.deploy().await });
+            let mut applied = first.await.expect("runner a")?;
+            applied.extend(second.await.expect("runner b")?);
+            Ok::<_, Error>(applied)
+        };
+        let mut applied = tokio::time::timeout(Duration::from_secs(30), both)
+            .await
+            .expect("both runners finish")?;
+        applied.sort();
+        assert_eq!(applied, dir.names());
+        Ok::<_, Error>(())
+    })
+    .await
+}
+
 async fn exec(db: &Db, sql: &str) {
     runner_support::exec(db, sql)
         .await
