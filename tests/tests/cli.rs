@@ -4,7 +4,7 @@
 
 mod runner_support;
 
-use runner_support::{exists, Folders};
+use runner_support::{exec, exists, Folders};
 use schema_examples::blog::BlogSchema;
 use strata::cli::{execute, parse_from};
 use strata::migrate::runner::UrlSources;
@@ -160,6 +160,52 @@ backend_tests!(
         assert!(ok?);
         assert_eq!(report, "applied 20260101000000_create_items\n");
         assert!(exists(&db, "items").await);
+        Ok::<_, Error>(())
+    }
+);
+
+backend_tests!(
+    baseline_up_squash_and_reset_report_what_they_did,
+    |db| async move {
+        let folders = Folders::new();
+        for (i, table) in ["a", "b", "c"].iter().enumerate() {
+            let up = format!("CREATE TABLE {table} (id INTEGER);\n");
+            let down = format!("DROP TABLE {table};\n");
+            folders.add(
+                &format!("2026010100000{i}_create_{table}"),
+                &up,
+                Some(&down),
+            );
+        }
+        let sources = explicit(url_of(&db));
+        let run = |args: &'static [&'static str]| strata(&folders, &sources, args);
+
+        let (ok, report) = run(&["migrate", "baseline", "20260101000000_create_a"]).await;
+        assert!(ok?);
+        assert_eq!(
+            report,
+            "recorded as applied without running it: 20260101000000_create_a\n"
+        );
+        let (_, report) = run(&["migrate", "up", "1"]).await;
+        assert_eq!(report, "applied 20260101000001_create_b\n");
+        let (_, report) = run(&["migrate", "up"]).await;
+        assert_eq!(report, "applied 20260101000002_create_c\n");
+        exec(&db, "CREATE TABLE a (id INTEGER)").await.unwrap();
+
+        let (ok, report) = run(&["migrate", "squash", "--name", "all_tables"]).await;
+        assert!(ok?);
+        assert!(
+            report.starts_with("squashed 3 migrations into 2") && report.ends_with("_all_tables\n"),
+            "{report}"
+        );
+        let (ok, report) = run(&["migrate", "reset"]).await;
+        assert!(ok?);
+        let mut lines = report.lines();
+        assert_eq!(lines.next(), Some("dropped every table, view and type"));
+        assert!(lines
+            .next()
+            .is_some_and(|l| l.starts_with("applied 2") && l.ends_with("_all_tables")));
+        assert!(exists(&db, "a").await && exists(&db, "c").await);
         Ok::<_, Error>(())
     }
 );
