@@ -209,9 +209,17 @@ impl<M: Model, K: FieldType + Unpin> Backfill<M, K> {
         };
         loop {
             let batch_start = Instant::now();
-            match walk.step(db, self.batch_size, &update).await? {
-                Step::Finished => break,
-                Step::Committed(batch) => {
+            let step = walk.step(db, self.batch_size, &update).await;
+            match step {
+                Err(e) => {
+                    // Leave the bar where the last committed batch put it.
+                    if let Some(bar) = &bar {
+                        bar.abandon();
+                    }
+                    return Err(e);
+                }
+                Ok(Step::Finished) => break,
+                Ok(Step::Committed(batch)) => {
                     let elapsed = batch_start.elapsed();
                     progress::batch_committed(&self.name, &batch, elapsed);
                     if let Some(bar) = &bar {
