@@ -48,19 +48,12 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
         };
         let Err(error) = result else { return Ok(()) };
         // The transaction is gone; the failure is recorded on its own.
-        if replaces {
-            session
-                .execute(table::delete(dialect, &record.name))
-                .await?;
-        }
         record.finished_at = Some(Utc::now());
         record.execution_time_ms = Some(elapsed_ms(clock));
         record.logs = Some(error.to_string());
-        session.execute(table::insert(dialect, &record)).await?;
-        return Err(failed(
-            &migration.name,
-            &format!("{error}; nothing of it was applied (it ran in a transaction)"),
-        ));
+        let recorded = record_failure(session, &record, replaces).await;
+        let reason = format!("{error}; nothing of it was applied (it ran in a transaction)");
+        return Err(failed(&migration.name, &reason, recorded));
     }
     if replaces {
         session
@@ -86,7 +79,9 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
         }
         Err(error) => {
             let mut reason = error.to_string();
-            let left: Vec<String> = (invalid_indexes(session).await?.into_iter())
+            // Best effort: the migration's error is the one to report.
+            let now_invalid = invalid_indexes(session).await.unwrap_or_default();
+            let left: Vec<String> = (now_invalid.into_iter())
                 .filter(|index| !invalid_before.contains(index))
                 .collect();
             if !left.is_empty() {
@@ -104,8 +99,8 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
                 &migration.name,
                 finish(false, Some(reason.clone())),
             );
-            session.execute(failed_row).await?;
-            Err(failed(&migration.name, &reason))
+            let recorded = session.execute(failed_row).await.map(drop);
+            Err(failed(&migration.name, &reason, recorded))
         }
     }
 }
@@ -242,10 +237,37 @@ fn invalid_index_advice(indexes: &[String], migration: &str) -> String {
     )
 }
 
-fn failed(name: &str, reason: &str) -> Error {
+/// Inserts the failed run's record (replacing an earlier rolled-back one).
+async fn record_failure(
+    session: &mut Session,
+    record: &Record,
+    replaces: bool,
+) -> Result<(), sqlx::Error> {
+    let dialect = session.dialect();
+    if replaces {
+        session
+            .execute(table::delete(dialect, &record.name))
+            .await?;
+    }
+    session
+        .execute(table::insert(dialect, record))
+        .await
+        .map(drop)
+}
+
+/// The error of a failed migration; says so too when its failure could not
+/// be recorded (the connection died), since then nothing blocks a rerun.
+fn failed(name: &str, reason: &str, recorded: Result<(), sqlx::Error>) -> Error {
+    let unrecorded = match recorded {
+        Ok(()) => String::new(),
+        Err(e) => format!(
+            " (recording the failure in {} failed too: {e})",
+            table::HISTORY_TABLE
+        ),
+    };
     Error::Migration {
         name: name.to_string(),
-        reason: format!("failed: {reason}"),
+        reason: format!("failed: {reason}{unrecorded}"),
     }
 }
 

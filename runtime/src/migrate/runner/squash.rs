@@ -39,7 +39,11 @@ pub(super) fn replaced_names(up: &str) -> Vec<&str> {
 /// Records a squashed migration as applied on a database that applied
 /// every migration it replaces, without running it, and deletes their
 /// rows: the other environments' side of a squash. One transaction.
-pub(super) async fn adopt(session: &mut Session, squashed: &Migration, replaced: &[&str]) -> Result<()> {
+pub(super) async fn adopt(
+    session: &mut Session,
+    squashed: &Migration,
+    replaced: &[&str],
+) -> Result<()> {
     session.begin().await?;
     let body = adopt_records(session, squashed, replaced).await;
     apply::end_transaction(session, body).await?;
