@@ -17,6 +17,8 @@ pub struct Status {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationStatus {
     pub name: String,
+    /// Its `up.sql`, when the folder exists.
+    pub up_sql: Option<std::path::PathBuf>,
     pub state: State,
     /// The database's record of it, if it has one.
     pub record: Option<Record>,
@@ -62,6 +64,7 @@ impl Status {
                 let record = records.iter().find(|r| r.name == file.name);
                 MigrationStatus {
                     name: file.name.clone(),
+                    up_sql: Some(file.path.join("up.sql")),
                     state: file_state(file, record),
                     record: record.cloned(),
                 }
@@ -79,6 +82,7 @@ impl Status {
                 };
                 migrations.push(MigrationStatus {
                     name: record.name.clone(),
+                    up_sql: None,
                     state,
                     record: Some(record.clone()),
                 });
@@ -127,7 +131,8 @@ impl Status {
             if let State::Edited { recorded, current } = &m.state {
                 return Err(Error::MigrationEdited {
                     name: m.name.clone(),
-                    file: format!("{}/up.sql", m.name),
+                    file: (m.up_sql.as_ref())
+                        .map_or_else(|| format!("{}/up.sql", m.name), |p| p.display().to_string()),
                     recorded: recorded.clone(),
                     current: current.clone(),
                 });
