@@ -189,7 +189,10 @@ impl PinnedBackends {
         for pid in pids {
             // Only a PostgreSQL process of this host (not a pid of another
             // namespace that names something else here).
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+                // Exited since the listing: a connection closed meanwhile.
+                continue;
+            };
             if comm.trim() != "postgres" {
                 self.failed
                     .insert(pid, format!("/proc/{pid}/comm is {:?}", comm.trim()));
