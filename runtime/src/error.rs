@@ -132,6 +132,17 @@ pub enum Error {
     #[error("the change would drop data in {}; pass a rename hint if this is a rename, or allow data loss", lost.join(", "))]
     DataLoss { lost: Vec<String> },
 
+    /// A removed and an added column (or table) of the same shape, with no
+    /// rename hint: strata never guesses a rename into a drop. Each entry is
+    /// `table.old=new` (or `old=new` for a table).
+    #[error("looks like a rename: {}; pass --rename {} (one per rename), or --allow-data-loss to drop and add instead", renames.join(", "), renames.join(" --rename "))]
+    PossibleRename { renames: Vec<String> },
+
+    /// A schema change strata cannot turn into a safe migration: names the
+    /// table or column and says what to do instead.
+    #[error("cannot generate a migration for {object}: {reason}")]
+    SchemaChange { object: String, reason: String },
+
     /// A live database's schema holds something introspection cannot read
     /// into a schema description: names the table, column or constraint.
     #[error("introspecting {object}: {reason}")]

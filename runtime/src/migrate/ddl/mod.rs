@@ -1,6 +1,15 @@
 //! DDL per dialect from the schema description: `create` renders whole objects
-//! (enum types, tables, indexes) for a schema or a new table; the change
-//! renderers turn each diff change into up and down statements, with
-//! PostgreSQL's lock-safe recipes.
+//! (enum types, tables, indexes) for a schema or a new table; `changes`
+//! turns each diff change into up and down statements, with PostgreSQL's
+//! lock-safe recipes (`postgres`), SQLite's table rebuild (`sqlite`) and
+//! MySQL's online ALTERs (`mysql`); `plan` lays them out as migration files.
 
+pub mod changes;
 pub mod create;
+mod mysql;
+pub mod plan;
+mod postgres;
+mod sqlite;
+
+pub use changes::{inverse, render, Phases, Steps};
+pub use plan::{plan, PlannedMigration, LOCK_TIMEOUT};

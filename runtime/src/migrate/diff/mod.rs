@@ -1,1 +1,311 @@
-//! (being written: see migrate/mod.rs)
+//! The diff: two schema descriptions (the last migration's recorded schema,
+//! or a live database, and the models) into the changes that turn one into
+//! the other, in an order the database accepts.
+//!
+//! Renames are never guessed. A rename happens only through a hint
+//! ([`Rename`]); a removed and an added column of the same type in one table
+//! without one is refused with [`Error::PossibleRename`], and any change that
+//! drops data (a table, a column, a narrowing type change) is refused with
+//! [`Error::DataLoss`] naming everything lost, unless
+//! [`DiffOptions::allow_data_loss`] is set.
+//!
+//! On SQLite, whose `ALTER TABLE` only adds, renames and drops plain columns,
+//! every other change to a table becomes one [`Change::RebuildTable`].
+
+mod renames;
+mod safety;
+mod tables;
+
+pub use renames::Rename;
+pub(crate) use safety::loses_data;
+
+use super::normalize;
+use super::schema::{
+    Check, Column, DbSchema, EnumType, ForeignKey, Index, PrimaryKey, Table, Unique,
+};
+use crate::error::{Error, Result};
+use crate::render::Dialect;
+
+/// What the caller allows the diff to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Tables and columns renamed, not dropped and added.
+    pub renames: Vec<Rename>,
+    /// Drop tables and columns (and narrow types) even though their data is
+    /// lost.
+    pub allow_data_loss: bool,
+}
+
+/// One column of a PostgreSQL enum type, as a type swap converts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumColumn {
+    pub table: String,
+    pub column: String,
+    /// The column's default before the change (restored by the down).
+    pub default_before: Option<String>,
+    /// Its default after the change.
+    pub default_after: Option<String>,
+}
+
+/// One schema change. Every change knows enough to render its inverse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateEnum(EnumType),
+    DropEnum(EnumType),
+    /// Labels added to a PostgreSQL enum type, the old ones kept in order.
+    /// The down swaps the type back to `from` (PostgreSQL cannot drop a
+    /// label), converting `columns`.
+    AddEnumValues {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumn>,
+    },
+    /// A PostgreSQL enum type whose labels were removed or reordered: a new
+    /// type replaces the old one and `columns` are converted to it.
+    ReplaceEnum {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumn>,
+    },
+    CreateTable(Table),
+    DropTable(Table),
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: Column,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    /// A type, nullability, default or identity change.
+    AlterColumn {
+        table: String,
+        from: Column,
+        to: Column,
+    },
+    AlterPrimaryKey {
+        table: String,
+        from: Option<PrimaryKey>,
+        to: Option<PrimaryKey>,
+    },
+    AddUnique {
+        table: String,
+        unique: Unique,
+    },
+    DropUnique {
+        table: String,
+        unique: Unique,
+    },
+    /// `new_table`: the table is created by the same migration (empty), so
+    /// nothing needs the lock-safe recipe.
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+        new_table: bool,
+    },
+    DropForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+        new_table: bool,
+    },
+    DropIndex {
+        table: String,
+        index: Index,
+    },
+    AddCheck {
+        table: String,
+        check: Check,
+    },
+    DropCheck {
+        table: String,
+        check: Check,
+    },
+    /// SQLite: the table made anew from `to` and its rows copied from
+    /// `from` (same column names: renames happen first), for every change
+    /// its `ALTER TABLE` cannot make. `referenced`: another table (or
+    /// itself) has a foreign key to it, so the rebuild must run with foreign
+    /// keys off.
+    RebuildTable {
+        from: Table,
+        to: Table,
+        referenced: bool,
+    },
+}
+
+/// The changes that turn `from` into `to` on `dialect`, ordered so the
+/// database accepts them one after the other. Empty when the two describe
+/// the same schema.
+pub fn diff(
+    from: &DbSchema,
+    to: &DbSchema,
+    dialect: Dialect,
+    options: &DiffOptions,
+) -> Result<Vec<Change>> {
+    renames::check(from, to, &options.renames)?;
+    let renamed = renames::apply(from, &options.renames, dialect);
+    let mut changes = renames::changes(&options.renames);
+    changes.extend(enums(&renamed, to, dialect));
+    let mut lost = Vec::new();
+    let mut possible_renames = Vec::new();
+    for table in &renamed.tables {
+        match to.table(&table.name) {
+            Some(target) => {
+                let diffed = tables::diff_table(table, target, dialect)?;
+                lost.extend(diffed.lost);
+                possible_renames.extend(diffed.possible_renames);
+                changes.extend(diffed.changes);
+            }
+            None => {
+                lost.push(format!("{} (the whole table)", table.name));
+                changes.push(Change::DropTable(table.clone()));
+            }
+        }
+    }
+    possible_renames.extend(safety::possible_table_renames(dialect, &renamed, to));
+    for table in (to.tables.iter()).filter(|t| renamed.table(&t.name).is_none()) {
+        changes.extend(tables::create_table(table, dialect));
+    }
+    if !options.allow_data_loss {
+        if !possible_renames.is_empty() {
+            return Err(Error::PossibleRename {
+                renames: possible_renames,
+            });
+        }
+        if !lost.is_empty() {
+            return Err(Error::DataLoss { lost });
+        }
+    }
+    if dialect == Dialect::Sqlite {
+        tables::sqlite_rebuilds(&renamed, to, &mut changes);
+    }
+    Ok(order(changes, &renamed, to))
+}
+
+/// PostgreSQL enum types: created, dropped, a label added in place, or
+/// replaced (a label removed or moved).
+fn enums(from: &DbSchema, to: &DbSchema, dialect: Dialect) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if dialect != Dialect::Postgres {
+        return changes;
+    }
+    for target in &to.enums {
+        let Some(old) = from.enum_type(&target.name) else {
+            changes.push(Change::CreateEnum(target.clone()));
+            continue;
+        };
+        if old.values == target.values {
+            continue;
+        }
+        let columns = enum_columns(from, to, &old.name);
+        if is_subsequence(&old.values, &target.values) {
+            changes.push(Change::AddEnumValues {
+                from: old.clone(),
+                to: target.clone(),
+                columns,
+            });
+        } else {
+            changes.push(Change::ReplaceEnum {
+                from: old.clone(),
+                to: target.clone(),
+                columns,
+            });
+        }
+    }
+    for old in &from.enums {
+        if to.enum_type(&old.name).is_none() {
+            changes.push(Change::DropEnum(old.clone()));
+        }
+    }
+    changes
+}
+
+/// The columns of `from` (renames applied) whose type is the enum `name`.
+fn enum_columns(from: &DbSchema, to: &DbSchema, name: &str) -> Vec<EnumColumn> {
+    let mut columns = Vec::new();
+    for table in &from.tables {
+        for column in table.columns.iter().filter(|c| c.ty == name) {
+            let after = to.table(&table.name).and_then(|t| t.column(&column.name));
+            columns.push(EnumColumn {
+                table: table.name.clone(),
+                column: column.name.clone(),
+                default_before: column.default.clone(),
+                default_after: after.map_or(column.default.clone(), |c| c.default.clone()),
+            });
+        }
+    }
+    columns
+}
+
+/// Whether `short` is `long` with items left out, in the same order.
+fn is_subsequence(short: &[String], long: &[String]) -> bool {
+    let mut rest = long.iter();
+    short
+        .iter()
+        .all(|item| rest.any(|candidate| candidate == item))
+}
+
+/// Where a change goes: dependencies before dependants, drops of what
+/// references a thing before the thing, additive changes before the
+/// destructive ones (so a failure half-way on MySQL, which cannot roll DDL
+/// back, leaves the data in place).
+fn rank(change: &Change) -> u8 {
+    match change {
+        Change::CreateEnum(_) | Change::AddEnumValues { .. } | Change::ReplaceEnum { .. } => 0,
+        Change::DropForeignKey { .. } => 1,
+        Change::DropIndex { .. } | Change::DropUnique { .. } | Change::DropCheck { .. } => 2,
+        Change::RenameTable { .. } => 3,
+        Change::RenameColumn { .. } => 4,
+        Change::CreateTable(_) => 5,
+        Change::AddColumn { .. } => 6,
+        Change::AlterColumn { .. } | Change::AlterPrimaryKey { .. } => 7,
+        Change::RebuildTable { .. } => 8,
+        Change::AddUnique { .. } | Change::AddCheck { .. } => 9,
+        Change::AddForeignKey { .. } => 10,
+        Change::CreateIndex { .. } => 11,
+        Change::DropColumn { .. } => 12,
+        Change::DropTable(_) => 13,
+        Change::DropEnum(_) => 14,
+    }
+}
+
+fn order(mut changes: Vec<Change>, from: &DbSchema, to: &DbSchema) -> Vec<Change> {
+    // Tables are created referenced-first and dropped dependants-first.
+    let create_order = names_in_order(&to.tables);
+    let drop_order = names_in_order(&from.tables);
+    let position = |names: &[String], table: &str| names.iter().position(|n| n == table);
+    changes.sort_by_key(|change| {
+        let within = match change {
+            Change::CreateTable(t) => position(&create_order, &t.name),
+            Change::RebuildTable { to: t, .. } => position(&create_order, &t.name),
+            Change::DropTable(t) => position(&drop_order, &t.name).map(|p| usize::MAX - p),
+            _ => None,
+        };
+        (rank(change), within.unwrap_or(0))
+    });
+    changes
+}
+
+fn names_in_order(tables: &[Table]) -> Vec<String> {
+    super::ddl::create::dependency_order(tables)
+        .into_iter()
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+/// Whether two expressions mean the same on `dialect`.
+fn same_expression(dialect: Dialect, a: Option<&str>, b: Option<&str>) -> bool {
+    a.map(|a| normalize::expression(dialect, a)) == b.map(|b| normalize::expression(dialect, b))
+}

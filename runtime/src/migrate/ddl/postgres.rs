@@ -1,0 +1,449 @@
+//! PostgreSQL's statements for each change, with the lock-safe recipes for a
+//! table that running code uses: indexes built and dropped `CONCURRENTLY`,
+//! foreign keys and CHECKs added `NOT VALID` and validated afterwards (a
+//! `SHARE UPDATE EXCLUSIVE` lock: reads and writes go on), `NOT NULL` set
+//! through a validated CHECK (so `SET NOT NULL` need not scan the table
+//! under an exclusive lock), UNIQUE built as an index first.
+//!
+//! A statement that still takes a strong lock because the model asked for
+//! something no recipe avoids (a drop, a rename, a type change) carries a
+//! `-- strata:allow(..)` line for the linter and a comment saying why.
+
+use super::changes::{Phases, Steps};
+use super::create::{
+    add_foreign_key, column_definition, column_type_sql, create_enum, create_index, create_table,
+    drop_enum, drop_foreign_key, drop_index, drop_table,
+};
+use crate::migrate::diff::{Change, EnumColumn};
+use crate::migrate::normalize;
+use crate::migrate::schema::{Column, EnumType, Unique};
+use crate::render::{Dialect, SqlWriter};
+
+const PG: Dialect = Dialect::Postgres;
+
+pub(super) fn up(change: &Change, online: bool) -> Phases {
+    let main = |statements: Vec<String>| Phases::main(statements);
+    match change {
+        Change::CreateEnum(e) => main(vec![create_enum(PG, e)]),
+        Change::DropEnum(e) => main(vec![allow(
+            &["ban-drop-type"],
+            "no column uses the type any more",
+            drop_enum(PG, &e.name),
+        )]),
+        Change::AddEnumValues { from, to, .. } => {
+            let adds = add_enum_values(from, to);
+            if online {
+                Phases {
+                    before: adds,
+                    ..Phases::default()
+                }
+            } else {
+                main(adds)
+            }
+        }
+        Change::ReplaceEnum { from, to, columns } => main(replace_enum(from, to, columns)),
+        Change::CreateTable(t) => main(vec![create_table(PG, t)]),
+        Change::DropTable(t) => main(vec![allow(
+            &["ban-drop-table"],
+            "the models no longer have this table (its rows are lost; the down re-creates it empty)",
+            drop_table(PG, &t.name),
+        )]),
+        Change::RenameTable { from, to } => main(vec![allow(
+            &["renaming-table", "mapped-table-removed"],
+            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one",
+            alter(from, |w| {
+                w.push("RENAME TO ");
+                w.push_ident(to);
+            }),
+        )]),
+        Change::AddColumn { table, column } => main(vec![alter(table, |w| {
+            w.push("ADD COLUMN ");
+            w.push(&column_definition(PG, column));
+        })]),
+        Change::DropColumn { table, column } => main(vec![allow(
+            &["ban-drop-column"],
+            "the models no longer map this column (its values are lost; the down adds it back empty)",
+            alter(table, |w| {
+                w.push("DROP COLUMN ");
+                w.push_ident(&column.name);
+            }),
+        )]),
+        Change::RenameColumn { table, from, to } => main(vec![allow(
+            &["renaming-column", "rename-in-one-step", "mapped-column-removed"],
+            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)",
+            alter(table, |w| {
+                w.push("RENAME COLUMN ");
+                w.push_ident(from);
+                w.push(" TO ");
+                w.push_ident(to);
+            }),
+        )]),
+        Change::AlterColumn { table, from, to } => alter_column(table, from, to, online),
+        Change::AlterPrimaryKey { table, from, to } => {
+            let mut statements = Vec::new();
+            if let Some(old) = from {
+                let name = old.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+                statements.push(drop_constraint(table, &name));
+            }
+            if let Some(new) = to {
+                let name = new.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+                statements.push(alter(table, |w| {
+                    w.push("ADD CONSTRAINT ");
+                    w.push_ident(&name);
+                    w.push(" PRIMARY KEY (");
+                    w.push_list(&new.columns, ", ", |w, c| w.push_ident(c));
+                    w.push(")");
+                }));
+            }
+            if let Some(first) = statements.first_mut() {
+                *first = allow(
+                    &["adding-primary-key-constraint", "ban-drop-constraint"],
+                    "a new primary key builds its index under an exclusive lock; on a large table build a unique index CONCURRENTLY first and add the key USING INDEX",
+                    first.clone(),
+                );
+            }
+            main(statements)
+        }
+        Change::AddUnique { table, unique } if online => Phases {
+            after: add_unique_online(table, unique),
+            ..Phases::default()
+        },
+        Change::AddUnique { table, unique } => main(vec![alter(table, |w| {
+            w.push("ADD CONSTRAINT ");
+            w.push_ident(&unique.name);
+            w.push(" UNIQUE (");
+            w.push_list(&unique.columns, ", ", |w, c| w.push_ident(c));
+            w.push(")");
+        })]),
+        Change::DropUnique { table, unique } => main(vec![drop_constraint(table, &unique.name)]),
+        Change::AddForeignKey {
+            table, foreign_key, ..
+        } => main(vec![add_foreign_key(PG, table, foreign_key)]),
+        Change::DropForeignKey { table, foreign_key } => {
+            main(vec![drop_foreign_key(PG, table, &foreign_key.name)])
+        }
+        Change::CreateIndex {
+            table,
+            index,
+            new_table,
+        } => {
+            if online && !new_table {
+                Phases {
+                    after: vec![create_index(PG, table, index, true)],
+                    ..Phases::default()
+                }
+            } else {
+                main(vec![create_index(PG, table, index, false)])
+            }
+        }
+        Change::DropIndex { table, index } => {
+            if online {
+                Phases {
+                    before: vec![drop_index(PG, table, &index.name, true)],
+                    ..Phases::default()
+                }
+            } else {
+                main(vec![drop_index(PG, table, &index.name, false)])
+            }
+        }
+        Change::AddCheck { table, check } => main(vec![alter(table, |w| {
+            w.push("ADD CONSTRAINT ");
+            w.push_ident(&check.name);
+            w.push(" CHECK (");
+            w.push(&check.expression);
+            w.push(")");
+        })]),
+        Change::DropCheck { table, check } => main(vec![drop_constraint(table, &check.name)]),
+        // SQLite only: the diff makes none for PostgreSQL.
+        Change::RebuildTable { .. } => Phases::default(),
+    }
+}
+
+/// The changes whose online recipe spans two phases, with their downs.
+pub(super) fn multi_phase(change: &Change) -> Option<Steps> {
+    match change {
+        Change::AddForeignKey {
+            table,
+            foreign_key,
+            new_table: false,
+        } => Some(not_valid_then_validate(
+            table,
+            &foreign_key.name,
+            format!("{} NOT VALID", add_foreign_key(PG, table, foreign_key)),
+        )),
+        Change::AddCheck { table, check } => Some(not_valid_then_validate(
+            table,
+            &check.name,
+            alter(table, |w| {
+                w.push("ADD CONSTRAINT ");
+                w.push_ident(&check.name);
+                w.push(" CHECK (");
+                w.push(&check.expression);
+                w.push(") NOT VALID");
+            }),
+        )),
+        Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
+            let mut steps = Steps {
+                up: alter_column(table, from, to, true),
+                ..Steps::default()
+            };
+            let back = alter_column(table, to, from, false);
+            steps.down.main = back.main;
+            Some(steps)
+        }
+        _ => None,
+    }
+}
+
+/// `ADD CONSTRAINT .. NOT VALID` takes a brief lock and checks only new
+/// rows; `VALIDATE` then scans the old ones under a lock that lets reads and
+/// writes go on, in its own transaction (the no-transaction `after` part).
+fn not_valid_then_validate(table: &str, name: &str, add: String) -> Steps {
+    Steps {
+        up: Phases {
+            main: vec![add],
+            after: vec![validate(table, name)],
+            ..Phases::default()
+        },
+        down: Phases::main(vec![drop_constraint(table, name)]),
+    }
+}
+
+fn alter_column(table: &str, from: &Column, to: &Column, online: bool) -> Phases {
+    let mut phases = Phases::default();
+    let column = &to.name;
+    let set_default = |default: &Option<String>| {
+        alter(table, |w| {
+            w.push("ALTER COLUMN ");
+            w.push_ident(column);
+            match default {
+                Some(d) => {
+                    w.push(" SET DEFAULT ");
+                    w.push(d);
+                }
+                None => w.push(" DROP DEFAULT"),
+            }
+        })
+    };
+    let type_changes = normalize::column_type(PG, &from.ty) != normalize::column_type(PG, &to.ty);
+    if type_changes {
+        // A default of the old type may not cast to the new one: set it again after.
+        if from.default.is_some() {
+            phases.main.push(set_default(&None));
+        }
+        let ty = column_type_sql(PG, &to.ty);
+        phases.main.push(allow(
+            &["changing-column-type"],
+            "the model changed the column's type: PostgreSQL rewrites the table under an ACCESS EXCLUSIVE lock (unless the new type is binary-compatible, like a longer varchar); on a large table use expand/contract instead",
+            alter(table, |w| {
+                w.push("ALTER COLUMN ");
+                w.push_ident(column);
+                w.push(" TYPE ");
+                w.push(&ty);
+                w.push(" USING ");
+                w.push_ident(column);
+                if is_user_type(&to.ty) {
+                    w.push("::text");
+                }
+                w.push("::");
+                w.push(&ty);
+            }),
+        ));
+        if to.default.is_some() {
+            phases.main.push(set_default(&to.default));
+        }
+    } else if !same_default(from, to) {
+        phases.main.push(set_default(&to.default));
+    }
+    if from.nullable && !to.nullable {
+        let set_not_null = alter(table, |w| {
+            w.push("ALTER COLUMN ");
+            w.push_ident(column);
+            w.push(" SET NOT NULL");
+        });
+        if online {
+            let check = format!("{table}_{column}_not_null");
+            phases.main.push(alter(table, |w| {
+                w.push("ADD CONSTRAINT ");
+                w.push_ident(&check);
+                w.push(" CHECK (");
+                w.push_ident(column);
+                w.push(" IS NOT NULL) NOT VALID");
+            }));
+            phases.after.push(validate(table, &check));
+            // PostgreSQL 12+ sees the validated CHECK and skips the scan.
+            phases.after.push(set_not_null);
+            phases.after.push(drop_constraint(table, &check));
+        } else {
+            phases.main.push(set_not_null);
+        }
+    } else if !from.nullable && to.nullable {
+        phases.main.push(allow(
+            &["ban-drop-not-null"],
+            "the model made the column optional: code that reads it must expect NULL from now on",
+            alter(table, |w| {
+                w.push("ALTER COLUMN ");
+                w.push_ident(column);
+                w.push(" DROP NOT NULL");
+            }),
+        ));
+    }
+    if from.generated != to.generated {
+        phases.main.push(alter(table, |w| {
+            w.push("ALTER COLUMN ");
+            w.push_ident(column);
+            w.push(if to.generated {
+                " ADD GENERATED BY DEFAULT AS IDENTITY"
+            } else {
+                " DROP IDENTITY"
+            });
+        }));
+    }
+    phases
+}
+
+fn same_default(a: &Column, b: &Column) -> bool {
+    let canonical = |c: &Column| c.default.as_deref().map(|d| normalize::expression(PG, d));
+    canonical(a) == canonical(b)
+}
+
+/// A name that is not a built-in type: an enum, cast through text.
+fn is_user_type(ty: &str) -> bool {
+    column_type_sql(PG, ty).starts_with('"')
+}
+
+fn add_enum_values(from: &EnumType, to: &EnumType) -> Vec<String> {
+    let mut statements = Vec::new();
+    for (i, value) in to.values.iter().enumerate() {
+        if from.values.contains(value) {
+            continue;
+        }
+        let before = (to.values.iter().skip(i + 1)).find(|v| from.values.contains(v));
+        let mut w = SqlWriter::new(PG);
+        w.push("ALTER TYPE ");
+        w.push_ident(&to.name);
+        w.push(" ADD VALUE ");
+        w.push(&literal(value));
+        if let Some(before) = before {
+            w.push(" BEFORE ");
+            w.push(&literal(before));
+        }
+        statements.push(w.finish().sql);
+    }
+    statements
+}
+
+/// A label removed or moved: PostgreSQL cannot drop one, so a new type
+/// replaces the old and each column is converted through text (a row still
+/// holding a removed label makes the conversion fail, and the migration
+/// with it).
+fn replace_enum(from: &EnumType, to: &EnumType, columns: &[EnumColumn]) -> Vec<String> {
+    let old_name = format!("{}_strata_old", from.name);
+    let mut statements = Vec::new();
+    let mut rename = SqlWriter::new(PG);
+    rename.push("ALTER TYPE ");
+    rename.push_ident(&from.name);
+    rename.push(" RENAME TO ");
+    rename.push_ident(&old_name);
+    statements.push(allow(
+        &["renaming-object"],
+        "the enum type is replaced by one without the removed labels; each column using it is converted, rewriting its table under an ACCESS EXCLUSIVE lock",
+        rename.finish().sql,
+    ));
+    statements.push(create_enum(PG, to));
+    for c in columns {
+        let column = |w: &mut SqlWriter| {
+            w.push("ALTER COLUMN ");
+            w.push_ident(&c.column);
+        };
+        if c.default_before.is_some() {
+            statements.push(alter(&c.table, |w| {
+                column(w);
+                w.push(" DROP DEFAULT");
+            }));
+        }
+        statements.push(allow(
+            &["changing-column-type"],
+            "converts the column to the replacing enum type",
+            alter(&c.table, |w| {
+                column(w);
+                w.push(" TYPE ");
+                w.push_ident(&to.name);
+                w.push(" USING ");
+                w.push_ident(&c.column);
+                w.push("::text::");
+                w.push_ident(&to.name);
+            }),
+        ));
+        if let Some(default) = &c.default_after {
+            statements.push(alter(&c.table, |w| {
+                column(w);
+                w.push(" SET DEFAULT ");
+                w.push(default);
+            }));
+        }
+    }
+    statements.push(allow(
+        &["ban-drop-type"],
+        "the replaced type, which no column uses any more",
+        drop_enum(PG, &old_name),
+    ));
+    statements
+}
+
+/// `CREATE UNIQUE INDEX CONCURRENTLY`, then the constraint over that index
+/// (a brief lock instead of a build under an exclusive one).
+fn add_unique_online(table: &str, unique: &Unique) -> Vec<String> {
+    let mut index = SqlWriter::new(PG);
+    index.push("CREATE UNIQUE INDEX CONCURRENTLY ");
+    index.push_ident(&unique.name);
+    index.push(" ON ");
+    index.push_ident(table);
+    index.push(" (");
+    index.push_list(&unique.columns, ", ", |w, c| w.push_ident(c));
+    index.push(")");
+    let constraint = alter(table, |w| {
+        w.push("ADD CONSTRAINT ");
+        w.push_ident(&unique.name);
+        w.push(" UNIQUE USING INDEX ");
+        w.push_ident(&unique.name);
+    });
+    vec![index.finish().sql, constraint]
+}
+
+fn validate(table: &str, name: &str) -> String {
+    alter(table, |w| {
+        w.push("VALIDATE CONSTRAINT ");
+        w.push_ident(name);
+    })
+}
+
+fn drop_constraint(table: &str, name: &str) -> String {
+    alter(table, |w| {
+        w.push("DROP CONSTRAINT ");
+        w.push_ident(name);
+    })
+}
+
+/// `ALTER TABLE "table" ` followed by what `rest` writes.
+fn alter(table: &str, rest: impl FnOnce(&mut SqlWriter)) -> String {
+    let mut w = SqlWriter::new(PG);
+    w.push("ALTER TABLE ");
+    w.push_ident(table);
+    w.push(" ");
+    rest(&mut w);
+    w.finish().sql
+}
+
+/// `statement` led by a comment saying why it is there and the linter rules
+/// it knowingly breaks.
+pub(super) fn allow(rules: &[&str], why: &str, statement: String) -> String {
+    format!(
+        "-- {why}\n-- strata:allow({})\n{statement}",
+        rules.join(", ")
+    )
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
