@@ -100,6 +100,14 @@ pub fn render(dialect: Dialect, change: &Change) -> Steps {
 /// The changes that undo `change`, in order.
 pub fn inverse(dialect: Dialect, change: &Change) -> Vec<Change> {
     let one = match change {
+        // The down drops the table they belong to, and them with it (MySQL
+        // would refuse to drop an index a foreign key still needs).
+        Change::AddForeignKey {
+            new_table: true, ..
+        }
+        | Change::CreateIndex {
+            new_table: true, ..
+        } => return Vec::new(),
         Change::CreateEnum(e) => Change::DropEnum(e.clone()),
         Change::DropEnum(e) => Change::CreateEnum(e.clone()),
         Change::AddEnumValues { from, to, columns } => Change::ReplaceEnum {

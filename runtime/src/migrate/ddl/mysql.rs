@@ -10,8 +10,7 @@
 //! half-way leaves every row in place; the runner records where it stopped.
 
 use super::create::{
-    add_foreign_key, column_definition, create_index, create_table, drop_foreign_key, drop_index,
-    drop_table,
+    add_foreign_key, column_definition, create_index, create_table, drop_foreign_key, drop_table,
 };
 use super::postgres::allow;
 use crate::migrate::diff::Change;
@@ -130,10 +129,12 @@ pub(super) fn up(change: &Change) -> Vec<String> {
                 vec![format!("{create} ALGORITHM=INPLACE LOCK=NONE")]
             }
         }
-        Change::DropIndex { table, index } => vec![format!(
-            "{} ALGORITHM=INPLACE LOCK=NONE",
-            drop_index(MY, table, &index.name, false)
-        )],
+        // MariaDB's `DROP INDEX .. ON` takes no ALGORITHM: the ALTER form does.
+        Change::DropIndex { table, index } => vec![alter(table, |w| {
+            w.push("DROP INDEX ");
+            w.push_ident(&index.name);
+            w.push(ONLINE);
+        })],
         Change::AddCheck { table, check } => vec![allow(
             &["mysql-online-alter"],
             "MySQL checks a new CHECK against every row by copying the table: writes wait meanwhile",
