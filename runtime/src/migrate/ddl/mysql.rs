@@ -52,7 +52,8 @@ pub(super) fn up(change: &Change) -> Vec<String> {
             alter(table, |w| {
                 w.push("DROP COLUMN ");
                 w.push_ident(&column.name);
-                w.push(", ALGORITHM=INSTANT");
+                // INSTANT refuses a column an index (even a foreign key's) covers.
+                w.push(ONLINE);
             }),
         )],
         Change::RenameColumn { table, from, to } => vec![allow(

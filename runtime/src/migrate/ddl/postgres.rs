@@ -115,12 +115,20 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
             w.push_list(&unique.columns, ", ", |w, c| w.push_ident(c));
             w.push(")");
         })]),
-        Change::DropUnique { table, unique } => main(vec![drop_constraint(table, &unique.name)]),
+        Change::DropUnique { table, unique } => main(vec![allow(
+            &["ban-drop-constraint"],
+            "the models no longer declare this unique key (a renamed or changed one is added back below)",
+            drop_constraint(table, &unique.name),
+        )]),
         Change::AddForeignKey {
             table, foreign_key, ..
         } => main(vec![add_foreign_key(PG, table, foreign_key)]),
         Change::DropForeignKey { table, foreign_key } => {
-            main(vec![drop_foreign_key(PG, table, &foreign_key.name)])
+            main(vec![allow(
+                &["ban-drop-constraint"],
+                "the models no longer declare this foreign key (a changed one is added back below)",
+                drop_foreign_key(PG, table, &foreign_key.name),
+            )])
         }
         Change::CreateIndex {
             table,
@@ -153,7 +161,11 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
             w.push(&check.expression);
             w.push(")");
         })]),
-        Change::DropCheck { table, check } => main(vec![drop_constraint(table, &check.name)]),
+        Change::DropCheck { table, check } => main(vec![allow(
+            &["ban-drop-constraint"],
+            "the models no longer declare this CHECK (a changed one is added back below)",
+            drop_constraint(table, &check.name),
+        )]),
         // SQLite only: the diff makes none for PostgreSQL.
         Change::RebuildTable { .. } => Phases::default(),
     }

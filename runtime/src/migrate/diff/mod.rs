@@ -157,15 +157,19 @@ pub fn diff(
     renames::check(from, to, &options.renames)?;
     let renamed = renames::apply(from, &options.renames, dialect);
     let mut changes = renames::changes(&options.renames);
-    changes.extend(enums(&renamed, to, dialect));
+    changes.extend(enums(from, to, dialect, &options.renames));
     let mut lost = Vec::new();
     let mut possible_renames = Vec::new();
+    let mut unfillable = Vec::new();
     for table in &renamed.tables {
+        // Drops run before the renames: they name things as they were.
+        let original = from.table(renames::old_table(&options.renames, &table.name));
         match to.table(&table.name) {
             Some(target) => {
-                let diffed = tables::diff_table(table, target, dialect)?;
+                let diffed = tables::diff_table(original.unwrap_or(table), table, target, dialect);
                 lost.extend(diffed.lost);
                 possible_renames.extend(diffed.possible_renames);
+                unfillable.extend(diffed.unfillable);
                 changes.extend(diffed.changes);
             }
             None => {
@@ -184,19 +188,30 @@ pub fn diff(
                 renames: possible_renames,
             });
         }
-        if !lost.is_empty() {
-            return Err(Error::DataLoss { lost });
-        }
+    }
+    if let Some(column) = unfillable.into_iter().next() {
+        return Err(Error::SchemaChange {
+            object: column,
+            reason: "a new NOT NULL column without a default has no value for the rows the \
+                     table already holds. Give it a default, or expand/contract: add it \
+                     nullable (an Option), backfill it, then make it required in a later \
+                     migration"
+                .into(),
+        });
+    }
+    if !options.allow_data_loss && !lost.is_empty() {
+        return Err(Error::DataLoss { lost });
     }
     if dialect == Dialect::Sqlite {
-        tables::sqlite_rebuilds(&renamed, to, &mut changes);
+        tables::sqlite_rebuilds(&renamed, to, &options.renames, &mut changes);
     }
     Ok(order(changes, &renamed, to))
 }
 
 /// PostgreSQL enum types: created, dropped, a label added in place, or
-/// replaced (a label removed or moved).
-fn enums(from: &DbSchema, to: &DbSchema, dialect: Dialect) -> Vec<Change> {
+/// replaced (a label removed or moved). They change before the renames, so
+/// their columns have their old names.
+fn enums(from: &DbSchema, to: &DbSchema, dialect: Dialect, hints: &[Rename]) -> Vec<Change> {
     let mut changes = Vec::new();
     if dialect != Dialect::Postgres {
         return changes;
@@ -209,7 +224,7 @@ fn enums(from: &DbSchema, to: &DbSchema, dialect: Dialect) -> Vec<Change> {
         if old.values == target.values {
             continue;
         }
-        let columns = enum_columns(from, to, &old.name);
+        let columns = enum_columns(from, to, &old.name, hints);
         if is_subsequence(&old.values, &target.values) {
             changes.push(Change::AddEnumValues {
                 from: old.clone(),
@@ -232,12 +247,15 @@ fn enums(from: &DbSchema, to: &DbSchema, dialect: Dialect) -> Vec<Change> {
     changes
 }
 
-/// The columns of `from` (renames applied) whose type is the enum `name`.
-fn enum_columns(from: &DbSchema, to: &DbSchema, name: &str) -> Vec<EnumColumn> {
+/// The columns of `from` whose type is the enum `name`, with their defaults
+/// before and after (found in `to` under their new names).
+fn enum_columns(from: &DbSchema, to: &DbSchema, name: &str, hints: &[Rename]) -> Vec<EnumColumn> {
     let mut columns = Vec::new();
     for table in &from.tables {
+        let new_table = renames::renamed_table(hints, &table.name);
         for column in table.columns.iter().filter(|c| c.ty == name) {
-            let after = to.table(&table.name).and_then(|t| t.column(&column.name));
+            let new_column = renames::renamed_column(hints, &table.name, &column.name);
+            let after = to.table(new_table).and_then(|t| t.column(new_column));
             columns.push(EnumColumn {
                 table: table.name.clone(),
                 column: column.name.clone(),
@@ -273,8 +291,10 @@ fn rank(change: &Change) -> u8 {
         Change::AlterColumn { .. } | Change::AlterPrimaryKey { .. } => 7,
         Change::RebuildTable { .. } => 8,
         Change::AddUnique { .. } | Change::AddCheck { .. } => 9,
-        Change::AddForeignKey { .. } => 10,
-        Change::CreateIndex { .. } => 11,
+        // An index before the foreign key it serves: MySQL would otherwise
+        // make its own, and refuses to drop the index while the key needs it.
+        Change::CreateIndex { .. } => 10,
+        Change::AddForeignKey { .. } => 11,
         Change::DropColumn { .. } => 12,
         Change::DropTable(_) => 13,
         Change::DropEnum(_) => 14,

@@ -67,7 +67,7 @@ impl fmt::Display for Rename {
 }
 
 /// The table's name after the table renames.
-fn renamed_table<'a>(renames: &'a [Rename], table: &'a str) -> &'a str {
+pub(super) fn renamed_table<'a>(renames: &'a [Rename], table: &'a str) -> &'a str {
     (renames.iter())
         .find_map(|r| match r {
             Rename::Table { from, to } if from == table => Some(to.as_str()),
@@ -77,13 +77,27 @@ fn renamed_table<'a>(renames: &'a [Rename], table: &'a str) -> &'a str {
 }
 
 /// The old name of the table a column hint names by its old or new name.
-fn old_table<'a>(renames: &'a [Rename], table: &'a str) -> &'a str {
+pub(super) fn old_table<'a>(renames: &'a [Rename], table: &'a str) -> &'a str {
     (renames.iter())
         .find_map(|r| match r {
             Rename::Table { from, to } if to == table => Some(from.as_str()),
             _ => None,
         })
         .unwrap_or(table)
+}
+
+/// The column's name after the renames, given its table's old name.
+pub(super) fn renamed_column<'a>(renames: &'a [Rename], table: &str, column: &'a str) -> &'a str {
+    (renames.iter())
+        .find_map(|r| match r {
+            Rename::Column { table: t, from, to }
+                if from == column && old_table(renames, t) == table =>
+            {
+                Some(to.as_str())
+            }
+            _ => None,
+        })
+        .unwrap_or(column)
 }
 
 /// Every hint names something the old schema has and the new one has under

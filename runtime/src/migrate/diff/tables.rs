@@ -1,10 +1,10 @@
 //! The changes within one table, and SQLite's choice between `ALTER TABLE`
 //! and a rebuild.
 
+use super::renames::{self, Rename};
 use super::{safety, same_expression, Change};
-use crate::error::{Error, Result};
 use crate::migrate::normalize;
-use crate::migrate::schema::{Column, DbSchema, Index, IndexPart, Table};
+use crate::migrate::schema::{Check, Column, DbSchema, Index, IndexPart, Table};
 use crate::render::Dialect;
 
 #[derive(Debug, Default)]
@@ -14,10 +14,19 @@ pub(super) struct TableDiff {
     pub lost: Vec<String>,
     /// `table.old=new` for each removed/added pair that looks like a rename.
     pub possible_renames: Vec<String>,
+    /// `table.column` of each added NOT NULL column without a default: the
+    /// existing rows would have no value for it.
+    pub unfillable: Vec<String>,
 }
 
-/// The changes that turn `from` into `to` (the same table, renames applied).
-pub(super) fn diff_table(from: &Table, to: &Table, dialect: Dialect) -> Result<TableDiff> {
+/// The changes that turn `from` into `to` (the same table, renames applied
+/// to `from`; `original` is `from` before them, which the drops name).
+pub(super) fn diff_table(
+    original: &Table,
+    from: &Table,
+    to: &Table,
+    dialect: Dialect,
+) -> TableDiff {
     let name = &to.name;
     let mut d = TableDiff {
         possible_renames: safety::possible_column_renames(dialect, from, to),
@@ -27,14 +36,7 @@ pub(super) fn diff_table(from: &Table, to: &Table, dialect: Dialect) -> Result<T
         match from.column(&column.name) {
             None => {
                 if !column.nullable && column.default.is_none() && !column.generated {
-                    return Err(Error::SchemaChange {
-                        object: format!("{name}.{}", column.name),
-                        reason: "a new NOT NULL column without a default has no value for the \
-                                 rows the table already holds. Give it a default, or \
-                                 expand/contract: add it nullable (an Option), backfill it, \
-                                 then make it required in a later migration"
-                            .into(),
-                    });
+                    d.unfillable.push(format!("{name}.{}", column.name));
                 }
                 d.changes.push(Change::AddColumn {
                     table: name.clone(),
@@ -76,8 +78,8 @@ pub(super) fn diff_table(from: &Table, to: &Table, dialect: Dialect) -> Result<T
             to: to.primary_key.clone(),
         });
     }
-    constraints(from, to, dialect, &mut d.changes);
-    Ok(d)
+    constraints(original, from, to, dialect, &mut d.changes);
+    d
 }
 
 fn column_differs(dialect: Dialect, a: &Column, b: &Column) -> bool {
@@ -89,13 +91,22 @@ fn column_differs(dialect: Dialect, a: &Column, b: &Column) -> bool {
 
 /// UNIQUE constraints, foreign keys, indexes and CHECKs, matched by name: a
 /// changed one is dropped and added again.
-fn constraints(from: &Table, to: &Table, dialect: Dialect, changes: &mut Vec<Change>) {
+fn constraints(
+    original: &Table,
+    from: &Table,
+    to: &Table,
+    dialect: Dialect,
+    changes: &mut Vec<Change>,
+) {
     let table = || to.name.clone();
+    // A drop runs before the renames: the table and object as they were.
+    let old_table = || original.name.clone();
     for old in &from.uniques {
         if !to.uniques.contains(old) {
+            let was = original.uniques.iter().find(|u| u.name == old.name);
             changes.push(Change::DropUnique {
-                table: table(),
-                unique: old.clone(),
+                table: old_table(),
+                unique: was.unwrap_or(old).clone(),
             });
         }
     }
@@ -107,9 +118,10 @@ fn constraints(from: &Table, to: &Table, dialect: Dialect, changes: &mut Vec<Cha
     }
     for old in &from.foreign_keys {
         if !to.foreign_keys.contains(old) {
+            let was = original.foreign_keys.iter().find(|f| f.name == old.name);
             changes.push(Change::DropForeignKey {
-                table: table(),
-                foreign_key: old.clone(),
+                table: old_table(),
+                foreign_key: was.unwrap_or(old).clone(),
             });
         }
     }
@@ -123,9 +135,10 @@ fn constraints(from: &Table, to: &Table, dialect: Dialect, changes: &mut Vec<Cha
     let same_index = |a: &Index, b: &Index| canonical(dialect, a) == canonical(dialect, b);
     for old in &from.indexes {
         if !to.indexes.iter().any(|new| same_index(old, new)) {
+            let was = original.indexes.iter().find(|i| i.name == old.name);
             changes.push(Change::DropIndex {
-                table: table(),
-                index: old.clone(),
+                table: old_table(),
+                index: was.unwrap_or(old).clone(),
             });
         }
     }
@@ -138,14 +151,15 @@ fn constraints(from: &Table, to: &Table, dialect: Dialect, changes: &mut Vec<Cha
             });
         }
     }
-    let same_check = |a: &crate::migrate::schema::Check, b: &crate::migrate::schema::Check| {
+    let same_check = |a: &Check, b: &Check| {
         a.name == b.name && same_expression(dialect, Some(&a.expression), Some(&b.expression))
     };
     for old in &from.checks {
         if !to.checks.iter().any(|new| same_check(old, new)) {
+            let was = original.checks.iter().find(|c| c.name == old.name);
             changes.push(Change::DropCheck {
-                table: table(),
-                check: old.clone(),
+                table: old_table(),
+                check: was.unwrap_or(old).clone(),
             });
         }
     }
@@ -193,20 +207,27 @@ pub(super) fn create_table(table: &Table, dialect: Dialect) -> Vec<Change> {
 
 /// SQLite: replaces the changes of each table its `ALTER TABLE` cannot make
 /// with one rebuild of that table (renames stay: they run first).
-pub(super) fn sqlite_rebuilds(from: &DbSchema, to: &DbSchema, changes: &mut Vec<Change>) {
+pub(super) fn sqlite_rebuilds(
+    from: &DbSchema,
+    to: &DbSchema,
+    hints: &[Rename],
+    changes: &mut Vec<Change>,
+) {
+    // Drops name a renamed table by its old name.
+    let current = |table: &str| renames::renamed_table(hints, table).to_string();
     let mut rebuilt: Vec<String> = Vec::new();
     for change in changes.iter() {
-        let Some(table) = existing_table_of(change) else {
+        let Some(table) = existing_table_of(change).map(current) else {
             continue;
         };
-        let Some(old) = from.table(table) else {
+        let Some(old) = from.table(&table) else {
             continue;
         };
-        if !sqlite_alters(change, old) && !rebuilt.iter().any(|t| t == table) {
-            rebuilt.push(table.to_string());
+        if !sqlite_alters(change, old) && !rebuilt.contains(&table) {
+            rebuilt.push(table);
         }
     }
-    changes.retain(|c| existing_table_of(c).is_none_or(|t| !rebuilt.iter().any(|r| r == t)));
+    changes.retain(|c| existing_table_of(c).is_none_or(|t| !rebuilt.contains(&current(t))));
     for name in rebuilt {
         if let (Some(old), Some(new)) = (from.table(&name), to.table(&name)) {
             let referenced = (from.tables.iter().chain(&to.tables))
