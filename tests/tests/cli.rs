@@ -210,6 +210,47 @@ backend_tests!(
     }
 );
 
+backend_tests!(generate_then_deploy_leaves_no_diff, |db| async move {
+    let folders = Folders::new();
+    let sources = explicit(url_of(&db));
+    let (ok, report) = strata(&folders, &sources, &["migrate", "diff", "--exit-code"]).await;
+    assert!(!ok?, "an empty database differs from the models");
+    assert!(
+        report.starts_with("-- up\n") && report.contains("posts"),
+        "{report}"
+    );
+
+    let (ok, report) = strata(&folders, &sources, &["migrate", "generate", "create_blog"]).await;
+    assert!(ok?);
+    let written: Vec<&str> = report.lines().collect();
+    assert!(!written.is_empty(), "{report}");
+    for line in &written {
+        assert!(
+            line.starts_with("wrote ") && line.contains("_create_blog"),
+            "{report}"
+        );
+    }
+    assert_eq!(folders.names().len(), written.len());
+    let (ok, report) = strata(&folders, &sources, &["migrate", "generate", "again"]).await;
+    assert!(ok?);
+    assert_eq!(
+        report,
+        "no changes: the models match the newest migration's schema\n"
+    );
+
+    let (ok, report) = strata(&folders, &sources, &["migrate", "deploy"]).await;
+    assert!(ok?);
+    assert_eq!(report.lines().count(), written.len(), "{report}");
+    let (ok, report) = strata(&folders, &sources, &["migrate", "diff", "--exit-code"]).await;
+    assert!(ok?, "{report}");
+    assert_eq!(report, "no differences: the database matches the models\n");
+
+    let bad = ["migrate", "generate", "x", "--rename", "no_equals_sign"];
+    let (result, _) = strata(&folders, &sources, &bad).await;
+    assert!(result.unwrap_err().to_string().contains("rename hint"));
+    Ok::<_, Error>(())
+});
+
 #[tokio::test]
 async fn reset_on_a_remote_url_needs_force() {
     let folders = Folders::new();

@@ -37,6 +37,22 @@ pub enum Command {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum MigrateCommand {
+    /// Write a migration from what changed in the models since the newest
+    /// migration's recorded schema.
+    Generate {
+        /// The migration's name after its timestamp, snake_case.
+        name: String,
+        #[command(flatten)]
+        changes: ChangeOptions,
+    },
+    /// Print the SQL that would bring the database to the models (writes nothing).
+    Diff {
+        #[command(flatten)]
+        changes: ChangeOptions,
+        /// Exit non-zero when there are differences (a drift check for CI).
+        #[arg(long)]
+        exit_code: bool,
+    },
     /// Apply every pending migration, in order (what a deploy runs).
     Deploy,
     /// Show each migration: applied, pending, rolled back, failed, edited or missing.
@@ -78,4 +94,16 @@ pub enum MigrateCommand {
         /// Migration folder names (every migration by default).
         names: Vec<String>,
     },
+}
+
+/// What a diff may do: renames it must not guess, and data loss.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ChangeOptions {
+    /// A rename, not a drop and an add: `table.old_column=new_column` or
+    /// `old_table=new_table`. Repeat for several.
+    #[arg(long = "rename", value_name = "HINT")]
+    pub renames: Vec<String>,
+    /// Drop tables and columns (and narrow types) although their data is lost.
+    #[arg(long)]
+    pub allow_data_loss: bool,
 }

@@ -14,8 +14,9 @@
 //! [`UrlSources::choose`]).
 
 mod args;
+mod generate;
 
-pub use args::{Cli, Command, MigrateCommand};
+pub use args::{ChangeOptions, Cli, Command, MigrateCommand};
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -95,8 +96,17 @@ async fn migrate(
     sources: &UrlSources,
     out: &mut dyn Write,
 ) -> Result<bool> {
-    if let MigrateCommand::Lint { names } = command {
-        return lint(&dir, names, models, sources, out);
+    match command {
+        MigrateCommand::Lint { names } => return lint(&dir, names, models, sources, out),
+        MigrateCommand::Generate { name, changes } => {
+            return generate::generate(&dir, name, changes, models, sources, out)
+        }
+        MigrateCommand::Diff { changes, exit_code } => {
+            let url = sources.choose()?;
+            let differs = generate::diff(&url, changes, models, out).await?;
+            return Ok(!(differs && *exit_code));
+        }
+        _ => {}
     }
     let migrator = Migrator::new(sources.choose()?, dir).lock_timeout(lock_timeout);
     match command {
@@ -175,7 +185,9 @@ async fn migrate(
             write(out, "dropped every table, view and type\n")?;
             report(out, "applied", &applied, "no migrations to apply")
         }
-        MigrateCommand::Lint { .. } => Ok(true),
+        MigrateCommand::Lint { .. }
+        | MigrateCommand::Generate { .. }
+        | MigrateCommand::Diff { .. } => Ok(true),
     }
 }
 
@@ -187,7 +199,7 @@ fn lint(
     sources: &UrlSources,
     out: &mut dyn Write,
 ) -> Result<bool> {
-    let dialect = lint_dialect(dir, sources)?;
+    let dialect = migrations_dialect(dir, sources)?;
     let all = dir.list()?;
     if let Some(unknown) = names.iter().find(|n| all.iter().all(|m| m.name != **n)) {
         return Err(Error::Migration {
@@ -218,7 +230,7 @@ fn lint(
 
 /// The dialect the migrations are for: their `migration_lock.toml`, else the
 /// database URL's scheme.
-fn lint_dialect(dir: &MigrationsDir, sources: &UrlSources) -> Result<Dialect> {
+pub(super) fn migrations_dialect(dir: &MigrationsDir, sources: &UrlSources) -> Result<Dialect> {
     if let Some(dialect) = dir.dialect()? {
         return Ok(dialect);
     }
@@ -245,7 +257,7 @@ fn report(out: &mut dyn Write, verb: &str, names: &[String], none: &str) -> Resu
     Ok(true)
 }
 
-fn write(out: &mut dyn Write, text: &str) -> Result<()> {
+pub(super) fn write(out: &mut dyn Write, text: &str) -> Result<()> {
     out.write_all(text.as_bytes())
         .map_err(|e| Error::MigrationFiles {
             path: "<stdout>".into(),
