@@ -20,8 +20,17 @@ use strata_tests::backend_tests;
 async fn round_trip(db: &Db, models: &[&'static ModelSchema]) -> Result<(), Error> {
     let dialect = db.dialect();
     let folders = Folders::new();
-    let written = generate(models, dialect, &folders.dir(), "init", &DiffOptions::default())?;
-    assert!(!written.is_empty(), "an empty folder needs a first migration");
+    let written = generate(
+        models,
+        dialect,
+        &folders.dir(),
+        "init",
+        &DiffOptions::default(),
+    )?;
+    assert!(
+        !written.is_empty(),
+        "an empty folder needs a first migration"
+    );
     for migration in &written {
         let findings = lint_migration(migration, dialect, models);
         assert!(
@@ -29,7 +38,11 @@ async fn round_trip(db: &Db, models: &[&'static ModelSchema]) -> Result<(), Erro
             "{}:\n{}\n\nfindings:\n{}",
             migration.name,
             migration.up,
-            findings.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n")
+            findings
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
     let migrator = migrator(db, &folders);
@@ -42,9 +55,19 @@ async fn round_trip(db: &Db, models: &[&'static ModelSchema]) -> Result<(), Erro
         panic!("{dialect:?}: after deploy:\n{}", differences.join("\n"));
     }
     let left = diff(&live, &target, dialect, &DiffOptions::default())?;
-    assert!(left.is_empty(), "{dialect:?}: the diff is not empty: {left:#?}");
     assert!(
-        generate(models, dialect, &folders.dir(), "again", &DiffOptions::default())?.is_empty(),
+        left.is_empty(),
+        "{dialect:?}: the diff is not empty: {left:#?}"
+    );
+    assert!(
+        generate(
+            models,
+            dialect,
+            &folders.dir(),
+            "again",
+            &DiffOptions::default()
+        )?
+        .is_empty(),
         "a second generate has nothing to do"
     );
 

@@ -93,7 +93,24 @@ pub fn render(dialect: Dialect, change: &Change) -> Steps {
     }
     Steps {
         up: up_phases,
-        down,
+        down: without_comments(down),
+    }
+}
+
+/// The up statements' comments explain the up; a down says nothing of them.
+pub(super) fn without_comments(phases: Phases) -> Phases {
+    let strip = |statements: Vec<String>| -> Vec<String> {
+        (statements.into_iter())
+            .map(|s| {
+                let kept: Vec<&str> = s.lines().skip_while(|l| l.starts_with("--")).collect();
+                kept.join("\n")
+            })
+            .collect()
+    };
+    Phases {
+        before: strip(phases.before),
+        main: strip(phases.main),
+        after: strip(phases.after),
     }
 }
 
@@ -177,6 +194,11 @@ pub fn inverse(dialect: Dialect, change: &Change) -> Vec<Change> {
             index: index.clone(),
             new_table: false,
         },
+        Change::ReplaceIndex { table, from, to } => Change::ReplaceIndex {
+            table: table.clone(),
+            from: to.clone(),
+            to: from.clone(),
+        },
         Change::AddCheck { table, check } => Change::DropCheck {
             table: table.clone(),
             check: check.clone(),
@@ -217,7 +239,7 @@ fn recreate_table(dialect: Dialect, table: &crate::migrate::schema::Table) -> Ve
     changes
 }
 
-fn swap_defaults(columns: &[EnumColumn]) -> Vec<EnumColumn> {
+pub(super) fn swap_defaults(columns: &[EnumColumn]) -> Vec<EnumColumn> {
     (columns.iter())
         .map(|c| EnumColumn {
             default_before: c.default_after.clone(),

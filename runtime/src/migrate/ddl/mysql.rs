@@ -15,7 +15,7 @@ use super::create::{
 use super::postgres::allow;
 use crate::migrate::diff::Change;
 use crate::migrate::normalize;
-use crate::migrate::schema::Column;
+use crate::migrate::schema::{Column, IndexPart};
 use crate::render::{Dialect, SqlWriter};
 
 const MY: Dialect = Dialect::MySql;
@@ -134,6 +134,32 @@ pub(super) fn up(change: &Change) -> Vec<String> {
         Change::DropIndex { table, index } => vec![alter(table, |w| {
             w.push("DROP INDEX ");
             w.push_ident(&index.name);
+            w.push(ONLINE);
+        })],
+        Change::ReplaceIndex { table, to, .. } => vec![alter(table, |w| {
+            w.push("DROP INDEX ");
+            w.push_ident(&to.name);
+            w.push(if to.unique {
+                ", ADD UNIQUE INDEX "
+            } else {
+                ", ADD INDEX "
+            });
+            w.push_ident(&to.name);
+            w.push(" (");
+            w.push_list(&to.parts, ", ", |w, part| match part {
+                IndexPart::Column { name, descending } => {
+                    w.push_ident(name);
+                    if *descending {
+                        w.push(" DESC");
+                    }
+                }
+                IndexPart::Expression(sql) => {
+                    w.push("(");
+                    w.push(sql);
+                    w.push(")");
+                }
+            });
+            w.push(")");
             w.push(ONLINE);
         })],
         Change::AddCheck { table, check } => vec![allow(

@@ -160,6 +160,9 @@ fn file(notes: &[&str], statements: &[String]) -> String {
     for note in notes {
         text.push_str(&comment(note));
     }
+    if statements.iter().all(|s| s.starts_with("SET ")) {
+        text.push_str("-- Nothing to undo here: the migration before this one undoes its part.\n");
+    }
     for statement in statements {
         text.push_str(statement);
         text.push_str(";\n");

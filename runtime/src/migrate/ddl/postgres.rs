@@ -9,7 +9,7 @@
 //! something no recipe avoids (a drop, a rename, a type change) carries a
 //! `-- strata:allow(..)` line for the linter and a comment saying why.
 
-use super::changes::{Phases, Steps};
+use super::changes::{swap_defaults, without_comments, Phases, Steps};
 use super::create::{
     add_foreign_key, column_definition, column_type_sql, create_enum, create_index, create_table,
     drop_enum, drop_foreign_key, drop_index, drop_table,
@@ -166,8 +166,8 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
             "the models no longer declare this CHECK (a changed one is added back below)",
             drop_constraint(table, &check.name),
         )]),
-        // SQLite only: the diff makes none for PostgreSQL.
-        Change::RebuildTable { .. } => Phases::default(),
+        // SQLite and MySQL only: the diff makes none for PostgreSQL.
+        Change::RebuildTable { .. } | Change::ReplaceIndex { .. } => Phases::default(),
     }
 }
 
@@ -195,13 +195,31 @@ pub(super) fn multi_phase(change: &Change) -> Option<Steps> {
             }),
         )),
         Change::AlterColumn { table, from, to } if from.nullable && !to.nullable => {
-            let mut steps = Steps {
+            // If the `_indexes` part never ran, the CHECK is still there.
+            let check = not_null_check(table, &to.name);
+            let mut down = vec![alter(table, |w| {
+                w.push("DROP CONSTRAINT IF EXISTS ");
+                w.push_ident(&check);
+            })];
+            down.extend(alter_column(table, to, from, false).main);
+            Some(Steps {
                 up: alter_column(table, from, to, true),
-                ..Steps::default()
-            };
-            let back = alter_column(table, to, from, false);
-            steps.down.main = back.main;
-            Some(steps)
+                down: without_comments(Phases::main(down)),
+            })
+        }
+        // PostgreSQL cannot drop a label: the down swaps the type back, in a
+        // transaction of its own (the `_prepare` part has none).
+        Change::AddEnumValues { from, to, columns } => {
+            let mut down = vec!["BEGIN".to_string()];
+            down.extend(replace_enum(to, from, &swap_defaults(columns)));
+            down.push("COMMIT".into());
+            Some(Steps {
+                up: up(change, true),
+                down: without_comments(Phases {
+                    before: down,
+                    ..Phases::default()
+                }),
+            })
         }
         _ => None,
     }
@@ -225,7 +243,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, online: bool) -> Phases
     let mut phases = Phases::default();
     let column = &to.name;
     let set_default = |default: &Option<String>| {
-        alter(table, |w| {
+        let statement = alter(table, |w| {
             w.push("ALTER COLUMN ");
             w.push_ident(column);
             match default {
@@ -235,12 +253,22 @@ fn alter_column(table: &str, from: &Column, to: &Column, online: bool) -> Phases
                 }
                 None => w.push(" DROP DEFAULT"),
             }
-        })
+        });
+        match default {
+            Some(_) => statement,
+            None => allow(
+                &["ban-drop-default"],
+                "the model has no default here: inserts that leave the column out must give it from now on",
+                statement,
+            ),
+        }
     };
     let type_changes = normalize::column_type(PG, &from.ty) != normalize::column_type(PG, &to.ty);
     if type_changes {
-        // A default of the old type may not cast to the new one: set it again after.
-        if from.default.is_some() {
+        // An enum default does not cast to another type by itself: drop it
+        // before, set it again after.
+        let through_text = is_user_type(&from.ty) || is_user_type(&to.ty);
+        if through_text && from.default.is_some() {
             phases.main.push(set_default(&None));
         }
         let ty = column_type_sql(PG, &to.ty);
@@ -261,7 +289,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, online: bool) -> Phases
                 w.push(&ty);
             }),
         ));
-        if to.default.is_some() {
+        if (through_text && to.default.is_some()) || (!through_text && !same_default(from, to)) {
             phases.main.push(set_default(&to.default));
         }
     } else if !same_default(from, to) {
@@ -274,7 +302,7 @@ fn alter_column(table: &str, from: &Column, to: &Column, online: bool) -> Phases
             w.push(" SET NOT NULL");
         });
         if online {
-            let check = format!("{table}_{column}_not_null");
+            let check = not_null_check(table, column);
             phases.main.push(alter(table, |w| {
                 w.push("ADD CONSTRAINT ");
                 w.push_ident(&check);
@@ -319,6 +347,11 @@ fn same_default(a: &Column, b: &Column) -> bool {
     canonical(a) == canonical(b)
 }
 
+/// The temporary CHECK of the `SET NOT NULL` recipe.
+fn not_null_check(table: &str, column: &str) -> String {
+    format!("{table}_{column}_not_null")
+}
+
 /// A name that is not a built-in type: an enum, cast through text.
 fn is_user_type(ty: &str) -> bool {
     column_type_sql(PG, ty).starts_with('"')
@@ -336,9 +369,18 @@ fn add_enum_values(from: &EnumType, to: &EnumType) -> Vec<String> {
         w.push_ident(&to.name);
         w.push(" ADD VALUE ");
         w.push(&literal(value));
-        if let Some(before) = before {
-            w.push(" BEFORE ");
-            w.push(&literal(before));
+        // The position stated even when appending, so the order the model
+        // declares is the one written (squawk's require-enum-value-ordering).
+        match (before, i.checked_sub(1).and_then(|p| to.values.get(p))) {
+            (Some(before), _) => {
+                w.push(" BEFORE ");
+                w.push(&literal(before));
+            }
+            (None, Some(after)) => {
+                w.push(" AFTER ");
+                w.push(&literal(after));
+            }
+            (None, None) => {}
         }
         statements.push(w.finish().sql);
     }
@@ -369,10 +411,14 @@ fn replace_enum(from: &EnumType, to: &EnumType, columns: &[EnumColumn]) -> Vec<S
             w.push_ident(&c.column);
         };
         if c.default_before.is_some() {
-            statements.push(alter(&c.table, |w| {
-                column(w);
-                w.push(" DROP DEFAULT");
-            }));
+            statements.push(allow(
+                &["ban-drop-default"],
+                "the default is set again, of the new type, right after",
+                alter(&c.table, |w| {
+                    column(w);
+                    w.push(" DROP DEFAULT");
+                }),
+            ));
         }
         statements.push(allow(
             &["changing-column-type"],

@@ -125,6 +125,13 @@ pub enum Change {
         table: String,
         index: Index,
     },
+    /// MySQL: an index changed under the same name, dropped and added in one
+    /// `ALTER TABLE` (a foreign key it serves never goes without one).
+    ReplaceIndex {
+        table: String,
+        from: Index,
+        to: Index,
+    },
     AddCheck {
         table: String,
         check: Check,
@@ -157,8 +164,15 @@ pub fn diff(
     renames::check(from, to, &options.renames)?;
     let renamed = renames::apply(from, &options.renames, dialect);
     let mut changes = renames::changes(&options.renames);
-    changes.extend(enums(from, to, dialect, &options.renames));
     let mut lost = Vec::new();
+    for change in enums(from, to, dialect, &options.renames) {
+        if let Change::ReplaceEnum { from, to, .. } = &change {
+            // Rows holding a removed label cannot be converted.
+            let removed = from.values.iter().filter(|v| !to.values.contains(v));
+            lost.extend(removed.map(|v| format!("{} (the enum label {v})", from.name)));
+        }
+        changes.push(change);
+    }
     let mut possible_renames = Vec::new();
     let mut unfillable = Vec::new();
     for table in &renamed.tables {
@@ -293,7 +307,7 @@ fn rank(change: &Change) -> u8 {
         Change::AddUnique { .. } | Change::AddCheck { .. } => 9,
         // An index before the foreign key it serves: MySQL would otherwise
         // make its own, and refuses to drop the index while the key needs it.
-        Change::CreateIndex { .. } => 10,
+        Change::CreateIndex { .. } | Change::ReplaceIndex { .. } => 10,
         Change::AddForeignKey { .. } => 11,
         Change::DropColumn { .. } => 12,
         Change::DropTable(_) => 13,

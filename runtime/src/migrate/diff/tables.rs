@@ -133,8 +133,18 @@ fn constraints(
         });
     }
     let same_index = |a: &Index, b: &Index| canonical(dialect, a) == canonical(dialect, b);
+    let replaced = |old: &Index| {
+        let new = to.indexes.iter().find(|new| new.name == old.name)?;
+        (dialect == Dialect::MySql && !same_index(old, new)).then_some(new)
+    };
     for old in &from.indexes {
-        if !to.indexes.iter().any(|new| same_index(old, new)) {
+        if let Some(new) = replaced(old) {
+            changes.push(Change::ReplaceIndex {
+                table: table(),
+                from: old.clone(),
+                to: new.clone(),
+            });
+        } else if !to.indexes.iter().any(|new| same_index(old, new)) {
             let was = original.indexes.iter().find(|i| i.name == old.name);
             changes.push(Change::DropIndex {
                 table: old_table(),
@@ -143,7 +153,8 @@ fn constraints(
         }
     }
     for new in &to.indexes {
-        if !from.indexes.iter().any(|old| same_index(old, new)) {
+        let replaces = from.indexes.iter().any(|old| replaced(old).is_some_and(|n| n == new));
+        if !replaces && !from.indexes.iter().any(|old| same_index(old, new)) {
             changes.push(Change::CreateIndex {
                 table: table(),
                 index: new.clone(),
@@ -254,6 +265,7 @@ fn existing_table_of(change: &Change) -> Option<&str> {
         | Change::DropUnique { table, .. }
         | Change::DropForeignKey { table, .. }
         | Change::DropIndex { table, .. }
+        | Change::ReplaceIndex { table, .. }
         | Change::AddCheck { table, .. }
         | Change::DropCheck { table, .. } => Some(table),
         Change::AddForeignKey {
