@@ -196,12 +196,10 @@ pub fn diff(
     for table in (to.tables.iter()).filter(|t| renamed.table(&t.name).is_none()) {
         changes.extend(tables::create_table(table, dialect));
     }
-    if !options.allow_data_loss {
-        if !possible_renames.is_empty() {
-            return Err(Error::PossibleRename {
-                renames: possible_renames,
-            });
-        }
+    if !options.allow_data_loss && !possible_renames.is_empty() {
+        return Err(Error::PossibleRename {
+            renames: possible_renames,
+        });
     }
     if let Some(column) = unfillable.into_iter().next() {
         return Err(Error::SchemaChange {
