@@ -16,6 +16,7 @@ use strata::migrate::files::{Migration, MigrationsDir, NewMigration};
 use strata::migrate::generate::{diff_database, generate};
 use strata::migrate::introspect::introspect;
 use strata::migrate::lint::{lint_migration, lint_with, LintOptions};
+use strata::migrate::runner::State;
 use strata::migrate::{from_models, DbSchema};
 use strata::schema::ModelSchema;
 use strata::{Dialect, Error, Model, ModelSet};
@@ -277,3 +278,51 @@ backend_tests!(
         Ok::<_, Error>(())
     }
 );
+
+// A change the rows cannot take (NOT NULL over a NULL) fails, and the rows
+// and the schema stay as they were: PostgreSQL's validation fails in the
+// `_indexes` part, SQLite's rebuild rolls back its own transaction, MySQL's
+// single ALTER refuses.
+backend_tests!(a_change_the_rows_refuse_loses_nothing, |db| async move {
+    let dialect = db.dialect();
+    let case = (diff_cases::all().into_iter())
+        .find(|c| c.name == "set_not_null")
+        .expect("the set_not_null case");
+    let (from, to) = case.schemas(dialect);
+    let folders = Folders::new();
+    let dir = folders.dir();
+    let create = diff(
+        &DbSchema::default(),
+        &from,
+        dialect,
+        &DiffOptions::default(),
+    )?;
+    write_changes(&dir, dialect, "base", &create, &from)?;
+    let migrator = migrator(&db, &folders);
+    migrator.deploy().await?;
+    exec(&db, "INSERT INTO users (email) VALUES ('nameless@x.io')")
+        .await
+        .map_err(Error::from)?;
+    let changes = diff(&from, &to, dialect, &DiffOptions::default())?;
+    write_changes(&dir, dialect, "name_required", &changes, &to)?;
+    let failed = migrator.deploy().await;
+    assert!(failed.is_err(), "NOT NULL over a NULL must fail");
+    let status = migrator.status().await?;
+    assert_eq!(status.in_state(&State::Failed).count(), 1, "{status}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 1);
+    let live = introspect(&db).await?;
+    let nullable = live
+        .table("users")
+        .and_then(|t| t.column("name"))
+        .map(|c| c.nullable);
+    assert_eq!(
+        nullable,
+        Some(true),
+        "{dialect:?}: the column is still nullable"
+    );
+    if dialect == Dialect::Sqlite {
+        // The rebuild's own transaction rolled back: the old table is whole.
+        assert!(diff(&live, &from, dialect, &DiffOptions::default())?.is_empty());
+    }
+    Ok::<_, Error>(())
+});

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod create;
 mod mysql;
+mod pg_enum;
 pub mod plan;
 mod postgres;
 mod sqlite;
