@@ -413,6 +413,32 @@ fn enums_and_tables(cases: &mut Vec<Case>) {
     let none = DiffOptions::default;
     case(
         cases,
+        "change_primary_key",
+        |s, _| {
+            if let Some(key) = &mut table_mut(s, "posts").primary_key {
+                key.columns.push("user_id".into());
+            }
+        },
+        none(),
+        // SQLite's AUTOINCREMENT key cannot be part of a composite key.
+        &[Dialect::Postgres, Dialect::MySql],
+    );
+    case(
+        cases,
+        "rename_table_with_hint",
+        |s, _| rename_users(s),
+        rename("users=accounts"),
+        &ALL,
+    );
+    case(
+        cases,
+        "rename_table_without_hint",
+        |s, _| rename_users(s),
+        none(),
+        &ALL,
+    );
+    case(
+        cases,
         "add_enum_value",
         |s, d| set_status_labels(s, d, &["DRAFT", "PUBLISHED", "ARCHIVED"]),
         none(),
@@ -478,4 +504,12 @@ pub fn all() -> Vec<Case> {
     indexes_and_constraints(&mut cases);
     enums_and_tables(&mut cases);
     cases
+}
+
+/// `users` renamed `accounts`; what references it follows.
+fn rename_users(s: &mut DbSchema) {
+    table_mut(s, "users").name = "accounts".into();
+    for fk in table_mut(s, "posts").foreign_keys.iter_mut() {
+        fk.referenced_table = "accounts".into();
+    }
 }

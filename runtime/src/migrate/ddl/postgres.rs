@@ -17,7 +17,7 @@ use super::create::{
 use super::pg_enum::{add_enum_values, replace_enum};
 use crate::migrate::diff::Change;
 use crate::migrate::normalize;
-use crate::migrate::schema::{Column, Unique};
+use crate::migrate::schema::{Column, PrimaryKey, Unique};
 use crate::render::{Dialect, SqlWriter};
 
 const PG: Dialect = Dialect::Postgres;
@@ -81,29 +81,31 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
         )]),
         Change::AlterColumn { table, from, to } => alter_column(table, from, to, online),
         Change::AlterPrimaryKey { table, from, to } => {
-            let mut statements = Vec::new();
-            if let Some(old) = from {
-                let name = old.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
-                statements.push(drop_constraint(table, &name));
-            }
-            if let Some(new) = to {
-                let name = new.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
-                statements.push(alter(table, |w| {
-                    w.push("ADD CONSTRAINT ");
-                    w.push_ident(&name);
+            let name = |key: &PrimaryKey| key.name.clone().unwrap_or(format!("{table}_pkey"));
+            // One statement: the table is never without a key in between.
+            let statement = alter(table, |w| {
+                if let Some(old) = from {
+                    w.push("DROP CONSTRAINT ");
+                    w.push_ident(&name(old));
+                }
+                if let Some(new) = to {
+                    w.push(if from.is_some() { ", ADD CONSTRAINT " } else { "ADD CONSTRAINT " });
+                    w.push_ident(&name(new));
                     w.push(" PRIMARY KEY (");
                     w.push_list(&new.columns, ", ", |w, c| w.push_ident(c));
                     w.push(")");
-                }));
-            }
-            if let Some(first) = statements.first_mut() {
-                *first = allow(
-                    &["adding-primary-key-constraint", "ban-drop-constraint"],
-                    "a new primary key builds its index under an exclusive lock; on a large table build a unique index CONCURRENTLY first and add the key USING INDEX",
-                    first.clone(),
-                );
-            }
-            main(statements)
+                }
+            });
+            main(vec![allow(
+                &[
+                    "adding-primary-key-constraint",
+                    "adding-serial-primary-key-field",
+                    "ban-drop-constraint",
+                    "constraint-missing-not-valid",
+                ],
+                "the model changed the primary key: its index is built under an ACCESS EXCLUSIVE lock; on a large table build a unique index CONCURRENTLY first and add the key USING INDEX",
+                statement,
+            )])
         }
         Change::AddUnique { table, unique } if online => Phases {
             after: add_unique_online(table, unique),
