@@ -272,3 +272,46 @@ fn rename_identifier(sql: &str, from: &str, to: &str, dialect: Dialect) -> Strin
         .collect();
     join(&renamed, if dialect == Dialect::MySql { '`' } else { '"' })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_parse_and_print_back() {
+        let column: Rename = "users.name=full_name".parse().unwrap();
+        assert_eq!(
+            column,
+            Rename::Column {
+                table: "users".into(),
+                from: "name".into(),
+                to: "full_name".into()
+            }
+        );
+        assert_eq!(column.to_string(), "users.name=full_name");
+        let table: Rename = " people = users ".parse().unwrap();
+        assert_eq!(table.to_string(), "people=users");
+        for bad in ["users.name", "=x", "users.=x", ".name=x", "a=b.c", "a="] {
+            assert!(bad.parse::<Rename>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expressions_follow_a_renamed_column() {
+        let sql = rename_identifier(
+            "\"views\" >= 0 AND views_total > 0",
+            "views",
+            "hits",
+            Dialect::Postgres,
+        );
+        assert!(
+            sql.contains("\"hits\"") && sql.contains("views_total"),
+            "{sql}"
+        );
+        let untouched = "lower(email)";
+        assert_eq!(
+            rename_identifier(untouched, "name", "x", Dialect::Postgres),
+            untouched
+        );
+    }
+}

@@ -72,14 +72,21 @@ fn enum_labels(ty: &str) -> Option<Vec<String>> {
 }
 
 /// Whether a default is a constant SQLite can add a column with: a number,
-/// string, `NULL`, `TRUE`/`FALSE`, perhaps signed or parenthesised.
+/// string, `NULL`, `TRUE`/`FALSE`, perhaps signed or parenthesised (SQLite
+/// evaluates no operator there: `1 + 1` is "non-constant").
 pub(super) fn is_constant(default: &str) -> bool {
     let tokens = tokenize(default);
-    tokens.iter().all(|t| match t {
-        Token::Number(_) | Token::Str(_) => true,
-        Token::Symbol(s) => matches!(s.as_str(), "(" | ")" | "-" | "+"),
-        Token::Word(w) => ["null", "true", "false"].contains(&w.to_ascii_lowercase().as_str()),
-        Token::Quoted(_) => false,
+    let mut previous: Option<&Token> = None;
+    tokens.iter().all(|t| {
+        let ok = match t {
+            Token::Number(_) | Token::Str(_) => true,
+            Token::Symbol(s) if s == "(" || s == ")" => true,
+            Token::Symbol(s) if s == "-" || s == "+" => previous.is_none_or(|p| p.is_symbol("(")),
+            Token::Word(w) => ["null", "true", "false"].contains(&w.to_ascii_lowercase().as_str()),
+            Token::Symbol(_) | Token::Quoted(_) => false,
+        };
+        previous = Some(t);
+        ok
     })
 }
 
@@ -125,4 +132,45 @@ pub(super) fn possible_table_renames(
         }
     }
     hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_widenings_keep_every_value() {
+        let pg = Dialect::Postgres;
+        assert!(!loses_data(pg, "integer", "bigint"));
+        assert!(
+            !loses_data(pg, "int4", "integer"),
+            "the same type spelled twice"
+        );
+        assert!(!loses_data(pg, "varchar(50)", "varchar(255)"));
+        assert!(!loses_data(pg, "varchar(50)", "text"));
+        assert!(!loses_data(pg, "real", "double precision"));
+        assert!(loses_data(pg, "bigint", "integer"));
+        assert!(loses_data(pg, "varchar(255)", "varchar(50)"));
+        assert!(loses_data(pg, "text", "varchar(50)"));
+        assert!(loses_data(pg, "text", "integer"));
+        let my = Dialect::MySql;
+        assert!(!loses_data(my, "enum('a','b')", "enum('a','b','c')"));
+        assert!(loses_data(my, "enum('a','b')", "enum('a')"));
+        assert!(loses_data(my, "enum('a','b')", "enum('b','a')"));
+    }
+
+    #[test]
+    fn constants_are_literals() {
+        for constant in ["0", "-1", "(1.5)", "'each'", "NULL", "TRUE", "false"] {
+            assert!(is_constant(constant), "{constant}");
+        }
+        for not in [
+            "CURRENT_TIMESTAMP",
+            "(strftime('%s', 'now'))",
+            "1 + 1",
+            "\"x\"",
+        ] {
+            assert!(!is_constant(not), "{not}");
+        }
+    }
 }

@@ -153,7 +153,10 @@ fn constraints(
         }
     }
     for new in &to.indexes {
-        let replaces = from.indexes.iter().any(|old| replaced(old).is_some_and(|n| n == new));
+        let replaces = from
+            .indexes
+            .iter()
+            .any(|old| replaced(old).is_some_and(|n| n == new));
         if !replaces && !from.indexes.iter().any(|old| same_index(old, new)) {
             changes.push(Change::CreateIndex {
                 table: table(),
