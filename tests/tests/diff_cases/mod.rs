@@ -311,6 +311,16 @@ fn columns(cases: &mut Vec<Case>) {
     );
 }
 
+/// A column defaulting to the current time, as the models declare one.
+fn created_at(d: Dialect) -> Column {
+    let (ty, now) = match d {
+        Dialect::Postgres => ("timestamptz", "CURRENT_TIMESTAMP"),
+        Dialect::MySql => ("datetime(6)", "CURRENT_TIMESTAMP(6)"),
+        Dialect::Sqlite => ("text", "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"),
+    };
+    column("created_at", ty.into(), false, Some(now))
+}
+
 fn indexes_and_constraints(cases: &mut Vec<Case>) {
     let none = DiffOptions::default;
     case(
@@ -411,6 +421,13 @@ fn indexes_and_constraints(cases: &mut Vec<Case>) {
 
 fn enums_and_tables(cases: &mut Vec<Case>) {
     let none = DiffOptions::default;
+    case(
+        cases,
+        "add_column_default_now",
+        |s, d| table_mut(s, "users").columns.push(created_at(d)),
+        none(),
+        &ALL,
+    );
     case(
         cases,
         "change_primary_key",
