@@ -10,6 +10,8 @@
 
 #[cfg(feature = "migrate")]
 pub mod backfill;
+#[cfg(feature = "migrate")]
+mod bookkeeping;
 pub mod ddl;
 pub mod diff;
 pub mod erd;

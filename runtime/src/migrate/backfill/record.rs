@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::migrate::bookkeeping::{self, where_name, Types};
 use crate::render::{Dialect, Rendered, SqlWriter};
 use crate::schema::{FieldType, Row, SqlType};
 use crate::value::Value;
@@ -41,18 +42,9 @@ const COLUMNS: [&str; 6] = [
 ];
 
 pub(super) fn create_table(dialect: Dialect) -> Rendered {
-    let (name, instant) = match dialect {
-        // MySQL cannot index an unbounded TEXT key.
-        Dialect::MySql => ("VARCHAR(255)", "DATETIME(6)"),
-        Dialect::Postgres => ("TEXT", "TIMESTAMPTZ"),
-        Dialect::Sqlite => ("TEXT", "TEXT"),
-    };
-    let text = match dialect {
-        Dialect::MySql => "LONGTEXT",
-        Dialect::Postgres | Dialect::Sqlite => "TEXT",
-    };
+    let Types { key, instant, text } = bookkeeping::types(dialect);
     let columns = [
-        ("name", name, "NOT NULL PRIMARY KEY"),
+        ("name", key, "NOT NULL PRIMARY KEY"),
         ("target", text, "NOT NULL"),
         ("last_key", text, "NULL"),
         ("rows_done", "BIGINT", "NOT NULL"),
@@ -61,19 +53,7 @@ pub(super) fn create_table(dialect: Dialect) -> Rendered {
         ("updated_at", instant, "NOT NULL"),
         ("finished_at", instant, "NULL"),
     ];
-    let mut w = SqlWriter::new(dialect);
-    w.push("CREATE TABLE IF NOT EXISTS ");
-    w.push_ident(BACKFILL_TABLE);
-    w.push(" (");
-    w.push_list(columns, ", ", |w, (column, ty, rest)| {
-        w.push_ident(column);
-        w.push(" ");
-        w.push(ty);
-        w.push(" ");
-        w.push(rest);
-    });
-    w.push(")");
-    w.finish()
+    bookkeeping::create_table(dialect, BACKFILL_TABLE, &columns)
 }
 
 pub(super) fn select(dialect: Dialect, name: &str) -> Rendered {
@@ -228,13 +208,6 @@ fn set(
         w.push_bind(Value::I64(batches));
     }
     w.finish()
-}
-
-fn where_name(w: &mut SqlWriter, name: &str) {
-    w.push(" WHERE ");
-    w.push_ident("name");
-    w.push(" = ");
-    w.push_bind(Value::Text(name.to_owned()));
 }
 
 #[cfg(test)]

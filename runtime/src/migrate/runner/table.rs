@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::session::{ReadRow, Session};
 use crate::error::Result;
+use crate::migrate::bookkeeping::{self, where_name, Types};
 use crate::render::{Dialect, Rendered, SqlWriter};
 use crate::schema::SqlType;
 use crate::value::Value;
@@ -58,14 +59,9 @@ const COLUMNS: [&str; 8] = [
 ];
 
 pub(super) fn create_table(dialect: Dialect) -> Rendered {
-    let (name, instant, text) = match dialect {
-        // MySQL cannot index an unbounded TEXT key.
-        Dialect::MySql => ("VARCHAR(255)", "DATETIME(6)", "LONGTEXT"),
-        Dialect::Postgres => ("TEXT", "TIMESTAMPTZ", "TEXT"),
-        Dialect::Sqlite => ("TEXT", "TEXT", "TEXT"),
-    };
+    let Types { key, instant, text } = bookkeeping::types(dialect);
     let columns = [
-        ("name", name, "NOT NULL PRIMARY KEY"),
+        ("name", key, "NOT NULL PRIMARY KEY"),
         ("checksum", "VARCHAR(64)", "NOT NULL"),
         ("started_at", instant, "NOT NULL"),
         ("finished_at", instant, "NULL"),
@@ -74,19 +70,7 @@ pub(super) fn create_table(dialect: Dialect) -> Rendered {
         ("rolled_back_at", instant, "NULL"),
         ("logs", text, "NULL"),
     ];
-    let mut w = SqlWriter::new(dialect);
-    w.push("CREATE TABLE IF NOT EXISTS ");
-    w.push_ident(HISTORY_TABLE);
-    w.push(" (");
-    w.push_list(columns, ", ", |w, (column, ty, rest)| {
-        w.push_ident(column);
-        w.push(" ");
-        w.push(ty);
-        w.push(" ");
-        w.push(rest);
-    });
-    w.push(")");
-    w.finish()
+    bookkeeping::create_table(dialect, HISTORY_TABLE, &columns)
 }
 
 pub(super) fn select_all(dialect: Dialect) -> Rendered {
@@ -135,10 +119,7 @@ pub(super) fn update(dialect: Dialect, name: &str, set: Vec<(&'static str, Value
         w.push(" = ");
         w.push_bind(value);
     });
-    w.push(" WHERE ");
-    w.push_ident("name");
-    w.push(" = ");
-    w.push_bind(Value::Text(name.to_string()));
+    where_name(&mut w, name);
     w.finish()
 }
 
@@ -154,10 +135,7 @@ pub(super) fn delete(dialect: Dialect, name: &str) -> Rendered {
     let mut w = SqlWriter::new(dialect);
     w.push("DELETE FROM ");
     w.push_ident(HISTORY_TABLE);
-    w.push(" WHERE ");
-    w.push_ident("name");
-    w.push(" = ");
-    w.push_bind(Value::Text(name.to_string()));
+    where_name(&mut w, name);
     w.finish()
 }
 
