@@ -59,8 +59,20 @@ async fn adopt_records(
     for name in replaced {
         session.execute(table::delete(dialect, name)).await?;
     }
+    let logs = format!(
+        "squash adopted without running: this database had applied the {} migrations it replaces",
+        replaced.len()
+    );
+    let record = applied_without_running(squashed, logs);
+    session.execute(table::insert(dialect, &record)).await?;
+    Ok(())
+}
+
+/// The record of a squashed migration that stands for migrations already
+/// applied: applied now, in no time, without running.
+fn applied_without_running(squashed: &Migration, logs: String) -> Record {
     let now = Utc::now();
-    let record = Record {
+    Record {
         name: squashed.name.clone(),
         checksum: squashed.checksum.clone(),
         started_at: now,
@@ -68,13 +80,8 @@ async fn adopt_records(
         execution_time_ms: Some(0),
         success: true,
         rolled_back_at: None,
-        logs: Some(format!(
-            "squash adopted without running: this database had applied the {} migrations it replaces",
-            replaced.len()
-        )),
-    };
-    session.execute(table::insert(dialect, &record)).await?;
-    Ok(())
+        logs: Some(logs),
+    }
 }
 
 impl Migrator {
@@ -197,22 +204,13 @@ async fn replace_records(
     let dialect = session.dialect();
     // Every row: also those of migrations rolled back and deleted since.
     session.execute(table::delete_all(dialect)).await?;
-    let now = Utc::now();
-    let record = Record {
-        name: new.name.clone(),
-        checksum: new.checksum.clone(),
-        started_at: now,
-        finished_at: Some(now),
-        execution_time_ms: Some(0),
-        success: true,
-        rolled_back_at: None,
-        logs: Some(format!(
-            "squash of {} migrations, {} to {}",
-            old.len(),
-            old.first().map_or("", |f| f.name.as_str()),
-            old.last().map_or("", |f| f.name.as_str())
-        )),
-    };
+    let logs = format!(
+        "squash of {} migrations, {} to {}",
+        old.len(),
+        old.first().map_or("", |f| f.name.as_str()),
+        old.last().map_or("", |f| f.name.as_str())
+    );
+    let record = applied_without_running(new, logs);
     session.execute(table::insert(dialect, &record)).await?;
     Ok(())
 }
