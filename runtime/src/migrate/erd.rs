@@ -50,17 +50,9 @@ pub fn mermaid(models: &[&'static ModelSchema]) -> String {
 fn with_join_tables(
     models: &[&'static ModelSchema],
 ) -> BTreeMap<&'static str, &'static ModelSchema> {
-    let mut tables = BTreeMap::new();
-    for model in models {
-        tables.insert(model.table, *model);
-        let joins = (model.relations.iter())
-            .filter(|r| r.implicit_join)
-            .filter_map(|r| r.join.map(|join| join()));
-        for join in joins {
-            tables.entry(join.table).or_insert(join);
-        }
-    }
-    tables
+    (super::from_models::with_join_tables(models).into_iter())
+        .map(|model| (model.table, model))
+        .collect()
 }
 
 fn entity(out: &mut String, model: &ModelSchema) {

@@ -210,7 +210,7 @@ pub fn lint_with(
     options: &LintOptions,
 ) -> Vec<Finding> {
     let in_transaction = sql.lines().next().map(str::trim_end) != Some(NO_TRANSACTION_MARKER);
-    let models = models::with_join_tables(models);
+    let models = super::from_models::with_join_tables(models);
     let analysis = match dialect {
         Dialect::Postgres => postgres::analyze(sql, in_transaction, &models),
         Dialect::MySql => mysql::analyze(sql),

@@ -8,23 +8,6 @@ use super::RawFinding;
 use crate::render::Dialect;
 use crate::schema::{IndexPartSchema, ModelSchema};
 
-/// `models` and the generated join tables of their implicit `many_to_many`
-/// relations, each once (the same walk as `render::ddl`'s, over the same
-/// descriptors): a join table is mapped too.
-pub(super) fn with_join_tables(models: &[&'static ModelSchema]) -> Vec<&'static ModelSchema> {
-    let mut all = models.to_vec();
-    let joins = (models.iter())
-        .flat_map(|m| m.relations)
-        .filter(|r| r.implicit_join)
-        .filter_map(|r| r.join.map(|join| join()));
-    for join in joins {
-        if !all.iter().any(|m| m.table == join.table) {
-            all.push(join);
-        }
-    }
-    all
-}
-
 pub(super) fn check(
     changes: &[Change],
     models: &[&'static ModelSchema],
