@@ -7,7 +7,13 @@
 //! it, then records the end; a failure half-way is recorded as failed, with
 //! the statements before it applied. A no-transaction migration
 //! (`-- strata:no-transaction`) is recorded the same way on every database,
-//! and runs one statement at a time.
+//! and runs one statement at a time. Such a file may open a transaction of
+//! its own (SQLite's generated table rebuild does, with foreign keys off
+//! around it): after it runs, failed or not, the runner rolls back a
+//! transaction it left open and puts SQLite's `foreign_keys` back before
+//! writing the record, which would otherwise land inside that transaction
+//! and vanish with it when the session closes. One that succeeded but left
+//! its transaction open is recorded as failed, saying so.
 
 use std::time::Instant;
 
@@ -62,7 +68,12 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
     }
     session.execute(table::insert(dialect, &record)).await?;
     let invalid_before = invalid_indexes(session).await?;
+    let foreign_keys = session.foreign_keys().await?;
     let result = run_outside_transaction(session, &migration.up, migration.no_transaction).await;
+    // Before anything is recorded: a transaction the file opened and did
+    // not end would hold the record, and closing the session would roll it
+    // back with the migration.
+    let settled = settle(session, foreign_keys).await;
     let finish = |success: bool, logs: Option<String>| {
         vec![
             ("finished_at", Value::Timestamptz(Utc::now())),
@@ -71,13 +82,18 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
             ("logs", table::text(logs)),
         ]
     };
-    match result {
-        Ok(()) => {
+    let reason = match (result, settled) {
+        (Ok(()), Ok(false)) => {
             let done = table::update(dialect, &migration.name, finish(true, None));
             session.execute(done).await?;
-            Ok(())
+            return Ok(());
         }
-        Err(error) => {
+        (Ok(()), Ok(true)) => left_open(&migration.name),
+        (Ok(()), Err(e)) => format!(
+            "it ran, but checking that it left no transaction open failed ({e}): check the \
+             database before resolving"
+        ),
+        (Err(error), settled) => {
             let mut reason = error.to_string();
             // Best effort: the migration's error is the one to report.
             let now_invalid = invalid_indexes(session).await.unwrap_or_default();
@@ -91,18 +107,61 @@ pub(super) async fn up(session: &mut Session, migration: &Migration, replaces: b
                     "; MySQL commits each DDL statement as it runs, so the statements before \
                      the failing one are applied: check the database before resolving",
                 );
-            } else {
+            } else if settled.as_ref().is_ok_and(|rolled_back| !rolled_back) {
                 reason.push_str("; the statements before the failing one are applied");
             }
-            let failed_row = table::update(
-                dialect,
-                &migration.name,
-                finish(false, Some(reason.clone())),
-            );
-            let recorded = session.execute(failed_row).await.map(drop);
-            Err(failed(&migration.name, &reason, recorded))
+            match settled {
+                Ok(false) => {}
+                Ok(true) => reason.push_str(ROLLED_BACK_OWN),
+                Err(e) => reason.push_str(&format!(
+                    "; closing a transaction it may have left open failed too ({e}): check \
+                     the database before resolving"
+                )),
+            }
+            reason
         }
+    };
+    let failed_row = table::update(
+        dialect,
+        &migration.name,
+        finish(false, Some(reason.clone())),
+    );
+    let recorded = session.execute(failed_row).await.map(drop);
+    Err(failed(&migration.name, &reason, recorded))
+}
+
+/// Added to a failed no-transaction migration's error when the runner
+/// rolled back the transaction it had opened.
+const ROLLED_BACK_OWN: &str = "; it had opened a transaction of its own (a BEGIN) that was \
+    still open: the runner rolled it back, undoing its statements since that BEGIN (any \
+    before it are applied; on MySQL so is every DDL statement, which commits as it runs)";
+
+/// The error of a no-transaction migration that ran without an error but
+/// left its own transaction open.
+fn left_open(name: &str) -> String {
+    format!(
+        "it left a transaction open: a BEGIN without a matching COMMIT. Recorded inside it, \
+         the migration would have been rolled back unnoticed when the session closed, so the \
+         runner rolled the transaction back: its statements since that BEGIN are undone (any \
+         before it are applied; on MySQL so is every DDL statement, which commits as it \
+         runs). Add the COMMIT, then `strata migrate resolve --rolled-back {name}` and deploy \
+         again"
+    )
+}
+
+/// After a migration file ran outside the runner's transaction (failed or
+/// not): rolls back a transaction it left open and puts SQLite's
+/// `foreign_keys` back to `foreign_keys` (what it was before the file ran;
+/// a rebuild turns it off). Whether a transaction was rolled back.
+async fn settle(session: &mut Session, foreign_keys: Option<bool>) -> Result<bool, sqlx::Error> {
+    let open = session.in_transaction().await?;
+    if open {
+        session.rollback().await?;
     }
+    if let Some(on) = foreign_keys {
+        session.set_foreign_keys(on).await?;
+    }
+    Ok(open)
 }
 
 /// Runs `down.sql` of an applied migration and marks it rolled back.
@@ -134,9 +193,30 @@ pub(super) async fn down(session: &mut Session, migration: &Migration) -> Result
             Err(e) => Err(e),
         }
     } else {
-        match run_outside_transaction(session, down_sql, no_transaction).await {
-            Ok(()) => session.execute(rolled_back).await.map(drop),
-            Err(e) => Err(e),
+        let foreign_keys = session.foreign_keys().await?;
+        let result = run_outside_transaction(session, down_sql, no_transaction).await;
+        match (result, settle(session, foreign_keys).await) {
+            (Ok(()), Ok(false)) => session.execute(rolled_back).await.map(drop),
+            (Ok(()), Ok(true)) => {
+                return Err(Error::Migration {
+                    name: migration.name.clone(),
+                    reason: "down.sql left a transaction open: a BEGIN without a matching \
+                             COMMIT. The runner rolled it back, undoing its statements since \
+                             that BEGIN; add the COMMIT. The migration is still recorded as \
+                             applied"
+                        .into(),
+                });
+            }
+            (Err(e), Ok(true)) => {
+                return Err(Error::Migration {
+                    name: migration.name.clone(),
+                    reason: format!(
+                        "down.sql failed: {e}{ROLLED_BACK_OWN}; the migration is still \
+                         recorded as applied"
+                    ),
+                });
+            }
+            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
         }
     };
     result.map_err(|error| Error::Migration {
@@ -273,4 +353,75 @@ fn failed(name: &str, reason: &str, recorded: Result<(), sqlx::Error>) -> Error 
 
 fn elapsed_ms(clock: Instant) -> i64 {
     i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migration(name: &str, up: &str) -> Migration {
+        Migration {
+            name: name.into(),
+            path: name.into(),
+            up: up.into(),
+            down: None,
+            schema: None,
+            no_transaction: true,
+            checksum: crate::migrate::files::checksum(up),
+        }
+    }
+
+    /// The session the runner goes on with after a failed SQLite rebuild is
+    /// clean: no transaction open, foreign keys back on, and the failure
+    /// recorded with its error (committed, not inside the rebuild's
+    /// transaction).
+    #[tokio::test]
+    async fn a_failed_sqlite_rebuild_leaves_the_session_clean() -> Result<()> {
+        let mut session = Session::open("sqlite::memory:").await?;
+        table::ensure_table(&mut session).await?;
+        session
+            .run_script(
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, NULL)",
+            )
+            .await?;
+        let rebuild = "-- strata:no-transaction\nPRAGMA foreign_keys = OFF;\nBEGIN IMMEDIATE;\n\
+                       CREATE TABLE t_new (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\n\
+                       INSERT INTO t_new SELECT id, v FROM t;\nDROP TABLE t;\n\
+                       ALTER TABLE t_new RENAME TO t;\nCOMMIT;\nPRAGMA foreign_keys = ON;\n";
+        let failed = up(&mut session, &migration("m1", rebuild), false).await;
+        let error = failed.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("NOT NULL constraint failed"), "{error}");
+        assert!(!session.in_transaction().await?);
+        assert_eq!(session.foreign_keys().await?, Some(true));
+        let records = table::read_all(&mut session).await?;
+        let logs = records[0].logs.clone().unwrap_or_default();
+        assert!(
+            records[0].is_failed() && logs.contains("NOT NULL"),
+            "{logs}"
+        );
+
+        // Left open on success: rolled back, recorded failed, keys back on.
+        let open = "-- strata:no-transaction\nPRAGMA foreign_keys = OFF;\nBEGIN;\n\
+                    DELETE FROM t;\n";
+        let failed = up(&mut session, &migration("m2", open), false).await;
+        let error = failed.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("left a transaction open"), "{error}");
+        assert!(!session.in_transaction().await?);
+        assert_eq!(session.foreign_keys().await?, Some(true));
+        let rows: Vec<Option<i64>> = session
+            .fetch(
+                {
+                    let mut w = SqlWriter::new(Dialect::Sqlite);
+                    w.push("SELECT COUNT(*) AS n FROM t");
+                    w.finish()
+                },
+                |r| r.int("n"),
+            )
+            .await?;
+        assert_eq!(rows, [Some(1)], "the DELETE was rolled back");
+        let records = table::read_all(&mut session).await?;
+        assert!(records[1].is_failed() && records[1].logs.is_some());
+        session.close().await;
+        Ok(())
+    }
 }

@@ -150,7 +150,81 @@ impl Session {
         self.run_script("ROLLBACK").await
     }
 
+    /// Whether a transaction is open on the session: one a no-transaction
+    /// migration's own `BEGIN` opened and did not end (its `COMMIT` never
+    /// ran, or it has none). The drivers track only the transactions they
+    /// begin, so this asks the database, without changing anything: a
+    /// savepoint needs a transaction on PostgreSQL (an error outside one,
+    /// or in one a failed statement aborted) and on MySQL (outside one it
+    /// is not kept, so releasing it fails); SQLite refuses a nested
+    /// `BEGIN` (and one that succeeds is rolled straight back).
+    pub(crate) async fn in_transaction(&mut self) -> Result<bool, sqlx::Error> {
+        const PROBE: &str = "SAVEPOINT strata_transaction_probe";
+        const RELEASE: &str = "RELEASE SAVEPOINT strata_transaction_probe";
+        match self {
+            Session::Postgres(_) => match self.run_script(PROBE).await {
+                Ok(()) => self.run_script(RELEASE).await.map(|()| true),
+                // 25P01 no_active_sql_transaction; 25P02 in_failed_sql_transaction.
+                Err(e) if has_sqlstate(&e, "25P01") => Ok(false),
+                Err(e) if has_sqlstate(&e, "25P02") => Ok(true),
+                Err(e) => Err(e),
+            },
+            Session::MySql(_) => {
+                self.run_script(PROBE).await?;
+                match self.run_script(RELEASE).await {
+                    Ok(()) => Ok(true),
+                    // ER_SP_DOES_NOT_EXIST: autocommit kept no savepoint.
+                    Err(sqlx::Error::Database(e))
+                        if e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                            .is_some_and(|e| e.number() == 1305) =>
+                    {
+                        Ok(false)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Session::Sqlite(_) => match self.run_script("BEGIN").await {
+                Ok(()) => self.rollback().await.map(|()| false),
+                Err(sqlx::Error::Database(e)) if e.message().contains("within a transaction") => {
+                    Ok(true)
+                }
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// SQLite's `PRAGMA foreign_keys` (a per-connection setting a table
+    /// rebuild turns off); `None` on the other databases.
+    pub(crate) async fn foreign_keys(&mut self) -> Result<Option<bool>, sqlx::Error> {
+        let Session::Sqlite(conn) = self else {
+            return Ok(None);
+        };
+        let on: i64 = sqlx::query_scalar(trusted("PRAGMA foreign_keys"))
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Some(on != 0))
+    }
+
+    /// Sets SQLite's `PRAGMA foreign_keys` (only outside a transaction does
+    /// it take effect); nothing on the other databases.
+    pub(crate) async fn set_foreign_keys(&mut self, on: bool) -> Result<(), sqlx::Error> {
+        if !matches!(self, Session::Sqlite(_)) {
+            return Ok(());
+        }
+        let sql = if on {
+            "PRAGMA foreign_keys = ON"
+        } else {
+            "PRAGMA foreign_keys = OFF"
+        };
+        self.run_script(sql).await
+    }
+
     pub(crate) async fn close(self) {
         let _ = on_session!(self, |conn, _args| conn.close().await);
     }
+}
+
+/// Whether `error` is a database error with this SQLSTATE.
+fn has_sqlstate(error: &sqlx::Error, code: &str) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some(code))
 }
