@@ -13,7 +13,7 @@ pub use pool::PoolOptions;
 use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
-use crate::value::Value;
+use bind::{Binds, Bound};
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
 use lease::{lease, Conn, Pooled};
@@ -89,17 +89,17 @@ macro_rules! dispatch {
     ($db:expr, |$conn:ident, $args:ident, $row:ident| $body:expr) => {
         match &$db.target {
             Target::Postgres($conn) => {
-                let $args: Arguments<sqlx::Postgres> = bind::pg_arguments;
+                let $args: Arguments<sqlx::Postgres> = bind::pg_bind;
                 let $row = Row::from_postgres;
                 $body
             }
             Target::Sqlite($conn) => {
-                let $args: Arguments<sqlx::Sqlite> = bind::sqlite_arguments;
+                let $args: Arguments<sqlx::Sqlite> = bind::sqlite_bind;
                 let $row = Row::from_sqlite;
                 $body
             }
             Target::MySql($conn) => {
-                let $args: Arguments<sqlx::MySql> = bind::mysql_arguments;
+                let $args: Arguments<sqlx::MySql> = bind::mysql_bind;
                 let $row = Row::from_mysql;
                 $body
             }
@@ -283,9 +283,9 @@ impl Db {
     async fn run_ddl(&self, statements: Vec<String>) -> Result<()> {
         // MySQL commits each DDL statement implicitly, so its transaction only
         // groups them; PostgreSQL and SQLite apply all or nothing.
-        let statements = statements.into_iter().map(|sql| Rendered {
+        let statements = statements.into_iter().map(|sql| Bound {
             sql,
-            binds: Vec::new(),
+            binds: Binds::Values(Vec::new()),
         });
         let result: Result<(), sqlx::Error> = dispatch!(self, |conn, args, _row| {
             run_on(conn, statements, args, true).await.map(drop)
@@ -319,7 +319,7 @@ impl Db {
         let start = Instant::now();
         let Rendered { sql, binds } = rendered;
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
-            match args(binds) {
+            match args(Binds::Values(binds)) {
                 Err(e) => Err(sqlx::Error::Encode(e)),
                 Ok(args) => match lease(conn).await {
                     Err(e) => Err(e),
@@ -374,7 +374,7 @@ impl Db {
         rendered: Rendered,
     ) -> Result<WriteOutcome> {
         let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, std::iter::once(rendered), args, false)
+            run_on(conn, std::iter::once(Bound::from(rendered)), args, false)
                 .await
                 .map(outcome)
         });
@@ -387,7 +387,7 @@ impl Db {
     pub(crate) async fn execute_atomically(
         &self,
         model: &'static ModelSchema,
-        statements: Vec<Rendered>,
+        statements: Vec<Bound>,
     ) -> Result<u64> {
         // One statement is atomic by itself; BEGIN/COMMIT around it would only
         // cost round trips (and a statement journal on SQLite).
@@ -412,12 +412,12 @@ pub(crate) fn trusted(sql: &str) -> AssertSqlSafe<String> {
     AssertSqlSafe(sql.to_owned())
 }
 
-type Arguments<DB> = fn(Vec<Value>) -> Result<<DB as sqlx::Database>::Arguments, BoxDynError>;
+type Arguments<DB> = fn(Binds) -> Result<<DB as sqlx::Database>::Arguments, BoxDynError>;
 
 /// Runs each statement in order on one connection; the summed result.
 async fn run_each<DB: sqlx::Database>(
     conn: &mut DB::Connection,
-    statements: impl IntoIterator<Item = Rendered>,
+    statements: impl IntoIterator<Item = Bound>,
     arguments: Arguments<DB>,
 ) -> Result<DB::QueryResult, sqlx::Error>
 where
@@ -425,7 +425,7 @@ where
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
     let mut total = DB::QueryResult::default();
-    for Rendered { sql, binds } in statements {
+    for Bound { sql, binds } in statements {
         let start = Instant::now();
         let args = arguments(binds).map_err(sqlx::Error::Encode)?;
         let result = sqlx::query_with(trusted(&sql), args)
@@ -441,7 +441,7 @@ where
 /// `transactional`.
 async fn run_on<DB: sqlx::Database>(
     conn: &Conn<DB>,
-    statements: impl IntoIterator<Item = Rendered>,
+    statements: impl IntoIterator<Item = Bound>,
     arguments: Arguments<DB>,
     transactional: bool,
 ) -> Result<DB::QueryResult, sqlx::Error>
@@ -461,7 +461,7 @@ where
 
 async fn in_transaction<DB: sqlx::Database>(
     connection: &mut DB::Connection,
-    statements: impl IntoIterator<Item = Rendered>,
+    statements: impl IntoIterator<Item = Bound>,
     arguments: Arguments<DB>,
 ) -> Result<DB::QueryResult, sqlx::Error>
 where

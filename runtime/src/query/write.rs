@@ -9,11 +9,13 @@ use super::ast::{
 use super::filter::{Filter, IntoFilter, UniqueKey, ValueFor};
 use super::find::{all_columns, FindUnique};
 use crate::error::{Error, Result};
+use crate::execute::bind::{Binds, Bound};
 use crate::execute::Db;
 use crate::query::ast::Statement;
 use crate::relation::{CreateWith, Nested};
 use crate::render::{
-    render, render_checked, render_owned, render_shape, Dialect, Rendered, Shape, ShapeKind,
+    remember, remembered, render, render_checked, render_owned, render_shape, Dialect, Rendered,
+    Shape, ShapeKind,
 };
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, RelationSchema, SqlType};
 use crate::value::Value;
@@ -22,8 +24,13 @@ use std::marker::PhantomData;
 /// The current time as each time-typed column stores it, to microseconds (the
 /// precision all three databases keep), so a written value reads back equal.
 fn now_value(ty: SqlType) -> Option<Value> {
+    use chrono::Timelike as _;
     let now = chrono::Utc::now();
-    let now = chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1))
+    // Truncated to the microsecond as `DurationRound::duration_trunc` would
+    // (the clock reads after 1970), without its 64-bit divisions: a
+    // `create_many` reads the clock once per row.
+    let now = now
+        .with_nanosecond(now.nanosecond() / 1_000 * 1_000)
         .unwrap_or(now);
     match ty {
         SqlType::Timestamptz => Some(Value::Timestamptz(now)),
@@ -116,30 +123,37 @@ impl<M: Model> Create<M> {
     }
 
     /// [`into_row`](Self::into_row) as the values alone, each written
-    /// column's index and schema handed to `written` in order (`create_many`
-    /// reuses one buffer for every row's columns).
+    /// column's index and schema handed to `written` in order.
     fn into_values(
-        self,
+        mut self,
         explicit_nulls: bool,
         mut written: impl FnMut(usize, &'static ColumnSchema),
     ) -> Vec<Value> {
-        let schema = M::SCHEMA;
-        let mut values = Vec::with_capacity(schema.columns.len());
-        for (i, (slot, column)) in self.values.into_iter().zip(schema.columns).enumerate() {
-            let value = match slot {
-                Some(value) => value,
-                None => match client_default(column) {
-                    Some(value) => value,
-                    None if explicit_nulls && column.nullable && column.default.is_none() => {
-                        Value::Null(column.ty)
-                    }
-                    None => continue,
-                },
-            };
-            written(i, column);
-            values.push(value);
+        self.fill(explicit_nulls);
+        let mut values = Vec::with_capacity(self.values.len());
+        for (i, (slot, column)) in self.values.into_iter().zip(M::SCHEMA.columns).enumerate() {
+            if let Some(value) = slot {
+                written(i, column);
+                values.push(value);
+            }
         }
         values
+    }
+
+    /// Fills, in place, the unset slots [`into_values`](Self::into_values)
+    /// writes: after it, the set slots are the columns to insert.
+    fn fill(&mut self, explicit_nulls: bool) {
+        for (slot, column) in self.values.iter_mut().zip(M::SCHEMA.columns) {
+            if slot.is_none() {
+                *slot = match client_default(column) {
+                    Some(value) => Some(value),
+                    None if explicit_nulls && column.nullable && column.default.is_none() => {
+                        Some(Value::Null(column.ty))
+                    }
+                    None => None,
+                };
+            }
+        }
     }
 
     /// The INSERT .. RETURNING of this row, its text remembered per set of
@@ -313,62 +327,57 @@ impl<M: Model> CreateMany<M> {
     /// statement, split so no statement exceeds the dialect's bind limit.
     pub fn statements(self, dialect: Dialect) -> Vec<Statement> {
         let mut statements = Vec::new();
-        for group in self.groups() {
-            let per_statement = (dialect.max_binds() / group.columns.len().max(1)).max(1);
-            let mut rows = group.rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                statements.push(Statement::Insert(Insert {
-                    table: M::SCHEMA.table,
-                    columns: group.columns.clone(),
-                    rows: rows.by_ref().take(per_statement).collect(),
-                    on_conflict: None,
-                    returning: Vec::new(),
-                }));
+        for mut group in self.groups() {
+            for chunk in group.take_chunks(dialect) {
+                statements.push(Statement::Insert(group.insert::<M>(chunk)));
             }
         }
         statements
     }
 
-    /// The rows grouped by the columns they set, in order of first appearance.
+    /// The rows grouped by the columns they set, in order of first appearance,
+    /// each row's client-side values filled in where it holds them.
     fn groups(self) -> Vec<Group> {
         let mut groups: Vec<Group> = Vec::new();
         let count = self.rows.len();
-        let mut columns = Vec::new();
-        let mut indices = Vec::new();
-        for create in self.rows {
-            columns.clear();
-            indices.clear();
-            let values = create.into_values(true, |i, column| {
-                indices.push(i);
-                columns.push(column);
-            });
-            let group = match groups.iter().position(|g| g.indices == indices) {
+        for mut create in self.rows {
+            create.fill(true);
+            let row = create.values;
+            let written = || (row.iter().enumerate()).filter_map(|(i, v)| v.as_ref().map(|_| i));
+            let group = match groups
+                .iter()
+                .position(|g| g.indices.iter().copied().eq(written()))
+            {
                 Some(i) => i,
                 None => {
+                    let (indices, columns) = (row.iter().zip(M::SCHEMA.columns).enumerate())
+                        .filter(|(_, (v, _))| v.is_some())
+                        .map(|(i, (_, column))| (i, column))
+                        .unzip();
                     groups.push(Group {
-                        indices: indices.clone(),
-                        columns: columns.clone(),
+                        indices,
+                        columns,
                         // Usually every row sets the same columns.
                         rows: Vec::with_capacity(if groups.is_empty() { count } else { 0 }),
                     });
                     groups.len() - 1
                 }
             };
-            groups[group].rows.push(values);
+            if let Some(group) = groups.get_mut(group) {
+                group.rows.push(row);
+            }
         }
         groups
     }
 
-    /// [`statements`](Self::statements) rendered, each statement's text
-    /// remembered per columns and number of rows (`render::shape`).
-    fn render(self, dialect: Dialect) -> Vec<Rendered> {
-        let mut rendered = Vec::new();
-        for group in self.groups() {
-            let width = group.columns.len().max(1);
-            let per_statement = (dialect.max_binds() / width).max(1);
-            let mut rows = group.rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+    /// [`statements`](Self::statements) ready to run, each statement's text
+    /// remembered per columns and number of rows (`render::shape`). Once the
+    /// text is known, the rows go to the driver as the builders held them
+    /// (`Binds::Rows`): no list of every value is built on the way.
+    fn render(self, dialect: Dialect) -> Vec<Bound> {
+        let mut bound = Vec::new();
+        for mut group in self.groups() {
+            for chunk in group.take_chunks(dialect) {
                 let shape = group
                     .indices
                     .iter()
@@ -377,47 +386,44 @@ impl<M: Model> CreateMany<M> {
                     })
                     .and_then(|s| s.push(chunk.len()))
                     .and_then(|s| s.column_casts(&chunk));
-                let columns = group.columns.clone();
-                let full = move |binds: Vec<Value>| {
-                    let insert = Insert {
-                        table: M::SCHEMA.table,
-                        columns,
-                        rows: binds.chunks(width).map(<[Value]>::to_vec).collect(),
-                        on_conflict: None,
-                        returning: Vec::new(),
-                    };
-                    render_owned(Statement::Insert(insert), dialect)
-                };
-                rendered.push(match shape {
-                    Some(shape) => {
-                        let mut binds = Vec::with_capacity(chunk.len() * width);
-                        for row in chunk {
-                            binds.extend(row);
+                let full =
+                    |chunk| render_owned(Statement::Insert(group.insert::<M>(chunk)), dialect);
+                bound.push(match shape {
+                    Some(shape) => match remembered(&shape) {
+                        Some(sql) => {
+                            #[cfg(debug_assertions)]
+                            {
+                                let again = full(chunk.clone());
+                                assert_eq!(again.sql, sql, "{shape:?}: remembered text");
+                                let binds: Vec<Value> =
+                                    chunk.iter().flatten().flatten().cloned().collect();
+                                assert_eq!(again.binds, binds, "{shape:?}: binds in render order");
+                            }
+                            let len = chunk.len() * group.indices.len();
+                            Bound {
+                                sql,
+                                binds: Binds::Rows { rows: chunk, len },
+                            }
                         }
-                        render_shape(shape, binds, full)
-                    }
-                    None => {
-                        let insert = Insert {
-                            table: M::SCHEMA.table,
-                            columns: group.columns.clone(),
-                            rows: chunk,
-                            on_conflict: None,
-                            returning: Vec::new(),
-                        };
-                        render_owned(Statement::Insert(insert), dialect)
-                    }
+                        None => {
+                            let rendered = full(chunk);
+                            remember(shape, &rendered.sql);
+                            Bound::from(rendered)
+                        }
+                    },
+                    None => Bound::from(full(chunk)),
                 });
             }
         }
-        rendered
+        bound
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
         for row in &self.rows {
             row.refuse_nested("create_many")?;
         }
-        let rendered = self.render(db.dialect());
-        db.execute_atomically(M::SCHEMA, rendered).await
+        let bound = self.render(db.dialect());
+        db.execute_atomically(M::SCHEMA, bound).await
     }
 }
 
@@ -426,7 +432,44 @@ struct Group {
     /// The columns' positions in the model.
     indices: Vec<usize>,
     columns: Vec<&'static ColumnSchema>,
-    rows: Vec<Vec<Value>>,
+    /// Each row's slots, one per column of the model: `Some` exactly at
+    /// `indices`.
+    rows: Vec<Vec<Option<Value>>>,
+}
+
+impl Group {
+    /// The group's rows, taken out of it, in chunks of as many rows as one
+    /// statement of `dialect` takes binds for; the usual single chunk is the
+    /// rows' own list.
+    fn take_chunks(&mut self, dialect: Dialect) -> Vec<Vec<Vec<Option<Value>>>> {
+        let rows = std::mem::take(&mut self.rows);
+        let per_statement = (dialect.max_binds() / self.columns.len().max(1)).max(1);
+        if rows.len() <= per_statement {
+            return vec![rows];
+        }
+        let mut rows = rows.into_iter();
+        let mut chunks = Vec::new();
+        loop {
+            let chunk: Vec<_> = rows.by_ref().take(per_statement).collect();
+            if chunk.is_empty() {
+                return chunks;
+            }
+            chunks.push(chunk);
+        }
+    }
+
+    /// The INSERT of `rows`, some of this group's rows.
+    fn insert<M: Model>(&self, rows: Vec<Vec<Option<Value>>>) -> Insert {
+        Insert {
+            table: M::SCHEMA.table,
+            columns: self.columns.clone(),
+            rows: (rows.into_iter())
+                .map(|row| row.into_iter().flatten().collect())
+                .collect(),
+            on_conflict: None,
+            returning: Vec::new(),
+        }
+    }
 }
 
 /// `increment(n)`, `decrement(n)`, `multiply(n)`, `divide(n)`: an update computed
@@ -858,5 +901,28 @@ impl<M: Model> Upsert<M> {
         }
         db.execute(M::SCHEMA, rendered).await?;
         FindUnique::new(key).exec_required(db).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_is_truncated_to_microseconds() {
+        for _ in 0..100 {
+            match now_value(SqlType::Timestamptz) {
+                Some(Value::Timestamptz(now)) => {
+                    use chrono::Timelike as _;
+                    assert_eq!(now.nanosecond() % 1_000, 0, "{now:?}");
+                    let expected = chrono::DurationRound::duration_trunc(
+                        now,
+                        chrono::TimeDelta::microseconds(1),
+                    );
+                    assert_eq!(expected, Ok(now));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

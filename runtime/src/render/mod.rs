@@ -10,7 +10,7 @@ mod statement;
 
 pub use ddl::{create_schema, drop_schema};
 pub use load::render_load;
-pub(crate) use shape::{render_shape, Kind as ShapeKind, Shape};
+pub(crate) use shape::{remember, remembered, render_shape, Kind as ShapeKind, Shape};
 
 use crate::query::ast::{InvalidExpr, Statement};
 use crate::schema::ColumnSchema;

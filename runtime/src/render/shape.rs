@@ -77,27 +77,35 @@ impl Shape {
         Some(self)
     }
 
-    /// Records which columns of `rows` PostgreSQL casts (a column's values
-    /// are all cast or none are); `None` past 64 columns or if they are not.
-    pub(crate) fn column_casts(mut self, rows: &[Vec<Value>]) -> Option<Shape> {
+    /// Records which written columns of `rows` PostgreSQL casts (a column's
+    /// values are all cast or none are); `None` past 64 columns or if they are
+    /// not. A row's written columns are its `Some` slots, as `create_many`
+    /// holds them.
+    pub(crate) fn column_casts(mut self, rows: &[Vec<Option<Value>>]) -> Option<Shape> {
         if self.dialect != Dialect::Postgres {
             return Some(self);
         }
-        let first = rows.first()?;
-        if first.len() > 64 {
-            return None;
-        }
-        for (i, value) in first.iter().enumerate() {
-            if value.enum_schema().is_some() {
-                self.casts |= 1 << i;
+        // Each row's casts as bits, and how many columns it writes.
+        let casts = |row: &Vec<Option<Value>>| -> Option<(u64, usize)> {
+            let mut bits = 0u64;
+            let mut width = 0;
+            for value in row.iter().flatten() {
+                let bit = 1u64.checked_shl(u32::try_from(width).ok()?)?;
+                if value.enum_schema().is_some() {
+                    bits |= bit;
+                }
+                width += 1;
+            }
+            Some((bits, width))
+        };
+        let first = casts(rows.first()?)?;
+        for row in rows.get(1..).unwrap_or_default() {
+            if casts(row)? != first {
+                return None;
             }
         }
-        let agree = |row: &Vec<Value>| {
-            row.len() == first.len()
-                && (row.iter().enumerate())
-                    .all(|(i, v)| v.enum_schema().is_some() == (self.casts & (1 << i) != 0))
-        };
-        rows.iter().all(agree).then_some(self)
+        self.casts = first.0;
+        Some(self)
     }
 
     /// Records which of `binds` PostgreSQL casts; `None` past 64 binds.
@@ -159,6 +167,23 @@ thread_local! {
     static TEXT: RefCell<Remembered> = RefCell::new(Remembered::default());
 }
 
+/// The text remembered for `shape` on this thread, if any.
+pub(crate) fn remembered(shape: &Shape) -> Option<String> {
+    TEXT.with(|known| known.borrow().text.get(shape).cloned())
+}
+
+/// Remembers `sql` as the text of `shape` on this thread.
+pub(crate) fn remember(shape: Shape, sql: &str) {
+    TEXT.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.text.len() >= MAX_SHAPES || known.bytes + sql.len() > MAX_BYTES {
+            *known = Remembered::default();
+        }
+        known.bytes += sql.len();
+        known.text.insert(shape, sql.to_owned());
+    });
+}
+
 /// The statement of `shape` with `binds`: its remembered text, or the text
 /// `render` writes the first time, given the binds (in a debug build: every
 /// time, checked against the remembered text and against `binds`).
@@ -167,21 +192,13 @@ pub(crate) fn render_shape(
     binds: Vec<Value>,
     render: impl FnOnce(Vec<Value>) -> Rendered,
 ) -> Rendered {
-    let known = TEXT.with(|known| known.borrow().text.get(&shape).cloned());
-    let Some(sql) = known else {
+    let Some(sql) = remembered(&shape) else {
         #[cfg(debug_assertions)]
         let expected = binds.clone();
         let rendered = render(binds);
         #[cfg(debug_assertions)]
         assert_eq!(rendered.binds, expected, "{shape:?}: binds in render order");
-        TEXT.with(|known| {
-            let mut known = known.borrow_mut();
-            if known.text.len() >= MAX_SHAPES || known.bytes + rendered.sql.len() > MAX_BYTES {
-                *known = Remembered::default();
-            }
-            known.bytes += rendered.sql.len();
-            known.text.insert(shape, rendered.sql.clone());
-        });
+        remember(shape, &rendered.sql);
         return rendered;
     };
     #[cfg(debug_assertions)]
