@@ -117,24 +117,8 @@ async fn migrate(
                 || (status.migrations.iter()).any(|m| matches!(m.state, State::Edited { .. }));
             Ok(!broken)
         }
-        MigrateCommand::Deploy => {
-            let applied = migrator.deploy().await?;
-            report(
-                out,
-                "applied",
-                &applied,
-                "already up to date: nothing to apply",
-            )
-        }
-        MigrateCommand::Up { count } => {
-            let applied = migrator.up(*count).await?;
-            report(
-                out,
-                "applied",
-                &applied,
-                "already up to date: nothing to apply",
-            )
-        }
+        MigrateCommand::Deploy => report_applied(out, &migrator.deploy().await?),
+        MigrateCommand::Up { count } => report_applied(out, &migrator.up(*count).await?),
         MigrateCommand::Down { count } => {
             let rolled_back = migrator.down(*count).await?;
             report(
@@ -245,6 +229,16 @@ pub(super) fn migrations_dialect(dir: &MigrationsDir, sources: &UrlSources) -> R
                      migration_lock.toml and an unknown URL scheme",
         }),
     }
+}
+
+/// What `deploy` and `up` say.
+fn report_applied(out: &mut dyn Write, applied: &[String]) -> Result<bool> {
+    report(
+        out,
+        "applied",
+        applied,
+        "already up to date: nothing to apply",
+    )
 }
 
 fn report(out: &mut dyn Write, verb: &str, names: &[String], none: &str) -> Result<bool> {
