@@ -168,15 +168,7 @@ backend_tests!(
     baseline_up_squash_and_reset_report_what_they_did,
     |db| async move {
         let folders = Folders::new();
-        for (i, table) in ["a", "b", "c"].iter().enumerate() {
-            let up = format!("CREATE TABLE {table} (id INTEGER);\n");
-            let down = format!("DROP TABLE {table};\n");
-            folders.add(
-                &format!("2026010100000{i}_create_{table}"),
-                &up,
-                Some(&down),
-            );
-        }
+        folders.add_tables(&["a", "b", "c"], true);
         let sources = explicit(url_of(&db));
         let run = |args: &'static [&'static str]| strata(&folders, &sources, args);
 

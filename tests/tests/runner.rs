@@ -273,15 +273,7 @@ backend_tests!(
 
 backend_tests!(down_rolls_back_the_last_n_in_reverse, |db| async move {
     let dir = Folders::new();
-    for (i, table) in ["a", "b", "c"].iter().enumerate() {
-        let up = format!("CREATE TABLE {table} (id INTEGER);\n");
-        let down = format!("DROP TABLE {table};\n");
-        dir.add(
-            &format!("2026010100000{i}_create_{table}"),
-            &up,
-            Some(&down),
-        );
-    }
+    dir.add_tables(&["a", "b", "c"], true);
     let migrator = migrator(&db, &dir);
     migrator.deploy().await?;
     let rolled_back = migrator.down(2).await?;
@@ -321,16 +313,7 @@ backend_tests!(
     an_applied_migration_whose_folder_is_gone_is_missing,
     |db| async move {
         let dir = Folders::new();
-        dir.add(
-            "20260101000000_create_a",
-            "CREATE TABLE a (id INTEGER);\n",
-            None,
-        );
-        dir.add(
-            "20260101000001_create_b",
-            "CREATE TABLE b (id INTEGER);\n",
-            None,
-        );
+        dir.add_tables(&["a", "b"], false);
         let migrator = migrator(&db, &dir);
         migrator.deploy().await?;
         std::fs::remove_dir_all(dir.path().join("20260101000000_create_a")).unwrap();
@@ -357,21 +340,7 @@ backend_tests!(
     baseline_marks_existing_migrations_without_running_them,
     |db| async move {
         let dir = Folders::new();
-        dir.add(
-            "20260101000000_create_a",
-            "CREATE TABLE a (id INTEGER);\n",
-            None,
-        );
-        dir.add(
-            "20260101000001_create_b",
-            "CREATE TABLE b (id INTEGER);\n",
-            None,
-        );
-        dir.add(
-            "20260101000002_create_c",
-            "CREATE TABLE c (id INTEGER);\n",
-            None,
-        );
+        dir.add_tables(&["a", "b", "c"], false);
         let migrator = migrator(&db, &dir);
         let missing = migrator
             .baseline(Some("20260101000009_nope"))

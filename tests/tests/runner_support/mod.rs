@@ -46,6 +46,18 @@ impl Folders {
         }
     }
 
+    /// One migration per table, in order: `2026010100000{i}_create_{table}`
+    /// creating `table (id INTEGER)`, with a `down.sql` dropping it if
+    /// `down`.
+    pub fn add_tables(&self, tables: &[&str], down: bool) {
+        for (i, table) in tables.iter().enumerate() {
+            let up = format!("CREATE TABLE {table} (id INTEGER);\n");
+            let drop = format!("DROP TABLE {table};\n");
+            let name = format!("2026010100000{i}_create_{table}");
+            self.add(&name, &up, down.then_some(drop.as_str()));
+        }
+    }
+
     /// Another folder with copies of every migration in this one.
     pub fn copy(&self) -> Folders {
         let copy = Folders::new();
