@@ -347,6 +347,31 @@ backend_tests!(keys_with_gaps_are_walked_in_order, |db| async move {
     Ok::<_, Error>(())
 });
 
+/// Backfills the 300 rows of `$model` over `$key` in batches of 64, adding
+/// one to each row's `hits`, and checks that every row was counted once.
+macro_rules! each_row_once {
+    ($db:expr, $name:literal, $model:ident, $key:ident) => {{
+        let report = Backfill::new($name, $model::$key())
+            .batch_size(64)
+            .progress(false)
+            .run(&$db, |tx, batch| {
+                Box::pin(async move {
+                    $model::update_many($model::$key().in_(batch.into_keys()))
+                        .hits(increment(1))
+                        .exec(tx)
+                        .await
+                })
+            })
+            .await?;
+        assert_eq!((report.batches, report.rows), (5, 300));
+        let once = $model::count()
+            .filter($model::hits().eq(1))
+            .exec(&$db)
+            .await?;
+        assert_eq!(once, 300);
+    }};
+}
+
 backend_tests!(uuid_and_text_keys, |db| async move {
     db.push_schema::<(UuidCounter, TextCounter)>().await?;
     let uuids = (0..300).map(|i| {
@@ -366,43 +391,8 @@ backend_tests!(uuid_and_text_keys, |db| async move {
         .exec(&db)
         .await?;
 
-    let report = Backfill::new("uuids", UuidCounter::id())
-        .batch_size(64)
-        .progress(false)
-        .run(&db, |tx, batch| {
-            Box::pin(async move {
-                UuidCounter::update_many(UuidCounter::id().in_(batch.into_keys()))
-                    .hits(increment(1))
-                    .exec(tx)
-                    .await
-            })
-        })
-        .await?;
-    assert_eq!((report.batches, report.rows), (5, 300));
-    let once = UuidCounter::count()
-        .filter(UuidCounter::hits().eq(1))
-        .exec(&db)
-        .await?;
-    assert_eq!(once, 300);
-
-    let report = Backfill::new("codes", TextCounter::code())
-        .batch_size(64)
-        .progress(false)
-        .run(&db, |tx, batch| {
-            Box::pin(async move {
-                TextCounter::update_many(TextCounter::code().in_(batch.into_keys()))
-                    .hits(increment(1))
-                    .exec(tx)
-                    .await
-            })
-        })
-        .await?;
-    assert_eq!((report.batches, report.rows), (5, 300));
-    let once = TextCounter::count()
-        .filter(TextCounter::hits().eq(1))
-        .exec(&db)
-        .await?;
-    assert_eq!(once, 300);
+    each_row_once!(db, "uuids", UuidCounter, id);
+    each_row_once!(db, "codes", TextCounter, code);
     Ok::<_, Error>(())
 });
 
