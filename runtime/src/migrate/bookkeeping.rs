@@ -44,6 +44,34 @@ pub(crate) fn create_table(
     w.finish()
 }
 
+/// `SELECT <columns> FROM <table>`, for the caller to go on writing.
+pub(crate) fn select(dialect: Dialect, table: &str, columns: &[&str]) -> SqlWriter {
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT ");
+    w.push_list(columns, ", ", |w, c| w.push_ident(c));
+    w.push(" FROM ");
+    w.push_ident(table);
+    w
+}
+
+/// `INSERT INTO <table> (<columns>) VALUES (<values>)`, one bind a value.
+pub(crate) fn insert(
+    dialect: Dialect,
+    table: &str,
+    columns: &[&str],
+    values: impl IntoIterator<Item = Value>,
+) -> Rendered {
+    let mut w = SqlWriter::new(dialect);
+    w.push("INSERT INTO ");
+    w.push_ident(table);
+    w.push(" (");
+    w.push_list(columns, ", ", |w, c| w.push_ident(c));
+    w.push(") VALUES (");
+    w.push_list(values, ", ", |w, v| w.push_bind(v));
+    w.push(")");
+    w.finish()
+}
+
 /// ` WHERE name = <name>`.
 pub(crate) fn where_name(w: &mut SqlWriter, name: &str) {
     w.push(" WHERE ");

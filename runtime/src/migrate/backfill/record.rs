@@ -57,11 +57,7 @@ pub(super) fn create_table(dialect: Dialect) -> Rendered {
 }
 
 pub(super) fn select(dialect: Dialect, name: &str) -> Rendered {
-    let mut w = SqlWriter::new(dialect);
-    w.push("SELECT ");
-    w.push_list(COLUMNS, ", ", |w, c| w.push_ident(c));
-    w.push(" FROM ");
-    w.push_ident(BACKFILL_TABLE);
+    let mut w = bookkeeping::select(dialect, BACKFILL_TABLE, &COLUMNS);
     where_name(&mut w, name);
     w.finish()
 }
@@ -80,10 +76,6 @@ pub(super) fn decode(row: Row<'_>) -> Result<Record, sqlx::Error> {
 
 /// The record of a backfill that has not run a batch yet.
 pub(super) fn insert(dialect: Dialect, name: &str, target: &str, now: DateTime<Utc>) -> Rendered {
-    let mut w = SqlWriter::new(dialect);
-    w.push("INSERT INTO ");
-    w.push_ident(BACKFILL_TABLE);
-    w.push(" (");
     let columns = [
         "name",
         "target",
@@ -92,8 +84,6 @@ pub(super) fn insert(dialect: Dialect, name: &str, target: &str, now: DateTime<U
         "started_at",
         "updated_at",
     ];
-    w.push_list(columns, ", ", |w, c| w.push_ident(c));
-    w.push(") VALUES (");
     let values = [
         Value::Text(name.to_owned()),
         Value::Text(target.to_owned()),
@@ -102,9 +92,7 @@ pub(super) fn insert(dialect: Dialect, name: &str, target: &str, now: DateTime<U
         Value::Timestamptz(now),
         Value::Timestamptz(now),
     ];
-    w.push_list(values, ", ", |w, v| w.push_bind(v));
-    w.push(")");
-    w.finish()
+    bookkeeping::insert(dialect, BACKFILL_TABLE, &columns, values)
 }
 
 /// Starts the backfill over: no key, no rows, no batches, not finished.

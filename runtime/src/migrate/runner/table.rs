@@ -74,23 +74,13 @@ pub(super) fn create_table(dialect: Dialect) -> Rendered {
 }
 
 pub(super) fn select_all(dialect: Dialect) -> Rendered {
-    let mut w = SqlWriter::new(dialect);
-    w.push("SELECT ");
-    w.push_list(COLUMNS, ", ", |w, c| w.push_ident(c));
-    w.push(" FROM ");
-    w.push_ident(HISTORY_TABLE);
+    let mut w = bookkeeping::select(dialect, HISTORY_TABLE, &COLUMNS);
     w.push(" ORDER BY ");
     w.push_ident("name");
     w.finish()
 }
 
 pub(super) fn insert(dialect: Dialect, record: &Record) -> Rendered {
-    let mut w = SqlWriter::new(dialect);
-    w.push("INSERT INTO ");
-    w.push_ident(HISTORY_TABLE);
-    w.push(" (");
-    w.push_list(COLUMNS, ", ", |w, c| w.push_ident(c));
-    w.push(") VALUES (");
     let values = [
         Value::Text(record.name.clone()),
         Value::Text(record.checksum.clone()),
@@ -103,9 +93,7 @@ pub(super) fn insert(dialect: Dialect, record: &Record) -> Rendered {
         instant(record.rolled_back_at),
         text(record.logs.clone()),
     ];
-    w.push_list(values, ", ", |w, v| w.push_bind(v));
-    w.push(")");
-    w.finish()
+    bookkeeping::insert(dialect, HISTORY_TABLE, &COLUMNS, values)
 }
 
 /// `UPDATE _strata_migrations SET <set> WHERE name = <name>`.
