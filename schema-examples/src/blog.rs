@@ -119,6 +119,9 @@ pub struct Category {
 /// Indexed for the feed (newest published first, a partial index where the
 /// database has them), and on `metadata` with GIN for jsonb containment
 /// queries on PostgreSQL.
+// Clippy's duplicated_attributes lint takes `published_at(desc)` in both
+// indexes for one option written twice (see README, "Model attributes").
+#[allow(clippy::duplicated_attributes)]
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "posts")]
 #[strata(index(fields(published, published_at(desc))))]

@@ -47,6 +47,9 @@ pub struct Warehouse {
 }
 
 /// A product is unique per vendor and SKU; searched by name ignoring case.
+// Clippy's duplicated_attributes lint takes `postgres` in both indexes'
+// `dialects(..)` for one option written twice (see README, "Model attributes").
+#[allow(clippy::duplicated_attributes)]
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "products")]
 #[strata(unique(fields(vendor, sku)))]
