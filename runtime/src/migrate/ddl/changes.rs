@@ -14,7 +14,7 @@
 //! so rolling the migrations back in reverse order undoes them in reverse.
 
 use super::{mysql, postgres, sqlite};
-use crate::migrate::diff::{Change, EnumColumn};
+use crate::migrate::diff::{create_table, Change, EnumColumn};
 use crate::render::Dialect;
 
 /// Statements (each perhaps led by `--` comment lines, without a `;`) per phase.
@@ -138,7 +138,8 @@ pub fn inverse(dialect: Dialect, change: &Change) -> Vec<Change> {
             columns: swap_defaults(columns),
         },
         Change::CreateTable(t) => Change::DropTable(t.clone()),
-        Change::DropTable(t) => return recreate_table(dialect, t),
+        // A dropped table made again (without its rows), as a new one is.
+        Change::DropTable(t) => return create_table(t, dialect),
         Change::RenameTable { from, to } => Change::RenameTable {
             from: to.clone(),
             to: from.clone(),
@@ -218,25 +219,6 @@ pub fn inverse(dialect: Dialect, change: &Change) -> Vec<Change> {
         },
     };
     vec![one]
-}
-
-/// A dropped table made again (without its rows): the table, its foreign
-/// keys (SQLite: inside it) and its indexes.
-fn recreate_table(dialect: Dialect, table: &crate::migrate::schema::Table) -> Vec<Change> {
-    let mut changes = vec![Change::CreateTable(table.clone())];
-    if dialect != Dialect::Sqlite {
-        changes.extend(table.foreign_keys.iter().map(|fk| Change::AddForeignKey {
-            table: table.name.clone(),
-            foreign_key: fk.clone(),
-            new_table: true,
-        }));
-    }
-    changes.extend(table.indexes.iter().map(|index| Change::CreateIndex {
-        table: table.name.clone(),
-        index: index.clone(),
-        new_table: true,
-    }));
-    changes
 }
 
 pub(super) fn swap_defaults(columns: &[EnumColumn]) -> Vec<EnumColumn> {

@@ -18,6 +18,7 @@ mod tables;
 
 pub use renames::Rename;
 pub(crate) use safety::loses_data;
+pub(crate) use tables::create_table;
 
 use super::normalize;
 use super::schema::{

@@ -202,7 +202,7 @@ fn canonical(dialect: Dialect, index: &Index) -> Index {
 /// A new table: created with its keys and CHECKs, then its foreign keys (so
 /// tables that reference each other can be created) and indexes. SQLite
 /// declares foreign keys only inside `CREATE TABLE`.
-pub(super) fn create_table(table: &Table, dialect: Dialect) -> Vec<Change> {
+pub(crate) fn create_table(table: &Table, dialect: Dialect) -> Vec<Change> {
     let mut changes = vec![Change::CreateTable(table.clone())];
     if dialect != Dialect::Sqlite {
         changes.extend(table.foreign_keys.iter().map(|fk| Change::AddForeignKey {
