@@ -345,19 +345,7 @@ pub fn create_index(dialect: Dialect, table: &str, index: &Index, concurrently: 
         w.push(method);
     }
     w.push(" (");
-    w.push_list(&index.parts, ", ", |w, part| match part {
-        IndexPart::Column { name, descending } => {
-            w.push_ident(name);
-            if *descending {
-                w.push(" DESC");
-            }
-        }
-        IndexPart::Expression(sql) => {
-            w.push("(");
-            w.push(sql);
-            w.push(")");
-        }
-    });
+    write_index_parts(&mut w, &index.parts);
     w.push(")");
     if !index.include.is_empty() {
         w.push(" INCLUDE (");
@@ -384,6 +372,23 @@ pub fn drop_index(dialect: Dialect, table: &str, name: &str, concurrently: bool)
         w.push_ident(table);
     }
     w.finish().sql
+}
+
+/// An index's keys: columns (`DESC` when descending) and `(expressions)`.
+pub(super) fn write_index_parts(w: &mut SqlWriter, parts: &[IndexPart]) {
+    w.push_list(parts, ", ", |w, part| match part {
+        IndexPart::Column { name, descending } => {
+            w.push_ident(name);
+            if *descending {
+                w.push(" DESC");
+            }
+        }
+        IndexPart::Expression(sql) => {
+            w.push("(");
+            w.push(sql);
+            w.push(")");
+        }
+    });
 }
 
 fn write_idents(w: &mut SqlWriter, names: &[String]) {

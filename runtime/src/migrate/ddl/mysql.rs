@@ -11,11 +11,12 @@
 
 use super::create::{
     add_foreign_key, column_definition, create_index, create_table, drop_foreign_key, drop_table,
+    write_index_parts,
 };
 use super::postgres::allow;
 use crate::migrate::diff::Change;
 use crate::migrate::normalize;
-use crate::migrate::schema::{Column, IndexPart};
+use crate::migrate::schema::Column;
 use crate::render::{Dialect, SqlWriter};
 
 const MY: Dialect = Dialect::MySql;
@@ -146,19 +147,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
             });
             w.push_ident(&to.name);
             w.push(" (");
-            w.push_list(&to.parts, ", ", |w, part| match part {
-                IndexPart::Column { name, descending } => {
-                    w.push_ident(name);
-                    if *descending {
-                        w.push(" DESC");
-                    }
-                }
-                IndexPart::Expression(sql) => {
-                    w.push("(");
-                    w.push(sql);
-                    w.push(")");
-                }
-            });
+            write_index_parts(w, &to.parts);
             w.push(")");
             w.push(ONLINE);
         })],
