@@ -7,15 +7,15 @@
 mod diff_cases;
 mod runner_support;
 
-use runner_support::{count, exec, migrator, Folders};
+use runner_support::{assert_lint_clean, count, exec, migrator, Folders};
 use schema_examples::blog::{BlogSchema, Post, PostTag, Tag, User};
 use strata::migrate::ddl::plan;
 use strata::migrate::diff::Change;
 use strata::migrate::diff::{diff, DiffOptions};
-use strata::migrate::files::{Migration, MigrationsDir, NewMigration};
+use strata::migrate::files::{MigrationsDir, NewMigration};
 use strata::migrate::generate::{diff_database, generate};
 use strata::migrate::introspect::introspect;
-use strata::migrate::lint::{lint_migration, lint_with, LintOptions};
+use strata::migrate::lint::{lint_with, LintOptions};
 use strata::migrate::runner::State;
 use strata::migrate::{from_models, DbSchema};
 use strata::schema::ModelSchema;
@@ -53,23 +53,6 @@ fn v2_models() -> Vec<&'static ModelSchema> {
     models.retain(|m| m.table != "tags");
     models.push(<v2::Tag as Model>::SCHEMA);
     models
-}
-
-fn assert_lint_clean(dialect: Dialect, written: &[Migration], models: &[&'static ModelSchema]) {
-    for migration in written {
-        let findings = lint_migration(migration, dialect, models);
-        assert!(
-            findings.is_empty(),
-            "{}:\n{}\nfindings:\n{}",
-            migration.name,
-            migration.up,
-            findings
-                .iter()
-                .map(|f| f.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
 }
 
 backend_tests!(second_version_keeps_the_rows, |db| async move {

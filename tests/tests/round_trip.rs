@@ -6,12 +6,11 @@
 
 mod runner_support;
 
-use runner_support::{migrator, Folders};
+use runner_support::{assert_lint_clean, migrator, Folders};
 use schema_examples::{blog::BlogSchema, shop::ShopSchema};
 use strata::migrate::diff::{diff, DiffOptions};
 use strata::migrate::generate::generate;
 use strata::migrate::introspect::introspect;
-use strata::migrate::lint::lint_migration;
 use strata::migrate::{from_models, normalize};
 use strata::schema::ModelSchema;
 use strata::{Db, Error, ModelSet};
@@ -31,20 +30,7 @@ async fn round_trip(db: &Db, models: &[&'static ModelSchema]) -> Result<(), Erro
         !written.is_empty(),
         "an empty folder needs a first migration"
     );
-    for migration in &written {
-        let findings = lint_migration(migration, dialect, models);
-        assert!(
-            findings.is_empty(),
-            "{}:\n{}\n\nfindings:\n{}",
-            migration.name,
-            migration.up,
-            findings
-                .iter()
-                .map(|f| f.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    assert_lint_clean(dialect, &written, models);
     let migrator = migrator(db, &folders);
     let applied = migrator.deploy().await?;
     assert_eq!(applied.len(), written.len());

@@ -5,8 +5,10 @@
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
-use strata::migrate::files::MigrationsDir;
+use strata::migrate::files::{Migration, MigrationsDir};
+use strata::migrate::lint::lint_migration;
 use strata::migrate::runner::Migrator;
+use strata::schema::ModelSchema;
 use strata::{Db, Dialect};
 use strata_tests::url_of;
 
@@ -137,4 +139,23 @@ pub async fn exists(db: &Db, table: &str) -> bool {
     exec(db, &format!("SELECT 1 FROM {table} WHERE 1 = 0"))
         .await
         .is_ok()
+}
+
+/// Fails naming the migration, its SQL and the findings if the linter finds
+/// anything in the migrations `generate` wrote.
+pub fn assert_lint_clean(dialect: Dialect, written: &[Migration], models: &[&'static ModelSchema]) {
+    for migration in written {
+        let findings = lint_migration(migration, dialect, models);
+        assert!(
+            findings.is_empty(),
+            "{}:\n{}\n\nfindings:\n{}",
+            migration.name,
+            migration.up,
+            findings
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
