@@ -13,7 +13,7 @@ use super::create::{
     add_foreign_key, column_definition, create_index, create_table, drop_foreign_key, drop_table,
     write_index_parts,
 };
-use super::postgres::allow;
+use super::postgres::{allow, RENAMED_COLUMN, RENAMED_TABLE};
 use crate::migrate::diff::Change;
 use crate::migrate::normalize;
 use crate::migrate::schema::Column;
@@ -38,7 +38,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
             w.push_ident(to);
             vec![allow(
                 &["mapped-table-removed"],
-                "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one",
+                RENAMED_TABLE,
                 w.finish().sql,
             )]
         }
@@ -59,7 +59,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
         )],
         Change::RenameColumn { table, from, to } => vec![allow(
             &["rename-in-one-step", "mapped-column-removed"],
-            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)",
+            RENAMED_COLUMN,
             alter(table, |w| {
                 w.push("RENAME COLUMN ");
                 w.push_ident(from);

@@ -51,7 +51,7 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
         )]),
         Change::RenameTable { from, to } => main(vec![allow(
             &["renaming-table", "mapped-table-removed"],
-            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one",
+            RENAMED_TABLE,
             alter(from, |w| {
                 w.push("RENAME TO ");
                 w.push_ident(to);
@@ -71,7 +71,7 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
         )]),
         Change::RenameColumn { table, from, to } => main(vec![allow(
             &["renaming-column", "rename-in-one-step", "mapped-column-removed"],
-            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)",
+            RENAMED_COLUMN,
             alter(table, |w| {
                 w.push("RENAME COLUMN ");
                 w.push_ident(from);
@@ -403,6 +403,11 @@ pub(super) fn alter(table: &str, rest: impl FnOnce(&mut SqlWriter)) -> String {
     rest(&mut w);
     w.finish().sql
 }
+
+/// Why a migration renames a table, or a column, in one step: every
+/// dialect's recipe says the same.
+pub(super) const RENAMED_TABLE: &str = "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one";
+pub(super) const RENAMED_COLUMN: &str = "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)";
 
 /// `statement` led by a comment saying why it is there and the linter rules
 /// it knowingly breaks.

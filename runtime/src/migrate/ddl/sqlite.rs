@@ -8,7 +8,7 @@
 //! transaction and a foreign key check.
 
 use super::create::{column_definition, create_index, create_table, drop_index, drop_table};
-use super::postgres::allow;
+use super::postgres::{allow, RENAMED_COLUMN, RENAMED_TABLE};
 use crate::migrate::diff::Change;
 use crate::migrate::schema::Table;
 use crate::render::{Dialect, SqlWriter};
@@ -25,7 +25,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
         )],
         Change::RenameTable { from, to } => vec![allow(
             &["mapped-table-removed"],
-            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one",
+            RENAMED_TABLE,
             alter(from, |w| {
                 w.push("RENAME TO ");
                 w.push_ident(to);
@@ -45,7 +45,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
         )],
         Change::RenameColumn { table, from, to } => vec![allow(
             &["rename-in-one-step", "mapped-column-removed"],
-            "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)",
+            RENAMED_COLUMN,
             alter(table, |w| {
                 w.push("RENAME COLUMN ");
                 w.push_ident(from);
