@@ -60,6 +60,20 @@ pub struct Warehouse {
     dialects(postgres, sqlite)
 ))]
 #[strata(index(fields(attributes), using = gin, dialects(postgres)))]
+// Full-text search over the name (GIN) and a GiST index over the same
+// vector: both are PostgreSQL access methods over an expression.
+#[strata(index(
+    expression = "to_tsvector('english', name)",
+    name = "products_name_search_idx",
+    using = gin,
+    dialects(postgres)
+))]
+#[strata(index(
+    expression = "to_tsvector('simple', sku)",
+    name = "products_sku_search_idx",
+    using = gist,
+    dialects(postgres)
+))]
 #[strata(check(
     name = "products_positive_check",
     expr = "price_cents >= 0 AND weight_grams > 0"
