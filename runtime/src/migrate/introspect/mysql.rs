@@ -25,10 +25,20 @@ const FOREIGN_KEYS: &str = "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAM
     AND r.TABLE_NAME = k.TABLE_NAME AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
     WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
     ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
-/// MariaDB's CHECK_CONSTRAINTS (MySQL 8's has no TABLE_NAME or LEVEL).
-const CHECKS: &str = "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL \
+/// MariaDB's CHECK_CONSTRAINTS, where names are per table (a column-level
+/// CHECK is named after its column).
+const MARIADB_CHECKS: &str = "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE, LEVEL \
     FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
     ORDER BY TABLE_NAME, CONSTRAINT_NAME";
+/// MySQL 8's CHECK_CONSTRAINTS has no TABLE_NAME or LEVEL; its check names are
+/// unique per schema, so TABLE_CONSTRAINTS supplies the table by name. Every
+/// MySQL 8 check reads as table-level: its JSON is a real type, never a CHECK.
+const MYSQL_CHECKS: &str = "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE, 'Table' \
+    FROM information_schema.TABLE_CONSTRAINTS tc \
+    JOIN information_schema.CHECK_CONSTRAINTS cc \
+    ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+    WHERE tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_SCHEMA = DATABASE() \
+    ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME";
 
 pub(super) async fn introspect(db: &Db) -> Result<DbSchema> {
     let mut schema = DbSchema::default();
@@ -65,7 +75,14 @@ pub(super) async fn introspect(db: &Db) -> Result<DbSchema> {
             add_index(table, index);
         }
     }
-    for row in text_rows(db, CHECKS, Vec::new()).await? {
+    let version = text_rows(db, "SELECT VERSION()", Vec::new()).await?;
+    let mariadb = version.iter().any(|row| text(row, 0).contains("MariaDB"));
+    let checks = if mariadb {
+        MARIADB_CHECKS
+    } else {
+        MYSQL_CHECKS
+    };
+    for row in text_rows(db, checks, Vec::new()).await? {
         if let Some(table) = table_mut(&mut schema, text(&row, 0)) {
             check(table, &row);
         }
