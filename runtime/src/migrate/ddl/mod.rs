@@ -5,6 +5,7 @@
 //! MySQL's online ALTERs (`mysql`); `plan` lays them out as migration files.
 
 pub mod changes;
+mod common;
 pub mod create;
 mod mysql;
 mod pg_enum;

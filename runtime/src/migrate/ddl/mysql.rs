@@ -9,11 +9,11 @@
 //! The diff orders additive changes before destructive ones, so a failure
 //! half-way leaves every row in place; the runner records where it stopped.
 
+use super::common::{self, allow, RENAMED_TABLE};
 use super::create::{
     add_foreign_key, column_definition, create_index, create_table, drop_foreign_key, drop_table,
     write_index_parts,
 };
-use super::postgres::{allow, RENAMED_COLUMN, RENAMED_TABLE};
 use crate::migrate::diff::Change;
 use crate::migrate::normalize;
 use crate::migrate::schema::Column;
@@ -57,17 +57,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
                 w.push(ONLINE);
             }),
         )],
-        Change::RenameColumn { table, from, to } => vec![allow(
-            &["rename-in-one-step", "mapped-column-removed"],
-            RENAMED_COLUMN,
-            alter(table, |w| {
-                w.push("RENAME COLUMN ");
-                w.push_ident(from);
-                w.push(" TO ");
-                w.push_ident(to);
-                w.push(ONLINE);
-            }),
-        )],
+        Change::RenameColumn { table, from, to } => vec![common::rename_column(MY, &["rename-in-one-step", "mapped-column-removed"], table, (from, to), ONLINE)],
         Change::AlterColumn { table, from, to } => vec![alter_column(table, from, to)],
         Change::AlterPrimaryKey { table, from, to } => {
             let mut parts = Vec::new();
@@ -235,10 +225,5 @@ fn widens_in_place(from: &Column, to: &Column) -> bool {
 }
 
 fn alter(table: &str, rest: impl FnOnce(&mut SqlWriter)) -> String {
-    let mut w = SqlWriter::new(MY);
-    w.push("ALTER TABLE ");
-    w.push_ident(table);
-    w.push(" ");
-    rest(&mut w);
-    w.finish().sql
+    common::alter(MY, table, rest)
 }

@@ -2,8 +2,9 @@
 //! declares them, or the type swapped for a new one when a label goes
 //! (PostgreSQL cannot drop a label).
 
+use super::common::allow;
 use super::create::{create_enum, drop_enum};
-use super::postgres::{allow, alter};
+use super::postgres::alter;
 use crate::migrate::diff::EnumColumn;
 use crate::migrate::schema::EnumType;
 use crate::render::{Dialect, SqlWriter};

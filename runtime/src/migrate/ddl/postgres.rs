@@ -10,6 +10,7 @@
 //! `-- strata:allow(..)` line for the linter and a comment saying why.
 
 use super::changes::{swap_defaults, without_comments, Phases, Steps};
+use super::common::{self, allow, RENAMED_TABLE};
 use super::create::{
     add_foreign_key, column_definition, column_type_sql, create_enum, create_index, create_table,
     drop_enum, drop_foreign_key, drop_index, drop_table,
@@ -69,15 +70,12 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
                 w.push_ident(&column.name);
             }),
         )]),
-        Change::RenameColumn { table, from, to } => main(vec![allow(
+        Change::RenameColumn { table, from, to } => main(vec![common::rename_column(
+            PG,
             &["renaming-column", "rename-in-one-step", "mapped-column-removed"],
-            RENAMED_COLUMN,
-            alter(table, |w| {
-                w.push("RENAME COLUMN ");
-                w.push_ident(from);
-                w.push(" TO ");
-                w.push_ident(to);
-            }),
+            table,
+            (from, to),
+            "",
         )]),
         Change::AlterColumn { table, from, to } => alter_column(table, from, to, online),
         Change::AlterPrimaryKey { table, from, to } => {
@@ -394,26 +392,6 @@ fn drop_constraint(table: &str, name: &str) -> String {
     })
 }
 
-/// `ALTER TABLE "table" ` followed by what `rest` writes.
 pub(super) fn alter(table: &str, rest: impl FnOnce(&mut SqlWriter)) -> String {
-    let mut w = SqlWriter::new(PG);
-    w.push("ALTER TABLE ");
-    w.push_ident(table);
-    w.push(" ");
-    rest(&mut w);
-    w.finish().sql
-}
-
-/// Why a migration renames a table, or a column, in one step: every
-/// dialect's recipe says the same.
-pub(super) const RENAMED_TABLE: &str = "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one";
-pub(super) const RENAMED_COLUMN: &str = "a rename hint asked for this: code still using the old name breaks, so deploy it with the code that uses the new one (or expand/contract, see the README)";
-
-/// `statement` led by a comment saying why it is there and the linter rules
-/// it knowingly breaks.
-pub(super) fn allow(rules: &[&str], why: &str, statement: String) -> String {
-    format!(
-        "-- {why}\n-- strata:allow({})\n{statement}",
-        rules.join(", ")
-    )
+    common::alter(PG, table, rest)
 }

@@ -7,8 +7,8 @@
 //! migration with a rebuild in `PRAGMA foreign_keys = OFF`, its own
 //! transaction and a foreign key check.
 
+use super::common::{self, allow, RENAMED_TABLE};
 use super::create::{column_definition, create_index, create_table, drop_index, drop_table};
-use super::postgres::{allow, RENAMED_COLUMN, RENAMED_TABLE};
 use crate::migrate::diff::Change;
 use crate::migrate::schema::Table;
 use crate::render::{Dialect, SqlWriter};
@@ -43,16 +43,7 @@ pub(super) fn up(change: &Change) -> Vec<String> {
                 w.push_ident(&column.name);
             }),
         )],
-        Change::RenameColumn { table, from, to } => vec![allow(
-            &["rename-in-one-step", "mapped-column-removed"],
-            RENAMED_COLUMN,
-            alter(table, |w| {
-                w.push("RENAME COLUMN ");
-                w.push_ident(from);
-                w.push(" TO ");
-                w.push_ident(to);
-            }),
-        )],
+        Change::RenameColumn { table, from, to } => vec![common::rename_column(SQLITE, &["rename-in-one-step", "mapped-column-removed"], table, (from, to), "")],
         Change::CreateIndex { table, index, .. } => vec![create_index(SQLITE, table, index, false)],
         Change::DropIndex { table, index } => vec![drop_index(SQLITE, table, &index.name, false)],
         Change::RebuildTable { from, to, .. } => rebuild(from, to),
@@ -108,10 +99,5 @@ fn rebuild(from: &Table, to: &Table) -> Vec<String> {
 }
 
 fn alter(table: &str, rest: impl FnOnce(&mut SqlWriter)) -> String {
-    let mut w = SqlWriter::new(SQLITE);
-    w.push("ALTER TABLE ");
-    w.push_ident(table);
-    w.push(" ");
-    rest(&mut w);
-    w.finish().sql
+    common::alter(SQLITE, table, rest)
 }
