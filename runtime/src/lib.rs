@@ -40,8 +40,8 @@ pub use execute::{Db, PoolOptions};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
-    IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, UniqueKey, Update, Upsert,
-    ValueFor,
+    IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, ToSql, UniqueKey, Update,
+    Upsert, ValueFor,
 };
 pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,

@@ -7,12 +7,36 @@ use crate::error::Error;
 use crate::schema::{IndexPartSchema, IndexSchema, ModelSchema};
 use sqlx::error::{DatabaseError, ErrorKind};
 
-pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error {
+/// Whose statement failed: a model's (its fields name a unique violation),
+/// or a query over no one model (a builder select, `sql!`), by its label.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope {
+    Model(&'static ModelSchema),
+    Query(&'static str),
+}
+
+impl Scope {
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Model(model) => model.name,
+            Scope::Query(label) => label,
+        }
+    }
+}
+
+impl From<&'static ModelSchema> for Scope {
+    fn from(model: &'static ModelSchema) -> Self {
+        Scope::Model(model)
+    }
+}
+
+pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
+    let scope = scope.into();
     let db = match &error {
         sqlx::Error::PoolTimedOut => return Error::PoolTimedOut,
         sqlx::Error::Encode(e) => {
             return Error::InvalidValue {
-                model: model.name,
+                model: scope.name(),
                 field: None,
                 reason: e.to_string(),
             }
@@ -29,9 +53,12 @@ pub(crate) fn classify(error: sqlx::Error, model: &'static ModelSchema) -> Error
             let constraint = constraint
                 .or_else(|| mysql_duplicate_key(db.message()))
                 .or_else(|| sqlite_unique_index(db.message()));
-            let fields = unique_fields(model, constraint.as_deref(), db.message());
+            let fields = match scope {
+                Scope::Model(model) => unique_fields(model, constraint.as_deref(), db.message()),
+                Scope::Query(_) => Vec::new(),
+            };
             Error::UniqueViolation {
-                model: model.name,
+                model: scope.name(),
                 constraint,
                 fields,
                 source: error,

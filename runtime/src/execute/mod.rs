@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FromRow, ModelSchema, Row};
 use bind::{Binds, Bound};
+use classify::Scope;
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
 use lease::{lease, Conn, Pooled};
@@ -316,6 +317,53 @@ impl Db {
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
+        self.fetch_scoped(Scope::Model(model), rendered, decode, rows)
+            .await
+    }
+
+    /// [`Db::fetch_with`] for a statement over no one model (a builder
+    /// select, `sql!`, EXPLAIN): errors name `label` instead of a model.
+    pub(crate) async fn fetch_unscoped<T, D>(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+        decode: D,
+        rows: Rows,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        self.fetch_scoped(Scope::Query(label), rendered, decode, rows)
+            .await
+    }
+
+    /// A statement over no one model that returns no rows, e.g. a raw
+    /// `sql!` write: rows affected.
+    pub(crate) async fn execute_unscoped(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+    ) -> Result<WriteOutcome> {
+        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
+            run_on(conn, std::iter::once(Bound::from(rendered)), args, false)
+                .await
+                .map(outcome)
+        });
+        result.map_err(|e| classify::classify(e, Scope::Query(label)))
+    }
+
+    async fn fetch_scoped<T, D>(
+        &self,
+        scope: Scope,
+        rendered: Rendered,
+        decode: D,
+        rows: Rows,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
         let start = Instant::now();
         let Rendered { sql, binds } = rendered;
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
@@ -354,7 +402,7 @@ impl Db {
             }
         });
         trace_query(&sql, start, result.as_ref().map(Vec::len).ok());
-        result.map_err(|e| classify::classify(e, model))
+        result.map_err(|e| classify::classify(e, scope))
     }
 
     pub(crate) async fn fetch_optional<T: FromRow + Send + Unpin + 'static>(

@@ -5,12 +5,14 @@ pub mod ast;
 mod filter;
 mod find;
 mod related;
+mod to_sql;
 mod write;
 
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
 pub(crate) use related::Counts;
+pub use to_sql::ToSql;
 pub(crate) use write::client_default;
 pub use write::{
     decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,
