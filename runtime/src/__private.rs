@@ -55,7 +55,9 @@ pub fn decode_enum<E: DbEnum>(row: Row<'_>, index: usize) -> Result<Option<E>, s
 
 // `Option<E>` for every derived enum: generated code cannot implement a strata
 // trait for `Option<E>` in the user's crate (orphan rule).
-impl<E: DbEnum> FieldType for Option<E> {
+impl<E: DbEnum + FieldType> FieldType for Option<E> {
+    type Base = E;
+    type Nullable = Self;
     const SQL_TYPE: SqlType = SqlType::Enum(E::SCHEMA);
     const NULLABLE: bool = true;
     fn into_value(self) -> crate::Value {
@@ -78,6 +80,8 @@ impl<E: DbEnum> FieldType for Option<E> {
 macro_rules! impl_enum_field {
     ($ty:ty) => {
         impl $crate::__private::FieldType for $ty {
+            type Base = $ty;
+            type Nullable = ::std::option::Option<$ty>;
             const SQL_TYPE: $crate::__private::SqlType =
                 $crate::__private::SqlType::Enum(<$ty as $crate::__private::DbEnum>::SCHEMA);
             fn into_value(self) -> $crate::Value {
@@ -99,6 +103,11 @@ macro_rules! impl_enum_field {
                         source: "unexpected NULL in a non-Option enum field".into(),
                     }
                 })
+            }
+        }
+        impl $crate::query::expr::Operand<$ty> for $ty {
+            fn into_operand(self) -> $crate::query::ast::Expr {
+                $crate::query::ast::Expr::Value($crate::__private::FieldType::into_value(self))
             }
         }
     };

@@ -46,6 +46,7 @@ pub use query::{
 pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,
 };
+pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, SqlExpr};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{Enum, Model};

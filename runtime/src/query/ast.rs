@@ -53,6 +53,18 @@ pub enum Expr {
     /// The related rows of the enclosing row as one JSON array of row arrays:
     /// an include read in its parent's statement (strategy `Joined`).
     IncludeJson(Box<JsonInclude>),
+    /// A column named with its table, or the alias the table was given: the
+    /// select builder's columns, where several tables are in scope and a bare
+    /// name could be ambiguous.
+    Qualified {
+        table: std::borrow::Cow<'static, str>,
+        column: &'static ColumnSchema,
+    },
+    /// `COUNT(*)`, `SUM(x)`, `COUNT(DISTINCT x)`.. `result` is the SQL type
+    /// strata decodes the value as; the renderer casts where a database's own
+    /// result type differs (PostgreSQL's SUM of a bigint is numeric, MySQL's
+    /// SUM of anything exact is DECIMAL).
+    Aggregate(Aggregate),
     /// A condition strata could not build (a relation that does not resolve
     /// on a hand-written schema). Rendered as constant false; executing a
     /// statement that contains one returns its error instead of running.
@@ -96,7 +108,8 @@ impl Expr {
     pub fn invalid(&self) -> Option<&InvalidExpr> {
         match self {
             Expr::Invalid(e) => Some(e),
-            Expr::Column(_) | Expr::Value(_) | Expr::Outer { .. } => None,
+            Expr::Column(_) | Expr::Value(_) | Expr::Outer { .. } | Expr::Qualified { .. } => None,
+            Expr::Aggregate(aggregate) => aggregate.arg.as_deref().and_then(Expr::invalid),
             Expr::Compare(lhs, _, rhs) => lhs.invalid().or_else(|| rhs.invalid()),
             Expr::InList { expr, .. }
             | Expr::IsNull { expr, .. }
@@ -106,6 +119,38 @@ impl Expr {
             Expr::And(items) | Expr::Or(items) => items.iter().find_map(Expr::invalid),
             Expr::Subquery(query) | Expr::Exists { query, .. } => query.invalid(),
             Expr::IncludeJson(include) => include.invalid(),
+        }
+    }
+}
+
+/// An aggregate call; see [`Expr::Aggregate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub function: AggregateFn,
+    /// `COUNT(DISTINCT x)`, `SUM(DISTINCT x)`..
+    pub distinct: bool,
+    /// `None` only for `COUNT(*)`.
+    pub arg: Option<Box<Expr>>,
+    pub result: crate::schema::SqlType,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFn {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggregateFn {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            AggregateFn::Count => "COUNT",
+            AggregateFn::Sum => "SUM",
+            AggregateFn::Avg => "AVG",
+            AggregateFn::Min => "MIN",
+            AggregateFn::Max => "MAX",
         }
     }
 }

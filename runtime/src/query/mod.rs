@@ -2,6 +2,7 @@
 //! statement AST they produce.
 
 pub mod ast;
+pub mod expr;
 mod filter;
 mod find;
 mod related;

@@ -2,6 +2,7 @@
 //! quoted, how placeholders are written, and a few capability differences handled
 //! in `statement.rs` and `ddl.rs`.
 
+mod aggregate;
 mod ddl;
 mod json_load;
 mod load;

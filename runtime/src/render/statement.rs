@@ -1,6 +1,6 @@
 //! DML rendering: SELECT, INSERT (with upsert), UPDATE, DELETE.
 
-use super::{json_load, Dialect, SqlWriter};
+use super::{aggregate, json_load, Dialect, SqlWriter};
 use crate::query::ast::*;
 use crate::schema::ColumnSchema;
 use crate::value::Value;
@@ -232,6 +232,12 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
     match expr {
         Expr::Column(c) => w.push_column(c),
         Expr::Outer { table, column } => w.push_outer_column(table, column),
+        Expr::Qualified { table, column } => {
+            w.push_ident(table);
+            w.push(".");
+            w.push_ident(column.name);
+        }
+        Expr::Aggregate(aggregate) => aggregate::write_aggregate(w, aggregate),
         Expr::Value(v) => w.push_bind(v.clone()),
         Expr::Compare(lhs, op, rhs) => {
             write_expr(w, lhs);

@@ -46,6 +46,12 @@ pub trait FromRow: Sized {
     note = "supported: i16, i32, i64, f32, f64, bool, String, Vec<u8>, chrono DateTime<Utc>/NaiveDate/NaiveDateTime, uuid::Uuid, serde_json::Value, strata::Json<T>, rust_decimal::Decimal (feature `decimal`), #[derive(strata::Enum)] enums, and Option of any of these"
 )]
 pub trait FieldType: Sized + Send + Sync + 'static {
+    /// The type without its `Option`: what typed comparisons match on, so a
+    /// nullable column compares with a non-null one of the same type.
+    type Base: FieldType;
+    /// The type as a nullable one: a left-joined column, an aggregate over
+    /// no rows.
+    type Nullable: FieldType;
     const SQL_TYPE: SqlType;
     const NULLABLE: bool = false;
     fn into_value(self) -> Value;
@@ -74,6 +80,8 @@ impl FromRow for () {
 macro_rules! native_field {
     ($($ty:ty => $sql:ident, $variant:ident;)*) => {$(
         impl FieldType for $ty {
+            type Base = $ty;
+            type Nullable = Option<$ty>;
             const SQL_TYPE: SqlType = SqlType::$sql;
             fn into_value(self) -> Value {
                 Value::$variant(self)
@@ -91,6 +99,8 @@ macro_rules! native_field {
             }
         }
         impl FieldType for Option<$ty> {
+            type Base = $ty;
+            type Nullable = Self;
             const SQL_TYPE: SqlType = SqlType::$sql;
             const NULLABLE: bool = true;
             fn into_value(self) -> Value {
@@ -130,6 +140,8 @@ native_field! {
 macro_rules! nullable_via {
     ($ty:ty) => {
         impl FieldType for Option<$ty> {
+            type Base = $ty;
+            type Nullable = Self;
             const SQL_TYPE: SqlType = <$ty as FieldType>::SQL_TYPE;
             const NULLABLE: bool = true;
             fn into_value(self) -> Value {
@@ -160,6 +172,8 @@ fn is_null(row: Row<'_>, index: usize) -> Result<bool, sqlx::Error> {
 }
 
 impl FieldType for uuid::Uuid {
+    type Base = Self;
+    type Nullable = Option<Self>;
     const SQL_TYPE: SqlType = SqlType::Uuid;
     fn into_value(self) -> Value {
         Value::Uuid(self)
@@ -179,6 +193,8 @@ impl FieldType for uuid::Uuid {
 nullable_via!(uuid::Uuid);
 
 impl FieldType for DateTime<Utc> {
+    type Base = Self;
+    type Nullable = Option<Self>;
     const SQL_TYPE: SqlType = SqlType::Timestamptz;
     fn into_value(self) -> Value {
         Value::Timestamptz(self)
@@ -202,6 +218,8 @@ nullable_via!(DateTime<Utc>);
 /// `Decimal` columns in SQLite DDL, and reads exact text if one exists anyway.
 #[cfg(feature = "decimal")]
 impl FieldType for rust_decimal::Decimal {
+    type Base = Self;
+    type Nullable = Option<Self>;
     const SQL_TYPE: SqlType = SqlType::Decimal;
     fn into_value(self) -> Value {
         Value::Decimal(self)
@@ -234,6 +252,8 @@ impl<T> FieldType for Json<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
+    type Base = Self;
+    type Nullable = Option<Self>;
     const SQL_TYPE: SqlType = SqlType::Json;
     fn into_value(self) -> Value {
         self.to_value()
@@ -259,6 +279,8 @@ impl<T> FieldType for Option<Json<T>>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
+    type Base = Json<T>;
+    type Nullable = Self;
     const SQL_TYPE: SqlType = SqlType::Json;
     const NULLABLE: bool = true;
     fn into_value(self) -> Value {
