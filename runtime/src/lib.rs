@@ -30,6 +30,7 @@ mod execute;
 pub mod migrate;
 pub mod observe;
 pub mod query;
+pub mod raw;
 pub mod relation;
 pub mod render;
 pub mod schema;
@@ -47,6 +48,7 @@ pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,
 };
 pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, SqlExpr};
+pub use raw::{Sql, SqlArg};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{Enum, Model};

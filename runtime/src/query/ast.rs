@@ -69,6 +69,9 @@ pub enum Expr {
     /// on a hand-written schema). Rendered as constant false; executing a
     /// statement that contains one returns its error instead of running.
     Invalid(InvalidExpr),
+    /// A `sql!` fragment used as an expression (the select builder's escape
+    /// hatch): rendered in parentheses, its values bound in statement order.
+    Raw(crate::raw::Sql),
 }
 
 /// Why an [`Expr::Invalid`] could not be built: becomes
@@ -108,6 +111,7 @@ impl Expr {
     pub fn invalid(&self) -> Option<&InvalidExpr> {
         match self {
             Expr::Invalid(e) => Some(e),
+            Expr::Raw(_) => None,
             Expr::Column(_) | Expr::Value(_) | Expr::Outer { .. } | Expr::Qualified { .. } => None,
             Expr::Aggregate(aggregate) => aggregate.arg.as_deref().and_then(Expr::invalid),
             Expr::Compare(lhs, _, rhs) => lhs.invalid().or_else(|| rhs.invalid()),

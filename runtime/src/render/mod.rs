@@ -6,6 +6,7 @@ mod aggregate;
 mod ddl;
 mod json_load;
 mod load;
+pub(crate) mod raw;
 mod shape;
 mod statement;
 

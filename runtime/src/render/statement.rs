@@ -305,6 +305,11 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
             w.push(" IS NOT TRUE");
         }
         Expr::IncludeJson(include) => json_load::write_include(w, include),
+        Expr::Raw(sql) => {
+            w.push("(");
+            super::raw::write_raw(w, sql);
+            w.push(")");
+        }
         Expr::Invalid(invalid) => {
             w.note_invalid(invalid);
             w.push("1 = 0");
