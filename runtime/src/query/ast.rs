@@ -215,12 +215,23 @@ impl OrderBy {
     }
 }
 
+/// A sort key over any expression (an aggregate, a group key). `nulls`
+/// `None` is [`OrderBy`]'s portable default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderByExpr {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls: Option<NullsOrder>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Projection {
     Columns(Vec<&'static ColumnSchema>),
     CountAll,
     /// `SELECT 1`, for `exists`.
     One,
+    /// Typed expressions in order: a model's aggregates and group keys.
+    Exprs(Vec<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,6 +244,13 @@ pub struct Select {
     pub distinct: bool,
     pub filter: Option<Expr>,
     pub order_by: Vec<OrderBy>,
+    /// `GROUP BY` expressions: a model's `group_by` keys.
+    pub group_by: Vec<Expr>,
+    /// `HAVING`: a condition on each group.
+    pub having: Option<Expr>,
+    /// Sort keys over expressions (aggregates, group keys), after
+    /// `order_by`'s columns.
+    pub order_exprs: Vec<OrderByExpr>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -246,6 +264,9 @@ impl Select {
             distinct: false,
             filter: None,
             order_by: Vec::new(),
+            group_by: Vec::new(),
+            having: None,
+            order_exprs: Vec::new(),
             limit: None,
             offset: None,
         }
@@ -253,9 +274,17 @@ impl Select {
 
     /// The first [`Expr::Invalid`] in this query's expressions, if any.
     pub fn invalid(&self) -> Option<&InvalidExpr> {
+        let projected = match &self.projection {
+            Projection::Exprs(exprs) => exprs.as_slice(),
+            _ => &[],
+        };
         self.computed
             .iter()
+            .chain(projected)
             .chain(&self.filter)
+            .chain(&self.group_by)
+            .chain(&self.having)
+            .chain(self.order_exprs.iter().map(|o| &o.expr))
             .find_map(Expr::invalid)
     }
 }

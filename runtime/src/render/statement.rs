@@ -38,6 +38,7 @@ fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
         Projection::Columns(cols) => write_column_list(w, cols),
         Projection::CountAll => w.push("COUNT(*)"),
         Projection::One => w.push("1"),
+        Projection::Exprs(exprs) => w.push_list(exprs, ", ", write_expr),
     }
     let lateral = json_load::uses_lateral(w, s, alias.is_none());
     for (i, expr) in s.computed.iter().enumerate() {
@@ -57,9 +58,21 @@ fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
         json_load::write_lateral_joins(w, s);
     }
     write_where(w, s.filter.as_ref());
-    if !s.order_by.is_empty() {
+    if !s.group_by.is_empty() {
+        w.push(" GROUP BY ");
+        w.push_list(&s.group_by, ", ", write_expr);
+    }
+    if let Some(having) = &s.having {
+        w.push(" HAVING ");
+        write_expr(w, having);
+    }
+    if !s.order_by.is_empty() || !s.order_exprs.is_empty() {
         w.push(" ORDER BY ");
         w.push_list(&s.order_by, ", ", write_order);
+        if !s.order_by.is_empty() && !s.order_exprs.is_empty() {
+            w.push(", ");
+        }
+        w.push_list(&s.order_exprs, ", ", write_order_expr);
     }
     write_limit_offset(w, s.limit, s.offset);
 }
@@ -83,24 +96,59 @@ pub(super) fn write_limit_offset(w: &mut SqlWriter, limit: Option<i64>, offset: 
 }
 
 pub(super) fn write_order(w: &mut SqlWriter, order: &OrderBy) {
-    let direction = if order.descending { " DESC" } else { " ASC" };
+    let key = |w: &mut SqlWriter| w.push_column(order.column);
     let nulls = order.effective_nulls();
+    write_sort_key(w, key, order.column.nullable, order.descending, nulls);
+}
+
+/// A sort key over an expression (an aggregate, a group key), NULLs placed
+/// as in [`write_order`].
+pub(super) fn write_order_expr(w: &mut SqlWriter, order: &OrderByExpr) {
+    let key = |w: &mut SqlWriter| write_expr(w, &order.expr);
+    let nulls = order.nulls.unwrap_or(if order.descending {
+        NullsOrder::First
+    } else {
+        NullsOrder::Last
+    });
+    write_sort_key(w, key, may_be_null(&order.expr), order.descending, nulls);
+}
+
+/// Whether `expr` can be NULL, as far as its shape tells: a count never is,
+/// a column when declared nullable, anything else may be.
+fn may_be_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Aggregate(aggregate) => aggregate.function != AggregateFn::Count,
+        Expr::Column(column) | Expr::Qualified { column, .. } => column.nullable,
+        _ => true,
+    }
+}
+
+/// `key` sorted `descending` or not, NULLs where `nulls` says when the key
+/// is `nullable`.
+fn write_sort_key(
+    w: &mut SqlWriter,
+    key: impl Fn(&mut SqlWriter),
+    nullable: bool,
+    descending: bool,
+    nulls: NullsOrder,
+) {
+    let direction = if descending { " DESC" } else { " ASC" };
     // Where each database puts NULLs when not told: PostgreSQL treats NULL as the
     // largest value, SQLite and MySQL as the smallest.
-    let native = match (w.dialect, order.descending) {
+    let native = match (w.dialect, descending) {
         (Dialect::Postgres, false) | (Dialect::Sqlite | Dialect::MySql, true) => NullsOrder::Last,
         (Dialect::Postgres, true) | (Dialect::Sqlite | Dialect::MySql, false) => NullsOrder::First,
     };
-    let needs_override = order.column.nullable && nulls != native;
+    let needs_override = nullable && nulls != native;
     if needs_override && w.dialect == Dialect::MySql {
         // MySQL has no NULLS FIRST/LAST: sort on the null test first.
-        w.push_column(order.column);
+        key(w);
         w.push(match nulls {
             NullsOrder::Last => " IS NULL ASC, ",
             NullsOrder::First => " IS NULL DESC, ",
         });
     }
-    w.push_column(order.column);
+    key(w);
     w.push(direction);
     if needs_override && w.dialect != Dialect::MySql {
         w.push(match nulls {
