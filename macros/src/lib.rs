@@ -11,11 +11,13 @@ mod check;
 mod diag;
 mod emit;
 mod enums;
+mod from_row;
 mod index;
 mod keys;
 mod meta;
 mod model;
 mod naming;
+mod sql;
 mod ty;
 mod validate;
 mod validate_index;
@@ -163,6 +165,48 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Enum, attributes(strata))]
 pub fn derive_enum(input: TokenStream) -> TokenStream {
     derive_enum_inner(input.into()).into()
+}
+
+/// Raw SQL with checked model paths and bound values; builds a `strata::Sql`.
+///
+/// ```rust,ignore
+/// let rows: Vec<(i64, String)> = strata::sql!(
+///     "SELECT {User::id}, {User::email} FROM {User} WHERE {User::created_at} > {since}"
+/// )
+/// .fetch_all(&db)
+/// .await?;
+/// ```
+///
+/// - `{User}`: the model's table, quoted (`"users"`).
+/// - `{User::email}`: the column, quoted and qualified by its table
+///   (`"users"."email"`), so it can never be ambiguous in a join; a misspelt
+///   field or model fails to compile. `{User::email:bare}` is the column
+///   alone (`"email"`): for SET and INSERT column lists, or after an alias
+///   you wrote yourself (`FROM {User} AS u WHERE u.{User::email:bare} = ..`).
+/// - Any other `{expr}` is read by reference: a value (any model field type,
+///   `&str`) becomes a bound parameter, never text; an `Sql` or `Option<Sql>`
+///   is embedded. `Sql::in_list`, `Sql::join` and `Sql::empty` compose.
+/// - `{{` and `}}` are literal braces. A placeholder cannot contain braces.
+#[proc_macro]
+pub fn sql(input: TokenStream) -> TokenStream {
+    sql::expand(input.into()).into()
+}
+
+/// Reads a struct from a query's row: fields in declaration order, each by
+/// position, and each named field's column must carry the field's name
+/// (`SELECT .. AS post_count`). `#[strata(flatten)]` marks a field that is
+/// itself a `FromRow` type spanning several columns.
+///
+/// ```rust,ignore
+/// #[derive(strata::FromRow)]
+/// struct AuthorStats { email: String, posts: i64 }
+/// ```
+#[proc_macro_derive(FromRow, attributes(strata))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => from_row::expand(&input).into(),
+        Err(error) => error.into_compile_error().into(),
+    }
 }
 
 /// `derive(Model)` on `proc_macro2` tokens, so unit tests can call it.

@@ -51,7 +51,7 @@ pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, SqlExpr};
 pub use raw::{Sql, SqlArg};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
-pub use strata_macros::{Enum, Model};
+pub use strata_macros::{sql, Enum, FromRow, Model};
 pub use value::Value;
 
 /// A set of models to create together: a model or a tuple of models.

@@ -171,7 +171,7 @@ impl Sql {
 
     /// Appends a fragment without copying it.
     pub fn push_sql(&mut self, other: Sql) -> &mut Self {
-        self.parts.push(Part::Fragment(other));
+        self.parts.extend(other.parts);
         self
     }
 
