@@ -33,6 +33,13 @@ pub enum Command {
     },
     /// Print a Mermaid ER diagram of the models.
     Erd,
+    /// Suggest index changes: redundant and unused indexes, foreign keys
+    /// without one, and differences from the models (reads only).
+    Advise {
+        /// Exit non-zero when there is any finding (a check for CI).
+        #[arg(long)]
+        exit_code: bool,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

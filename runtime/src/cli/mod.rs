@@ -13,6 +13,7 @@
 //! `DATABASE_URL` (refused when it points at a pooler: see
 //! [`UrlSources::choose`]).
 
+mod advise;
 mod args;
 mod generate;
 
@@ -80,6 +81,10 @@ pub async fn execute(
         Command::Erd => {
             write(out, &crate::migrate::erd::mermaid(models))?;
             Ok(true)
+        }
+        Command::Advise { exit_code } => {
+            let found = advise::advise(&sources.choose()?, models, out).await?;
+            Ok(!(found && *exit_code))
         }
         Command::Migrate { command } => {
             let timeout = std::time::Duration::from_secs(cli.lock_timeout);

@@ -8,6 +8,7 @@
 //! applies them under a lock with checksums; [`lint`] checks any migration for
 //! statements that lock or break running code.
 
+pub mod advisor;
 #[cfg(feature = "migrate")]
 pub mod backfill;
 #[cfg(feature = "migrate")]
@@ -28,6 +29,7 @@ pub mod normalize;
 pub mod runner;
 pub mod schema;
 
+pub use advisor::{advise, Advice, Finding};
 pub use schema::{
     Action, Check, Column, DbSchema, EnumType, ForeignKey, Index, IndexPart, PrimaryKey, Table,
     Unique,
