@@ -80,6 +80,16 @@ pub fn inherent(model: &Model) -> TokenStream {
             pub fn exists() -> ::strata::Exists<#ident> {
                 ::strata::Exists::new()
             }
+            pub fn aggregate<A: ::strata::AggregateSelection>(
+                aggregates: A,
+            ) -> ::strata::Aggregate<#ident, A> {
+                ::strata::Aggregate::new(aggregates)
+            }
+            pub fn group_by<K: ::strata::Projection<#ident>>(
+                keys: K,
+            ) -> ::strata::GroupBy<#ident, K> {
+                ::strata::GroupBy::new(keys)
+            }
             pub fn delete(key: ::strata::UniqueKey<#ident>) -> ::strata::Delete<#ident> {
                 ::strata::Delete::new(key)
             }

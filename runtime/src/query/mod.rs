@@ -1,6 +1,7 @@
 //! The typed query layer: columns and filters, read and write builders, and the
 //! statement AST they produce.
 
+pub mod aggregate;
 pub mod ast;
 pub mod expr;
 mod filter;
@@ -9,6 +10,7 @@ mod related;
 mod to_sql;
 mod write;
 
+pub use aggregate::{Aggregate, AggregateSelection, GroupBy, GroupOrder, GroupRow};
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
