@@ -25,6 +25,7 @@
 pub mod cli;
 mod error;
 mod execute;
+pub mod explain;
 // Always built: `push_schema` renders through the schema description and DDL;
 // the feature adds migration files, the runner and backfills.
 pub mod migrate;
@@ -38,6 +39,7 @@ mod value;
 
 pub use error::{Error, Result};
 pub use execute::{Db, PoolOptions};
+pub use explain::{Explain, ExplainOptions, Plan, PlanNode, PlanWarning};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
