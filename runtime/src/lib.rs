@@ -52,6 +52,7 @@ pub use relation::{
 };
 pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, SqlExpr};
 pub use raw::{Sql, SqlArg};
+pub use query::select::{select, Compound, SelectQuery, Table};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{sql, Enum, FromRow, Model};

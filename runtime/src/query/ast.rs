@@ -72,6 +72,10 @@ pub enum Expr {
     /// A `sql!` fragment used as an expression (the select builder's escape
     /// hatch): rendered in parentheses, its values bound in statement order.
     Raw(crate::raw::Sql),
+    /// A select builder query used as an expression: a scalar subquery,
+    /// `[NOT] EXISTS`, `x [NOT] IN (query)` (`query::select`; rendered by
+    /// render/select.rs).
+    SelectSubquery(Box<crate::query::select::SubqueryExpr>),
 }
 
 /// Why an [`Expr::Invalid`] could not be built: becomes
@@ -112,6 +116,7 @@ impl Expr {
         match self {
             Expr::Invalid(e) => Some(e),
             Expr::Raw(_) => None,
+            Expr::SelectSubquery(sub) => sub.invalid(),
             Expr::Column(_) | Expr::Value(_) | Expr::Outer { .. } | Expr::Qualified { .. } => None,
             Expr::Aggregate(aggregate) => aggregate.arg.as_deref().and_then(Expr::invalid),
             Expr::Compare(lhs, _, rhs) => lhs.invalid().or_else(|| rhs.invalid()),

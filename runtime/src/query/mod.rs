@@ -7,6 +7,7 @@ pub mod expr;
 mod filter;
 mod find;
 mod related;
+pub mod select;
 mod to_sql;
 mod write;
 

@@ -24,6 +24,7 @@ mod exec;
 pub use arg::SqlArg;
 #[doc(hidden)]
 pub use exec::check_column_name;
+pub(crate) use exec::decode_whole;
 
 use crate::schema::{ColumnSchema, FieldType, Model, SqlType};
 use crate::value::Value;

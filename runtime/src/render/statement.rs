@@ -125,7 +125,7 @@ fn may_be_null(expr: &Expr) -> bool {
 
 /// `key` sorted `descending` or not, NULLs where `nulls` says when the key
 /// is `nullable`.
-fn write_sort_key(
+pub(super) fn write_sort_key(
     w: &mut SqlWriter,
     key: impl Fn(&mut SqlWriter),
     nullable: bool,
@@ -358,6 +358,7 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
             super::raw::write_raw(w, sql);
             w.push(")");
         }
+        Expr::SelectSubquery(sub) => super::select::write_subquery_expr(w, sub),
         Expr::Invalid(invalid) => {
             w.note_invalid(invalid);
             w.push("1 = 0");
