@@ -1,0 +1,40 @@
+//! The Drizzle-style select builder: columns and expressions of several
+//! models, joins, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT/OFFSET, DISTINCT,
+//! subqueries, common table expressions and set operations, returning typed
+//! tuples.
+//!
+//! ```ignore
+//! use strata::dsl::*;
+//! let rows: Vec<(String, Option<String>, i64)> = strata::select((User::email(), Post::title(), count_all()))
+//!     .from::<User>()
+//!     .left_join::<Post>(eq(Post::author_id(), User::id()))
+//!     .group_by((User::email(), Post::title()))
+//!     .fetch_all(&db)
+//!     .await?;
+//! ```
+//!
+//! Types: the query's sources are part of its type ([`sources`]), so a
+//! left-joined model's columns read as `Option`s and a column of a model the
+//! query does not read does not compile; expressions (`SqlExpr<T>`) read as
+//! the type they were built with ([`output`]).
+
+mod ast;
+mod build;
+mod compound;
+mod fetch;
+mod output;
+mod raw_expr;
+mod sources;
+mod subquery;
+
+pub use ast::{
+    CompoundAst, Cte, Distinct, Join, JoinKind, QueryAst, SelectAst, SetOp, SubqueryExpr, TableRef,
+};
+pub use build::{select, SelectFrom, SelectQuery};
+pub use compound::{Compound, Query, SameOutput};
+pub use output::{Free, OutputIn, SelectList};
+pub use raw_expr::{raw, raw_condition};
+pub use sources::{
+    AliasColumn, AllNullable, HasSource, Here, NotNull, Null, Nullability, Source, Src, There,
+};
+pub use subquery::{exists, in_subquery, not_exists, not_in_subquery, Nth, Table};
