@@ -90,7 +90,7 @@ async fn run_sql(db: &Db, sql: &str) {
     }
 }
 
-async fn advice(db: &Db, models: &[&'static ModelSchema]) -> Advice {
+async fn advice_on(db: &Db, models: &[&'static ModelSchema]) -> Advice {
     advise(db, models).await.expect("advise")
 }
 
@@ -104,6 +104,21 @@ fn redundant(f: &Finding) -> bool {
 
 fn unused(f: &Finding) -> bool {
     matches!(f, Finding::UnusedIndex { .. })
+}
+
+/// What is left after acting on every finding but the unused indexes
+/// (which the new indexes are, unscanned): the foreign key's new index,
+/// which no model declares. Returns the indexes of the findings left that
+/// are not unused ones.
+fn answered_leaves(after: &Advice) -> Vec<&str> {
+    let left: Vec<&Finding> = after.findings.iter().filter(|f| !unused(f)).collect();
+    for finding in &left {
+        assert!(
+            matches!(finding, Finding::UndeclaredIndex { .. }),
+            "{finding}"
+        );
+    }
+    left.iter().map(|f| f.index()).collect()
 }
 
 /// Reads `orders` by status through its index (sequential scans off, so the
@@ -127,7 +142,7 @@ async fn use_status_index(db: &Db) {
 async fn advice_after_scan_of(db: &Db, models: &[&'static ModelSchema], used: &str) -> Advice {
     let start = Instant::now();
     loop {
-        let advice = advice(db, models).await;
+        let advice = advice_on(db, models).await;
         if find(&advice, used, unused).is_none() {
             return advice;
         }
@@ -171,6 +186,12 @@ async fn postgres_situations_each_give_their_finding() {
                 .await
                 .unwrap();
         }
+        OrderLine::create()
+            .order_id(1)
+            .sku("S1")
+            .exec(&db)
+            .await
+            .unwrap();
         use_status_index(&db).await;
         let advice = advice_after_scan_of(&db, &models, "orders_status_idx").await;
         let text = advice.to_string();
@@ -248,6 +269,7 @@ async fn postgres_situations_each_give_their_finding() {
                 columns: vec!["order_id".into()],
                 referenced_table: "orders".into(),
                 index: "order_lines_order_id_idx".into(),
+                declared_by: None,
                 ddl: r#"CREATE INDEX CONCURRENTLY "order_lines_order_id_idx" ON "order_lines" ("order_id");"#.into(),
             }),
             "{text}"
@@ -310,12 +332,19 @@ async fn postgres_situations_each_give_their_finding() {
 
         // Acting on every finding but the unused ones leaves only unused
         // indexes (the new ones have not been scanned yet).
+        // (An index both redundant and undeclared is dropped once.)
+        let mut scripts: Vec<&str> = Vec::new();
         for finding in advice.findings.iter().filter(|f| !unused(f)) {
-            run_sql(&db, finding.ddl()).await;
+            if !scripts.contains(&finding.ddl()) {
+                scripts.push(finding.ddl());
+            }
+        }
+        for script in scripts {
+            run_sql(&db, script).await;
         }
         let after = advice_after_scan_of(&db, &models, "orders_status_idx").await;
-        assert!(!after.findings.is_empty());
-        assert!(after.findings.iter().all(unused), "{after}");
+        assert_eq!(answered_leaves(&after), ["order_lines_order_id_idx"], "{after}");
+        assert!(find(&after, "orders_placed_at_idx", unused).is_some(), "{after}");
     })
     .await;
 }
@@ -333,7 +362,7 @@ async fn postgres_clean_schema_has_no_findings() {
             .exec(&db)
             .await
             .unwrap();
-        let before = advice(&db, &models).await;
+        let before = advice_on(&db, &models).await;
         // Only the scan count stands between this schema and no findings.
         assert_eq!(
             before
@@ -362,8 +391,8 @@ async fn postgres_clean_schema_has_no_findings() {
     .await;
 }
 
-/// What every database checks: the models against the database, and
-/// foreign keys (not on MySQL, where InnoDB indexes each one itself).
+// What every database checks: the models against the database, and
+// foreign keys (not on MySQL, where InnoDB indexes each one itself).
 backend_tests!(models_against_the_database, |db| async move {
     let models = Shop::schemas();
     db.push_schema::<Shop>().await.unwrap();
@@ -378,7 +407,7 @@ backend_tests!(models_against_the_database, |db| async move {
         "CREATE INDEX orders_extra_idx ON orders (placed_at, id);",
     )
     .await;
-    let advice = advice(&db, &models).await;
+    let advice = advice_on(&db, &models).await;
     let text = advice.to_string();
 
     let missing = find(&advice, "orders_placed_at_idx", |f| {
@@ -422,11 +451,12 @@ backend_tests!(models_against_the_database, |db| async move {
     if let Some(fk) = fk {
         run_sql(&db, fk.ddl()).await;
     }
-    let after = advice(&db, &models).await;
-    assert!(
-        (after.findings.iter()).all(|f| matches!(f, Finding::UnusedIndex { .. })),
-        "{after}"
-    );
+    let after = advice_on(&db, &models).await;
+    let expected: &[&str] = match dialect {
+        Dialect::MySql => &[],
+        _ => &["order_lines_order_id_idx"],
+    };
+    assert_eq!(answered_leaves(&after), expected, "{after}");
 });
 
 backend_tests!(cli_advise_prints_the_findings, |db| async move {

@@ -52,6 +52,9 @@ pub enum Finding {
         columns: Vec<String>,
         referenced_table: String,
         index: String,
+        /// The model that declares `index`; `None` for a new index, which
+        /// the model should then declare too.
+        declared_by: Option<&'static str>,
         ddl: String,
     },
     /// `model` declares `index` (an index or a unique key) and the database
@@ -178,13 +181,23 @@ impl fmt::Display for Finding {
                 foreign_key,
                 columns,
                 referenced_table,
+                declared_by,
                 ..
-            } => write!(
-                f,
-                "{table}: foreign key {foreign_key:?} ({}) has no index leading with its \
-                 columns: each delete or key update in {referenced_table} scans {table}",
-                columns.join(", ")
-            )?,
+            } => {
+                write!(
+                    f,
+                    "{table}: foreign key {foreign_key:?} ({}) has no index leading with its \
+                     columns: each delete or key update in {referenced_table} scans {table}",
+                    columns.join(", ")
+                )?;
+                match declared_by {
+                    Some(model) => write!(f, "; model {model} declares one")?,
+                    None => write!(
+                        f,
+                        "; declare the index on the model too (`#[strata(index)]` on the field)"
+                    )?,
+                }
+            }
             Finding::MissingIndex { index, model, .. } => write!(
                 f,
                 "{table}: model {model} declares index {index:?}, which the database lacks"

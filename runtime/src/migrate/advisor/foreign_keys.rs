@@ -5,6 +5,7 @@
 
 use super::finding::Finding;
 use super::pg_stats::PgStats;
+use super::Declared;
 use crate::migrate::ddl::create::create_index;
 use crate::migrate::schema::{DbSchema, ForeignKey, Index, IndexPart, Table};
 use crate::render::Dialect;
@@ -20,6 +21,7 @@ pub(super) fn findings(
     database: &DbSchema,
     models: Option<&DbSchema>,
     stats: Option<&PgStats>,
+    names: &Declared,
 ) -> Vec<Finding> {
     let mut taken = taken_names(database);
     let mut findings = Vec::new();
@@ -34,6 +36,7 @@ pub(super) fn findings(
                 Some(index) => index.clone(),
                 None => new_index(table, fk, &mut taken),
             };
+            let declared_by = declared.and_then(|i| names.model(&table.name, &i.name));
             let ddl = format!("{};", create_index(dialect, &table.name, &index, true));
             findings.push(Finding::UnindexedForeignKey {
                 table: table.name.clone(),
@@ -41,6 +44,7 @@ pub(super) fn findings(
                 columns: fk.columns.clone(),
                 referenced_table: fk.referenced_table.clone(),
                 index: index.name,
+                declared_by,
                 ddl,
             });
         }

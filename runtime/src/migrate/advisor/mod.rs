@@ -116,6 +116,7 @@ fn analyse(
             database,
             Some(wanted),
             stats,
+            declared,
         )),
         Dialect::MySql => skipped.push(
             "foreign keys without an index: InnoDB creates an index for every foreign key itself",

@@ -42,12 +42,14 @@ pub(super) fn findings(table: &Table, stats: &PgStats, declared: &Declared) -> V
         |s: &Candidate| (candidates.iter()).any(|l| covers(l, s) && !(covers(s, l) && keeps(s, l)));
     let mut findings = Vec::new();
     for s in candidates.iter().filter(|s| redundant(s)) {
-        // Name an index that stays: one not itself redundant, if any.
-        let covering = || candidates.iter().filter(|l| covers(l, s));
-        let Some(l) = covering()
-            .find(|l| !redundant(l))
-            .or_else(|| covering().next())
-        else {
+        // Name the index most sure to stay: one not itself redundant, a
+        // constraint's, one the models declare, the closest in length.
+        let stays = |l: &&Candidate| {
+            let length = l.keys.len() - s.keys.len();
+            (redundant(l), l.standalone, l.declared_by.is_none(), length)
+        };
+        let covering = candidates.iter().filter(|l| covers(l, s));
+        let Some(l) = covering.min_by_key(stays) else {
             continue;
         };
         findings.push(Finding::RedundantIndex {
