@@ -22,6 +22,9 @@ struct Customer {
     name: String,
 }
 
+// Clippy's duplicated_attributes lint takes two indexes sharing a field for
+// one option written twice (see README, "Model attributes").
+#[allow(clippy::duplicated_attributes)]
 #[derive(Model, Debug)]
 #[strata(table = "orders")]
 #[strata(index(fields(customer_id, placed_at)))]
