@@ -365,7 +365,23 @@ async fn postgres_clean_schema_has_no_findings() {
             .exec(&db)
             .await
             .unwrap();
+        // Counters reset: the finding says since when.
+        let pool = db.as_postgres().unwrap();
+        pool.execute("SELECT pg_stat_reset()").await.unwrap();
         let before = advice_on(&db, &models).await;
+        match before.findings.first() {
+            Some(Finding::UnusedIndex {
+                stats_since: Some(_),
+                ..
+            }) => {}
+            other => panic!("expected an unused index with a reset time, got {other:?}"),
+        }
+        assert!(
+            before
+                .to_string()
+                .contains("since the statistics were reset at 2"),
+            "{before}"
+        );
         // Only the scan count stands between this schema and no findings.
         assert_eq!(
             before
@@ -376,7 +392,6 @@ async fn postgres_clean_schema_has_no_findings() {
             ["books_customer_id_title_idx"],
             "{before}"
         );
-        let pool = db.as_postgres().unwrap();
         let mut conn = pool.acquire().await.unwrap();
         for sql in [
             "SET enable_seqscan = off",
@@ -489,3 +504,77 @@ backend_tests!(cli_advise_prints_the_findings, |db| async move {
         }
     }
 });
+
+// A unique key the database lost comes back with the online recipe
+// (PostgreSQL: the index CONCURRENTLY, then the constraint over it); a
+// foreign key whose index the models declare gets that index suggested.
+backend_tests!(
+    lost_unique_key_and_declared_foreign_key_index,
+    |db| async move {
+        let models = Shop::schemas();
+        db.push_schema::<Shop>().await.unwrap();
+        let dialect = db.dialect();
+        let changes = match dialect {
+            Dialect::Postgres => {
+                "ALTER TABLE orders DROP CONSTRAINT orders_reference_key;\n\
+             DROP INDEX orders_customer_id_placed_at_idx;"
+            }
+            Dialect::MySql => "ALTER TABLE orders DROP INDEX orders_reference_key;",
+            // A SQLite UNIQUE constraint lives in CREATE TABLE.
+            Dialect::Sqlite => "DROP INDEX orders_customer_id_placed_at_idx;",
+        };
+        run_sql(&db, changes).await;
+        let advice = advice_on(&db, &models).await;
+        let text = advice.to_string();
+        let missing = |index: &str| {
+            find(&advice, index, |f| {
+                matches!(f, Finding::MissingIndex { .. })
+            })
+            .map(|f| f.ddl().to_owned())
+        };
+        let unique = missing("orders_reference_key");
+        match dialect {
+        Dialect::Postgres => assert_eq!(
+            unique.as_deref(),
+            Some(
+                "CREATE UNIQUE INDEX CONCURRENTLY \"orders_reference_key\" ON \"orders\" (\"reference\");\n\
+                 ALTER TABLE \"orders\" ADD CONSTRAINT \"orders_reference_key\" UNIQUE USING INDEX \"orders_reference_key\";"
+            ),
+            "{text}"
+        ),
+        Dialect::MySql => {
+            let ddl = unique.unwrap_or_else(|| panic!("no missing unique key:\n{text}"));
+            assert!(ddl.contains("UNIQUE (`reference`)"), "{ddl}");
+        }
+        Dialect::Sqlite => assert_eq!(unique, None, "{text}"),
+    }
+        if dialect != Dialect::MySql {
+            let declared = Finding::UnindexedForeignKey {
+                table: "orders".into(),
+                foreign_key: "orders_customer_id_fkey".into(),
+                columns: vec!["customer_id".into()],
+                referenced_table: "customers".into(),
+                index: "orders_customer_id_placed_at_idx".into(),
+                declared_by: Some("Order"),
+                ddl: missing("orders_customer_id_placed_at_idx")
+                    .unwrap_or_else(|| panic!("no missing index:\n{text}")),
+            };
+            assert!(advice.findings.contains(&declared), "{text}");
+        }
+        let mut scripts: Vec<&str> = Vec::new();
+        for finding in advice.findings.iter().filter(|f| !unused(f)) {
+            if !scripts.contains(&finding.ddl()) {
+                scripts.push(finding.ddl());
+            }
+        }
+        for script in scripts {
+            run_sql(&db, script).await;
+        }
+        let after = advice_on(&db, &models).await;
+        let leaves: &[&str] = match dialect {
+            Dialect::MySql => &[],
+            _ => &["order_lines_order_id_idx"],
+        };
+        assert_eq!(answered_leaves(&after), leaves, "{after}");
+    }
+);
