@@ -317,7 +317,7 @@ impl Db {
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
-        self.fetch_scoped(Scope::Model(model), rendered, decode, rows)
+        self.fetch_scoped(Scope::Model(model), rendered, decode, rows, true)
             .await
     }
 
@@ -334,7 +334,25 @@ impl Db {
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
-        self.fetch_scoped(Scope::Query(label), rendered, decode, rows)
+        self.fetch_scoped(Scope::Query(label), rendered, decode, rows, true)
+            .await
+    }
+
+    /// [`Db::fetch_unscoped`] without keeping the prepared statement in the
+    /// driver's cache: for EXPLAIN, whose rows SQLite computes when the
+    /// statement is prepared, so a cached one would repeat a plan made
+    /// before an index was created.
+    pub(crate) async fn fetch_unprepared<T, D>(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+        decode: D,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        self.fetch_scoped(Scope::Query(label), rendered, decode, Rows::All, false)
             .await
     }
 
@@ -359,6 +377,7 @@ impl Db {
         rendered: Rendered,
         decode: D,
         rows: Rows,
+        persistent: bool,
     ) -> Result<Vec<T>>
     where
         T: Send + Unpin + 'static,
@@ -374,7 +393,7 @@ impl Db {
                     Ok(mut lent) => {
                         // Rows are decoded straight off the driver's stream (no
                         // `try_map` layer), by position.
-                        let query = sqlx::query_with(trusted(&sql), args);
+                        let query = sqlx::query_with(trusted(&sql), args).persistent(persistent);
                         let result = match rows {
                             Rows::All => {
                                 let mut stream = sqlx::Executor::fetch(&mut *lent, query);
