@@ -16,17 +16,29 @@
 //!   back). `ExplainOptions { analyze: false, .. }` asks for the estimate
 //!   alone (`EXPLAIN (FORMAT JSON)`), which runs nothing.
 //! - SQLite: `EXPLAIN QUERY PLAN`, which has no row counts; a full scan's
-//!   table is counted (up to a cap) to decide the warning.
+//!   table is counted (up to a cap) to decide the warning. SQLite plans it
+//!   from the schema its connection last read, so it runs after a read of
+//!   `sqlite_master`, both in one transaction that is rolled back.
 //! - MySQL/MariaDB: `EXPLAIN FORMAT=JSON`, estimates only; the statement
 //!   does not run.
 //!
+//! What is explained is the statement the query's `exec` sends first: a
+//! read's batched includes run as further statements after it (the joined
+//! strategy's are part of it), and on MySQL a write's read-back by key is
+//! not shown. A create or upsert is explained through its `Statement`
+//! (`Post::create()..into_create().statement().explain(&db)`), an update
+//! through the runtime builder (`..into_inner().explain(&db)`).
+//!
 //! The statement is the query's own rendering (`ToSql`, through `SqlWriter`:
 //! identifiers quoted, values bound), and the EXPLAIN prefix is one of the
-//! fixed strings below, chosen by dialect and options, put in front of it.
-//! No part of the prefix comes from the query or its values, and the values
-//! stay binds: placeholders are numbered within the statement, which the
-//! prefix does not change. So the text handed to `trusted()` is as safe as
-//! the statement itself. The prefixes are the constants in `run.rs`.
+//! fixed strings in `run.rs`, chosen by dialect and options, put in front of
+//! it (on MariaDB after strata's own `SET STATEMENT .. FOR`, which must stay
+//! first). No part of the prefix comes from the query or its values, and the
+//! values stay binds: placeholders are numbered within the statement, which
+//! the prefix does not change. So the text handed to `trusted()` is as safe
+//! as the statement itself. The catalog lookups (`pg_class.reltuples`,
+//! SQLite's row count) are written by `SqlWriter` too: the table name a plan
+//! reports is a bind on PostgreSQL and a quoted identifier on SQLite.
 
 mod display;
 mod mysql;

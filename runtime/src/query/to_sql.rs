@@ -22,7 +22,7 @@ pub trait ToSql {
 
 // The ORM's builders: each renders the statement its `exec` sends, through
 // `render_checked` (an unresolved relation is its error, as at exec). Two
-// differences from exec, both documented on the builders' `explain`:
+// differences from exec, both in the docs of `strata::explain`:
 // a read's batched includes run as further statements after this one (the
 // joined strategy's are part of it), and on MySQL a write is followed by a
 // read-back by key, not shown here. Builders whose `statement` consumes them
