@@ -164,6 +164,8 @@ CREATE INDEX orders_open_customer_idx ON orders (customer_id) WHERE status = 'op
 CREATE INDEX orders_customer_desc_idx ON orders (customer_id DESC, placed_at);
 CREATE UNIQUE INDEX orders_code_key ON orders (code);
 CREATE INDEX orders_code_note_idx ON orders (code, note);
+CREATE INDEX orders_code_note_copy_idx ON orders (code, note);
+CREATE INDEX orders_customer_cover_idx ON orders (customer_id) INCLUDE (note);
 CREATE INDEX orders_reference_idx ON orders (reference);
 CREATE INDEX orders_note_pattern_idx ON orders (note text_pattern_ops, code);
 DROP INDEX orders_placed_at_idx;
@@ -221,9 +223,21 @@ async fn postgres_situations_each_give_their_finding() {
             }) => assert_eq!(covered_by, "orders_reference_key"),
             other => panic!("expected a duplicate, got {other:?}\n{text}"),
         }
+        // Of two equal standalone indexes one goes: here the later by name.
+        match find(&advice, "orders_code_note_idx", redundant) {
+            Some(Finding::RedundantIndex {
+                covered_by,
+                duplicate: true,
+                ..
+            }) => assert_eq!(covered_by, "orders_code_note_copy_idx"),
+            other => panic!("expected a duplicate, got {other:?}\n{text}"),
+        }
         // Not redundant: a partial index, a unique prefix, another order,
-        // another operator class; and no constraint is ever offered for dropping.
+        // another operator class, an INCLUDE the longer index lacks; and no
+        // constraint is ever offered for dropping.
         for kept in [
+            "orders_code_note_copy_idx",
+            "orders_customer_cover_idx",
             "orders_open_customer_idx",
             "orders_code_key",
             "orders_customer_desc_idx",
@@ -233,7 +247,7 @@ async fn postgres_situations_each_give_their_finding() {
         ] {
             assert_eq!(find(&advice, kept, redundant), None, "{kept}\n{text}");
         }
-        assert_eq!(advice.findings.iter().filter(|f| redundant(f)).count(), 2);
+        assert_eq!(advice.findings.iter().filter(|f| redundant(f)).count(), 3);
 
         // Unused next to used: the scanned status index is not reported; a
         // never-scanned one is, with its size; unique ones never are.
@@ -314,7 +328,9 @@ async fn postgres_situations_each_give_their_finding() {
             undeclared,
             [
                 "orders_code_key",
+                "orders_code_note_copy_idx",
                 "orders_code_note_idx",
+                "orders_customer_cover_idx",
                 "orders_customer_desc_idx",
                 "orders_customer_idx",
                 "orders_note_pattern_idx",

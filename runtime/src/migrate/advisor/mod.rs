@@ -146,8 +146,9 @@ fn analyse(
 /// Standalone indexes PostgreSQL has never scanned since the last reset.
 fn unused(database: &DbSchema, stats: &PgStats, declared: &Declared) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let idle =
-        (stats.indexes.iter()).filter(|i| i.scans == 0 && !i.unique && !i.primary && !i.constraint);
+    // A partitioned table's index is scanned through its partitions' only.
+    let idle = (stats.indexes.iter())
+        .filter(|i| i.scans == 0 && !i.unique && !i.primary && !i.constraint && !i.partitioned);
     for pg in idle {
         let Some(table) = database.table(&pg.table) else {
             continue;

@@ -19,7 +19,7 @@ const INDEXES: &str = "SELECT t.relname::text, i.relname::text, \
     x.indisunique, x.indisprimary, x.indisvalid, \
     EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid \
         AND k.conrelid = x.indrelid AND k.contype IN ('p', 'u', 'x')), \
-    x.indclass::text, x.indcollation::text, x.indoption::text \
+    x.indclass::text, x.indcollation::text, x.indoption::text, i.relkind = 'I' \
     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
     JOIN pg_namespace n ON n.oid = t.relnamespace \
     LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid \
@@ -47,6 +47,8 @@ pub(super) struct PgIndex {
     pub opclasses: Vec<u32>,
     pub collations: Vec<u32>,
     pub options: Vec<u16>,
+    /// The index of a partitioned table: scans count on its partitions'.
+    pub partitioned: bool,
 }
 
 /// What the advisor reads from PostgreSQL's statistics.
@@ -74,6 +76,7 @@ type IndexRow = (
     String,
     String,
     String,
+    bool,
 );
 
 pub(super) async fn read(db: &Db) -> Result<PgStats> {
@@ -92,6 +95,7 @@ pub(super) async fn read(db: &Db) -> Result<PgStats> {
             opclasses: numbers(&r.8),
             collations: numbers(&r.9),
             options: numbers(&r.10),
+            partitioned: r.11,
         })
         .collect();
     let reset: Vec<(Option<String>,)> = fetch(db, STATS_RESET).await?;
