@@ -299,6 +299,45 @@ async fn postgres_sort_spills_to_disk_under_a_small_work_mem() {
 }
 
 #[tokio::test]
+async fn postgres_hash_join_spills_to_disk_under_a_small_work_mem() {
+    run_on(Backend::Postgres, |db| async move {
+        events(&db).await;
+        let join = || {
+            strata::Sql::text(
+                "SELECT e.id, f.id FROM events AS e JOIN events AS f ON f.payload = e.payload",
+            )
+        };
+        let hash_spill = |plan: &Plan| {
+            plan.warnings().iter().find_map(|w| match w {
+                PlanWarning::HashSpill { batches, .. } => Some(*batches),
+                _ => None,
+            })
+        };
+        // Only a hash join may join here.
+        let settings = |work_mem: &'static str| {
+            [
+                work_mem,
+                "enable_mergejoin=off",
+                "enable_nestloop=off",
+                "max_parallel_workers_per_gather=0",
+            ]
+        };
+        let small = with_settings(&db, &settings("work_mem=64kB"));
+        let plan = join().explain(&Db::connect_single(&small).await?).await?;
+        let batches = hash_spill(&plan).unwrap_or_else(|| panic!("no hash spill in\n{plan}"));
+        assert!(batches.is_some_and(|b| b > 1), "{plan}");
+        assert!(plan.to_string().contains("batches"), "{plan}");
+
+        let large = with_settings(&db, &settings("work_mem=256MB"));
+        let plan = join().explain(&Db::connect_single(&large).await?).await?;
+        assert!(plan.nodes().any(|n| n.kind == NodeKind::HashJoin), "{plan}");
+        assert_eq!(hash_spill(&plan), None, "{plan}");
+        Ok::<_, strata::Error>(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn postgres_nested_loop_over_many_outer_rows() {
     run_on(Backend::Postgres, |db| async move {
         events(&db).await;
