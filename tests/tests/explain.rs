@@ -468,3 +468,25 @@ async fn sqlite_plan_display() {
     })
     .await
 }
+
+backend_tests!(joined_include_read_explains, |db| async move {
+    use schema_examples::blog::{BlogSchema, Post, User};
+    use strata::relation::Strategy;
+    db.push_schema::<BlogSchema>().await?;
+    let ann = User::create().email("ann@x.io").exec(&db).await?;
+    Post::create()
+        .title("Hi")
+        .author_id(&ann.id)
+        .exec(&db)
+        .await?;
+    // On MariaDB the statement starts with `SET STATEMENT .. FOR`; the
+    // EXPLAIN goes after it.
+    let plan = User::find_many()
+        .include(User::posts())
+        .strategy(Strategy::Joined)
+        .explain(&db)
+        .await?;
+    let reads = |table: &str| plan.nodes().any(|n| n.relation.as_deref() == Some(table));
+    assert!(reads("users") && reads("posts"), "{plan}");
+    Ok::<_, strata::Error>(())
+});
