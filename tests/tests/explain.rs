@@ -204,6 +204,20 @@ backend_tests!(
             assert!(plan.root().iter().count() >= 1, "{plan}");
             assert!(!plan.sql().is_empty());
         }
+        // An update with nothing to set runs a read, and explains that read.
+        let read = Event::update(Event::by_id(1))
+            .into_inner()
+            .explain(&db)
+            .await?;
+        assert!(read.sql().starts_with("SELECT"), "{}", read.sql());
+        let counted = (Event::update_many(Event::bucket().eq(1)).into_inner())
+            .explain(&db)
+            .await?;
+        assert!(
+            counted.sql().starts_with("SELECT COUNT(*)"),
+            "{}",
+            counted.sql()
+        );
         // ANALYZE ran the writes on PostgreSQL; all were rolled back.
         assert_eq!(count(&db).await, 3);
         let first = Event::find_unique(Event::by_id(1))
@@ -488,5 +502,50 @@ backend_tests!(joined_include_read_explains, |db| async move {
         .await?;
     let reads = |table: &str| plan.nodes().any(|n| n.relation.as_deref() == Some(table));
     assert!(reads("users") && reads("posts"), "{plan}");
+    Ok::<_, strata::Error>(())
+});
+
+backend_tests!(to_sql_is_what_exec_sends, |db| async move {
+    use strata::observe::Scope;
+    use strata::ToSql as _;
+    db.push_schema::<Event>().await?;
+    let dialect = db.dialect();
+    let filter = || Event::bucket().eq(3).and(Event::payload().contains("x"));
+    let cases: Vec<(String, Vec<String>)> = vec![
+        (
+            Event::find_many()
+                .filter(filter())
+                .take(5)
+                .to_sql(dialect)?
+                .sql,
+            Scope::new()
+                .run(Event::find_many().filter(filter()).take(5).exec(&db))
+                .await
+                .1
+                .statements()
+                .to_vec(),
+        ),
+        (
+            Event::count().filter(filter()).to_sql(dialect)?.sql,
+            Scope::new()
+                .run(Event::count().filter(filter()).exec(&db))
+                .await
+                .1
+                .statements()
+                .to_vec(),
+        ),
+        (
+            Event::delete_many().filter(filter()).to_sql(dialect)?.sql,
+            Scope::new()
+                .run(Event::delete_many().filter(filter()).exec(&db))
+                .await
+                .1
+                .statements()
+                .to_vec(),
+        ),
+    ];
+    for (to_sql, sent) in cases {
+        assert_eq!(sent, vec![to_sql]);
+    }
     Ok::<_, strata::Error>(())
 });
