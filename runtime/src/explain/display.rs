@@ -29,11 +29,13 @@ impl fmt::Display for PlanNode {
     /// The node's own line, without its children.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.label)?;
-        // SQLite's labels already name the table, index and condition.
-        if let Some(table) = self.relation.as_deref().filter(|t| !self.label.contains(t)) {
+        // SQLite's labels already name the index and condition, and the
+        // table unless it has an alias (`SEARCH t1 USING INDEX ..`).
+        let named = |name: &str| self.label.split(' ').any(|word| word == name);
+        if let Some(table) = self.relation.as_deref().filter(|t| !named(t)) {
             write!(f, " on {table}")?;
         }
-        if let Some(index) = self.index.as_deref().filter(|i| !self.label.contains(i)) {
+        if let Some(index) = self.index.as_deref().filter(|i| !named(i)) {
             write!(f, " using {index}")?;
         }
         if let Some(condition) = self
@@ -98,4 +100,36 @@ fn write_node(f: &mut fmt::Formatter<'_>, node: &PlanNode, depth: usize) -> fmt:
         write_node(f, child, depth + 1)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::node::NodeKind;
+    use super::*;
+
+    #[test]
+    fn a_node_line_names_what_its_label_does_not() {
+        let mut scan = PlanNode::new(NodeKind::FullScan, "Seq Scan");
+        scan.relation = Some("events".into());
+        scan.condition = Some("(bucket = 7)".into());
+        scan.estimated_rows = Some(100.0);
+        scan.actual_rows = Some(100.0);
+        scan.loops = Some(1.0);
+        scan.rows_removed_by_filter = Some(99_900.0);
+        assert_eq!(
+            scan.to_string(),
+            "Seq Scan on events [(bucket = 7)] (est. 100 rows, actual 100 rows, 99900 removed by filter)"
+        );
+        let mut search = PlanNode::new(
+            NodeKind::IndexScan,
+            "SEARCH t1 USING INDEX posts_author_idx (author_id=?)",
+        );
+        search.relation = Some("posts".into());
+        search.index = Some("posts_author_idx".into());
+        search.condition = Some("author_id=?".into());
+        assert_eq!(
+            search.to_string(),
+            "SEARCH t1 USING INDEX posts_author_idx (author_id=?) on posts"
+        );
+    }
 }
