@@ -51,9 +51,44 @@ pub enum Error {
         source: sqlx::Error,
     },
 
-    /// No connection became free within the pool's acquire timeout.
+    /// No connection became free within the pool's acquire timeout (or a
+    /// transaction's `max_wait`).
     #[error("timed out waiting for a connection from the pool")]
     PoolTimedOut,
+
+    /// A transaction ran past its `TransactionOptions::timeout`: it was rolled
+    /// back (or, for a `Transaction` handle still held, will be when it is
+    /// committed, rolled back or dropped) and nothing of it was kept.
+    #[error("the transaction ran longer than its timeout of {timeout:?} and was rolled back")]
+    TransactionTimeout { timeout: std::time::Duration },
+
+    /// A serializable (or repeatable-read) transaction could not be ordered
+    /// with a concurrent one (PostgreSQL 40001). Retryable: run the whole
+    /// transaction again (`Db::retry`).
+    #[error("could not serialize access due to a concurrent transaction; retry the transaction")]
+    SerializationFailure {
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The database broke a deadlock by failing this transaction
+    /// (PostgreSQL 40P01, MySQL/MariaDB 1213). Retryable: run the whole
+    /// transaction again (`Db::retry`).
+    #[error("deadlock detected; the transaction was chosen as the victim; retry the transaction")]
+    Deadlock {
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// A transaction option this database cannot honour (an isolation level
+    /// SQLite does not have, DEFERRABLE outside PostgreSQL, ..): refused
+    /// before anything was sent.
+    #[error("transaction option {option} cannot be used on {dialect:?}: {reason}")]
+    UnsupportedTransactionOption {
+        option: &'static str,
+        dialect: Dialect,
+        reason: &'static str,
+    },
 
     /// A model uses something this database cannot store or do.
     #[error("{model}.{field}: {reason} on {dialect:?}")]
@@ -163,4 +198,32 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::UniqueViolation { .. })
     }
+
+    /// Whether running the whole transaction again may succeed: a
+    /// serialization failure, a deadlock, or a lock wait given up on
+    /// (MySQL/MariaDB 1205, SQLite busy). What `Db::retry` retries on.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::SerializationFailure { .. } | Error::Deadlock { .. } => true,
+            Error::Timeout { source } => is_lock_wait_given_up(source),
+            _ => false,
+        }
+    }
+}
+
+/// MySQL/MariaDB 1205 (lock wait timeout exceeded) or SQLite busy
+/// (SQLITE_BUSY 5 and its extended codes 261, 517, 773): another transaction
+/// held the lock the whole wait. Statement timeouts (PostgreSQL 57014, MySQL
+/// 3024, MariaDB 1969) are not: the statement was slow, not in a conflict.
+fn is_lock_wait_given_up(source: &sqlx::Error) -> bool {
+    let Some(db) = source.as_database_error() else {
+        return false;
+    };
+    if let Some(mysql) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return mysql.number() == 1205;
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return matches!(db.code().as_deref(), Some("5" | "261" | "517" | "773"));
+    }
+    false
 }

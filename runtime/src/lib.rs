@@ -38,7 +38,9 @@ pub mod schema;
 mod value;
 
 pub use error::{Error, Result};
-pub use execute::{Db, PoolOptions};
+pub use execute::{
+    Db, Isolation, PoolOptions, RetryPolicy, Retrying, Transaction, TransactionOptions,
+};
 pub use explain::{Explain, ExplainOptions, Plan, PlanNode, PlanWarning};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,

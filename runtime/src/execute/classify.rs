@@ -3,6 +3,7 @@
 //! SQLite extended constraint codes) to an `ErrorKind`; this adds the constraint,
 //! column and model fields, which each database reports differently.
 
+use super::transaction::Expired;
 use crate::error::Error;
 use crate::schema::{IndexPartSchema, IndexSchema, ModelSchema};
 use sqlx::error::{DatabaseError, ErrorKind};
@@ -41,9 +42,22 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
                 reason: e.to_string(),
             }
         }
+        sqlx::Error::Configuration(e) => {
+            if let Some(expired) = e.downcast_ref::<Expired>() {
+                return Error::TransactionTimeout {
+                    timeout: expired.timeout,
+                };
+            }
+            return Error::Database(error);
+        }
         sqlx::Error::Database(db) => db.as_ref(),
         _ => return Error::Database(error),
     };
+    match conflict(db) {
+        Some(Conflict::Serialization) => return Error::SerializationFailure { source: error },
+        Some(Conflict::Deadlock) => return Error::Deadlock { source: error },
+        None => {}
+    }
     if is_timeout(db) {
         return Error::Timeout { source: error };
     }
@@ -77,6 +91,25 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
             source: error,
         },
         _ => Error::Database(error),
+    }
+}
+
+/// Two transactions that could not both go on; the database failed this one.
+enum Conflict {
+    Serialization,
+    Deadlock,
+}
+
+/// PostgreSQL 40001 (serialization failure) and 40P01 (deadlock); MySQL and
+/// MariaDB 1213 (deadlock; its SQLSTATE is 40001 too, so the number decides).
+fn conflict(db: &dyn DatabaseError) -> Option<Conflict> {
+    if let Some(number) = mysql_number(db) {
+        return (number == 1213).then_some(Conflict::Deadlock);
+    }
+    match db.code().as_deref() {
+        Some("40001") => Some(Conflict::Serialization),
+        Some("40P01") => Some(Conflict::Deadlock),
+        _ => None,
     }
 }
 

@@ -6,9 +6,15 @@ pub(crate) mod bind;
 mod classify;
 mod lease;
 pub(crate) mod pool;
+mod retry;
 mod transaction;
+mod tx_handle;
+mod tx_options;
 
 pub use pool::PoolOptions;
+pub use retry::{RetryPolicy, Retrying};
+pub use tx_handle::Transaction;
+pub use tx_options::{Isolation, TransactionOptions};
 
 use crate::error::{Error, Result};
 use crate::render::{Dialect, Rendered};
@@ -64,14 +70,20 @@ pub(crate) enum TxLevel {
     MySql(Level<sqlx::MySql>),
 }
 
+/// Errors of BEGIN, COMMIT and ROLLBACK name this instead of a model.
+const TRANSACTION: Scope = Scope::Query("transaction");
+
 impl TxLevel {
+    /// Commits. A serialization failure or deadlock reported at COMMIT
+    /// (PostgreSQL's serializable checks run there) comes back typed, so
+    /// a retry sees it.
     pub(crate) async fn commit(self) -> Result<()> {
         let result = match self {
             TxLevel::Postgres(level) => level.commit().await,
             TxLevel::Sqlite(level) => level.commit().await,
             TxLevel::MySql(level) => level.commit().await,
         };
-        result.map_err(Error::from)
+        result.map_err(|e| classify::classify(e, TRANSACTION))
     }
 
     pub(crate) async fn rollback(self) -> Result<()> {
@@ -80,7 +92,16 @@ impl TxLevel {
             TxLevel::Sqlite(level) => level.rollback().await,
             TxLevel::MySql(level) => level.rollback().await,
         };
-        result.map_err(Error::from)
+        result.map_err(|e| classify::classify(e, TRANSACTION))
+    }
+
+    /// The transaction's timeout, once it has passed.
+    pub(crate) fn expired(&self) -> Option<std::time::Duration> {
+        match self {
+            TxLevel::Postgres(level) => level.expired(),
+            TxLevel::Sqlite(level) => level.expired(),
+            TxLevel::MySql(level) => level.expired(),
+        }
     }
 }
 
@@ -209,59 +230,25 @@ impl Db {
     /// the transaction takes the write lock when it begins (`BEGIN
     /// IMMEDIATE`), so two transactions that read and then write queue under
     /// the busy timeout instead of failing with "database is locked".
+    ///
+    /// A panic in the body unwinds through here: the transaction is rolled
+    /// back (as when dropped) and the panic goes on. For isolation levels,
+    /// timeouts and more, see [`Db::transaction_with`]; for an explicit
+    /// handle, [`Db::begin_transaction`]; to re-run the body on
+    /// serialization failures and deadlocks, [`Db::retry`].
     pub async fn transaction<T, F>(&self, body: F) -> Result<T>
     where
         T: Send,
         F: for<'t> FnOnce(&'t Db) -> BoxFuture<'t, Result<T>> + Send,
     {
-        let (tx, level) = self.begin().await?;
-        match body(&tx).await {
-            Ok(value) => {
-                level.commit().await?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The body's error is the one to report; a failed ROLLBACK
-                // leaves the level open, and its drop queues the rollback.
-                let _ = level.rollback().await;
-                Err(e)
-            }
-        }
+        self.transaction_with(TransactionOptions::default(), body)
+            .await
     }
 
     /// Begins a transaction (a SAVEPOINT if this `Db` is a transaction's):
     /// the `Db` whose statements run inside it, and the guard that ends it.
     pub(crate) async fn begin(&self) -> Result<(Db, TxLevel)> {
-        let result: Result<(Db, TxLevel), sqlx::Error> =
-            match &self.target {
-                Target::Postgres(conn) => transaction::begin(conn, None).await.map(|(s, l)| {
-                    (
-                        Db {
-                            target: Target::Postgres(Conn::Tx(s)),
-                        },
-                        TxLevel::Postgres(l),
-                    )
-                }),
-                Target::Sqlite(conn) => transaction::begin(conn, Some("BEGIN IMMEDIATE"))
-                    .await
-                    .map(|(s, l)| {
-                        (
-                            Db {
-                                target: Target::Sqlite(Conn::Tx(s)),
-                            },
-                            TxLevel::Sqlite(l),
-                        )
-                    }),
-                Target::MySql(conn) => transaction::begin(conn, None).await.map(|(s, l)| {
-                    (
-                        Db {
-                            target: Target::MySql(Conn::Tx(s)),
-                        },
-                        TxLevel::MySql(l),
-                    )
-                }),
-            };
-        result.map_err(Error::from)
+        self.begin_with(&TransactionOptions::default()).await
     }
 
     /// Creates the tables (and PostgreSQL enum types, keys, foreign keys, indexes)

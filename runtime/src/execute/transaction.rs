@@ -15,17 +15,25 @@
 //! wherever it goes next), so a connection never goes back to the `Db` or the
 //! pool inside a transaction. A BEGIN interrupted half-way leaves the
 //! connection in an unknown state: it is closed instead of being lent again.
+//!
+//! What BEGIN says (isolation, read-only, PostgreSQL's SET LOCAL timeouts)
+//! comes from a [`BeginPlan`] (`tx_options.rs`). A transaction with a
+//! timeout keeps its deadline here: statements lent the connection after it
+//! fail with [`Expired`], which `classify` turns into
+//! `Error::TransactionTimeout`.
 
 use super::lease::{lease, Conn, Lease};
-use super::trace_query;
+use super::tx_options::BeginPlan;
+use super::{trace_query, trusted};
 use sqlx::{Database, SqlSafeStr as _};
 use sqlx_core::transaction::{
     begin_ansi_transaction_sql, commit_ansi_transaction_sql, rollback_ansi_transaction_sql,
     TransactionManager,
 };
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 /// The connection of an open transaction, shared by the transaction's `Db`
@@ -40,6 +48,8 @@ pub(crate) struct Shared<DB: Database> {
     /// rolled back (its connection busy, or its SAVEPOINT half sent): the
     /// transaction must not commit.
     poisoned: Arc<AtomicBool>,
+    /// When the transaction's timeout runs out, and the timeout.
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl<DB: Database> Clone for Shared<DB> {
@@ -48,6 +58,7 @@ impl<DB: Database> Clone for Shared<DB> {
             slot: Arc::clone(&self.slot),
             levels: Arc::clone(&self.levels),
             poisoned: Arc::clone(&self.poisoned),
+            deadline: self.deadline,
         }
     }
 }
@@ -76,6 +87,21 @@ impl<DB: Database> Drop for Pinned<DB> {
     }
 }
 
+/// What a statement gets once its transaction's timeout has passed;
+/// `classify` reads it as `Error::TransactionTimeout`.
+#[derive(Debug)]
+pub(crate) struct Expired {
+    pub(crate) timeout: Duration,
+}
+
+impl std::fmt::Display for Expired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the transaction's timeout of {:?} has passed", self.timeout)
+    }
+}
+
+impl std::error::Error for Expired {}
+
 /// What a statement on a transaction that has already ended gets.
 fn ended() -> sqlx::Error {
     sqlx::Error::Configuration(
@@ -83,13 +109,36 @@ fn ended() -> sqlx::Error {
     )
 }
 
+type PinnedGuard<DB> = OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>;
+
 impl<DB: Database> Shared<DB> {
-    /// The pinned connection for one statement; statements take turns.
-    pub(super) async fn lend(
-        &self,
-    ) -> Result<OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>, sqlx::Error> {
+    /// The pinned connection for one statement; statements take turns. Past
+    /// the transaction's deadline it is refused.
+    pub(super) async fn lend(&self) -> Result<PinnedGuard<DB>, sqlx::Error> {
+        let pinned = self.lend_any().await?;
+        self.check_deadline()?;
+        Ok(pinned)
+    }
+
+    /// The pinned connection, deadline or not: for COMMIT and ROLLBACK.
+    async fn lend_any(&self) -> Result<PinnedGuard<DB>, sqlx::Error> {
         let guard = Arc::clone(&self.slot).lock_owned().await;
         OwnedMutexGuard::try_map(guard, Option::as_mut).map_err(|_| ended())
+    }
+
+    /// The transaction's timeout, once it has passed.
+    fn expired(&self) -> Option<Duration> {
+        self.deadline
+            .filter(|(at, _)| Instant::now() >= *at)
+            .map(|(_, timeout)| timeout)
+    }
+
+    /// [`Expired`] once the transaction's timeout has passed.
+    fn check_deadline(&self) -> Result<(), sqlx::Error> {
+        match self.expired() {
+            Some(timeout) => Err(sqlx::Error::Configuration(Box::new(Expired { timeout }))),
+            None => Ok(()),
+        }
     }
 
     fn levels(&self) -> usize {
@@ -111,26 +160,71 @@ pub(crate) struct Level<DB: Database> {
     open: bool,
 }
 
+/// How a transaction begins: its statements, how long to wait for its
+/// connection, and how long it may run.
+pub(super) struct BeginWith {
+    pub(super) plan: BeginPlan,
+    pub(super) max_wait: Option<Duration>,
+    pub(super) timeout: Option<Duration>,
+}
+
+/// `waiting`, cut off after `max_wait` with sqlx's pool timeout.
+async fn within<T>(
+    max_wait: Option<Duration>,
+    waiting: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match max_wait {
+        None => waiting.await,
+        Some(wait) => tokio::time::timeout(wait, waiting)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut)),
+    }
+}
+
+/// Runs one fixed statement of a [`BeginPlan`] (simple protocol: nothing
+/// to prepare or cache) and traces it.
+async fn run_fixed<DB: Database>(conn: &mut DB::Connection, sql: &str) -> Result<(), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let start = Instant::now();
+    sqlx::raw_sql(trusted(sql)).execute(conn).await?;
+    trace_query(sql, start, None);
+    Ok(())
+}
+
 /// Begins a transaction on a connection of `conn`, or a savepoint if `conn`
-/// is already a transaction's. `begin_statement` replaces BEGIN for a new
-/// transaction (SQLite's `BEGIN IMMEDIATE`).
+/// is already a transaction's, as `with` says.
 pub(super) async fn begin<DB: Database>(
     conn: &Conn<DB>,
-    begin_statement: Option<&'static str>,
-) -> Result<(Shared<DB>, Level<DB>), sqlx::Error> {
-    let start = Instant::now();
+    with: BeginWith,
+) -> Result<(Shared<DB>, Level<DB>), sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let BeginWith {
+        plan,
+        max_wait,
+        timeout,
+    } = with;
     let shared = match conn {
         Conn::Tx(shared) => shared.clone(),
-        Conn::Pool(_) | Conn::Single(_) => Shared {
-            slot: Arc::new(Mutex::new(Some(Pinned {
-                lease: lease(conn).await?,
-                begun: false,
-            }))),
-            levels: Arc::new(AtomicUsize::new(0)),
-            poisoned: Arc::new(AtomicBool::new(false)),
-        },
+        Conn::Pool(_) | Conn::Single(_) => {
+            let lease = within(max_wait, lease(conn)).await?;
+            Shared {
+                slot: Arc::new(Mutex::new(Some(Pinned {
+                    lease,
+                    begun: false,
+                }))),
+                levels: Arc::new(AtomicUsize::new(0)),
+                poisoned: Arc::new(AtomicBool::new(false)),
+                // The clock starts once the connection is there: waiting for
+                // it is `max_wait`'s.
+                deadline: timeout.map(|t| (Instant::now() + t, t)),
+            }
+        }
     };
-    let mut pinned = shared.lend().await?;
+    let mut pinned = within(max_wait, shared.lend()).await?;
     let depth = shared.levels() + 1;
     // The level exists before its BEGIN or SAVEPOINT does, so a future
     // dropped half-way still cleans up.
@@ -140,16 +234,30 @@ pub(super) async fn begin<DB: Database>(
         begun: false,
         open: true,
     };
-    let (custom, traced) = match begin_statement {
-        Some(sql) if depth == 1 => (Some(sql.into_sql_str()), sql.into_sql_str()),
+    if depth == 1 {
+        // MySQL's SET TRANSACTION, before BEGIN: if the BEGIN then fails or
+        // is dropped, `Pinned` (not begun) closes the connection, so the
+        // setting cannot leak into another transaction.
+        if let Some(sql) = &plan.before {
+            run_fixed::<DB>(&mut pinned.lease, sql).await?;
+        }
+    }
+    let start = Instant::now();
+    let (custom, traced) = match plan.begin {
+        Some(sql) if depth == 1 => (Some(trusted(&sql).into_sql_str()), trusted(&sql).into_sql_str()),
         _ => (None, begin_ansi_transaction_sql(depth - 1)),
     };
     DB::TransactionManager::begin(&mut pinned.lease, custom).await?;
     pinned.begun = true;
     level.begun = true;
     shared.set_levels(depth);
-    drop(pinned);
     trace_query(traced.as_str(), start, None);
+    // PostgreSQL's SET LOCAL timeouts; the level is open, so a failure or a
+    // drop here rolls it back.
+    for sql in &plan.after {
+        run_fixed::<DB>(&mut pinned.lease, sql).await?;
+    }
+    drop(pinned);
     Ok((shared, level))
 }
 
@@ -158,12 +266,17 @@ impl<DB: Database> Level<DB> {
         self.depth == 1
     }
 
+    /// The transaction's timeout, once it has passed.
+    pub(super) fn expired(&self) -> Option<Duration> {
+        self.shared.expired()
+    }
+
     /// Commits the transaction (or releases the savepoint). A transaction
     /// with an abandoned savepoint inside is rolled back instead, with an
     /// error.
     pub(super) async fn commit(mut self) -> Result<(), sqlx::Error> {
         let start = Instant::now();
-        let mut pinned = self.shared.lend().await?;
+        let mut pinned = self.shared.lend_any().await?;
         if self.shared.poisoned.load(Ordering::Acquire) || self.shared.levels() != self.depth {
             drop(pinned);
             // `self` drops open: the rollback is queued.
@@ -187,7 +300,7 @@ impl<DB: Database> Level<DB> {
     /// it still open.
     pub(super) async fn rollback(mut self) -> Result<(), sqlx::Error> {
         let start = Instant::now();
-        let mut pinned = self.shared.lend().await?;
+        let mut pinned = self.shared.lend_any().await?;
         let levels = self.shared.levels();
         if levels >= self.depth {
             for _ in self.depth..=levels {
