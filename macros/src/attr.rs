@@ -43,6 +43,8 @@ pub struct FieldReceiver {
     pub unique: Flag,
     pub index: Flag,
     pub updated_at: Flag,
+    /// `version`: the optimistic-locking counter, bumped by every update.
+    pub version: Flag,
     pub column: Option<SpannedValue<String>>,
     pub db_type: Option<SpannedValue<String>>,
     /// `default = now | uuid | cuid | autoincrement | <literal>` or `default(sql = "...")`.

@@ -21,6 +21,7 @@ mod sql;
 mod ty;
 mod validate;
 mod validate_index;
+mod validate_version;
 
 #[cfg(test)]
 mod tests;

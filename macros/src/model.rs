@@ -47,6 +47,8 @@ pub struct Field {
     pub unique: Option<Span>,
     pub index: Option<Span>,
     pub updated_at: Option<Span>,
+    /// `#[strata(version)]`: the optimistic-locking counter.
+    pub version: Option<Span>,
     pub db_type: Option<String>,
     pub default: Option<SpannedValue<DefaultSpec>>,
     pub references: Option<Reference>,
@@ -413,6 +415,7 @@ impl RelationField {
             flag("unique", r.unique),
             flag("index", r.index),
             flag("updated_at", r.updated_at),
+            flag("version", r.version),
             r.column.as_ref().map(|c| ("column", c.span())),
             r.db_type.as_ref().map(|c| ("db_type", c.span())),
             meta_span("default", &r.default),
@@ -490,12 +493,32 @@ impl Field {
         let on_delete = errors.handle(on_delete.transpose())?;
         let on_update = errors.handle(on_update.transpose())?;
         let check = errors.handle(check.transpose())?;
+        let version = flag(r.version);
+        // A version column starts at 1 unless the field says otherwise; the
+        // default is the column's DDL default, so a row inserted by hand
+        // gets one too. Only for the types a version may have, so a wrong
+        // type is reported once, by `validate_version`.
+        let default = match (version, default) {
+            (Some(span), None)
+                if crate::validate_version::fits_version(&r.ty) && !r.updated_at.is_present() =>
+            {
+                Some(SpannedValue::new(
+                    DefaultSpec::Literal {
+                        kind: LitKind::Int,
+                        sql: "1".to_owned(),
+                    },
+                    span,
+                ))
+            }
+            (_, default) => default,
+        };
         Some(Field {
             column: (r.column).unwrap_or_else(|| SpannedValue::new(name.clone(), ident.span())),
             id: flag(r.id),
             unique: flag(r.unique),
             index: flag(r.index),
             updated_at: flag(r.updated_at),
+            version,
             db_type: r.db_type.map(SpannedValue::into_inner),
             ty: r.ty,
             default,

@@ -24,6 +24,7 @@ pub fn check_model_shape(input: &DeriveInput, errors: &mut Accumulator) -> bool 
 pub fn check_field(model: &Model, field: &Field, errors: &mut Accumulator) {
     check_default_fits_type(model, field, errors);
     check_updated_at(model, field, errors);
+    crate::validate_version::check_version_field(model, field, errors);
     check_field_id_not_option(model, field, errors);
     check_actions(model, field, errors);
     check_field_name_free(model, field, errors);
@@ -43,6 +44,7 @@ pub fn check_model(model: &Model, errors: &mut Accumulator) {
     check_key_fn_names_free(model, errors);
     check_relation_pairs(model, errors);
     check_implicit_join_key(model, errors);
+    crate::validate_version::check_model_version(model, errors);
 }
 
 /// Rules about one relation field in isolation (and the columns it names).

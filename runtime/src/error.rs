@@ -189,6 +189,19 @@ pub enum Error {
     #[error("backfill {name}: {reason}")]
     Backfill { name: String, reason: String },
 
+    /// Optimistic locking: an update (or an upsert's update) expected the
+    /// row at `expected_version`, but another writer changed it since it was
+    /// read. Nothing was written; read the row again and retry
+    /// (`strata::optimistic::retry` does both).
+    #[error("{model} {id} was changed since it was read: expected version {expected_version}, but the row is at another version; read it again and retry")]
+    Conflict {
+        model: &'static str,
+        /// The key the row was updated by, as its values print (`42`,
+        /// `(7, "sku-1")`).
+        id: String,
+        expected_version: i64,
+    },
+
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -208,6 +221,11 @@ impl Error {
             Error::Timeout { source } => is_lock_wait_given_up(source),
             _ => false,
         }
+    }
+
+    /// Whether the error is an optimistic-locking [`Error::Conflict`].
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict { .. })
     }
 }
 

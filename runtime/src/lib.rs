@@ -48,6 +48,7 @@ pub use query::{
     IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, ToSql, UniqueKey, Update,
     Upsert, ValueFor,
 };
+pub use query::optimistic;
 pub use query::{Aggregate, AggregateSelection, GroupBy};
 pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,

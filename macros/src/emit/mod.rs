@@ -179,6 +179,7 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     indexes: &[],
                     checks: &[],
                     relations: &[],
+                    version: ::core::option::Option::None,
                 };
                 fn column_value(&self, _: usize) -> ::core::option::Option<::strata::Value> {
                     ::core::option::Option::None

@@ -179,6 +179,7 @@ fn implicit_join(model: &Model, p: &Parts<'_>) -> TokenStream {
                 }],
                 checks: &[],
                 relations: &[],
+                version: ::core::option::Option::None,
             };
             JOIN
         })

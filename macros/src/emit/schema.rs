@@ -26,6 +26,13 @@ pub fn impl_model(model: &Model) -> TokenStream {
         quote!(#position => ::core::option::Option::Some(<#ty as ::strata::__private::FieldType>::to_value(&self.#name)))
     });
     let relations = super::relations::schemas(model);
+    let version = match model.fields.iter().position(|f| f.version.is_some()) {
+        Some(i) => {
+            let i = super::index(i);
+            quote!(::core::option::Option::Some(#i))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let foreign_keys = model
         .foreign_keys()
         .into_iter()
@@ -43,6 +50,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 indexes: &[#(#indexes),*],
                 checks: &[#(#checks),*],
                 relations: &[#(#relations),*],
+                version: #version,
             };
             fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
                 match index {

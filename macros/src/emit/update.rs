@@ -28,7 +28,13 @@ pub fn items(model: &Model) -> TokenStream {
 pub fn impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let builder = naming::update_builder(model);
-    let setters = model.fields.iter().enumerate().map(|(index, field)| {
+    // The version is strata's to write (bumped by every update): no setter.
+    let setters = model
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.version.is_none());
+    let setters = setters.map(|(index, field)| {
         let (name, ty) = (&field.ident, &field.ty);
         let index = super::index(index);
         // Spanned on the field's type, so a wrong value's "required by this
@@ -41,7 +47,9 @@ pub fn impls(model: &Model) -> TokenStream {
             }
         }
     });
+    let versioned = versioned(model, &builder);
     quote! {
+        #versioned
         #[automatically_derived]
         impl<__Target> #builder<__Target> {
             #(#setters)*
@@ -68,6 +76,49 @@ pub fn impls(model: &Model) -> TokenStream {
         impl #builder<::strata::Filter<#ident>> {
             pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<u64> {
                 self.inner.exec(db).await
+            }
+        }
+    }
+}
+
+/// For a model with a `#[strata(version)]` field: `expect_version` on the
+/// update by key and on `changes()` (an upsert's update), and
+/// `row.checked_update()`. Other models get neither, so asking for a
+/// version check where there is no version does not compile.
+fn versioned(model: &Model, builder: &syn::Ident) -> TokenStream {
+    let Some(field) = model.fields.iter().find(|f| f.version.is_some()) else {
+        return TokenStream::new();
+    };
+    let ident = &model.ident;
+    let ty = &field.ty;
+    let expect = quote! {
+        /// Applies the update only if the row is still at `version`, the
+        /// version the caller read; otherwise nothing is written and the
+        /// result is `strata::Error::Conflict`. Without it the update still
+        /// bumps the version, but does not check it.
+        pub fn expect_version(mut self, version: #ty) -> Self {
+            self.inner.expect_version(::strata::__private::FieldType::to_value(&version));
+            self
+        }
+    };
+    let doc = format!(
+        "An update of this row by its primary key, applied only if the row is still at the version it was read with (`{ident}::update(key).expect_version(row.{})`); otherwise `strata::Error::Conflict`.",
+        field.name
+    );
+    quote! {
+        #[automatically_derived]
+        impl #builder<::strata::UniqueKey<#ident>> {
+            #expect
+        }
+        #[automatically_derived]
+        impl #builder<()> {
+            #expect
+        }
+        #[automatically_derived]
+        impl #ident {
+            #[doc = #doc]
+            pub fn checked_update(&self) -> #builder<::strata::UniqueKey<#ident>> {
+                #builder { inner: ::strata::Update::of_row(self) }
             }
         }
     }

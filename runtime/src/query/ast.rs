@@ -310,6 +310,11 @@ pub struct OnConflict {
     pub target: Vec<&'static ColumnSchema>,
     /// Empty means "do nothing but still report the row" (an update of the key to itself).
     pub set: Vec<Assignment>,
+    /// Update only an existing row for which this holds (its columns
+    /// written [`Expr::Qualified`] by the table): the expected version of
+    /// optimistic locking. `WHERE` on PostgreSQL and SQLite; MySQL has none
+    /// there, so each assignment becomes `IF(condition, new, current)`.
+    pub only_if: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ pub mod ast;
 pub mod expr;
 mod filter;
 mod find;
+pub mod optimistic;
 mod related;
 pub mod select;
 mod to_sql;

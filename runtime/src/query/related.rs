@@ -374,6 +374,7 @@ mod tests {
             indexes: &[],
             checks: &[],
             relations,
+            version: None,
         }
     }
 

@@ -8,10 +8,11 @@ use super::ast::{
 };
 use super::filter::{Filter, IntoFilter, UniqueKey, ValueFor};
 use super::find::{all_columns, FindUnique};
+use super::optimistic;
 use crate::error::{Error, Result};
 use crate::execute::bind::{Binds, Bound};
 use crate::execute::Db;
-use crate::query::ast::Statement;
+use crate::query::ast::{Expr, Statement};
 use crate::relation::{CreateWith, Nested};
 use crate::render::{
     remember, remembered, render, render_checked, render_owned, render_shape, Dialect, Rendered,
@@ -557,6 +558,9 @@ impl<T: Numeric> IntoAssign<Option<T>, ByArithmetic> for Arithmetic<T> {
 pub struct Update<M, T> {
     target: T,
     set: Vec<Assignment>,
+    /// The `#[strata(version)]` value the caller read: the update applies
+    /// only to the row still at that version (`optimistic`).
+    expected_version: Option<Value>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -565,8 +569,16 @@ impl<M: Model, T> Update<M, T> {
         Update {
             target,
             set: Vec::new(),
+            expected_version: None,
             _model: PhantomData,
         }
+    }
+
+    /// Applies the update only if the row's version column still holds
+    /// `version` (the generated `expect_version` setter passes it).
+    #[doc(hidden)]
+    pub fn expect_version(&mut self, version: Value) {
+        self.expected_version = Some(version);
     }
 
     #[doc(hidden)]
@@ -590,11 +602,13 @@ impl<M: Model, T> Update<M, T> {
         Update {
             target,
             set: self.set,
+            expected_version: self.expected_version,
             _model: PhantomData,
         }
     }
 
-    /// The assignments plus `updated_at` columns the user did not set.
+    /// The assignments plus `updated_at` columns the user did not set, and
+    /// last (MySQL's upsert reads the old version before it) the version bump.
     fn assignments(&self) -> Vec<Assignment> {
         let mut set = self.set.clone();
         for column in M::SCHEMA.columns.iter().filter(|c| c.updated_at) {
@@ -607,20 +621,36 @@ impl<M: Model, T> Update<M, T> {
                 }
             }
         }
+        optimistic::push_bump::<M>(&mut set);
         set
     }
 }
 
 impl<M: Model> Update<M, UniqueKey<M>> {
+    /// An update of `row` by its primary key that applies only if the row
+    /// is still at the version `row` was read with (`row.checked_update()`).
+    #[doc(hidden)]
+    pub fn of_row(row: &M) -> Self {
+        let mut update = Update::new(optimistic::primary_key_of_row(row));
+        update.expected_version = optimistic::version_of(row);
+        update
+    }
+
     pub fn statement(&self) -> Statement {
         self.statement_with(self.assignments())
     }
 
     fn statement_with(&self, set: Vec<Assignment>) -> Statement {
+        let key = self.target.filter().expr;
+        let check =
+            (self.expected_version.as_ref()).and_then(|v| optimistic::version_check::<M>(v, false));
         Statement::Update(SqlUpdate {
             table: M::SCHEMA.table,
             set,
-            filter: Some(self.target.filter().expr),
+            filter: Some(match check {
+                Some(check) => Expr::all(vec![key, check]),
+                None => key,
+            }),
             returning: all_columns::<M>(),
         })
     }
@@ -645,6 +675,11 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             binds.push(value.clone());
         }
         binds.extend_from_slice(self.target.values());
+        if let Some(expected) = &self.expected_version {
+            // A part no assignment can be (column indices stay far below).
+            shape = shape.and_then(|s| s.push(usize::from(u16::MAX)));
+            binds.push(expected.clone());
+        }
         let full = |_| render(&self.statement_with(set), dialect);
         match shape.and_then(|s| s.binds(&binds)) {
             Some(shape) => render_shape(shape, binds, full),
@@ -653,7 +688,8 @@ impl<M: Model> Update<M, UniqueKey<M>> {
     }
 
     /// Updates the row and returns it as written; `Error::NotFound` if no row
-    /// has that key.
+    /// has that key, `Error::Conflict` if it has, but at another version
+    /// than the one expected.
     pub async fn exec(self, db: &Db) -> Result<M> {
         let not_found = not_found::<M>;
         let set = self.assignments();
@@ -662,10 +698,10 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         }
         if db.dialect().supports_returning() {
             let rendered = self.render_returning(set, db.dialect());
-            return db
-                .fetch_optional(M::SCHEMA, rendered)
-                .await?
-                .ok_or_else(not_found);
+            return match db.fetch_optional(M::SCHEMA, rendered).await? {
+                Some(row) => Ok(row),
+                None => Err(self.missed(db).await),
+            };
         }
         // MySQL: find the primary key first, since the update may change the
         // unique key used to find the row.
@@ -674,13 +710,30 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             .ok_or_else(not_found)?;
         let by_pk = Update::<M, UniqueKey<M>> {
             target: pk.clone(),
-            set: self.set,
+            set: self.set.clone(),
+            expected_version: self.expected_version.clone(),
             _model: PhantomData,
         };
         let rendered = render(&by_pk.statement(), db.dialect());
-        db.execute(M::SCHEMA, rendered).await?;
+        let outcome = db.execute(M::SCHEMA, rendered).await?;
+        // sqlx asks MySQL for matched rows, not changed ones, so 0 is a row
+        // the version check (or a concurrent delete) left out.
+        if outcome.rows_affected == 0 && self.expected_version.is_some() {
+            return Err(self.missed(db).await);
+        }
         let pk = rekey_after_update(pk, &by_pk.set);
         FindUnique::new(pk).exec_required(db).await
+    }
+}
+
+impl<M: Model> Update<M, UniqueKey<M>> {
+    /// Why the update matched no row: gone, or (with an expected version)
+    /// changed by another writer.
+    async fn missed(&self, db: &Db) -> Error {
+        match &self.expected_version {
+            Some(expected) => optimistic::missed(db, &self.target, expected).await,
+            None => not_found::<M>(),
+        }
     }
 }
 
@@ -879,9 +932,12 @@ impl<M: Model> Upsert<M> {
                 }
             }
         }
+        let only_if = (self.update.expected_version.as_ref())
+            .and_then(|v| optimistic::version_check::<M>(v, true));
         let on_conflict = OnConflict {
             target,
             set: self.update.into_assignments(),
+            only_if,
         };
         Statement::Insert(single_row_insert::<M>(
             create.into_row(false),
@@ -889,17 +945,31 @@ impl<M: Model> Upsert<M> {
         ))
     }
 
+    /// Inserts or updates the row and returns it. With an expected version
+    /// (`changes().expect_version(v)`), an existing row at another version
+    /// is left as it is and the result is `Error::Conflict`; a missing row
+    /// is still inserted.
     pub async fn exec(self, db: &Db) -> Result<M> {
         self.create.refuse_nested("upsert")?;
         let key = self.key.clone();
+        let expected = self.update.expected_version.clone();
+        let conflict = |expected: &Value| optimistic::conflict::<M>(key.values(), expected);
         let rendered = render(&self.statement(), db.dialect());
         if db.dialect().supports_returning() {
-            return db
-                .fetch_optional(M::SCHEMA, rendered)
-                .await?
-                .ok_or_else(not_found::<M>);
+            // No row back: the key existed and the DO UPDATE's WHERE
+            // refused it.
+            return match (db.fetch_optional(M::SCHEMA, rendered).await?, &expected) {
+                (Some(row), _) => Ok(row),
+                (None, Some(expected)) => Err(conflict(expected)),
+                (None, None) => Err(not_found::<M>()),
+            };
         }
-        db.execute(M::SCHEMA, rendered).await?;
+        let outcome = db.execute(M::SCHEMA, rendered).await?;
+        if let Some(expected) = &expected {
+            if outcome.last_insert_id == Some(optimistic::MYSQL_REFUSED_INSERT_ID) {
+                return Err(conflict(expected));
+            }
+        }
         FindUnique::new(key).exec_required(db).await
     }
 }

@@ -227,10 +227,46 @@ fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
         w.push_ident(key.name);
         w.push(" = ");
         w.push_ident(key.name);
+    } else if let (Dialect::MySql, Some(condition)) = (w.dialect, &conflict.only_if) {
+        // No WHERE in ON DUPLICATE KEY UPDATE: every assignment keeps the
+        // current value unless the condition holds. MySQL assigns left to
+        // right, each seeing the ones before, so the condition must not read
+        // a column assigned before it (the version bump comes last). A
+        // refused update and an insert both count one row, so the last
+        // kept value also sets the statement's insert id to a mark no
+        // AUTO_INCREMENT reaches (`optimistic::MYSQL_REFUSED_INSERT_ID`).
+        let last = conflict.set.len().saturating_sub(1);
+        for (i, a) in conflict.set.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_ident(a.column.name);
+            w.push(" = IF(");
+            write_expr(w, condition);
+            w.push(", ");
+            write_assigned_value(w, a, Some(table));
+            w.push(", ");
+            if i == last {
+                w.push("IF(LAST_INSERT_ID(9223372036854775807) > 0, ");
+                w.push_ident(table);
+                w.push(".");
+                w.push_ident(a.column.name);
+                w.push(", NULL)");
+            } else {
+                w.push_ident(table);
+                w.push(".");
+                w.push_ident(a.column.name);
+            }
+            w.push(")");
+        }
     } else {
         // Inside ON CONFLICT a bare column name could mean the existing row or
         // the proposed one (PostgreSQL refuses it as ambiguous): name the table.
         write_assignments(w, &conflict.set, Some(table));
+        if let Some(condition) = &conflict.only_if {
+            w.push(" WHERE ");
+            write_expr(w, condition);
+        }
     }
 }
 
@@ -239,21 +275,26 @@ fn write_assignments(w: &mut SqlWriter, set: &[Assignment], qualify: Option<&str
     w.push_list(set, ", ", |w, a| {
         w.push_ident(a.column.name);
         w.push(" = ");
-        match &a.value {
-            AssignValue::Set(v) => w.push_bind(v.clone()),
-            AssignValue::Arithmetic(op, v) => {
-                if let Some(table) = qualify {
-                    w.push_ident(table);
-                    w.push(".");
-                }
-                w.push_ident(a.column.name);
-                w.push(" ");
-                w.push(op.sql());
-                w.push(" ");
-                w.push_bind(v.clone());
-            }
-        }
+        write_assigned_value(w, a, qualify);
     });
+}
+
+/// The right-hand side of one assignment: `value` or `[table.]col op value`.
+fn write_assigned_value(w: &mut SqlWriter, a: &Assignment, qualify: Option<&str>) {
+    match &a.value {
+        AssignValue::Set(v) => w.push_bind(v.clone()),
+        AssignValue::Arithmetic(op, v) => {
+            if let Some(table) = qualify {
+                w.push_ident(table);
+                w.push(".");
+            }
+            w.push_ident(a.column.name);
+            w.push(" ");
+            w.push(op.sql());
+            w.push(" ");
+            w.push_bind(v.clone());
+        }
+    }
 }
 
 fn write_update(w: &mut SqlWriter, update: &Update) {

@@ -109,6 +109,7 @@ mod tests {
             indexes,
             checks: &[],
             relations: &[],
+            version: None,
         }
     }
 

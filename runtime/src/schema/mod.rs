@@ -202,6 +202,10 @@ pub struct ModelSchema {
     /// the model's, in attribute order.
     pub checks: &'static [CheckSchema],
     pub relations: &'static [RelationSchema],
+    /// The `#[strata(version)]` column (an index into `columns`), if any:
+    /// bumped by every update and upsert, and checked against the version
+    /// the caller read when it gives one (optimistic locking).
+    pub version: Option<usize>,
 }
 
 impl ModelSchema {

@@ -383,6 +383,7 @@ mod tests {
         foreign_keys: &[],
         indexes: &[],
         checks: &[],
+        version: None,
         relations: &[],
     };
 
@@ -398,6 +399,7 @@ mod tests {
         foreign_keys: &[],
         indexes: &[],
         checks: &[],
+        version: None,
         relations: &[
             relation("author", RelationKind::BelongsTo, "User", None, &[1]),
             relation(

@@ -47,6 +47,7 @@ static CATALOG: ModelSchema = ModelSchema {
     indexes: &[],
     checks: &[],
     relations: &[],
+    version: None,
 };
 
 /// One catalog row: every column read as text (queries cast what is not).

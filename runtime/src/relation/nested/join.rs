@@ -249,6 +249,7 @@ impl<P: Model, C: Model> Links<'_, P, C> {
                 column: self.join.parent_side[0],
                 value: AssignValue::Set(self.parent_key[0].clone()),
             }],
+            only_if: None,
         };
         let per_statement = (self.db.dialect().max_binds() / columns.len().max(1)).max(1);
         let mut rows = distinct.into_iter().map(row).peekable();
