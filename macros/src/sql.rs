@@ -14,7 +14,7 @@
 //! Rust cannot point inside a string literal on stable, so every error and
 //! every generated token carries the literal's span.
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, LitStr, Path};
@@ -49,7 +49,11 @@ impl Parse for Input {
 enum Piece {
     Text(String),
     Table(Path),
-    Column { model: Path, field: syn::Ident, bare: bool },
+    Column {
+        model: Path,
+        field: syn::Ident,
+        bare: bool,
+    },
     Arg(Expr),
 }
 
@@ -88,7 +92,10 @@ fn parse_template(template: &str) -> Result<Vec<Piece>, String> {
             }
             '{' => {
                 let rest = &template[at + 1..];
-                let Some(end) = rest.find(['{', '}']).filter(|&i| rest[i..].starts_with('}')) else {
+                let Some(end) = rest
+                    .find(['{', '}'])
+                    .filter(|&i| rest[i..].starts_with('}'))
+                else {
                     return Err(format!(
                         "sql! template: unclosed `{{` at byte {at}; close the placeholder with `}}`, or write `{{{{` for a literal brace (a placeholder cannot contain braces: bind such an expression to a variable first)"
                     ));
@@ -145,7 +152,9 @@ fn placeholder(content: &str) -> Result<Piece, String> {
 fn split_modifier(content: &str) -> (&str, Option<&str>) {
     if let Some((body, modifier)) = content.rsplit_once(':') {
         let is_ident = !modifier.is_empty()
-            && modifier.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && modifier
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !modifier.starts_with(|c: char| c.is_ascii_digit());
         if is_ident && !body.ends_with(':') && !body.is_empty() {
             return (body.trim_end(), Some(modifier));
@@ -192,33 +201,56 @@ fn starts_lowercase(name: &str) -> bool {
         .starts_with(|c: char| c.is_lowercase() || c == '_')
 }
 
+/// Model and column paths resolve with `macro_rules` hygiene (items at the
+/// call site) but sit at the literal: an error there points at the literal
+/// without rustc proposing to replace the whole literal by a fix. The rest,
+/// `{expr}` arguments included, keeps the user's hygiene at the literal, so
+/// their variables resolve and a type error points at the template.
 fn emit(pieces: &[Piece], span: Span) -> TokenStream {
+    let generated = Span::mixed_site().located_at(span);
     let steps = pieces.iter().map(|piece| match piece {
         Piece::Text(text) => {
             let text = LitStr::new(text, span);
-            quote!(__strata_sql.push_text(#text);)
+            respan(quote!(__strata_sql.push_text(#text);), span)
         }
-        Piece::Table(model) => {
-            quote!(__strata_sql.push_sql(::strata::Sql::table::<#model>());)
-        }
+        Piece::Table(model) => push_fragment(
+            respan(quote!(::strata::Sql::table::<#model>()), generated),
+            span,
+        ),
         Piece::Column { model, field, bare } => {
             let constructor = if *bare {
                 quote!(bare_column)
             } else {
                 quote!(column)
             };
-            quote!(__strata_sql.push_sql(::strata::Sql::#constructor(#model::#field()));)
+            push_fragment(
+                respan(
+                    quote!(::strata::Sql::#constructor(#model::#field())),
+                    generated,
+                ),
+                span,
+            )
         }
-        Piece::Arg(expr) => quote!(::strata::SqlArg::push_arg(&(#expr), &mut __strata_sql);),
+        Piece::Arg(expr) => respan(
+            quote!(::strata::SqlArg::push_arg(&(#expr), &mut __strata_sql);),
+            span,
+        ),
     });
-    let body = quote! {
-        {
-            let mut __strata_sql = ::strata::Sql::empty();
-            #(#steps)*
-            __strata_sql
-        }
-    };
-    respan(body, span)
+    let start = respan(quote!(let mut __strata_sql = ::strata::Sql::empty();), span);
+    let end = respan(quote!(__strata_sql), span);
+    let mut block = Group::new(Delimiter::Brace, quote!(#start #(#steps)* #end));
+    block.set_span(span);
+    TokenTree::Group(block).into()
+}
+
+/// `__strata_sql.push_sql(fragment);` at the literal, leaving the spans
+/// `fragment` already has.
+fn push_fragment(fragment: TokenStream, span: Span) -> TokenStream {
+    let target = respan(quote!(__strata_sql.push_sql), span);
+    let mut args = Group::new(Delimiter::Parenthesis, fragment);
+    args.set_span(span);
+    let end = respan(quote!(;), span);
+    quote!(#target #args #end)
 }
 
 /// Gives every token the template's span, so errors in generated code (a
@@ -252,7 +284,11 @@ mod tests {
                 Piece::Text(t) => format!("text {t:?}"),
                 Piece::Table(p) => format!("table {}", quote!(#p)),
                 Piece::Column { model, field, bare } => {
-                    format!("column {}::{field}{}", quote!(#model), if bare { " bare" } else { "" })
+                    format!(
+                        "column {}::{field}{}",
+                        quote!(#model),
+                        if bare { " bare" } else { "" }
+                    )
                 }
                 Piece::Arg(e) => format!("arg {}", quote!(#e)),
             })
@@ -283,7 +319,10 @@ mod tests {
 
     #[test]
     fn constants_and_calls_are_values() {
-        assert_eq!(kinds("{MAX_LEN}{Sql::empty()}"), ["arg MAX_LEN", "arg Sql :: empty ()"]);
+        assert_eq!(
+            kinds("{MAX_LEN}{Sql::empty()}"),
+            ["arg MAX_LEN", "arg Sql :: empty ()"]
+        );
     }
 
     #[test]
