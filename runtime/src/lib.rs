@@ -34,6 +34,8 @@ pub mod query;
 pub mod raw;
 pub mod relation;
 pub mod render;
+// Durable sagas over `_strata_sagas`: always built, no extra dependency.
+pub mod saga;
 pub mod schema;
 mod value;
 

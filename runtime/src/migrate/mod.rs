@@ -11,8 +11,9 @@
 pub mod advisor;
 #[cfg(feature = "migrate")]
 pub mod backfill;
-#[cfg(feature = "migrate")]
-mod bookkeeping;
+// Always built: sagas (saga/table.rs) keep `_strata_sagas` the same way.
+#[cfg_attr(not(feature = "migrate"), allow(dead_code))]
+pub(crate) mod bookkeeping;
 pub mod ddl;
 pub mod diff;
 pub mod erd;

@@ -1,0 +1,749 @@
+//! Sagas on every database: the happy path; a failure at step 3 compensating
+//! steps 2 then 1; a runner killed mid-step whose saga a fresh process
+//! resumes forward, or compensates; two concurrent resumers of which one
+//! runs each step; a failed compensation recorded, reported and retried.
+//! Effects are checked in real tables, order in a log table.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use strata::saga::{Saga, SagaError, SagaRegistry, SagaState, SagaStatus, StepResult, StepStatus};
+use strata::{decrement, increment, Db, Model};
+use strata_tests::backend_tests;
+use tokio::sync::Notify;
+
+#[derive(Model, Debug, Clone)]
+#[strata(table = "saga_stock")]
+struct Stock {
+    #[strata(id)]
+    sku: String,
+    quantity: i32,
+}
+
+#[derive(Model, Debug, Clone)]
+#[strata(table = "saga_payments")]
+struct Payment {
+    #[strata(id)]
+    order_ref: String,
+    amount: i64,
+}
+
+#[derive(Model, Debug, Clone)]
+#[strata(table = "saga_shipments")]
+struct Shipment {
+    #[strata(id)]
+    order_ref: String,
+}
+
+/// What each action and compensation did, in order.
+#[derive(Model, Debug, Clone)]
+#[strata(table = "saga_log")]
+struct Entry {
+    #[strata(id, default = autoincrement)]
+    id: i64,
+    order_ref: String,
+    entry: String,
+}
+
+/// The saga's context: recorded as JSON after every step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Order {
+    order_ref: String,
+    sku: String,
+    quantity: i32,
+    amount: i64,
+    /// Set by the charge step, read by its compensation.
+    payment: Option<String>,
+}
+
+/// Short, so the tests wait little for a killed runner's lease to end.
+const LEASE: Duration = Duration::from_millis(400);
+
+/// Where a step stops for the test: in its action, before or after its
+/// effect; the test then aborts the runner (a crash).
+#[derive(Clone, Copy, PartialEq)]
+enum Pause {
+    BeforeEffect,
+    AfterEffect,
+}
+
+/// How one "process" behaves: where it pauses, which action or
+/// compensation fails, and how often each step ran.
+#[derive(Default)]
+struct Hooks {
+    pause: Option<(&'static str, Pause)>,
+    fail_action: Option<&'static str>,
+    fail_compensation: Option<&'static str>,
+    /// A delay at each checkpoint: a step that takes a while.
+    slow: Option<Duration>,
+    reached: Notify,
+    runs: Mutex<HashMap<String, u32>>,
+}
+
+impl Hooks {
+    fn new() -> Arc<Hooks> {
+        Arc::new(Hooks::default())
+    }
+
+    /// Counts the run; fails if this action is set to fail.
+    fn enter(&self, step: &str) -> StepResult<()> {
+        *self
+            .runs
+            .lock()
+            .unwrap()
+            .entry(step.to_owned())
+            .or_default() += 1;
+        match self.fail_action == Some(step) {
+            true => Err(format!("{step} refused the order").into()),
+            false => Ok(()),
+        }
+    }
+
+    /// Stops here forever (until the runner is aborted) if asked to.
+    async fn checkpoint(&self, step: &str, at: Pause) {
+        if let Some(delay) = self.slow {
+            tokio::time::sleep(delay).await;
+        }
+        if self.pause == Some((step, at)) {
+            self.reached.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+
+    fn runs(&self, step: &str) -> u32 {
+        self.runs.lock().unwrap().get(step).copied().unwrap_or(0)
+    }
+}
+
+async fn log(db: &Db, order: &Order, entry: &str) -> strata::Result<()> {
+    Entry::create()
+        .order_ref(&order.order_ref)
+        .entry(entry)
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+async fn reserve(db: Db, order: Order, hooks: Arc<Hooks>) -> StepResult<Order> {
+    hooks.enter("reserve")?;
+    hooks.checkpoint("reserve", Pause::BeforeEffect).await;
+    Stock::update(Stock::by_sku(&order.sku))
+        .quantity(decrement(order.quantity))
+        .exec(&db)
+        .await?;
+    log(&db, &order, "do reserve").await?;
+    hooks.checkpoint("reserve", Pause::AfterEffect).await;
+    Ok(order)
+}
+
+async fn release(db: Db, order: Order, _hooks: Arc<Hooks>) -> StepResult<Order> {
+    Stock::update(Stock::by_sku(&order.sku))
+        .quantity(increment(order.quantity))
+        .exec(&db)
+        .await?;
+    log(&db, &order, "undo reserve").await?;
+    Ok(order)
+}
+
+/// Idempotent: a payment already made for the order (by an attempt that
+/// crashed before recording "done") is not made again.
+async fn charge(db: Db, mut order: Order, hooks: Arc<Hooks>) -> StepResult<Order> {
+    hooks.enter("charge")?;
+    hooks.checkpoint("charge", Pause::BeforeEffect).await;
+    let existing = Payment::find_by_order_ref(&order.order_ref)
+        .exec(&db)
+        .await?;
+    if existing.is_none() {
+        Payment::create()
+            .order_ref(&order.order_ref)
+            .amount(order.amount)
+            .exec(&db)
+            .await?;
+        log(&db, &order, "do charge").await?;
+    }
+    order.payment = Some(format!("pay-{}", order.order_ref));
+    hooks.checkpoint("charge", Pause::AfterEffect).await;
+    Ok(order)
+}
+
+async fn refund(db: Db, mut order: Order, hooks: Arc<Hooks>) -> StepResult<Order> {
+    if hooks.fail_compensation == Some("charge") {
+        return Err("the payment gateway is down".into());
+    }
+    Payment::delete_many()
+        .filter(Payment::order_ref().eq(order.order_ref.clone()))
+        .exec(&db)
+        .await?;
+    log(&db, &order, "undo charge").await?;
+    order.payment = None;
+    Ok(order)
+}
+
+async fn ship(db: Db, order: Order, hooks: Arc<Hooks>) -> StepResult<Order> {
+    hooks.enter("ship")?;
+    hooks.checkpoint("ship", Pause::BeforeEffect).await;
+    Shipment::create()
+        .order_ref(&order.order_ref)
+        .exec(&db)
+        .await?;
+    log(&db, &order, "do ship").await?;
+    Ok(order)
+}
+
+/// Idempotent: also runs for a ship step that crashed before shipping.
+async fn unship(db: Db, order: Order, _hooks: Arc<Hooks>) -> StepResult<Order> {
+    Shipment::delete_many()
+        .filter(Shipment::order_ref().eq(order.order_ref.clone()))
+        .exec(&db)
+        .await?;
+    log(&db, &order, "undo ship").await?;
+    Ok(order)
+}
+
+/// The order saga as one process defines it: each step function gets
+/// that process's hooks.
+fn order_saga(hooks: &Arc<Hooks>) -> Saga<Order> {
+    macro_rules! with_hooks {
+        ($step:ident) => {{
+            let hooks = Arc::clone(hooks);
+            move |db, order| $step(db, order, Arc::clone(&hooks))
+        }};
+    }
+    Saga::new("order")
+        .lease(LEASE)
+        .step("reserve", with_hooks!(reserve), with_hooks!(release))
+        .step("charge", with_hooks!(charge), with_hooks!(refund))
+        .step("ship", with_hooks!(ship), with_hooks!(unship))
+}
+
+async fn setup(db: &Db, quantity: i32) {
+    db.push_schema::<(Stock, Payment, Shipment, Entry)>()
+        .await
+        .unwrap();
+    Stock::create()
+        .sku("widget")
+        .quantity(quantity)
+        .exec(db)
+        .await
+        .unwrap();
+}
+
+fn order(order_ref: &str) -> Order {
+    Order {
+        order_ref: order_ref.to_owned(),
+        sku: "widget".to_owned(),
+        quantity: 3,
+        amount: 4200,
+        payment: None,
+    }
+}
+
+/// The log of one order, in the order it was written.
+async fn entries(db: &Db, order_ref: &str) -> Vec<String> {
+    Entry::find_many()
+        .filter(Entry::order_ref().eq(order_ref.to_owned()))
+        .order_by(Entry::id().asc())
+        .exec(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.entry)
+        .collect()
+}
+
+async fn stock(db: &Db) -> i32 {
+    Stock::find_by_sku("widget")
+        .exec(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .quantity
+}
+
+async fn payments(db: &Db) -> u64 {
+    Payment::count().exec(db).await.unwrap()
+}
+
+async fn shipments(db: &Db) -> u64 {
+    Shipment::count().exec(db).await.unwrap()
+}
+
+fn step_statuses(state: &SagaState) -> Vec<StepStatus> {
+    state.steps.iter().map(|s| s.status).collect()
+}
+
+/// Runs `runner` in a task until it reaches the pause `hooks` sets, then
+/// aborts the task: the process running the saga dies there.
+async fn kill_at_pause<F>(hooks: &Arc<Hooks>, runner: F)
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = tokio::spawn(runner);
+    tokio::time::timeout(Duration::from_secs(30), hooks.reached.notified())
+        .await
+        .expect("the runner reaches its pause");
+    task.abort();
+    match task.await {
+        Err(e) => assert!(e.is_cancelled()),
+        Ok(_) => panic!("the runner finished instead of dying at its pause"),
+    }
+}
+
+/// Long enough for a killed runner's lease to end.
+async fn wait_out_the_lease() {
+    tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+}
+
+fn hooks(edit: impl FnOnce(&mut Hooks)) -> Arc<Hooks> {
+    let mut hooks = Hooks::default();
+    edit(&mut hooks);
+    Arc::new(hooks)
+}
+
+backend_tests!(
+    every_step_runs_in_order_and_the_saga_completes,
+    |db| async move {
+        setup(&db, 10).await;
+        let hooks = Hooks::new();
+        let saga = order_saga(&hooks);
+        let done = saga.run_with_id(&db, "o-1", order("o-1")).await.unwrap();
+        assert_eq!(done.payment.as_deref(), Some("pay-o-1"));
+        assert_eq!(
+            entries(&db, "o-1").await,
+            ["do reserve", "do charge", "do ship"]
+        );
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (7, 1, 1)
+        );
+
+        let state = SagaState::load(&db, "o-1").await.unwrap();
+        assert_eq!(
+            (state.name.as_str(), state.status),
+            ("order", SagaStatus::Completed)
+        );
+        assert_eq!(step_statuses(&state), [StepStatus::Done; 3]);
+        assert!(state
+            .steps
+            .iter()
+            .all(|s| s.attempts == 1 && s.error.is_none()));
+        assert_eq!((state.step, state.attempts, state.last_error), (3, 1, None));
+        assert_eq!((state.lease_owner, state.lease_until), (None, None));
+        // The recorded context is the last step's.
+        assert_eq!(state.context["payment"], "pay-o-1");
+
+        // A generated id; a completed saga has nothing to resume.
+        let again = saga.run(&db, order("o-1b")).await.unwrap();
+        assert_eq!(again.order_ref, "o-1b");
+        assert_eq!(stock(&db).await, 4);
+        match saga.resume(&db, "o-1").await {
+            Err(SagaError::NotResumable { status, .. }) => {
+                assert_eq!(status, SagaStatus::Completed)
+            }
+            other => panic!("resuming a completed saga: {other:?}"),
+        }
+        match saga.resume(&db, "no-such-saga").await {
+            Err(SagaError::NotFound { id }) => assert_eq!(id, "no-such-saga"),
+            other => panic!("resuming an unknown saga: {other:?}"),
+        }
+    }
+);
+
+backend_tests!(
+    a_failure_at_step_three_compensates_step_two_then_step_one,
+    |db| async move {
+        setup(&db, 10).await;
+        let hooks = hooks(|h| h.fail_action = Some("ship"));
+        let err = order_saga(&hooks)
+            .run_with_id(&db, "o-2", order("o-2"))
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        match err {
+            SagaError::StepFailed {
+                saga,
+                id,
+                step,
+                cause,
+                compensated,
+            } => {
+                assert_eq!(
+                    (saga.as_str(), id.as_str(), step.as_str()),
+                    ("order", "o-2", "ship")
+                );
+                assert_eq!(cause.to_string(), "ship refused the order");
+                assert_eq!(compensated, ["charge", "reserve"]);
+            }
+            other => panic!("expected StepFailed, got {other:?}"),
+        }
+        assert!(
+            message.contains("order") && message.contains("o-2") && message.contains("\"ship\""),
+            "{message}"
+        );
+        assert_eq!(
+            entries(&db, "o-2").await,
+            ["do reserve", "do charge", "undo charge", "undo reserve"]
+        );
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (10, 0, 0)
+        );
+
+        let state = SagaState::load(&db, "o-2").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Compensated);
+        assert_eq!(
+            step_statuses(&state),
+            [
+                StepStatus::Compensated,
+                StepStatus::Compensated,
+                StepStatus::Failed
+            ]
+        );
+        assert_eq!(
+            state.steps[2].error.as_deref(),
+            Some("ship refused the order")
+        );
+        assert_eq!(
+            state.last_error.as_deref(),
+            Some("step \"ship\": ship refused the order")
+        );
+        assert_eq!(state.lease_owner, None);
+        // The compensations put the context back as they found it.
+        assert_eq!(state.context["payment"], serde_json::Value::Null);
+    }
+);
+
+backend_tests!(
+    a_runner_killed_mid_step_is_resumed_forward_by_a_fresh_process,
+    |db| async move {
+        setup(&db, 10).await;
+        // Process 1 dies inside "charge", after the payment, before "done".
+        let crashing = hooks(|h| h.pause = Some(("charge", Pause::AfterEffect)));
+        let saga = order_saga(&crashing);
+        let db1 = db.clone();
+        kill_at_pause(&crashing, async move {
+            saga.run_with_id(&db1, "o-3", order("o-3")).await
+        })
+        .await;
+
+        let state = SagaState::load(&db, "o-3").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Running);
+        assert_eq!(
+            step_statuses(&state),
+            [StepStatus::Done, StepStatus::Started, StepStatus::Pending]
+        );
+        assert_eq!(state.step, 1);
+        assert!(state.lease_owner.is_some());
+        assert_eq!((stock(&db).await, payments(&db).await), (7, 1));
+
+        // Process 2 starts: the dead runner's lease still holds the saga.
+        let fresh = Hooks::new();
+        let registry = SagaRegistry::new().with(&order_saga(&fresh));
+        assert!(registry.resume_pending(&db).await.unwrap().is_empty());
+        match order_saga(&fresh).resume(&db, "o-3").await {
+            Err(SagaError::Busy { saga, id }) => {
+                assert_eq!((saga.as_str(), id.as_str()), ("order", "o-3"))
+            }
+            other => panic!("resuming a leased saga: {other:?}"),
+        }
+        wait_out_the_lease().await;
+        let resumed = registry.resume_pending(&db).await.unwrap();
+        assert_eq!(resumed.len(), 1);
+        assert_eq!(
+            (resumed[0].id.as_str(), resumed[0].name.as_str()),
+            ("o-3", "order")
+        );
+        let context = resumed[0].outcome.as_ref().unwrap();
+        assert_eq!(context["payment"], "pay-o-3");
+
+        // "charge" ran again (idempotently: one payment), "reserve" did not.
+        assert_eq!(
+            (
+                fresh.runs("reserve"),
+                fresh.runs("charge"),
+                fresh.runs("ship")
+            ),
+            (0, 1, 1)
+        );
+        assert_eq!(
+            entries(&db, "o-3").await,
+            ["do reserve", "do charge", "do ship"]
+        );
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (7, 1, 1)
+        );
+        let state = SagaState::load(&db, "o-3").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Completed);
+        assert_eq!(step_statuses(&state), [StepStatus::Done; 3]);
+        let attempts: Vec<u32> = state.steps.iter().map(|s| s.attempts).collect();
+        assert_eq!(attempts, [1, 2, 1]);
+        assert_eq!((state.attempts, state.lease_owner), (2, None));
+        assert!(registry.resume_pending(&db).await.unwrap().is_empty());
+    }
+);
+
+backend_tests!(
+    a_runner_killed_mid_step_is_compensated_by_a_fresh_process,
+    |db| async move {
+        setup(&db, 10).await;
+        // Recorded by one process, run by another that dies as "ship" starts.
+        let crashing = hooks(|h| h.pause = Some(("ship", Pause::BeforeEffect)));
+        let saga = order_saga(&crashing);
+        let id = saga.start(&db, order("o-4")).await.unwrap();
+        let state = SagaState::load(&db, &id).await.unwrap();
+        assert_eq!(
+            (state.status, state.attempts, state.lease_owner),
+            (SagaStatus::Running, 0, None)
+        );
+        let (db1, id1) = (db.clone(), id.clone());
+        kill_at_pause(&crashing, async move { saga.resume(&db1, &id1).await }).await;
+        let state = SagaState::load(&db, &id).await.unwrap();
+        assert_eq!(
+            step_statuses(&state),
+            [StepStatus::Done, StepStatus::Done, StepStatus::Started]
+        );
+
+        let fresh = order_saga(&Hooks::new());
+        assert!(matches!(
+            fresh.compensate(&db, &id).await,
+            Err(SagaError::Busy { .. })
+        ));
+        wait_out_the_lease().await;
+        let undone = fresh.compensate(&db, &id).await.unwrap();
+        assert_eq!(undone.payment, None);
+        // The started step is compensated too (its action may have run), first.
+        assert_eq!(
+            entries(&db, "o-4").await,
+            [
+                "do reserve",
+                "do charge",
+                "undo ship",
+                "undo charge",
+                "undo reserve"
+            ]
+        );
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (10, 0, 0)
+        );
+        let state = SagaState::load(&db, &id).await.unwrap();
+        assert_eq!(state.status, SagaStatus::Compensated);
+        assert_eq!(step_statuses(&state), [StepStatus::Compensated; 3]);
+        assert_eq!(state.lease_owner, None);
+        match fresh.resume(&db, &id).await {
+            Err(SagaError::NotResumable { status, .. }) => {
+                assert_eq!(status, SagaStatus::Compensated)
+            }
+            other => panic!("resuming a compensated saga: {other:?}"),
+        }
+    }
+);
+
+backend_tests!(
+    of_two_concurrent_resumers_one_runs_each_step,
+    |db| async move {
+        setup(&db, 100).await;
+        // Slow steps: the loser tries while the winner is still running.
+        let shared = hooks(|h| h.slow = Some(Duration::from_millis(50)));
+        let saga = order_saga(&shared);
+        let id = saga.start(&db, order("o-5")).await.unwrap();
+        let resumers: Vec<_> = (0..2)
+            .map(|_| {
+                let (saga, db, id) = (saga.clone(), db.clone(), id.clone());
+                tokio::spawn(async move { saga.resume(&db, &id).await })
+            })
+            .collect();
+        let mut completed = 0;
+        for resumer in resumers {
+            match resumer.await.unwrap() {
+                Ok(order) => {
+                    assert_eq!(order.order_ref, "o-5");
+                    completed += 1;
+                }
+                Err(SagaError::Busy { .. } | SagaError::NotResumable { .. }) => {}
+                Err(other) => panic!("a resumer failed: {other:?}"),
+            }
+        }
+        assert_eq!(completed, 1);
+        assert_eq!(
+            (
+                shared.runs("reserve"),
+                shared.runs("charge"),
+                shared.runs("ship")
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            entries(&db, "o-5").await,
+            ["do reserve", "do charge", "do ship"]
+        );
+
+        // Two processes resuming every pending saga at once: each saga
+        // completes once, each of its steps run once.
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            ids.push(saga.start(&db, order(&format!("p-{n}"))).await.unwrap());
+        }
+        let (one, two) = (
+            hooks(|h| h.slow = Some(Duration::from_millis(20))),
+            Hooks::new(),
+        );
+        let processes: Vec<_> = [&one, &two]
+            .into_iter()
+            .map(|hooks| {
+                let (registry, db) = (SagaRegistry::new().with(&order_saga(hooks)), db.clone());
+                tokio::spawn(async move { registry.resume_pending(&db).await.unwrap() })
+            })
+            .collect();
+        let mut completed: Vec<String> = Vec::new();
+        for process in processes {
+            for resumed in process.await.unwrap() {
+                match resumed.outcome {
+                    Ok(_) => completed.push(resumed.id),
+                    Err(SagaError::Busy { .. } | SagaError::NotResumable { .. }) => {}
+                    Err(other) => panic!("saga {} failed: {other:?}", resumed.id),
+                }
+            }
+        }
+        completed.sort();
+        ids.sort();
+        assert_eq!(completed, ids);
+        for step in ["reserve", "charge", "ship"] {
+            assert_eq!(one.runs(step) + two.runs(step), 4, "runs of {step}");
+        }
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (85, 5, 5)
+        );
+        for id in &ids {
+            let state = SagaState::load(&db, id).await.unwrap();
+            assert_eq!(state.status, SagaStatus::Completed);
+            assert_eq!(state.attempts, 1, "saga {id} claimed once");
+        }
+    }
+);
+
+backend_tests!(
+    a_failed_compensation_is_recorded_reported_and_retried,
+    |db| async move {
+        setup(&db, 10).await;
+        let failing = hooks(|h| {
+            h.fail_action = Some("ship");
+            h.fail_compensation = Some("charge");
+        });
+        let err = order_saga(&failing)
+            .run_with_id(&db, "o-6", order("o-6"))
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        match &err {
+            SagaError::CompensationFailed {
+                saga,
+                id,
+                trigger,
+                failures,
+            } => {
+                assert_eq!((saga.as_str(), id.as_str()), ("order", "o-6"));
+                let (step, cause) = trigger.as_ref().unwrap();
+                assert_eq!(
+                    (step.as_str(), cause.as_str()),
+                    ("ship", "ship refused the order")
+                );
+                assert_eq!(failures.len(), 1);
+                assert_eq!(failures[0].step, "charge");
+                assert_eq!(failures[0].cause.to_string(), "the payment gateway is down");
+            }
+            other => panic!("expected CompensationFailed, got {other:?}"),
+        }
+        assert_eq!(err.step(), Some("charge"));
+        assert!(
+            message.contains("needs attention") && message.contains("payment gateway"),
+            "{message}"
+        );
+        // The compensations before it still ran.
+        assert_eq!(
+            entries(&db, "o-6").await,
+            ["do reserve", "do charge", "undo reserve"]
+        );
+        assert_eq!((stock(&db).await, payments(&db).await), (10, 1));
+        let state = SagaState::load(&db, "o-6").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Failed);
+        assert_eq!(
+            step_statuses(&state),
+            [
+                StepStatus::Compensated,
+                StepStatus::CompensationFailed,
+                StepStatus::Failed
+            ]
+        );
+        assert_eq!(
+            state.steps[1].error.as_deref(),
+            Some("the payment gateway is down")
+        );
+        assert!(state.last_error.unwrap().contains("payment gateway"));
+
+        // A failed saga is not resumed forward, nor picked up by resume_pending.
+        let fixed = order_saga(&Hooks::new());
+        assert!(matches!(
+            fixed.resume(&db, "o-6").await,
+            Err(SagaError::NotResumable {
+                status: SagaStatus::Failed,
+                ..
+            })
+        ));
+        let registry = SagaRegistry::new().with(&fixed);
+        assert!(registry.resume_pending(&db).await.unwrap().is_empty());
+        // Once the gateway is back, compensate retries only what failed.
+        let undone = registry.compensate(&db, "o-6").await.unwrap();
+        assert_eq!(undone["payment"], serde_json::Value::Null);
+        assert_eq!(
+            entries(&db, "o-6").await,
+            ["do reserve", "do charge", "undo reserve", "undo charge"]
+        );
+        assert_eq!((stock(&db).await, payments(&db).await), (10, 0));
+        let state = SagaState::load(&db, "o-6").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Compensated);
+        assert_eq!(state.steps[1].compensation_attempts, 2);
+    }
+);
+
+backend_tests!(
+    a_saga_recorded_with_other_steps_is_not_resumed,
+    |db| async move {
+        setup(&db, 10).await;
+        let id = order_saga(&Hooks::new())
+            .start(&db, order("o-7"))
+            .await
+            .unwrap();
+        let shorter: Saga<Order> = Saga::new("order").step(
+            "reserve",
+            |_db, o| async move { Ok(o) },
+            |_db, o| async move { Ok(o) },
+        );
+        match shorter.resume(&db, &id).await {
+            Err(SagaError::DefinitionMismatch { reason, .. }) => {
+                assert!(reason.contains("\"charge\""), "{reason}")
+            }
+            other => panic!("resuming with other steps: {other:?}"),
+        }
+        let other: Saga<serde_json::Value> = Saga::new("refund");
+        assert!(matches!(
+            other.compensate(&db, &id).await,
+            Err(SagaError::DefinitionMismatch { .. })
+        ));
+        let unrelated = SagaRegistry::new().with(&other);
+        let resumed = unrelated.resume_pending(&db).await.unwrap();
+        assert_eq!(resumed.len(), 1);
+        assert!(
+            matches!(&resumed[0].outcome, Err(SagaError::Unregistered { name, .. }) if name == "order")
+        );
+        // Nothing ran and nothing changed.
+        assert!(entries(&db, "o-7").await.is_empty());
+        let state = SagaState::load(&db, &id).await.unwrap();
+        assert_eq!((state.status, state.attempts), (SagaStatus::Running, 0));
+    }
+);
