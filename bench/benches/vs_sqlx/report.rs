@@ -263,15 +263,17 @@ pub fn report(
                     let vs = o.versus(1, i);
                     writeln!(
                         s,
-                        "\n{}: {} median {} µs, p99 {} µs, client CPU {} µs: {:.3}× plain sqlx ({:+.1} µs); strata is {:.3}× this ({:+.1} µs).",
+                        "\n{}: {} median {} µs, p99 {} µs, client CPU {} µs: {:.3}× plain sqlx (halves {}, {:+.1} µs); strata is {:.3}× this (halves {}, {:+.1} µs).",
                         case.name(),
                         extra.name,
                         fmt_us(e.median),
                         fmt_us(e.p99),
                         fmt_cpu(extra, flavor),
                         v.ratio,
+                        o.half_ratios(i, 0),
                         v.overhead_us,
                         vs.ratio,
+                        o.half_ratios(1, i),
                         vs.overhead_us
                     )
                     .unwrap();

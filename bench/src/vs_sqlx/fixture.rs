@@ -52,6 +52,9 @@ pub fn sqlite_options(url: &str) -> SqliteConnectOptions {
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(Duration::from_secs(5))
+        // strata's `SQLITE_ROW_BUFFER`: how far the connection's worker thread
+        // reads ahead; the same hand-off on both sides.
+        .row_buffer_size(256)
 }
 
 /// `url` with its database name replaced by `name`.

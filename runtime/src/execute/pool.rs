@@ -69,6 +69,20 @@ pub(super) fn mysql_lock_wait(lock_timeout: Option<Duration>) -> Option<String> 
     })
 }
 
+/// How many rows a SQLite connection's worker thread may read ahead of the
+/// task consuming them (sqlx's `row_buffer_size`; sqlx's default is 50). sqlx
+/// runs each SQLite connection on a thread of its own and hands rows over a
+/// bounded channel: each time the channel runs empty the reading task parks
+/// and the worker must wake it, and each time it runs full the worker blocks
+/// and the reader must wake it, a context switch or two apiece. With 50 the
+/// reading side of a 10,000-row read parked ~190-470 times per query, with 256
+/// ~35-130 times, and the read took less time on both sides of the bench
+/// (BENCHMARKS.md, 2026-11-26); 512 and 1,024 were no faster. It changes no
+/// instruction count (callgrind) and nothing for a point query: the channel
+/// allocates as rows arrive. The cost is memory only while a reader lags
+/// behind: up to 256 rows queued per connection.
+const SQLITE_ROW_BUFFER: usize = 256;
+
 /// Connection options for `url`, with strata's per-dialect settings.
 pub(crate) fn connect_options(url: &str, lock_timeout: Option<Duration>) -> Result<AnyOptions> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
@@ -89,7 +103,8 @@ pub(crate) fn connect_options(url: &str, lock_timeout: Option<Duration>) -> Resu
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(lock_timeout.unwrap_or(Duration::from_secs(5))),
+                .busy_timeout(lock_timeout.unwrap_or(Duration::from_secs(5)))
+                .row_buffer_size(SQLITE_ROW_BUFFER),
         )),
         _ => Err(Error::InvalidUrl {
             url: redact(url),
