@@ -6,7 +6,9 @@
 //! checks that the column at its position is named as the field: a query
 //! that selects columns in another order, or names one differently, is an
 //! error naming the struct, the field and the column, not a silent swap of
-//! two same-typed values. A field marked `#[strata(flatten)]` is a nested
+//! two same-typed values. The check runs for every row, not once per query
+//! (`FromRow` has no per-query hook): one comparison of short strings per
+//! field, next to the decoding itself. A field marked `#[strata(flatten)]` is a nested
 //! `FromRow` type spanning several columns, checked by its own derive. Tuple
 //! structs have no names and are read by position only.
 

@@ -1,0 +1,5 @@
+use schema_examples::blog::User;
+
+fn main() {
+    let _ = strata::sql!("SELECT {User::emial} FROM {User}");
+}
