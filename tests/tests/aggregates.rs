@@ -3,7 +3,7 @@
 //! every database, over rows, over no rows, and over NULLs; groups are
 //! filtered, kept by `having`, ordered by aggregates and keys, and paged.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use rust_decimal::Decimal;
 use strata::dsl::*;
 use strata::{Db, Dialect, Error, Model};
@@ -42,6 +42,18 @@ struct Comment {
     id: i64,
     post_id: i64,
     likes: i32,
+}
+
+/// The other types aggregates take: small integers, dates and local times.
+#[derive(Model, Debug, Clone)]
+#[strata(table = "agg_readings")]
+struct Reading {
+    #[strata(id, default = autoincrement)]
+    id: i64,
+    level: i16,
+    spare: Option<i16>,
+    taken_on: NaiveDate,
+    taken_at: NaiveDateTime,
 }
 
 /// Decimal sums and averages stay exact (PostgreSQL and MySQL; SQLite has
@@ -204,116 +216,132 @@ backend_tests!(filter_selects_the_rows_aggregated, |db| async move {
     assert_eq!(by_one, Some(50));
 });
 
-backend_tests!(over_no_rows_counts_are_zero_and_the_rest_null, |db| async move {
-    db.push_schema::<(Post, Comment)>().await.unwrap();
-    let empty = Post::aggregate((
-        count_all(),
-        count(Post::likes()),
-        count_distinct(Post::author_id()),
-        sum(Post::views()),
-        sum(Post::score()),
-        avg(Post::views()),
-        min(Post::created_at()),
-        max(Post::likes()),
-    ))
-    .exec(&db)
-    .await
-    .unwrap();
-    assert_eq!(empty, (0, 0, 0, None, None, None, None, None));
-    // The same when a filter matches nothing in a table with rows.
-    insert_posts(&db).await;
-    let none = Post::aggregate((count_all(), sum(Post::views()), max(Post::title())))
-        .filter(Post::author_id().eq(99))
+backend_tests!(
+    over_no_rows_counts_are_zero_and_the_rest_null,
+    |db| async move {
+        db.push_schema::<(Post, Comment)>().await.unwrap();
+        let empty = Post::aggregate((
+            count_all(),
+            count(Post::likes()),
+            count_distinct(Post::author_id()),
+            sum(Post::views()),
+            sum(Post::score()),
+            avg(Post::views()),
+            min(Post::created_at()),
+            max(Post::likes()),
+        ))
         .exec(&db)
         .await
         .unwrap();
-    assert_eq!(none, (0, None, None));
-});
+        assert_eq!(empty, (0, 0, 0, None, None, None, None, None));
+        // The same when a filter matches nothing in a table with rows.
+        insert_posts(&db).await;
+        let none = Post::aggregate((count_all(), sum(Post::views()), max(Post::title())))
+            .filter(Post::author_id().eq(99))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(none, (0, None, None));
+    }
+);
 
-backend_tests!(nulls_are_skipped_and_a_nullable_column_sums_to_an_option, |db| async move {
-    seed(&db).await;
-    // likes: 3, NULL, 5, NULL, NULL, 1.
-    let (all, non_null, total, mean, low, high) = Post::aggregate((
-        count_all(),
-        count(Post::likes()),
-        sum(Post::likes()),
-        avg(Post::likes()),
-        min(Post::likes()),
-        max(Post::likes()),
-    ))
-    .exec(&db)
-    .await
-    .unwrap();
-    assert_eq!((all, non_null, total, low, high), (6, 3, Some(9), Some(1), Some(5)));
-    close(mean, 3.0);
-    // Only NULLs: the sum, average and extremes are NULL, the count 0.
-    let only_nulls = Post::aggregate((
-        count(Post::likes()),
-        sum(Post::likes()),
-        avg(Post::likes()),
-        min(Post::likes()),
-    ))
-    .filter(Post::author_id().eq(2))
-    .exec(&db)
-    .await
-    .unwrap();
-    assert_eq!(only_nulls, (0, None, None, None));
-});
+backend_tests!(
+    nulls_are_skipped_and_a_nullable_column_sums_to_an_option,
+    |db| async move {
+        seed(&db).await;
+        // likes: 3, NULL, 5, NULL, NULL, 1.
+        let (all, non_null, total, mean, low, high) = Post::aggregate((
+            count_all(),
+            count(Post::likes()),
+            sum(Post::likes()),
+            avg(Post::likes()),
+            min(Post::likes()),
+            max(Post::likes()),
+        ))
+        .exec(&db)
+        .await
+        .unwrap();
+        assert_eq!(
+            (all, non_null, total, low, high),
+            (6, 3, Some(9), Some(1), Some(5))
+        );
+        close(mean, 3.0);
+        // Only NULLs: the sum, average and extremes are NULL, the count 0.
+        let only_nulls = Post::aggregate((
+            count(Post::likes()),
+            sum(Post::likes()),
+            avg(Post::likes()),
+            min(Post::likes()),
+        ))
+        .filter(Post::author_id().eq(2))
+        .exec(&db)
+        .await
+        .unwrap();
+        assert_eq!(only_nulls, (0, None, None, None));
+    }
+);
 
-backend_tests!(group_by_reads_keys_and_aggregates_per_group, |db| async move {
-    seed(&db).await;
-    let mut groups: Vec<((i64, Status), (i64, Option<i64>))> =
-        Post::group_by((Post::author_id(), Post::status()))
+backend_tests!(
+    group_by_reads_keys_and_aggregates_per_group,
+    |db| async move {
+        seed(&db).await;
+        // (author, status) -> (posts, views)
+        type Group = ((i64, Status), (i64, Option<i64>));
+        let mut groups: Vec<Group> = Post::group_by((Post::author_id(), Post::status()))
             .aggregate((count_all(), sum(Post::views())))
             .exec(&db)
             .await
             .unwrap();
-    groups.sort_by_key(|(key, _)| *key);
-    assert_eq!(
-        groups,
-        [
-            ((1, Status::Draft), (1, Some(10))),
-            ((1, Status::Published), (2, Some(50))),
-            ((2, Status::Published), (1, Some(10))),
-            ((2, Status::Archived), (1, Some(7))),
-            ((3, Status::Draft), (1, Some(100))),
-        ]
-    );
-});
+        groups.sort_by_key(|(key, _)| *key);
+        assert_eq!(
+            groups,
+            [
+                ((1, Status::Draft), (1, Some(10))),
+                ((1, Status::Published), (2, Some(50))),
+                ((2, Status::Published), (1, Some(10))),
+                ((2, Status::Archived), (1, Some(7))),
+                ((3, Status::Draft), (1, Some(100))),
+            ]
+        );
+    }
+);
 
-backend_tests!(enum_keys_group_and_filter_on_every_database, |db| async move {
-    seed(&db).await;
-    let mut by_status = Post::group_by(Post::status())
-        .aggregate((count_all(), max(Post::title())))
-        .exec(&db)
-        .await
-        .unwrap();
-    by_status.sort_by_key(|(status, _)| *status);
-    assert_eq!(
-        by_status,
-        [
-            (Status::Draft, (2, Some("f".to_owned()))),
-            (Status::Published, (3, Some("d".to_owned()))),
-            (Status::Archived, (1, Some("e".to_owned()))),
-        ]
-    );
-    // An enum key in `having`, compared with a bound value.
-    let published = Post::group_by(Post::status())
-        .aggregate(count_all())
-        .having(Post::status().eq(Status::Published))
-        .exec(&db)
-        .await
-        .unwrap();
-    assert_eq!(published, [(Status::Published, 3)]);
-    // Without aggregates: the distinct groups.
-    let mut statuses = Post::group_by(Post::status())
-        .filter(Post::published().eq(false))
-        .exec(&db)
-        .await
-        .unwrap();
-    statuses.sort();
-    assert_eq!(statuses, [Status::Draft, Status::Archived]);
-});
+backend_tests!(
+    enum_keys_group_and_filter_on_every_database,
+    |db| async move {
+        seed(&db).await;
+        let mut by_status = Post::group_by(Post::status())
+            .aggregate((count_all(), max(Post::title())))
+            .exec(&db)
+            .await
+            .unwrap();
+        by_status.sort_by_key(|(status, _)| *status);
+        assert_eq!(
+            by_status,
+            [
+                (Status::Draft, (2, Some("f".to_owned()))),
+                (Status::Published, (3, Some("d".to_owned()))),
+                (Status::Archived, (1, Some("e".to_owned()))),
+            ]
+        );
+        // An enum key in `having`, compared with a bound value.
+        let published = Post::group_by(Post::status())
+            .aggregate(count_all())
+            .having(Post::status().eq(Status::Published))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(published, [(Status::Published, 3)]);
+        // Without aggregates: the distinct groups.
+        let mut statuses = Post::group_by(Post::status())
+            .filter(Post::published().eq(false))
+            .exec(&db)
+            .await
+            .unwrap();
+        statuses.sort();
+        assert_eq!(statuses, [Status::Draft, Status::Archived]);
+    }
+);
 
 backend_tests!(having_keeps_groups_by_their_aggregates, |db| async move {
     seed(&db).await;
@@ -392,53 +420,66 @@ backend_tests!(groups_order_by_aggregates_and_page, |db| async move {
     assert_eq!(by_count, [((1, false), 1), ((2, false), 1)]);
 });
 
-backend_tests!(columns_neither_grouped_nor_aggregated_are_refused, |db| async move {
-    seed(&db).await;
-    let ungrouped = Post::aggregate((count_all(), expr(Post::title())))
-        .exec(&db)
-        .await;
-    match ungrouped {
-        Err(Error::InvalidValue {
-            model: "Post",
-            field: Some("title"),
-            reason,
-        }) => assert!(reason.contains("group_by"), "{reason}"),
-        other => panic!("expected the ungrouped title to be refused, got {other:?}"),
-    }
-    let having = Post::group_by(Post::author_id())
-        .aggregate(count_all())
-        .having(Post::views().gt(1))
-        .exec(&db)
-        .await;
-    assert!(
-        matches!(&having, Err(Error::InvalidValue { model: "Post", field: Some("views"), reason }) if reason.contains("having")),
-        "{having:?}"
-    );
-    let order = Post::group_by(Post::author_id())
-        .aggregate(count_all())
-        .order_by(Post::title().asc())
-        .exec(&db)
-        .await;
-    assert!(
-        matches!(&order, Err(Error::InvalidValue { model: "Post", field: Some("title"), reason }) if reason.contains("order_by")),
-        "{order:?}"
-    );
-    let foreign = Post::aggregate(sum(Comment::likes())).exec(&db).await;
-    match foreign {
-        Err(Error::InvalidValue { model: "Post", reason, .. }) => {
-            assert!(reason.contains("agg_comments"), "{reason}")
+backend_tests!(
+    columns_neither_grouped_nor_aggregated_are_refused,
+    |db| async move {
+        seed(&db).await;
+        let ungrouped = Post::aggregate((count_all(), expr(Post::title())))
+            .exec(&db)
+            .await;
+        match ungrouped {
+            Err(Error::InvalidValue {
+                model: "Post",
+                field: Some("title"),
+                reason,
+            }) => assert!(reason.contains("group_by"), "{reason}"),
+            other => panic!("expected the ungrouped title to be refused, got {other:?}"),
         }
-        other => panic!("expected another table's column to be refused, got {other:?}"),
+        let having = Post::group_by(Post::author_id())
+            .aggregate(count_all())
+            .having(Post::views().gt(1))
+            .exec(&db)
+            .await;
+        assert!(
+            matches!(&having, Err(Error::InvalidValue { model: "Post", field: Some("views"), reason }) if reason.contains("having")),
+            "{having:?}"
+        );
+        let order = Post::group_by(Post::author_id())
+            .aggregate(count_all())
+            .order_by(Post::title().asc())
+            .exec(&db)
+            .await;
+        assert!(
+            matches!(&order, Err(Error::InvalidValue { model: "Post", field: Some("title"), reason }) if reason.contains("order_by")),
+            "{order:?}"
+        );
+        Comment::create()
+            .post_id(1)
+            .likes(4)
+            .exec(&db)
+            .await
+            .unwrap();
+        let foreign = Post::aggregate(sum(Comment::likes())).exec(&db).await;
+        match foreign {
+            Err(Error::InvalidValue {
+                model: "Post",
+                reason,
+                ..
+            }) => {
+                assert!(reason.contains("agg_comments"), "{reason}")
+            }
+            other => panic!("expected another table's column to be refused, got {other:?}"),
+        }
+        // A group key may be read through an expression too.
+        let keyed = Post::group_by(Post::author_id())
+            .aggregate((expr(Post::author_id()), count_all()))
+            .order_by(Post::author_id().asc())
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(keyed, [(1, (1, 3)), (2, (2, 2)), (3, (3, 1))]);
     }
-    // A group key may be read through an expression too.
-    let keyed = Post::group_by(Post::author_id())
-        .aggregate((expr(Post::author_id()), count_all()))
-        .order_by(Post::author_id().asc())
-        .exec(&db)
-        .await
-        .unwrap();
-    assert_eq!(keyed, [(1, (1, 3)), (2, (2, 2)), (3, (3, 1))]);
-});
+);
 
 backend_tests!(decimal_sums_and_averages_are_exact, |db| async move {
     if db.dialect() == Dialect::Sqlite {
@@ -460,7 +501,11 @@ backend_tests!(decimal_sums_and_averages_are_exact, |db| async move {
         create.exec(&db).await.unwrap();
     }
     let mut shops = Price::group_by(Price::shop())
-        .aggregate((sum(Price::amount()), avg(Price::amount()), sum(Price::discount())))
+        .aggregate((
+            sum(Price::amount()),
+            avg(Price::amount()),
+            sum(Price::discount()),
+        ))
         .exec(&db)
         .await
         .unwrap();
@@ -480,3 +525,49 @@ backend_tests!(decimal_sums_and_averages_are_exact, |db| async move {
         .unwrap();
     assert_eq!(empty, (None, None));
 });
+
+backend_tests!(
+    small_integers_dates_and_local_times_aggregate,
+    |db| async move {
+        db.push_schema::<Reading>().await.unwrap();
+        let on = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let at = |d: u32| on(d).and_hms_micro_opt(8, 30, 0, 250_000).unwrap();
+        for (level, spare, d) in [
+            (i16::MAX, Some(1), 3),
+            (i16::MAX, None, 1),
+            (-2, Some(2), 2),
+        ] {
+            let mut create = Reading::create()
+                .level(level)
+                .taken_on(on(d))
+                .taken_at(at(d));
+            if let Some(spare) = spare {
+                create = create.spare(spare);
+            }
+            create.exec(&db).await.unwrap();
+        }
+        let (total, mean, spare, low, high, first, last) = Reading::aggregate((
+            sum(Reading::level()),
+            avg(Reading::level()),
+            sum(Reading::spare()),
+            min(Reading::level()),
+            max(Reading::spare()),
+            min(Reading::taken_on()),
+            max(Reading::taken_at()),
+        ))
+        .exec(&db)
+        .await
+        .unwrap();
+        // The sum of i16s is an i64: it passes i16::MAX without overflowing.
+        assert_eq!(total, Some(2 * i64::from(i16::MAX) - 2));
+        close(mean, (2.0 * f64::from(i16::MAX) - 2.0) / 3.0);
+        assert_eq!((spare, low, high), (Some(3), Some(-2), Some(2)));
+        assert_eq!((first, last), (Some(on(1)), Some(at(3))));
+        let empty = Reading::aggregate((sum(Reading::level()), min(Reading::taken_on())))
+            .filter(Reading::level().eq(0))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(empty, (None, None));
+    }
+);
