@@ -97,7 +97,7 @@ fn versioned(model: &Model, builder: &syn::Ident) -> TokenStream {
         /// result is `strata::Error::Conflict`. Without it the update still
         /// bumps the version, but does not check it.
         pub fn expect_version(mut self, version: #ty) -> Self {
-            self.inner.expect_version(::strata::__private::FieldType::to_value(&version));
+            self.inner.set_expected_version(::strata::__private::FieldType::to_value(&version));
             self
         }
     };

@@ -577,7 +577,7 @@ impl<M: Model, T> Update<M, T> {
     /// Applies the update only if the row's version column still holds
     /// `version` (the generated `expect_version` setter passes it).
     #[doc(hidden)]
-    pub fn expect_version(&mut self, version: Value) {
+    pub fn set_expected_version(&mut self, version: Value) {
         self.expected_version = Some(version);
     }
 
