@@ -571,3 +571,30 @@ backend_tests!(
         assert_eq!(empty, (None, None));
     }
 );
+
+backend_tests!(a_nullable_key_groups_its_nulls_together, |db| async move {
+    seed(&db).await;
+    // likes: 3, NULL, 5, NULL, NULL, 1. The NULLs form one group, sorted
+    // last ascending (first descending) on every database.
+    let ascending = Post::group_by(Post::likes())
+        .aggregate((count_all(), sum(Post::views())))
+        .order_by(Post::likes().asc())
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        ascending,
+        [
+            (Some(1), (1, Some(100))),
+            (Some(3), (1, Some(10))),
+            (Some(5), (1, Some(30))),
+            (None, (3, Some(37))),
+        ]
+    );
+    let descending = Post::group_by(Post::likes())
+        .order_by(Post::likes().desc())
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(descending, [None, Some(5), Some(3), Some(1)]);
+});
