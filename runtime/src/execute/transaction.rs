@@ -30,8 +30,8 @@ use sqlx_core::transaction::{
     begin_ansi_transaction_sql, commit_ansi_transaction_sql, rollback_ansi_transaction_sql,
     TransactionManager,
 };
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
@@ -96,7 +96,11 @@ pub(crate) struct Expired {
 
 impl std::fmt::Display for Expired {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the transaction's timeout of {:?} has passed", self.timeout)
+        write!(
+            f,
+            "the transaction's timeout of {:?} has passed",
+            self.timeout
+        )
     }
 }
 
@@ -147,6 +151,25 @@ impl<DB: Database> Shared<DB> {
 
     fn set_levels(&self, levels: usize) {
         self.levels.store(levels, Ordering::Release);
+    }
+}
+
+/// After a COMMIT or ROLLBACK that failed: a connection the server has
+/// ended (PostgreSQL's `idle_in_transaction_session_timeout` kills the
+/// session: 25P03, then a reset socket) or that failed below SQL is closed
+/// rather than lent again. A database error about the transaction itself (a
+/// serialization failure at COMMIT) leaves a usable connection.
+fn settle<DB: Database>(lease: &mut Lease<DB>, result: &Result<(), sqlx::Error>) {
+    lease.finish(result);
+    let ended = match result {
+        Ok(()) => false,
+        Err(sqlx::Error::Database(e)) => e.code().is_some_and(|code| {
+            code == "25P03" || code.starts_with("57P") || code.starts_with("08")
+        }),
+        Err(_) => true,
+    };
+    if ended {
+        lease.discard();
     }
 }
 
@@ -244,7 +267,10 @@ where
     }
     let start = Instant::now();
     let (custom, traced) = match plan.begin {
-        Some(sql) if depth == 1 => (Some(trusted(&sql).into_sql_str()), trusted(&sql).into_sql_str()),
+        Some(sql) if depth == 1 => (
+            Some(trusted(&sql).into_sql_str()),
+            trusted(&sql).into_sql_str(),
+        ),
         _ => (None, begin_ansi_transaction_sql(depth - 1)),
     };
     DB::TransactionManager::begin(&mut pinned.lease, custom).await?;
@@ -284,7 +310,9 @@ impl<DB: Database> Level<DB> {
                 "a savepoint inside this transaction was abandoned half-way; the transaction was rolled back".into(),
             ));
         }
-        DB::TransactionManager::commit(&mut pinned.lease).await?;
+        let committed = DB::TransactionManager::commit(&mut pinned.lease).await;
+        settle(&mut pinned.lease, &committed);
+        committed?;
         self.shared.set_levels(self.depth - 1);
         drop(pinned);
         trace_query(
@@ -304,7 +332,9 @@ impl<DB: Database> Level<DB> {
         let levels = self.shared.levels();
         if levels >= self.depth {
             for _ in self.depth..=levels {
-                DB::TransactionManager::rollback(&mut pinned.lease).await?;
+                let rolled_back = DB::TransactionManager::rollback(&mut pinned.lease).await;
+                settle(&mut pinned.lease, &rolled_back);
+                rolled_back?;
                 self.shared.set_levels(self.shared.levels() - 1);
             }
         }
