@@ -70,66 +70,47 @@ enum Kind {
     Sqlite,
 }
 
-fn medium() -> impl ToSql + Clone {
-    strata::select((
-        User::id(),
-        User::email(),
-        User::name(),
-        Post::title(),
-        Post::views(),
-        Post::published(),
-    ))
-    .from::<User>()
-    .left_join::<Post>(eq(Post::author_id(), User::id()))
-    .filter(eq(User::name(), NAME))
+/// The `Medium` query as strata builds it (a macro, since the query's type
+/// spells out its select list and sources).
+macro_rules! medium {
+    () => {
+        strata::select((
+            User::id(),
+            User::email(),
+            User::name(),
+            Post::title(),
+            Post::views(),
+            Post::published(),
+        ))
+        .from::<User>()
+        .left_join::<Post>(eq(Post::author_id(), User::id()))
+        .filter(eq(User::name(), NAME))
+    };
+}
+
+/// The `Grouped` query as strata builds it.
+macro_rules! grouped {
+    () => {
+        strata::select((
+            User::id(),
+            User::email(),
+            count(Post::id()),
+            sum(Post::views()),
+        ))
+        .from::<User>()
+        .left_join::<Post>(eq(Post::author_id(), User::id()))
+        .filter(eq(User::name(), NAME))
+        .group_by((User::id(), User::email()))
+        .order_by(User::id().asc())
+    };
 }
 
 async fn strata_medium(db: &Db) -> Vec<MediumRow> {
-    strata::select((
-        User::id(),
-        User::email(),
-        User::name(),
-        Post::title(),
-        Post::views(),
-        Post::published(),
-    ))
-    .from::<User>()
-    .left_join::<Post>(eq(Post::author_id(), User::id()))
-    .filter(eq(User::name(), NAME))
-    .fetch_all(db)
-    .await
-    .expect("strata medium")
-}
-
-fn grouped() -> impl ToSql + Clone {
-    strata::select((
-        User::id(),
-        User::email(),
-        count(Post::id()),
-        sum(Post::views()),
-    ))
-    .from::<User>()
-    .left_join::<Post>(eq(Post::author_id(), User::id()))
-    .filter(eq(User::name(), NAME))
-    .group_by((User::id(), User::email()))
-    .order_by(User::id().asc())
+    medium!().fetch_all(db).await.expect("strata medium")
 }
 
 async fn strata_grouped(db: &Db) -> Vec<GroupedRow> {
-    strata::select((
-        User::id(),
-        User::email(),
-        count(Post::id()),
-        sum(Post::views()),
-    ))
-    .from::<User>()
-    .left_join::<Post>(eq(Post::author_id(), User::id()))
-    .filter(eq(User::name(), NAME))
-    .group_by((User::id(), User::email()))
-    .order_by(User::id().asc())
-    .fetch_all(db)
-    .await
-    .expect("strata grouped")
+    grouped!().fetch_all(db).await.expect("strata grouped")
 }
 
 fn hand_sql(kind: Kind, shape: Shape) -> &'static str {
@@ -295,8 +276,8 @@ async fn run(
     for shape in [Shape::Medium, Shape::Grouped] {
         let sql = hand_sql(kind, shape);
         let rendered = match shape {
-            Shape::Medium => medium().to_sql(dialect),
-            Shape::Grouped => grouped().to_sql(dialect),
+            Shape::Medium => medium!().to_sql(dialect),
+            Shape::Grouped => grouped!().to_sql(dialect),
         }
         .expect("render");
         assert_eq!(rendered.sql, sql, "the hand-written SQL is strata's");

@@ -169,3 +169,34 @@ fn raw_fragments_in_select_where_group_and_order() {
         .order_by(year.desc());
     snapshot("select_raw_fragments", &query);
 }
+
+#[test]
+fn a_condition_on_a_table_not_in_the_query_is_an_error_naming_it() {
+    let query = strata::select(User::email())
+        .from::<User>()
+        .filter(eq(Post::title(), "x"));
+    for (dialect, _) in DIALECTS {
+        let err = query.to_sql(dialect).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                strata::Error::InvalidValue { model: "select", field: Some("title"), reason }
+                    if reason.contains("\"posts\"")
+            ),
+            "{err:?}"
+        );
+    }
+    // Inside a subquery, the enclosing query's tables are in scope.
+    let correlated = strata::select(User::email()).from::<User>().filter(exists(
+        strata::select(Post::id())
+            .from::<Post>()
+            .filter(eq(Post::author_id(), User::id())),
+    ));
+    assert!(correlated.to_sql(strata::Dialect::Postgres).is_ok());
+    // But a subquery's tables are not in scope outside it.
+    let leaked = strata::select(User::email())
+        .from::<User>()
+        .filter(exists(strata::select(Post::id()).from::<Post>()))
+        .order_by(Post::views().desc());
+    assert!(leaked.to_sql(strata::Dialect::Postgres).is_err());
+}

@@ -15,6 +15,7 @@ use crate::query::select::{
 /// database cannot run (a FULL JOIN on MySQL, DISTINCT ON outside
 /// PostgreSQL) or that could not be built.
 pub(crate) fn render_query(query: &QueryAst, dialect: Dialect) -> crate::Result<Rendered> {
+    crate::query::select::check_sources(query)?;
     let mut w = SqlWriter::new(dialect);
     write_query(&mut w, query, Items::AsIs);
     match w.invalid.take() {

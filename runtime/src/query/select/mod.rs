@@ -20,6 +20,7 @@
 
 mod ast;
 mod build;
+mod check;
 mod compound;
 mod fetch;
 mod output;
@@ -31,6 +32,7 @@ pub use ast::{
     CompoundAst, Cte, Distinct, Join, JoinKind, QueryAst, SelectAst, SetOp, SubqueryExpr, TableRef,
 };
 pub use build::{select, SelectFrom, SelectQuery};
+pub(crate) use check::check_sources;
 pub use compound::{Compound, Query, SameOutput};
 pub use output::{Free, OutputIn, SelectList};
 pub use raw_expr::{raw, raw_condition};
