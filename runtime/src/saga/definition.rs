@@ -210,16 +210,16 @@ where
         id: impl Into<String>,
         context: C,
     ) -> Result<C, SagaError> {
-        let context = self.to_json(context)?;
+        let context = self.encode_context(context)?;
         let done = engine::run(&self.def, db, id.into(), context).await?;
-        self.from_json(done)
+        self.decode_context(done)
     }
 
     /// Records a new saga without running it; returns its id. [`Saga::resume`]
     /// or [`SagaRegistry::resume_pending`](super::SagaRegistry::resume_pending),
     /// in this process or another, runs it.
     pub async fn start(&self, db: &Db, context: C) -> Result<String, SagaError> {
-        let context = self.to_json(context)?;
+        let context = self.encode_context(context)?;
         engine::start(&self.def, db, cuid2::create_id(), context).await
     }
 
@@ -229,7 +229,7 @@ where
     /// another runner's lease on it lasts.
     pub async fn resume(&self, db: &Db, id: &str) -> Result<C, SagaError> {
         let done = engine::resume(&self.def, db, id).await?;
-        self.from_json(done)
+        self.decode_context(done)
     }
 
     /// Undoes saga `id`: runs the compensation of every step that was done
@@ -237,21 +237,21 @@ where
     /// it retries the compensations that failed.
     pub async fn compensate(&self, db: &Db, id: &str) -> Result<C, SagaError> {
         let done = engine::compensate(&self.def, db, id).await?;
-        self.from_json(done)
+        self.decode_context(done)
     }
 
     pub(super) fn definition(&self) -> &Arc<Definition> {
         &self.def
     }
 
-    fn to_json(&self, context: C) -> Result<Value, SagaError> {
+    fn encode_context(&self, context: C) -> Result<Value, SagaError> {
         serde_json::to_value(context).map_err(|source| SagaError::Context {
             saga: self.def.name.clone(),
             source,
         })
     }
 
-    fn from_json(&self, context: Value) -> Result<C, SagaError> {
+    fn decode_context(&self, context: Value) -> Result<C, SagaError> {
         serde_json::from_value(context).map_err(|source| SagaError::Context {
             saga: self.def.name.clone(),
             source,

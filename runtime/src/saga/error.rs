@@ -107,11 +107,18 @@ pub enum SagaError {
     Database {
         id: String,
         #[source]
-        source: crate::Error,
+        source: Box<crate::Error>,
     },
 }
 
 impl SagaError {
+    pub(super) fn database(id: impl Into<String>, source: crate::Error) -> SagaError {
+        SagaError::Database {
+            id: id.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// The step at fault, when one is.
     pub fn step(&self) -> Option<&str> {
         match self {

@@ -16,14 +16,16 @@
 //! let order = saga.run(&db, order).await?;
 //! ```
 //!
-//! Layout: definition.rs (Saga, its steps), engine.rs (running forward and
-//! compensating under a lease), state.rs (the record as users read it),
-//! table.rs (the table's SQL), registry.rs (resuming by name), error.rs.
+//! Layout: definition.rs (Saga, its steps), engine.rs (recording a saga,
+//! claiming its lease), runner.rs (running forward and compensating under
+//! the lease), state.rs (the record as users read it), table.rs (the
+//! table's SQL), registry.rs (resuming by name), error.rs.
 
 mod definition;
 mod engine;
 mod error;
 mod registry;
+mod runner;
 mod state;
 mod table;
 

@@ -81,10 +81,7 @@ impl SagaRegistry {
         let pending = db
             .fetch_unscoped(LABEL, select, decode_id_name, Rows::All)
             .await
-            .map_err(|source| SagaError::Database {
-                id: String::new(),
-                source,
-            })?;
+            .map_err(|source| SagaError::database("", source))?;
         let mut resumed = Vec::with_capacity(pending.len());
         for (id, name) in pending {
             let outcome = match self.sagas.get(&name) {

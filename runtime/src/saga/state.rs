@@ -165,10 +165,7 @@ impl SagaState {
                 Rows::First,
             )
             .await
-            .map_err(|source| SagaError::Database {
-                id: id.to_owned(),
-                source,
-            })?;
+            .map_err(|source| SagaError::database(id.to_owned(), source))?;
         rows.into_iter().next().map(Raw::parse).transpose()
     }
 }

@@ -71,10 +71,7 @@ pub(super) async fn ensure(db: &Db) -> Result<(), SagaError> {
     create()
         .await
         .map(drop)
-        .map_err(|source| SagaError::Database {
-            id: String::new(),
-            source,
-        })
+        .map_err(|source| SagaError::database("", source))
 }
 
 pub(super) fn select(dialect: Dialect, id: &str) -> Rendered {
