@@ -42,7 +42,11 @@ fn nested_fragments_number_placeholders_in_order() {
     let filter = Some(sql!("AND {Post::views} >= {min}"));
     let none: Option<Sql> = None;
     let columns = Sql::join(
-        vec![sql!("{Post::id}"), sql!("{Post::title}"), sql!("{Post::views} + {1_i64}")],
+        vec![
+            sql!("{Post::id}"),
+            sql!("{Post::title}"),
+            sql!("{Post::views} + {1_i64}"),
+        ],
         ", ",
     );
     snapshot(
@@ -67,14 +71,19 @@ fn in_lists_and_the_empty_list() {
 
 #[test]
 fn a_fragment_inside_an_orm_statement_continues_its_numbering() {
-    let mut select = Select::new(User::SCHEMA.table, Projection::Columns(vec![User::id().schema()]));
+    let mut select = Select::new(
+        User::SCHEMA.table,
+        Projection::Columns(vec![User::id().schema()]),
+    );
     select.filter = Some(Expr::And(vec![
         Expr::Compare(
             Box::new(Expr::Column(User::email().schema())),
             strata::query::ast::CompareOp::Eq,
             Box::new(Expr::Value(Value::Text("a@x.io".into()))),
         ),
-        Expr::Raw(sql!("{User::credits} > {5_i32} OR {User::name} = {\"Ann\"}")),
+        Expr::Raw(sql!(
+            "{User::credits} > {5_i32} OR {User::name} = {\"Ann\"}"
+        )),
     ]));
     select.limit = Some(3);
     let statement = Statement::Select(select);
@@ -84,4 +93,23 @@ fn a_fragment_inside_an_orm_statement_continues_its_numbering() {
             show_sql(&render(&statement, dialect))
         );
     }
+}
+
+#[test]
+fn unsuffixed_literals_and_optional_text_bind_as_expected() {
+    let maybe: Option<&str> = None;
+    let rendered = sql!("SELECT {1}, {2.5}, {\"a\"}, {maybe}, {Some(\"b\")}")
+        .to_sql(strata::Dialect::Postgres)
+        .unwrap();
+    assert_eq!(rendered.sql, "SELECT $1, $2, $3, $4, $5");
+    assert_eq!(
+        rendered.binds,
+        [
+            Value::I32(1),
+            Value::F64(2.5),
+            Value::Text("a".into()),
+            Value::Null(strata::schema::SqlType::Text),
+            Value::Text("b".into()),
+        ]
+    );
 }

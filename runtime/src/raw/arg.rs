@@ -46,6 +46,18 @@ impl SqlArg for &String {
     }
 }
 
+/// A text that may be absent: bound as text or as a NULL.
+impl SqlArg for Option<&str> {
+    fn push_arg(&self, sql: &mut Sql) {
+        match self {
+            Some(text) => text.push_arg(sql),
+            None => sql
+                .parts
+                .push(Part::Bind(Value::Null(crate::schema::SqlType::Text))),
+        }
+    }
+}
+
 impl SqlArg for Sql {
     fn push_arg(&self, sql: &mut Sql) {
         sql.parts.push(Part::Fragment(self.clone()));
