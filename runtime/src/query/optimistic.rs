@@ -142,7 +142,10 @@ fn key_text(value: &Value) -> String {
 /// ```
 ///
 /// `body` gets its own handle on `db` (inside a transaction, the
-/// transaction's), so the closure can be `async move`.
+/// transaction's), so the closure can be `async move`. Inside a REPEATABLE
+/// READ or SERIALIZABLE transaction every re-read sees the transaction's
+/// snapshot and the version never catches up: retry the whole transaction
+/// there instead.
 pub async fn retry<T, F, Fut>(db: &Db, attempts: u32, mut body: F) -> Result<T>
 where
     F: FnMut(Db) -> Fut,
