@@ -11,13 +11,26 @@ use crate::query::select::{
     CompoundAst, Cte, Distinct, JoinKind, QueryAst, SelectAst, SubqueryExpr, TableRef,
 };
 
-/// Renders a builder query for `dialect`, or the error of the first part the
+/// Renders a builder SELECT for `dialect`, or the error of the first part the
 /// database cannot run (a FULL JOIN on MySQL, DISTINCT ON outside
-/// PostgreSQL) or that could not be built.
-pub(crate) fn render_query(query: &QueryAst, dialect: Dialect) -> crate::Result<Rendered> {
-    crate::query::select::check_sources(query)?;
+/// PostgreSQL), that names a table the query does not read, or that could
+/// not be built.
+pub(crate) fn render_select(select: &SelectAst, dialect: Dialect) -> crate::Result<Rendered> {
+    crate::query::select::check_select(select)?;
     let mut w = SqlWriter::new(dialect);
-    write_query(&mut w, query, Items::AsIs);
+    write_select(&mut w, select, Items::AsIs, true);
+    finish(w)
+}
+
+/// [`render_select`] for set operations.
+pub(crate) fn render_compound(compound: &CompoundAst, dialect: Dialect) -> crate::Result<Rendered> {
+    crate::query::select::check_compound(compound)?;
+    let mut w = SqlWriter::new(dialect);
+    write_compound(&mut w, compound, Items::AsIs);
+    finish(w)
+}
+
+fn finish(mut w: SqlWriter) -> crate::Result<Rendered> {
     match w.invalid.take() {
         Some(invalid) => Err(invalid.into()),
         None => Ok(w.finish()),

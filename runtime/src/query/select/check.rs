@@ -10,9 +10,13 @@ use crate::error::{Error, Result};
 use crate::query::ast::Expr;
 
 /// `Err` naming the first column whose table is in no FROM or join in scope.
-pub(crate) fn check_sources(query: &QueryAst) -> Result<()> {
-    let mut scope = Vec::new();
-    query_sources(query, &mut scope)
+pub(crate) fn check_select(select: &SelectAst) -> Result<()> {
+    select_sources(select, &mut Vec::new())
+}
+
+/// [`check_select`] for each member of a compound.
+pub(crate) fn check_compound(compound: &CompoundAst) -> Result<()> {
+    compound_sources(compound, &mut Vec::new())
 }
 
 fn query_sources<'q>(query: &'q QueryAst, scope: &mut Vec<&'q str>) -> Result<()> {

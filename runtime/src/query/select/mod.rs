@@ -32,7 +32,7 @@ pub use ast::{
     CompoundAst, Cte, Distinct, Join, JoinKind, QueryAst, SelectAst, SetOp, SubqueryExpr, TableRef,
 };
 pub use build::{select, SelectFrom, SelectQuery};
-pub(crate) use check::check_sources;
+pub(crate) use check::{check_compound, check_select};
 pub use compound::{Compound, Query, SameOutput};
 pub use output::{Free, OutputIn, SelectList};
 pub use raw_expr::{raw, raw_condition};
