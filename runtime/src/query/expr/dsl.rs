@@ -3,14 +3,15 @@
 //! `and([..])`, `sum(Post::views())`, `count_all()`.
 
 pub use super::aggregate::{avg, count, count_all, count_distinct, max, min, sum};
+use super::{AsExpr, Condition, Operand, SqlExpr};
+use crate::query::ast::Expr;
+use crate::schema::FieldType;
+
 // The select builder's subqueries and raw fragments, so `use strata::dsl::*`
 // brings every expression function.
 pub use crate::query::select::{
     exists, in_subquery, not_exists, not_in_subquery, raw, raw_condition,
 };
-use super::{AsExpr, Condition, Operand, SqlExpr};
-use crate::query::ast::Expr;
-use crate::schema::FieldType;
 
 type BaseOf<E> = <<E as AsExpr>::Type as FieldType>::Base;
 
