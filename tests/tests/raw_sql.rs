@@ -188,6 +188,21 @@ backend_tests!(in_lists_joins_and_optional_fragments, |db| async move {
         titles(&db, sql!("NOT ({Sql::in_list(Post::author_id(), empty)})")).await,
         ["A1", "A2", "B1"]
     );
+    // Every post's category is NULL: the empty set still decides, a real list cannot.
+    let no_ids: Vec<i32> = Vec::new();
+    assert!(
+        titles(&db, Sql::in_list(Post::category_id(), no_ids.clone()))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        titles(&db, Sql::not_in_list(Post::category_id(), no_ids)).await,
+        ["A1", "A2", "B1"],
+        "a NULL is NOT IN the empty set"
+    );
+    assert!(titles(&db, Sql::not_in_list(Post::category_id(), [1]))
+        .await
+        .is_empty());
     assert_eq!(
         titles(&db, Sql::not_in_list(Post::author_id(), [bob.id.clone()])).await,
         ["A1", "A2"]

@@ -58,7 +58,11 @@ impl Sql {
         Ok(db.execute_unscoped(LABEL, rendered).await?.rows_affected)
     }
 
-    async fn fetch<T: FromRow + Send + Unpin + 'static>(&self, db: &Db, rows: Rows) -> Result<Vec<T>> {
+    async fn fetch<T: FromRow + Send + Unpin + 'static>(
+        &self,
+        db: &Db,
+        rows: Rows,
+    ) -> Result<Vec<T>> {
         let rendered = render_raw(self, db.dialect());
         db.fetch_unscoped(LABEL, rendered, decode_whole::<T>, rows)
             .await

@@ -130,8 +130,9 @@ impl Sql {
         Sql::membership(lhs.into(), values, false)
     }
 
-    /// `lhs NOT IN (..)` (`<> ALL($1)` on PostgreSQL); with an empty list it
-    /// matches every row. Like SQL's `NOT IN`, a NULL `lhs` matches no row.
+    /// `lhs NOT IN (..)` (`<> ALL($1)` on PostgreSQL). With an empty list it
+    /// matches every row, a NULL `lhs` included; otherwise, like SQL's `NOT
+    /// IN`, a NULL `lhs` (or a NULL in the list) matches no row.
     pub fn not_in_list<T: FieldType>(
         lhs: impl Into<Sql>,
         values: impl IntoIterator<Item = T>,
@@ -139,7 +140,11 @@ impl Sql {
         Sql::membership(lhs.into(), values, true)
     }
 
-    fn membership<T: FieldType>(lhs: Sql, values: impl IntoIterator<Item = T>, negated: bool) -> Sql {
+    fn membership<T: FieldType>(
+        lhs: Sql,
+        values: impl IntoIterator<Item = T>,
+        negated: bool,
+    ) -> Sql {
         Sql {
             parts: vec![Part::InList {
                 lhs,
