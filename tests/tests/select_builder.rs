@@ -130,6 +130,38 @@ backend_tests!(left_join_reads_missing_rows_as_none, |db| async move {
 });
 
 backend_tests!(
+    expressions_over_a_left_joined_table_are_read_nullable,
+    |db| async move {
+        blog(&db).await;
+        // An expression reads as the type it was built with; `.nullable()` says
+        // that a left join may leave it NULL.
+        let doubled = raw::<i64>(sql!("{Post::views} * 2")).nullable();
+        let rows: Vec<(String, Option<i64>, Option<i64>)> =
+            strata::select((User::email(), expr(Post::views()).nullable(), doubled))
+                .from::<User>()
+                .left_join::<Post>(eq(Post::author_id(), User::id()))
+                .filter(eq(User::email(), "cat@x.io"))
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        assert_eq!(rows, vec![(s("cat@x.io"), None, None)]);
+        // Without it, the NULL is a decoding error on PostgreSQL and MariaDB.
+        // (sqlx's SQLite driver reads a NULL integer as 0 instead: hence the rule.)
+        if db.dialect() == Dialect::Sqlite {
+            return;
+        }
+        let err = strata::select((User::email(), expr(Post::views())))
+            .from::<User>()
+            .left_join::<Post>(eq(Post::author_id(), User::id()))
+            .filter(eq(User::email(), "cat@x.io"))
+            .fetch_all(&db)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Database(_)), "{err:?}");
+    }
+);
+
+backend_tests!(
     right_join_makes_the_earlier_sources_nullable,
     |db| async move {
         blog(&db).await;
@@ -459,6 +491,19 @@ backend_tests!(fetch_one_optional_and_into_structs, |db| async move {
         }
     );
     assert_eq!(rows.len(), 3);
+    #[derive(strata::FromRow, Debug, PartialEq)]
+    struct TitleViews {
+        title: String,
+        views: i64,
+    }
+    let named: Vec<TitleViews> = query.fetch_all_as(&db).await.unwrap();
+    assert_eq!(
+        named[2],
+        TitleViews {
+            title: s("b1"),
+            views: 5
+        }
+    );
     let none = query
         .clone()
         .filter(eq(Post::title(), "zzz"))
