@@ -1,5 +1,5 @@
 //! `select(items).from::<M>()` and the clauses after it. Each join changes
-//! the query's type: its source list ([`super::sources`]) records the joined
+//! the query's type: its source list ([`HasSource`](super::HasSource)) records the joined
 //! model and whether its columns may be NULL.
 
 use super::ast::{Cte, Distinct, Join, JoinKind, QueryAst, SelectAst, TableRef};
@@ -54,7 +54,7 @@ fn table_ref<S: Source>() -> TableRef {
 }
 
 /// A select with its FROM: `Sel` is what it lists, `S` its sources (see
-/// [`super::sources`]). Run it with `fetch_all`, `fetch_one`,
+/// [`HasSource`](super::HasSource)). Run it with `fetch_all`, `fetch_one`,
 /// `fetch_optional`; render it with [`ToSql`](crate::ToSql).
 #[must_use = "a select does nothing until fetched"]
 pub struct SelectQuery<Sel, S> {

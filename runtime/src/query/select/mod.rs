@@ -13,10 +13,10 @@
 //!     .await?;
 //! ```
 //!
-//! Types: the query's sources are part of its type ([`sources`]), so a
+//! Types: the query's sources are part of its type ([`HasSource`]), so a
 //! left-joined model's columns read as `Option`s and a column of a model the
 //! query does not read does not compile; expressions (`SqlExpr<T>`) read as
-//! the type they were built with ([`output`]).
+//! the type they were built with ([`OutputIn`]).
 
 mod ast;
 mod build;
