@@ -169,17 +169,27 @@ backend_tests!(
         let barrier = Arc::new(Barrier::new(2));
         let attempts = Arc::new(AtomicU32::new(0));
         let seen = Arc::new(Mutex::new(Vec::<(bool, bool)>::new()));
+        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
         // Task 1 locks account 1 then 2, adding 1; task 2 locks 2 then 1,
         // adding 100.
         let tasks: Vec<_> = [(1_i64, 2_i64, 1_i64), (2, 1, 100)]
             .map(|(first, second, amount)| {
-                let (db, barrier, attempts, seen) =
-                    (db.clone(), barrier.clone(), attempts.clone(), seen.clone());
+                let (db, barrier, attempts, seen, errors) = (
+                    db.clone(),
+                    barrier.clone(),
+                    attempts.clone(),
+                    seen.clone(),
+                    errors.clone(),
+                );
                 tokio::spawn(async move {
                     db.retry(quick())
                         .transaction(|tx| {
-                            let (barrier, attempts, seen) =
-                                (barrier.clone(), attempts.clone(), seen.clone());
+                            let (barrier, attempts, seen, errors) = (
+                                barrier.clone(),
+                                attempts.clone(),
+                                seen.clone(),
+                                errors.clone(),
+                            );
                             Box::pin(async move {
                                 let attempt = attempts.fetch_add(1, Ordering::SeqCst);
                                 for (i, id) in [first, second].into_iter().enumerate() {
@@ -191,6 +201,7 @@ backend_tests!(
                                     if let Err(e) = &written {
                                         let deadlock = matches!(e, Error::Deadlock { .. });
                                         seen.lock().unwrap().push((deadlock, e.is_retryable()));
+                                        errors.lock().unwrap().push(format!("{e:?}"));
                                     }
                                     written?;
                                     if i == 0 && attempt < 2 {
@@ -208,7 +219,8 @@ backend_tests!(
         for task in tasks {
             task.await.unwrap().unwrap();
         }
-        assert_eq!(*seen.lock().unwrap(), [(true, true)]);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen, [(true, true)], "{:?}", errors.lock().unwrap());
         assert_eq!(attempts.load(Ordering::SeqCst), 3);
         // Both transactions applied in full, once each.
         assert_eq!(balances(&db).await, [101, 101]);
