@@ -54,6 +54,18 @@ backend_tests!(
             }
             other => panic!("resuming a completed saga: {other:?}"),
         }
+        // An id is recorded once: a second run with it runs nothing.
+        match saga.run_with_id(&db, "o-1", order("o-1")).await {
+            Err(SagaError::Database { id, source }) => {
+                assert_eq!(id, "o-1");
+                assert!(
+                    matches!(*source, strata::Error::UniqueViolation { .. }),
+                    "{source:?}"
+                );
+            }
+            other => panic!("running a recorded id again: {other:?}"),
+        }
+        assert_eq!(hooks.runs("reserve"), 2);
         match saga.resume(&db, "no-such-saga").await {
             Err(SagaError::NotFound { id }) => assert_eq!(id, "no-such-saga"),
             other => panic!("resuming an unknown saga: {other:?}"),
@@ -456,3 +468,57 @@ backend_tests!(
         assert_eq!((state.status, state.attempts), (SagaStatus::Running, 0));
     }
 );
+
+backend_tests!(a_runner_whose_lease_was_taken_over_stops, |db| async move {
+    setup(&db, 10).await;
+    let slow = hooks(|h| h.hold = Some("charge"));
+    let saga = order_saga(&slow);
+    let id = saga.start(&db, order("o-8")).await.unwrap();
+    let (db1, id1) = (db.clone(), id.clone());
+    let first = tokio::spawn(async move { saga.resume(&db1, &id1).await });
+    tokio::time::timeout(Duration::from_secs(30), slow.reached.notified())
+        .await
+        .unwrap();
+    // The first runner's lease ends as if it had stopped renewing (a
+    // network partition): a second runner takes the saga over.
+    let changed = strata::sql!("UPDATE _strata_sagas SET lease_until = 0 WHERE id = {id}")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let second = Hooks::new();
+    order_saga(&second).resume(&db, &id).await.unwrap();
+    match first.await.unwrap() {
+        Err(SagaError::LeaseLost {
+            saga,
+            id: lost,
+            step,
+        }) => {
+            assert_eq!(
+                (saga.as_str(), lost.as_str(), step.as_str()),
+                ("order", id.as_str(), "charge")
+            )
+        }
+        other => panic!("the first runner carried on: {other:?}"),
+    }
+    // The first runner stopped inside "charge" before paying; the second
+    // ran "charge" and "ship" once.
+    assert_eq!((slow.runs("charge"), slow.runs("ship")), (1, 0));
+    assert_eq!(
+        (
+            second.runs("reserve"),
+            second.runs("charge"),
+            second.runs("ship")
+        ),
+        (0, 1, 1)
+    );
+    assert_eq!(
+        (stock(&db).await, payments(&db).await, shipments(&db).await),
+        (7, 1, 1)
+    );
+    let state = SagaState::load(&db, &id).await.unwrap();
+    assert_eq!(
+        (state.status, state.attempts, state.lease_owner),
+        (SagaStatus::Completed, 2, None)
+    );
+});

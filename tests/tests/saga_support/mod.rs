@@ -73,6 +73,9 @@ pub struct Hooks {
     pub pause: Option<(&'static str, Pause)>,
     pub fail_action: Option<&'static str>,
     pub fail_compensation: Option<&'static str>,
+    /// Where a step waits until `release` is notified (a slow step).
+    pub hold: Option<&'static str>,
+    pub release: Notify,
     /// A delay at each checkpoint: a step that takes a while.
     pub slow: Option<Duration>,
     pub reached: Notify,
@@ -102,6 +105,10 @@ impl Hooks {
     async fn checkpoint(&self, step: &str, at: Pause) {
         if let Some(delay) = self.slow {
             tokio::time::sleep(delay).await;
+        }
+        if at == Pause::BeforeEffect && self.hold == Some(step) {
+            self.reached.notify_one();
+            self.release.notified().await;
         }
         if self.pause == Some((step, at)) {
             self.reached.notify_one();
