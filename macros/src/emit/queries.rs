@@ -85,7 +85,7 @@ pub fn inherent(model: &Model) -> TokenStream {
             ) -> ::strata::Aggregate<#ident, A> {
                 ::strata::Aggregate::new(aggregates)
             }
-            pub fn group_by<K: ::strata::Projection<#ident>>(
+            pub fn group_by<K: ::strata::query::GroupKeys<#ident>>(
                 keys: K,
             ) -> ::strata::GroupBy<#ident, K> {
                 ::strata::GroupBy::new(keys)

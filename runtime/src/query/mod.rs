@@ -12,7 +12,7 @@ pub mod select;
 mod to_sql;
 mod write;
 
-pub use aggregate::{Aggregate, AggregateSelection, GroupBy, GroupOrder, GroupRow};
+pub use aggregate::{Aggregate, AggregateSelection, GroupBy, GroupKeys, GroupOrder, GroupRow};
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};

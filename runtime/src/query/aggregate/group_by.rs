@@ -3,19 +3,19 @@
 //! (`filter`) and after (`having`), ordered by keys or aggregates, paged.
 
 use super::scope::check_grouped;
-use super::AggregateSelection;
+use super::{AggregateSelection, GroupKeys};
 use crate::error::Result;
 use crate::execute::Db;
 use crate::query::ast::{Expr, OrderByExpr, Projection as SqlProjection, Select, Statement};
 use crate::query::expr::{Condition, OrderExpr};
-use crate::query::{merge_filter, Filter, IntoFilter, Order, Projection, ToSql};
+use crate::query::{merge_filter, Filter, IntoFilter, Order, ToSql};
 use crate::render::{render_checked, Dialect, Rendered};
 use crate::schema::{FromRow, Model};
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-/// A group-by over `M`: `K` the key columns (a [`Projection`] of `M`'s
-/// columns, so another model's column does not compile), `A` the aggregates
+/// A group-by over `M`: `K` the key columns ([`GroupKeys`]: `M`'s own, so
+/// another model's column does not compile), `A` the aggregates
 /// (`()` until [`GroupBy::aggregate`]). Each row is `(keys, aggregates)`,
 /// e.g. `((i64, PostStatus), (i64, Option<i64>))`, or only the keys when
 /// there are no aggregates (the distinct groups).
@@ -30,7 +30,7 @@ pub struct GroupBy<M, K, A = ()> {
     _types: PhantomData<fn() -> (K, A)>,
 }
 
-impl<M: Model, K: Projection<M>> GroupBy<M, K, ()> {
+impl<M: Model, K: GroupKeys<M>> GroupBy<M, K, ()> {
     pub fn new(keys: K) -> Self {
         let table = Cow::Borrowed(M::SCHEMA.table);
         let keys = keys.columns().into_iter();
@@ -68,7 +68,7 @@ impl<M: Model, K: Projection<M>> GroupBy<M, K, ()> {
     }
 }
 
-impl<M: Model, K: Projection<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
+impl<M: Model, K: GroupKeys<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
     /// Groups only the rows matching `filter` (`WHERE`, before grouping).
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         self.filter = Some(merge_filter(self.filter.take(), filter.into_filter()));
@@ -153,7 +153,7 @@ impl<M: Model, K: Projection<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
     }
 }
 
-impl<M: Model, K: Projection<M>, A: GroupRow<K::Output>> ToSql for GroupBy<M, K, A> {
+impl<M: Model, K: GroupKeys<M>, A: GroupRow<K::Output>> ToSql for GroupBy<M, K, A> {
     fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
         render_checked(&self.statement()?, dialect)
     }
