@@ -430,18 +430,35 @@ backend_tests!(set_operations_between_selects, |db| async move {
         .unwrap();
     assert_eq!(sorted(both), sorted(vec![ann.clone(), bob.clone()]));
     let only_commenters = commenters
+        .clone()
         .except(authors.clone())
         .fetch_all(&db)
         .await
         .unwrap();
-    assert_eq!(only_commenters, vec![cat]);
+    assert_eq!(only_commenters, vec![cat.clone()]);
     // A member with its own ORDER BY and LIMIT, and paging of the whole.
     let top_author = strata::select(Post::author_id())
         .from::<Post>()
         .order_by(Post::views().desc())
         .limit(1);
-    let rest = authors.except(top_author).fetch_all(&db).await.unwrap();
-    assert_eq!(rest, vec![bob]);
+    let rest = authors
+        .clone()
+        .except(top_author)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(rest, vec![bob.clone()]);
+    // Sorting combined rows: read the compound as a derived table.
+    let people = authors.union(commenters).as_derived("people");
+    let descending: Vec<String> = strata::select(people.col::<0>())
+        .from_table(&people)
+        .order_by(people.col::<0>().desc())
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    let mut expected = vec![ann, bob, cat];
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(descending, expected);
 });
 
 backend_tests!(raw_fragments_typed_by_the_caller, |db| async move {
