@@ -81,6 +81,9 @@ impl Definition {
 /// attempt chose) or check before acting. An action whose effects are all in
 /// this database can run them in one `db.transaction(..)`.
 ///
+/// Run sagas on a pool's `Db`, not a transaction's: the record must be
+/// visible to other processes, and survive a crash, as each step finishes.
+///
 /// See the crate's README ("Sagas") for an example.
 pub struct Saga<C> {
     def: Arc<Definition>,

@@ -154,9 +154,10 @@ impl SagaState {
             .ok_or_else(|| SagaError::NotFound { id: id.to_owned() })
     }
 
-    /// Reads saga `id`'s record, `None` if there is none (or no table yet).
+    /// Reads saga `id`'s record, `None` if there is none. (The table is
+    /// created by the first `run`, `start` or `resume_pending`, not here:
+    /// DDL on every read would cost a round trip and, on MySQL, commit.)
     pub(super) async fn find(db: &Db, id: &str) -> Result<Option<SagaState>, SagaError> {
-        table::ensure(db).await?;
         let rows = db
             .fetch_unscoped(
                 table::LABEL,
