@@ -122,6 +122,10 @@ fn derived_table_and_cte() {
         .inner_join_table(&totals, eq(totals.col::<0>(), User::id()))
         .filter(gt(totals.col::<1>(), 10));
     snapshot("select_derived_table", &derived);
+    let every_user = strata::select((Post::title(), totals.col::<1>().nullable()))
+        .from::<Post>()
+        .right_join_table(&totals, eq(totals.col::<0>(), Post::author_id()));
+    snapshot("select_right_join_derived_table", &every_user);
 
     let recent = strata::select((Post::id(), Post::title()))
         .from::<Post>()

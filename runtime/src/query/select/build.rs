@@ -204,6 +204,32 @@ impl<Sel, S> SelectQuery<Sel, S> {
         self.join_table(JoinKind::Left, table, on)
     }
 
+    /// `RIGHT JOIN` a derived table or common table expression: every
+    /// earlier source's columns read as `Option`s.
+    pub fn right_join_table<O>(
+        self,
+        table: &Table<O>,
+        on: impl Into<Condition>,
+    ) -> SelectQuery<Sel, S::Out>
+    where
+        S: AllNullable,
+    {
+        self.join_table(JoinKind::Right, table, on)
+    }
+
+    /// `FULL JOIN` a derived table or common table expression (not on
+    /// MySQL/MariaDB): every model source's columns read as `Option`s.
+    pub fn full_join_table<O>(
+        self,
+        table: &Table<O>,
+        on: impl Into<Condition>,
+    ) -> SelectQuery<Sel, S::Out>
+    where
+        S: AllNullable,
+    {
+        self.join_table(JoinKind::Full, table, on)
+    }
+
     /// `WITH name AS (..)` for a common table expression used only inside
     /// this query's expressions (one used as a source is added by the join
     /// or `from_table`).
