@@ -28,11 +28,12 @@ pub trait Averageable: FieldType {
     type Avg: FieldType;
 }
 
-/// A type `MIN` and `MAX` order the same way on every database (not bool,
-/// uuid, bytes or JSON, which PostgreSQL cannot take the minimum of).
+/// A type `MIN` and `MAX` order the same way on every database: not bool,
+/// uuid, bytes or JSON, which PostgreSQL cannot take the minimum of, and not
+/// enums, which PostgreSQL orders by declaration and MySQL and SQLite by label.
 #[diagnostic::on_unimplemented(
     message = "cannot take the minimum or maximum of values of type `{Self}`",
-    note = "`min`/`max` take numbers, text, dates and times, and enums"
+    note = "`min`/`max` take numbers, text, dates and times"
 )]
 pub trait Ordered: FieldType {}
 
@@ -63,11 +64,7 @@ impl Ordered for chrono::NaiveDate {}
 impl Ordered for chrono::NaiveDateTime {}
 impl Ordered for chrono::DateTime<chrono::Utc> {}
 
-fn aggregate<T: FieldType>(
-    function: AggregateFn,
-    distinct: bool,
-    arg: Option<Expr>,
-) -> SqlExpr<T> {
+fn aggregate<T: FieldType>(function: AggregateFn, distinct: bool, arg: Option<Expr>) -> SqlExpr<T> {
     SqlExpr::new(Expr::Aggregate(Aggregate {
         function,
         distinct,

@@ -17,7 +17,6 @@ mod selection;
 pub use aggregate::{avg, count, count_all, count_distinct, max, min, sum};
 pub use aggregate::{Averageable, Ordered, Summable};
 pub use operand::{AsExpr, Operand};
-pub(crate) use operand::qualify;
 pub use selection::Selection;
 
 use super::ast::{CompareOp, Expr, NullsOrder};

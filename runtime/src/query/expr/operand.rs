@@ -47,17 +47,17 @@ impl<M: Model, T: FieldType> From<Column<M, T>> for SqlExpr<T> {
 /// with the model's table.
 impl<M: Model> From<Filter<M>> for SqlExpr<bool> {
     fn from(filter: Filter<M>) -> Self {
-        SqlExpr::new(qualify(filter.expr, &Cow::Borrowed(M::SCHEMA.table)))
+        SqlExpr::new(qualify(filter.expr, M::SCHEMA.table))
     }
 }
 
 /// `expr` with its bare columns named by `table`. Subqueries keep their own
 /// scoping (aliased tables, `Expr::Outer`), so they are left as they are.
-pub(crate) fn qualify(expr: Expr, table: &Cow<'static, str>) -> Expr {
+fn qualify(expr: Expr, table: &'static str) -> Expr {
     let boxed = |e: Box<Expr>| Box::new(qualify(*e, table));
     match expr {
         Expr::Column(column) => Expr::Qualified {
-            table: table.clone(),
+            table: Cow::Borrowed(table),
             column,
         },
         Expr::Compare(lhs, op, rhs) => Expr::Compare(boxed(lhs), op, boxed(rhs)),
