@@ -14,8 +14,9 @@
 //! - pool: `Db::connect` (strata's default `PoolOptions`) vs a `sqlx::Pool` built
 //!   with the same settings.
 //!
-//! Each comparison runs in two halves on fresh connections, the second
-//! connected and warmed up in reverse order (see `run_compare`), and each half
+//! Each comparison runs in two halves on fresh connections, the second with
+//! sqlx and strata connected and warmed up in swapped order (see
+//! `connect_order`), and each half
 //! runs with everything on one CPU: every thread of this process
 //! (`strata_bench::pin::Pinned`; SQLite's connection worker threads inherit
 //! it) and, on PostgreSQL, every backend process serving a connection to the
@@ -263,8 +264,8 @@ impl Outcome {
 }
 
 /// Runs one comparison in two halves of the rounds, each on fresh
-/// connections, the second with the contenders connected and warmed up in
-/// the reverse order, and joins the halves per contender. Returns the
+/// connections, the second with sqlx and strata connected and warmed up in
+/// swapped order (`connect_order`), and joins the halves per contender. Returns the
 /// measurements in the order of `sides` and each half's batch size; with
 /// STRATA_BENCH_ONLY only the matching contender runs, and nothing is
 /// returned (a profiling run).
@@ -318,10 +319,7 @@ async fn run_compare(
                 })
             })
         });
-        let mut order: Vec<usize> = (0..sides.len()).collect();
-        if reversed {
-            order.reverse();
-        }
+        let order = connect_order(sides.len(), reversed);
         let mut contenders: Vec<(String, Box<dyn Contender>)> = Vec::new();
         for &i in &order {
             let (name, side) = sides[i];
@@ -355,8 +353,13 @@ async fn run_compare(
                 eprintln!("  could not pin PostgreSQL backend {pid}: {why}");
             }
         }
-        if reversed {
-            measured.reverse();
+        if cfg.only.is_none() {
+            // Back to the order of `sides`.
+            let mut by_side: Vec<Option<Measured>> = vec![None; sides.len()];
+            for (m, &i) in measured.into_iter().zip(&order) {
+                by_side[i] = Some(m);
+            }
+            measured = by_side.into_iter().flatten().collect();
         }
         batches.push(n);
         halves_measured.push(measured);
@@ -374,6 +377,24 @@ async fn run_compare(
         return None;
     }
     Some((halves_measured, batches))
+}
+
+/// The order in which a half connects and warms up `n` contenders (indices
+/// into `sides`). The second half swaps the compared pair (`sides[0]` and
+/// `sides[1]`, the baseline and strata) and connects the attribution
+/// contenders after it, in reverse, so the pair holds exactly each other's
+/// places. Reversing the whole list instead gave the baseline the first and
+/// last places and strata the ones in between whenever a comparison had
+/// attribution contenders; on SQLite a connection's place in the order decided
+/// its hand-off pattern in the 2026-11-25 measurements (BENCHMARKS.md).
+fn connect_order(n: usize, second_half: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if second_half {
+        let pair = n.min(2);
+        order[..pair].reverse();
+        order[pair..].reverse();
+    }
+    order
 }
 
 /// Each contender's rounds from every half, in order.
