@@ -51,6 +51,19 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// A locking read with `nowait()` met a row another transaction holds a
+    /// conflicting lock on, and failed at once instead of waiting
+    /// (PostgreSQL 55P03 from NOWAIT, MySQL 8 3572; MariaDB reports 1205,
+    /// which strata reads as this when the statement asked for NOWAIT). On
+    /// PostgreSQL the transaction is now aborted: roll it back (or run the
+    /// read in a nested transaction, a savepoint, to go on without it).
+    #[error("{model}: a row it reads is locked by another transaction, and the read asked not to wait (NOWAIT)")]
+    LockNotAvailable {
+        model: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+
     /// No connection became free within the pool's acquire timeout (or a
     /// transaction's `max_wait`).
     #[error("timed out waiting for a connection from the pool")]

@@ -58,6 +58,12 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
         Some(Conflict::Deadlock) => return Error::Deadlock { source: error },
         None => {}
     }
+    if is_lock_not_available(db) {
+        return Error::LockNotAvailable {
+            model: scope.name(),
+            source: error,
+        };
+    }
     if is_timeout(db) {
         return Error::Timeout { source: error };
     }
@@ -110,6 +116,27 @@ fn conflict(db: &dyn DatabaseError) -> Option<Conflict> {
         Some("40001") => Some(Conflict::Serialization),
         Some("40P01") => Some(Conflict::Deadlock),
         _ => None,
+    }
+}
+
+/// A NOWAIT read meeting a locked row: MySQL 8's 3572 (ER_LOCK_NOWAIT), and
+/// PostgreSQL's 55P03 unless `lock_timeout` raised it. Both use that code;
+/// they differ in where the server raised it: `lock_timeout` cancels the
+/// statement in `ProcessInterrupts`, NOWAIT fails where the lock is taken
+/// (`heap_lock_tuple`, or the lock manager for a table). The routine, unlike
+/// the message, is never translated. MariaDB reports NOWAIT as 1205, the
+/// lock wait timeout's number: only the statement can tell (query/row_lock.rs).
+fn is_lock_not_available(db: &dyn DatabaseError) -> bool {
+    if let Some(number) = mysql_number(db) {
+        return number == 3572;
+    }
+    match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        Some(pg) if pg.code() == "55P03" => match pg.routine() {
+            Some(routine) => routine != "ProcessInterrupts",
+            // A server (or proxy) that left the routine out: the English message.
+            None => !pg.message().contains("lock timeout"),
+        },
+        _ => false,
     }
 }
 

@@ -91,7 +91,7 @@ impl Db {
     }
 
     /// Whether this `Db` is a transaction's (so `begin` opens a savepoint).
-    pub(super) fn in_transaction(&self) -> bool {
+    pub(crate) fn in_transaction(&self) -> bool {
         matches!(
             &self.target,
             Target::Postgres(Conn::Tx(_)) | Target::Sqlite(Conn::Tx(_)) | Target::MySql(Conn::Tx(_))

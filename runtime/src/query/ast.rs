@@ -258,6 +258,46 @@ pub struct Select {
     pub order_exprs: Vec<OrderByExpr>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// A locking read: `FOR UPDATE` and kin, written after LIMIT/OFFSET.
+    /// Only a top-level SELECT's lock is rendered (query/row_lock.rs).
+    pub lock: Option<RowLock>,
+}
+
+/// The row lock a read takes on the rows it returns, held until its
+/// transaction ends. Rendered per dialect by render/row_lock.rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLock {
+    pub strength: LockStrength,
+    pub wait: LockWait,
+}
+
+/// PostgreSQL's four row lock strengths, strongest first. MySQL/MariaDB
+/// have two (exclusive and shared): the PostgreSQL-only ones are written as
+/// the stronger lock there; SQLite has none (its transactions hold the
+/// whole database's write lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockStrength {
+    /// `FOR UPDATE`: no other transaction may lock, update or delete the rows.
+    Update,
+    /// `FOR NO KEY UPDATE`: like `Update`, but lets other transactions take
+    /// `KeyShare` locks (inserts referencing the rows by foreign key).
+    NoKeyUpdate,
+    /// `FOR SHARE`: others may read-lock the rows too, but not change them.
+    Share,
+    /// `FOR KEY SHARE`: blocks only deletes and key changes.
+    KeyShare,
+}
+
+/// What a locking read does when another transaction holds a conflicting
+/// lock on a row it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockWait {
+    /// Waits for it (up to the database's lock timeout).
+    Wait,
+    /// Fails at once: `NOWAIT`, [`Error::LockNotAvailable`](crate::Error::LockNotAvailable).
+    NoWait,
+    /// Leaves the row out of the result: `SKIP LOCKED` (job queues).
+    SkipLocked,
 }
 
 impl Select {
@@ -274,6 +314,7 @@ impl Select {
             order_exprs: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
         }
     }
 

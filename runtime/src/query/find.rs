@@ -3,6 +3,7 @@
 use super::ast::{CompareOp, Expr, OrderBy, Projection as SqlProjection, Select};
 use super::filter::{merge, Column, Filter, IntoFilter, Order, UniqueKey};
 use super::related::Counts;
+use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
 use crate::query::ast::Statement;
@@ -24,6 +25,7 @@ pub(crate) struct ReadArgs<M> {
     cursor: Option<UniqueKey<M>>,
     distinct: bool,
     counts: Counts<M>,
+    lock: LockRequest,
 }
 
 impl<M: Model> ReadArgs<M> {
@@ -36,6 +38,7 @@ impl<M: Model> ReadArgs<M> {
             cursor: None,
             distinct: false,
             counts: Counts::new(),
+            lock: LockRequest::default(),
         }
     }
 
@@ -75,6 +78,7 @@ impl<M: Model> ReadArgs<M> {
             });
         }
         select.filter = filter;
+        self.lock.apply(&mut select, M::SCHEMA.name);
         Ok(select)
     }
 }
@@ -154,6 +158,8 @@ macro_rules! read_builder_methods {
             self.args.counts.push(relation);
             self
         }
+
+        row_lock_methods!(args.lock);
     };
 }
 
@@ -249,9 +255,12 @@ impl<M: Model> FindMany<M> {
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
         let rendered = render_checked(&self.statement()?, db.dialect())?;
+        let lock = self.args.lock;
+        lock.check(db, M::SCHEMA.name)?;
         (self.includes)
             .fetch(db, rendered, self.args.counts, Rows::All)
             .await
+            .map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 }
 
@@ -264,6 +273,8 @@ pub struct SelectMany<M, P> {
 }
 
 impl<M: Model, P: Projection<M>> SelectMany<M, P> {
+    row_lock_methods!(args.lock);
+
     pub fn statement(&self) -> Result<Statement> {
         self.args.counts.refuse("select")?;
         Ok(Statement::Select(self.args.to_select(
@@ -274,7 +285,9 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
     pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let rendered = render_checked(&self.statement()?, db.dialect())?;
-        db.fetch_all(M::SCHEMA, rendered).await
+        let lock = self.args.lock;
+        lock.check(db, M::SCHEMA.name)?;
+        (db.fetch_all(M::SCHEMA, rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
     /// Each row converted into `S` (e.g. a struct with `From<(i64, String)>`).
@@ -292,6 +305,8 @@ pub struct Omit<M> {
 }
 
 impl<M: PartialModel> Omit<M> {
+    row_lock_methods!(args.lock);
+
     pub fn statement(&self) -> Result<Statement> {
         self.args.counts.refuse("omit")?;
         let columns = M::SCHEMA
@@ -308,9 +323,12 @@ impl<M: PartialModel> Omit<M> {
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let rendered = render_checked(&self.statement()?, db.dialect())?;
+        let lock = self.args.lock;
+        lock.check(db, M::SCHEMA.name)?;
         let selected = self.selected;
         let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
-        db.fetch_with(M::SCHEMA, rendered, decode, Rows::All).await
+        (db.fetch_with(M::SCHEMA, rendered, decode, Rows::All).await)
+            .map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 }
 
@@ -407,9 +425,12 @@ impl<M: Model> FindFirst<M> {
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
         let rendered = render_checked(&self.statement()?, db.dialect())?;
+        let lock = self.args.lock;
+        lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
             .fetch(db, rendered, self.args.counts, Rows::First)
-            .await?;
+            .await
+            .map_err(|e| lock.classify(e, M::SCHEMA.name))?;
         Ok(rows.into_iter().next())
     }
 }
@@ -419,6 +440,7 @@ pub struct FindUnique<M> {
     key: UniqueKey<M>,
     counts: Counts<M>,
     includes: Includes<M>,
+    lock: LockRequest,
 }
 
 impl<M: Model> FindUnique<M> {
@@ -427,10 +449,12 @@ impl<M: Model> FindUnique<M> {
             key,
             counts: Counts::new(),
             includes: Includes::new(),
+            lock: LockRequest::default(),
         }
     }
 
     include_method!();
+    row_lock_methods!(lock);
 
     /// Also counts the row's related rows of a to-many relation; see
     /// [`FindMany::with_count`].
@@ -444,21 +468,25 @@ impl<M: Model> FindUnique<M> {
         select.computed = self.counts.exprs().to_vec();
         select.filter = Some(self.key.filter().expr);
         self.includes.extend_select(&mut select);
+        self.lock.apply(&mut select, M::SCHEMA.name);
         Statement::Select(select)
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
         let rendered = self.render(db.dialect())?;
+        let lock = self.lock;
+        lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
             .fetch(db, rendered, self.counts, Rows::First)
-            .await?;
+            .await
+            .map_err(|e| lock.classify(e, M::SCHEMA.name))?;
         Ok(rows.into_iter().next())
     }
 
-    /// The statement; without counts or includes, its text remembered per key
-    /// (`render::shape`).
+    /// The statement; without counts, includes or a lock, its text
+    /// remembered per key (`render::shape`).
     fn render(&self, dialect: Dialect) -> Result<Rendered> {
-        if !self.counts.is_empty() || !self.includes.is_empty() {
+        if !self.counts.is_empty() || !self.includes.is_empty() || self.lock.requested() {
             return render_checked(&self.statement(), dialect);
         }
         let binds = self.key.values().to_vec();

@@ -8,6 +8,7 @@ mod filter;
 mod find;
 pub mod optimistic;
 mod related;
+mod row_lock;
 pub mod select;
 mod to_sql;
 mod write;

@@ -7,6 +7,7 @@ mod ddl;
 mod json_load;
 mod load;
 pub(crate) mod raw;
+mod row_lock;
 pub(crate) mod select;
 mod shape;
 mod statement;

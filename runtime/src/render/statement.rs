@@ -1,6 +1,6 @@
 //! DML rendering: SELECT, INSERT (with upsert), UPDATE, DELETE.
 
-use super::{aggregate, json_load, Dialect, SqlWriter};
+use super::{aggregate, json_load, row_lock, Dialect, SqlWriter};
 use crate::query::ast::*;
 use crate::schema::ColumnSchema;
 use crate::value::Value;
@@ -19,6 +19,10 @@ fn write_select(w: &mut SqlWriter, s: &Select) {
     json_load::write_statement_prefix(w, s);
     w.enter_table(s.table);
     write_select_in_scope(w, s, None);
+    if let Some(lock) = s.lock {
+        let lateral = json_load::uses_lateral(w, s, true);
+        row_lock::write_row_lock(w, lock, s.table, lateral);
+    }
     w.leave_scope();
 }
 
