@@ -10,7 +10,9 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata::{Db, Dialect, Error, Isolation, Model, PoolOptions, RetryPolicy, TransactionOptions};
+use strata::{
+    increment, Db, Dialect, Error, Isolation, Model, PoolOptions, RetryPolicy, TransactionOptions,
+};
 use strata_tests::backend_tests;
 use tokio::sync::Barrier;
 
@@ -153,7 +155,9 @@ backend_tests!(
             .unwrap();
         let (outcomes, attempts) = write_skew(&db, Some(quick())).await;
         assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-        assert_eq!(attempts, 3);
+        // Usually 3; more when the loser's retry reads before the winner
+        // commits and collides again (a loaded machine).
+        assert!(attempts >= 3, "{attempts} attempts");
         assert_eq!(balances(&db).await.iter().sum::<i64>(), 1);
     }
 );
@@ -193,9 +197,11 @@ backend_tests!(
                             Box::pin(async move {
                                 let attempt = attempts.fetch_add(1, Ordering::SeqCst);
                                 for (i, id) in [first, second].into_iter().enumerate() {
-                                    let current = Account::find_by_id(id).exec_required(tx).await?;
+                                    // In the database, not read-then-write: a
+                                    // value read before the other transaction
+                                    // commits would overwrite its update.
                                     let written = Account::update(Account::by_id(id))
-                                        .balance(current.balance + amount)
+                                        .balance(increment(amount))
                                         .exec(tx)
                                         .await;
                                     if let Err(e) = &written {
@@ -220,8 +226,13 @@ backend_tests!(
             task.await.unwrap().unwrap();
         }
         let seen = seen.lock().unwrap().clone();
-        assert_eq!(seen, [(true, true)], "{:?}", errors.lock().unwrap());
-        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+        // One deadlock, usually; under load the victim's retry can take its
+        // first lock before the winner, waking, takes it, and deadlock again.
+        // Every one is typed, retryable, and cost one more attempt.
+        let errors = errors.lock().unwrap();
+        assert!(!seen.is_empty(), "no deadlock happened");
+        assert!(seen.iter().all(|&s| s == (true, true)), "{errors:?}");
+        assert_eq!(attempts.load(Ordering::SeqCst), 2 + seen.len() as u32);
         // Both transactions applied in full, once each.
         assert_eq!(balances(&db).await, [101, 101]);
     }
