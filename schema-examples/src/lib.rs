@@ -1,4 +1,5 @@
 //! Real schemas from the seed, used by the demo, the tests and the benchmarks.
 
 pub mod blog;
+pub mod jobs;
 pub mod shop;
