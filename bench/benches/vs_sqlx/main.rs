@@ -264,8 +264,8 @@ impl Outcome {
 }
 
 /// Runs one comparison in two halves of the rounds, each on fresh
-/// connections, the second with sqlx and strata connected and warmed up in
-/// swapped order (`connect_order`), and joins the halves per contender. Returns the
+/// connections, the second connected and warmed up in another order
+/// (`Order`), and joins the halves per contender. Returns the
 /// measurements in the order of `sides` and each half's batch size; with
 /// STRATA_BENCH_ONLY only the matching contender runs, and nothing is
 /// returned (a profiling run).
@@ -282,6 +282,7 @@ async fn run_compare(
     fx: &Arc<Fixture>,
     case: Case,
     sides: Vec<(&'static str, Side)>,
+    second_half: Order,
 ) -> Option<(Vec<Vec<Measured>>, Vec<usize>)> {
     let rounds = cfg.settings.rounds;
     let halves = if rounds >= 2 {
@@ -319,7 +320,7 @@ async fn run_compare(
                 })
             })
         });
-        let order = connect_order(sides.len(), reversed);
+        let order = connect_order(sides.len(), reversed, second_half);
         let mut contenders: Vec<(String, Box<dyn Contender>)> = Vec::new();
         for &i in &order {
             let (name, side) = sides[i];
@@ -379,20 +380,33 @@ async fn run_compare(
     Some((halves_measured, batches))
 }
 
+/// How the second half of a comparison orders its connections.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// The whole list reversed (the facts table, which has no one pair).
+    Reversed,
+    /// The compared pair (`sides[0]` and `sides[1]`: sqlx and strata)
+    /// swapped, the attribution contenders after it, reversed, so the pair
+    /// holds exactly each other's places. Reversing the whole list instead
+    /// gave sqlx the first and last places and strata the ones in between
+    /// whenever a comparison had attribution contenders; on SQLite a
+    /// connection's place in the order decided its hand-off pattern in the
+    /// 2026-11-25 measurements (BENCHMARKS.md).
+    PairSwapped,
+}
+
 /// The order in which a half connects and warms up `n` contenders (indices
-/// into `sides`). The second half swaps the compared pair (`sides[0]` and
-/// `sides[1]`, the baseline and strata) and connects the attribution
-/// contenders after it, in reverse, so the pair holds exactly each other's
-/// places. Reversing the whole list instead gave the baseline the first and
-/// last places and strata the ones in between whenever a comparison had
-/// attribution contenders; on SQLite a connection's place in the order decided
-/// its hand-off pattern in the 2026-11-25 measurements (BENCHMARKS.md).
-fn connect_order(n: usize, second_half: bool) -> Vec<usize> {
+/// into `sides`): as listed in the first half, by `second_half` in the second.
+fn connect_order(n: usize, reversed: bool, second_half: Order) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
-    if second_half {
-        let pair = n.min(2);
-        order[..pair].reverse();
-        order[pair..].reverse();
+    match (reversed, second_half) {
+        (false, _) => {}
+        (true, Order::Reversed) => order.reverse(),
+        (true, Order::PairSwapped) => {
+            let pair = n.min(2);
+            order[..pair].reverse();
+            order[pair..].reverse();
+        }
     }
     order
 }
@@ -417,7 +431,7 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
     if cfg.selected(&path) {
         eprintln!("running {path}");
         let case = Case::FindById;
-        let Some((halves, n)) = run_compare(&cfg, &fx, case, facts()).await else {
+        let Some((halves, n)) = run_compare(&cfg, &fx, case, facts(), Order::Reversed).await else {
             return outcomes;
         };
         outcomes.push(Outcome {
@@ -444,7 +458,8 @@ async fn run_suite(fx: Arc<Fixture>, flavor: Flavor, cfg: Arc<Config>) -> Vec<Ou
             }
             eprintln!("running {path}");
             let sides = case_contenders(case, strategy);
-            let Some((halves, n)) = run_compare(&cfg, &fx, case, sides).await else {
+            let Some((halves, n)) = run_compare(&cfg, &fx, case, sides, Order::PairSwapped).await
+            else {
                 continue;
             };
             outcomes.push(Outcome {

@@ -117,7 +117,7 @@ pub fn report(
     writeln!(
         s,
         "- settings: {} rounds per comparison, batches of ~{} ms per contender per round, order rotating each round; \
-         each comparison in two halves on fresh connections, the second with strata and sqlx connected and warmed up in swapped order (attribution contenders after them, reversed); \
+         each comparison in two halves on fresh connections, the second with strata and sqlx connected and warmed up in swapped order (attribution contenders after them, reversed; the facts tables: all reversed); \
          ratios are the geometric mean of the two halves' ratios, overheads their mean; {}",
         cfg.settings.rounds,
         cfg.settings.batch_target.as_millis(),
