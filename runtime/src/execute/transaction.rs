@@ -257,14 +257,6 @@ where
         begun: false,
         open: true,
     };
-    if depth == 1 {
-        // MySQL's SET TRANSACTION, before BEGIN: if the BEGIN then fails or
-        // is dropped, `Pinned` (not begun) closes the connection, so the
-        // setting cannot leak into another transaction.
-        if let Some(sql) = &plan.before {
-            run_fixed::<DB>(&mut pinned.lease, sql).await?;
-        }
-    }
     let start = Instant::now();
     let (custom, traced) = match plan.begin {
         Some(sql) if depth == 1 => (

@@ -186,29 +186,30 @@ impl TransactionOptions {
                     .collect()
             }
         };
-        BeginPlan {
-            before: None,
-            begin,
-            after,
-        }
+        BeginPlan { begin, after }
     }
 
     /// MySQL/MariaDB have no isolation clause on START TRANSACTION: `SET
     /// TRANSACTION` (no SESSION/GLOBAL) sets it for the next transaction
-    /// only, so it runs right before.
+    /// only. Both go in one text-protocol round trip, so a BEGIN dropped
+    /// half-way cannot leave the level set for whatever runs next on the
+    /// connection.
     fn mysql(&self) -> BeginPlan {
-        let before = self.isolation.map(|level| {
-            let mut w = SqlWriter::new(Dialect::MySql);
+        if self.isolation.is_none() && !self.read_only {
+            return BeginPlan::default();
+        }
+        let mut w = SqlWriter::new(Dialect::MySql);
+        if let Some(level) = self.isolation {
             w.push("SET TRANSACTION ISOLATION LEVEL ");
             w.push(level.sql());
-            w.finish().sql
-        });
-        let begin = self
-            .read_only
-            .then(|| "START TRANSACTION READ ONLY".to_owned());
+            w.push("; ");
+        }
+        w.push("START TRANSACTION");
+        if self.read_only {
+            w.push(" READ ONLY");
+        }
         BeginPlan {
-            before,
-            begin,
+            begin: Some(w.finish().sql),
             after: Vec::new(),
         }
     }
@@ -232,7 +233,6 @@ impl TransactionOptions {
             ));
         }
         Ok(BeginPlan {
-            before: None,
             begin: Some("BEGIN IMMEDIATE".to_owned()),
             after: Vec::new(),
         })
@@ -249,15 +249,14 @@ fn refused(option: &'static str, dialect: Dialect, reason: &'static str) -> Erro
 
 /// Whole milliseconds, at least 1: PostgreSQL reads 0 as "no timeout".
 fn millis(timeout: Duration) -> u64 {
-    u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1)
+    u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// The statements that open one transaction, as sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BeginPlan {
-    /// Run on the connection before the transaction begins (MySQL's `SET
-    /// TRANSACTION`).
-    pub(crate) before: Option<String>,
     /// Replaces the driver's BEGIN (or SAVEPOINT, which takes none).
     pub(crate) begin: Option<String>,
     /// Run inside the transaction right after it begins (PostgreSQL's `SET
@@ -275,7 +274,11 @@ mod tests {
         assert!(options.plan(Dialect::Postgres, false).is_err());
         let options = options.isolation(Isolation::Serializable).read_only();
         assert_eq!(
-            options.plan(Dialect::Postgres, false).unwrap().begin.as_deref(),
+            options
+                .plan(Dialect::Postgres, false)
+                .unwrap()
+                .begin
+                .as_deref(),
             Some("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE")
         );
         assert!(options.plan(Dialect::MySql, false).is_err());
