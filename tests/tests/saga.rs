@@ -522,3 +522,70 @@ backend_tests!(a_runner_whose_lease_was_taken_over_stops, |db| async move {
         (SagaStatus::Completed, 2, None)
     );
 });
+
+backend_tests!(
+    a_transactional_step_killed_before_its_commit_leaves_no_effect,
+    |db| async move {
+        setup(&db, 10).await;
+        // Dies inside "charge"'s transaction, after the payment was written.
+        let crashing = hooks(|h| h.pause = Some(("charge", Pause::AfterEffect)));
+        let saga = transactional_order_saga(&crashing);
+        let db1 = db.clone();
+        kill_at_pause(&crashing, async move {
+            saga.run_with_id(&db1, "o-9", order("o-9")).await
+        })
+        .await;
+        // The payment and its log line were rolled back with the transaction.
+        assert_eq!(payments(&db).await, 0);
+        assert_eq!(entries(&db, "o-9").await, ["do reserve"]);
+        let state = SagaState::load(&db, "o-9").await.unwrap();
+        assert_eq!(
+            step_statuses(&state),
+            [StepStatus::Done, StepStatus::Started, StepStatus::Pending]
+        );
+
+        wait_out_the_lease().await;
+        let fresh = Hooks::new();
+        let done = transactional_order_saga(&fresh)
+            .resume(&db, "o-9")
+            .await
+            .unwrap();
+        assert_eq!(done.payment.as_deref(), Some("pay-o-9"));
+        assert_eq!(
+            entries(&db, "o-9").await,
+            ["do reserve", "do charge", "do ship"]
+        );
+        assert_eq!(
+            (stock(&db).await, payments(&db).await, shipments(&db).await),
+            (7, 1, 1)
+        );
+        let state = SagaState::load(&db, "o-9").await.unwrap();
+        assert_eq!(state.status, SagaStatus::Completed);
+        assert_eq!(state.steps[1].attempts, 2);
+
+        // A later failure compensates it, in a transaction of its own.
+        let failing = hooks(|h| h.fail_action = Some("ship"));
+        let err = transactional_order_saga(&failing)
+            .run_with_id(&db, "o-10", order("o-10"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SagaError::StepFailed { ref compensated, .. } if compensated == &["charge", "reserve"]),
+            "{err:?}"
+        );
+        assert_eq!(
+            entries(&db, "o-10").await,
+            ["do reserve", "do charge", "undo charge", "undo reserve"]
+        );
+        assert_eq!((stock(&db).await, payments(&db).await), (7, 1));
+        let state = SagaState::load(&db, "o-10").await.unwrap();
+        assert_eq!(
+            step_statuses(&state),
+            [
+                StepStatus::Compensated,
+                StepStatus::Compensated,
+                StepStatus::Failed
+            ]
+        );
+    }
+);

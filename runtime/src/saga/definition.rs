@@ -29,6 +29,9 @@ pub(super) struct StepDef {
     pub name: String,
     pub action: StepFn,
     pub compensation: Option<StepFn>,
+    /// Whether the action and the compensation each run in a transaction
+    /// that also records the step done (compensated).
+    pub transactional: bool,
 }
 
 #[derive(Clone)]
@@ -78,8 +81,9 @@ impl Definition {
 /// action's effect and that record makes a resume run the action again, and
 /// a compensation may run on a step whose action never took effect, or run
 /// twice. Key their effects on something in the context (an id the first
-/// attempt chose) or check before acting. An action whose effects are all in
-/// this database can run them in one `db.transaction(..)`.
+/// attempt chose) or check before acting. A step whose effects are all in
+/// this database can be a [`Saga::transactional_step`]: its action commits
+/// together with its "done" record, so it runs to effect exactly once.
 ///
 /// Run sagas on a pool's `Db`, not a transaction's: the record must be
 /// visible to other processes, and survive a crash, as each step finishes.
@@ -166,9 +170,36 @@ where
             action: erase(&def.name, &name, action),
             compensation: Some(erase(&def.name, &name, compensation)),
             name,
+            transactional: false,
         };
         def.steps.push(step);
         self
+    }
+
+    /// Adds a step whose action (and compensation) runs in a transaction
+    /// on this database that also records the step done (compensated):
+    /// both commit or neither does. A crash before the commit rolls the
+    /// action's effects back with it, so the action runs again from a clean
+    /// slate and need not be idempotent. Only for effects in this database
+    /// (the `Db` given is the transaction's; anything else the action does,
+    /// like a call to another service, is not rolled back).
+    pub fn transactional_step<A, AF, K, KF>(
+        self,
+        name: impl Into<String>,
+        action: A,
+        compensation: K,
+    ) -> Self
+    where
+        A: Fn(Db, C) -> AF + Send + Sync + 'static,
+        AF: Future<Output = StepResult<C>> + Send + 'static,
+        K: Fn(Db, C) -> KF + Send + Sync + 'static,
+        KF: Future<Output = StepResult<C>> + Send + 'static,
+    {
+        let mut saga = self.step(name, action, compensation);
+        if let Some(step) = Arc::make_mut(&mut saga.def).steps.last_mut() {
+            step.transactional = true;
+        }
+        saga
     }
 
     /// Adds a step with nothing to undo (e.g. sending a notification last).
@@ -183,6 +214,7 @@ where
             action: erase(&def.name, &name, action),
             compensation: None,
             name,
+            transactional: false,
         };
         def.steps.push(step);
         self

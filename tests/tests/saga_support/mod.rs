@@ -206,6 +206,21 @@ pub async fn unship(db: Db, order: Order, _hooks: Arc<Hooks>) -> StepResult<Orde
     Ok(order)
 }
 
+/// Not idempotent (a second run fails on the payment's key): safe only as a
+/// transactional step, whose effects a crash rolls back.
+pub async fn charge_once(db: Db, mut order: Order, hooks: Arc<Hooks>) -> StepResult<Order> {
+    hooks.enter("charge")?;
+    Payment::create()
+        .order_ref(&order.order_ref)
+        .amount(order.amount)
+        .exec(&db)
+        .await?;
+    log(&db, &order, "do charge").await?;
+    order.payment = Some(format!("pay-{}", order.order_ref));
+    hooks.checkpoint("charge", Pause::AfterEffect).await;
+    Ok(order)
+}
+
 /// The order saga as one process defines it: each step function gets
 /// that process's hooks.
 pub fn order_saga(hooks: &Arc<Hooks>) -> Saga<Order> {
@@ -305,4 +320,19 @@ pub fn hooks(edit: impl FnOnce(&mut Hooks)) -> Arc<Hooks> {
     let mut hooks = Hooks::default();
     edit(&mut hooks);
     Arc::new(hooks)
+}
+
+/// The order saga with "charge" as a transactional step.
+pub fn transactional_order_saga(hooks: &Arc<Hooks>) -> Saga<Order> {
+    macro_rules! with_hooks {
+        ($step:ident) => {{
+            let hooks = Arc::clone(hooks);
+            move |db, order| $step(db, order, Arc::clone(&hooks))
+        }};
+    }
+    Saga::new("order")
+        .lease(LEASE)
+        .step("reserve", with_hooks!(reserve), with_hooks!(release))
+        .transactional_step("charge", with_hooks!(charge_once), with_hooks!(refund))
+        .step("ship", with_hooks!(ship), with_hooks!(unship))
 }
