@@ -94,7 +94,9 @@ impl Db {
     pub(crate) fn in_transaction(&self) -> bool {
         matches!(
             &self.target,
-            Target::Postgres(Conn::Tx(_)) | Target::Sqlite(Conn::Tx(_)) | Target::MySql(Conn::Tx(_))
+            Target::Postgres(Conn::Tx(_))
+                | Target::Sqlite(Conn::Tx(_))
+                | Target::MySql(Conn::Tx(_))
         )
     }
 
