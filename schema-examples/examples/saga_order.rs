@@ -58,8 +58,8 @@ async fn release(db: Db, order: Order) -> StepResult<Order> {
     Ok(order)
 }
 
-/// Idempotent: a resumed saga runs a step that crashed again, so the charge
-/// is keyed on the order and made once.
+/// Keyed on the order anyway: a charge made twice would be the worst bug
+/// to have, even if the transactional step already prevents it.
 async fn charge(db: Db, order: Order) -> StepResult<Order> {
     if Payment::find_by_order_ref(&order.order_ref)
         .exec(&db)
@@ -95,7 +95,9 @@ fn order_saga() -> Saga<Order> {
     Saga::new("order")
         .lease(Duration::from_millis(500))
         .step("reserve", reserve, release)
-        .step("charge", charge, refund)
+        // Its effects are all in this database: they commit together with
+        // the step's "done" record, or not at all.
+        .transactional_step("charge", charge, refund)
         .step_without_compensation("ship", ship)
 }
 

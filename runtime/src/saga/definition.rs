@@ -260,7 +260,8 @@ where
 
     /// Continues saga `id`: a running one from its first step not done
     /// (running a `started` step's action again), a compensating one from
-    /// its last step not compensated. Fails with [`SagaError::Busy`] while
+    /// its last step not compensated (then returning the step failure that
+    /// made it compensate, [`SagaError::StepFailed`]). Fails with [`SagaError::Busy`] while
     /// another runner's lease on it lasts.
     pub async fn resume(&self, db: &Db, id: &str) -> Result<C, SagaError> {
         let done = engine::resume(&self.def, db, id).await?;
