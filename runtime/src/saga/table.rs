@@ -258,3 +258,89 @@ fn lease_free(w: &mut SqlWriter, now_ms: i64) {
     w.push_bind(Value::I64(now_ms));
     w.push(")");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddl_per_dialect() {
+        assert_eq!(
+            create_table(Dialect::Postgres).sql,
+            "CREATE TABLE IF NOT EXISTS \"_strata_sagas\" (\"id\" TEXT NOT NULL PRIMARY KEY, \
+             \"name\" TEXT NOT NULL, \"status\" TEXT NOT NULL, \"step\" BIGINT NOT NULL, \
+             \"steps\" TEXT NOT NULL, \"context\" TEXT NOT NULL, \"attempts\" BIGINT NOT NULL, \
+             \"last_error\" TEXT NULL, \"lease_owner\" TEXT NULL, \"lease_until\" BIGINT NULL, \
+             \"created_at\" TIMESTAMPTZ NOT NULL, \"updated_at\" TIMESTAMPTZ NOT NULL)"
+        );
+        let mysql = create_table(Dialect::MySql).sql;
+        assert!(mysql.starts_with(
+            "CREATE TABLE IF NOT EXISTS `_strata_sagas` (`id` VARCHAR(255) NOT NULL PRIMARY KEY"
+        ));
+        assert!(
+            mysql.contains("`steps` LONGTEXT NOT NULL")
+                && mysql.contains("`updated_at` DATETIME(6) NOT NULL")
+        );
+        assert!(create_table(Dialect::Sqlite)
+            .sql
+            .contains("\"created_at\" TEXT NOT NULL"));
+    }
+
+    #[test]
+    fn a_claim_takes_only_a_free_lease_in_the_statuses_given() {
+        let statuses = [SagaStatus::Running, SagaStatus::Compensating];
+        let rendered = claim(Dialect::Postgres, "s1", "token", 1_000, 61_000, &statuses);
+        assert_eq!(
+            rendered.sql,
+            "UPDATE \"_strata_sagas\" SET \"lease_owner\" = $1, \"lease_until\" = $2, \
+             \"attempts\" = \"attempts\" + 1 WHERE \"id\" = $3 AND \"status\" IN ($4, $5) \
+             AND (\"lease_owner\" IS NULL OR \"lease_until\" < $6)"
+        );
+        assert_eq!(
+            rendered.binds,
+            vec![
+                Value::Text("token".into()),
+                Value::I64(61_000),
+                Value::Text("s1".into()),
+                Value::Text("running".into()),
+                Value::Text("compensating".into()),
+                Value::I64(1_000),
+            ]
+        );
+        let mysql = claim(Dialect::MySql, "s1", "token", 1_000, 61_000, &statuses).sql;
+        assert!(
+            mysql.ends_with("AND (`lease_owner` IS NULL OR `lease_until` < ?)"),
+            "{mysql}"
+        );
+    }
+
+    #[test]
+    fn every_write_after_the_claim_is_conditional_on_the_lease() {
+        let now = Utc::now();
+        let release = Save {
+            id: "s1",
+            owner: "token",
+            status: SagaStatus::Completed,
+            step: 3,
+            steps: "[]".into(),
+            context: "{}".into(),
+            last_error: None,
+            lease_until: None,
+            now,
+        };
+        let rendered = save(Dialect::Sqlite, release);
+        assert_eq!(
+            rendered.sql,
+            "UPDATE \"_strata_sagas\" SET \"status\" = ?, \"step\" = ?, \"steps\" = ?, \
+             \"context\" = ?, \"last_error\" = ?, \"lease_owner\" = ?, \"lease_until\" = ?, \
+             \"updated_at\" = ? WHERE \"id\" = ? AND \"lease_owner\" = ?"
+        );
+        // Released: the owner and the lease's end are NULL, the check is on the token.
+        assert_eq!(rendered.binds[5], Value::Null(SqlType::Text));
+        assert_eq!(rendered.binds[6], Value::Null(SqlType::BigInt));
+        assert_eq!(rendered.binds[9], Value::Text("token".into()));
+        assert!(renew(Dialect::Postgres, "s1", "token", 5)
+            .sql
+            .ends_with("WHERE \"id\" = $2 AND \"lease_owner\" = $3"));
+    }
+}
