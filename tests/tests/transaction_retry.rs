@@ -229,7 +229,7 @@ backend_tests!(
         // One deadlock, usually; under load the victim's retry can take its
         // first lock before the winner, waking, takes it, and deadlock again.
         // Every one is typed, retryable, and cost one more attempt.
-        let errors = errors.lock().unwrap();
+        let errors = errors.lock().unwrap().clone();
         assert!(!seen.is_empty(), "no deadlock happened");
         assert!(seen.iter().all(|&s| s == (true, true)), "{errors:?}");
         assert_eq!(attempts.load(Ordering::SeqCst), 2 + seen.len() as u32);
