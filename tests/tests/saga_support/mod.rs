@@ -2,6 +2,9 @@
 //! (each counting its runs, and able to pause or fail on demand) and the
 //! helpers that read the effects back.
 
+// Each of saga.rs and saga_resume.rs uses part of it.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
