@@ -78,8 +78,11 @@ pub enum Error {
     /// A serializable (or repeatable-read) transaction could not be ordered
     /// with a concurrent one (PostgreSQL 40001). Retryable: run the whole
     /// transaction again (`Db::retry`).
-    #[error("could not serialize access due to a concurrent transaction; retry the transaction")]
+    #[error("{model}: could not serialize access due to a concurrent transaction; retry the transaction")]
     SerializationFailure {
+        /// The model (or query label, or `transaction` for BEGIN/COMMIT)
+        /// whose statement failed.
+        model: &'static str,
         #[source]
         source: sqlx::Error,
     },
@@ -87,8 +90,11 @@ pub enum Error {
     /// The database broke a deadlock by failing this transaction
     /// (PostgreSQL 40P01, MySQL/MariaDB 1213). Retryable: run the whole
     /// transaction again (`Db::retry`).
-    #[error("deadlock detected; the transaction was chosen as the victim; retry the transaction")]
+    #[error("{model}: deadlock detected; the transaction was chosen as the victim; retry the transaction")]
     Deadlock {
+        /// The model (or query label, or `transaction` for BEGIN/COMMIT)
+        /// whose statement failed.
+        model: &'static str,
         #[source]
         source: sqlx::Error,
     },

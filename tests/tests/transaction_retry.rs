@@ -205,7 +205,13 @@ backend_tests!(
                                         .exec(tx)
                                         .await;
                                     if let Err(e) = &written {
-                                        let deadlock = matches!(e, Error::Deadlock { .. });
+                                        let deadlock = matches!(
+                                            e,
+                                            Error::Deadlock {
+                                                model: "Account",
+                                                ..
+                                            }
+                                        );
                                         seen.lock().unwrap().push((deadlock, e.is_retryable()));
                                         errors.lock().unwrap().push(format!("{e:?}"));
                                     }
@@ -323,6 +329,7 @@ backend_tests!(
 /// A retryable error without a database conflict behind it.
 fn synthetic_deadlock() -> Error {
     Error::Deadlock {
+        model: "Account",
         source: sqlx::Error::PoolClosed,
     }
 }

@@ -54,8 +54,18 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
         _ => return Error::Database(error),
     };
     match conflict(db) {
-        Some(Conflict::Serialization) => return Error::SerializationFailure { source: error },
-        Some(Conflict::Deadlock) => return Error::Deadlock { source: error },
+        Some(Conflict::Serialization) => {
+            return Error::SerializationFailure {
+                model: scope.name(),
+                source: error,
+            }
+        }
+        Some(Conflict::Deadlock) => {
+            return Error::Deadlock {
+                model: scope.name(),
+                source: error,
+            }
+        }
         None => {}
     }
     if is_lock_not_available(db) {
