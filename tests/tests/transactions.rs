@@ -6,7 +6,9 @@
 //! transaction_retry.rs.)
 
 use schema_examples::blog::{BlogSchema, Post, Tag, User};
-use strata::{sql, Db, Dialect, Error, Isolation, Model, PoolOptions, TransactionOptions};
+use strata::{
+    sql, Db, Dialect, Error, Isolation, Model, PoolOptions, TransactionOptions, WithNested,
+};
 use strata_tests::backend_tests;
 
 #[derive(Model, Debug, Clone)]
@@ -75,11 +77,17 @@ backend_tests!(
         assert_eq!(users, 1);
         let loaded = User::find_many().include(User::posts()).exec(&tx).await?;
         assert_eq!(loaded[0].posts.loaded()?.len(), 1);
+        // A nested write on the handle is a savepoint in its transaction.
+        User::create()
+            .email("bob@x.io")
+            .with(User::posts().create(|bob: &User| Post::create().author_id(&bob.id).title("p2")))
+            .exec(&tx)
+            .await?;
         // Not visible outside before COMMIT; visible after.
         assert_eq!(User::count().exec(&outside).await?, 0);
         tx.commit().await?;
-        assert_eq!(User::count().exec(&outside).await?, 1);
-        assert_eq!(Post::count().exec(&db).await?, 1);
+        assert_eq!(User::count().exec(&outside).await?, 2);
+        assert_eq!(Post::count().exec(&db).await?, 2);
         Ok::<_, Error>(())
     }
 );
