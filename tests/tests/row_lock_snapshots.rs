@@ -4,7 +4,7 @@
 //! strengths as the stronger of the two); SQLite writes no clause (its
 //! transactions hold the write lock from BEGIN IMMEDIATE).
 
-use schema_examples::blog::User;
+use schema_examples::blog::{Post, User};
 use schema_examples::jobs::{Job, JobStatus};
 use strata::relation::Strategy;
 use strata::{Dialect, Error, ToSql};
@@ -196,4 +196,56 @@ fn a_wait_policy_without_a_lock_is_refused() {
 fn a_distinct_locking_read_is_refused() {
     let message = refusal(pending().distinct().for_update());
     assert!(message.contains("cannot be DISTINCT"), "{message}");
+}
+
+// The select builder: `.for_update()` and kin make a `LockedSelect`, whose
+// lock follows LIMIT/OFFSET like the model reads'.
+
+#[test]
+fn select_builder_for_update_skip_locked() {
+    let query = strata::select((Job::id(), Job::payload()))
+        .from::<Job>()
+        .filter(Job::status().eq(JobStatus::Pending))
+        .order_by(strata::dsl::expr(Job::id()).asc())
+        .limit(5)
+        .for_update()
+        .skip_locked();
+    snapshot("select_builder_for_update_skip_locked", query);
+}
+
+#[test]
+fn select_builder_joined_for_share_nowait() {
+    use strata::dsl::eq;
+    let query = strata::select((Post::title(), User::email()))
+        .from::<Post>()
+        .inner_join::<User>(eq(Post::author_id(), User::id()))
+        .for_share()
+        .nowait();
+    snapshot("select_builder_join_for_share_nowait", query);
+}
+
+#[test]
+fn select_builder_every_strength() {
+    let base = || strata::select(Job::id()).from::<Job>();
+    for (query, clause_pg, clause_mysql) in [
+        (base().for_update(), " FOR UPDATE", " FOR UPDATE"),
+        (
+            base().for_no_key_update(),
+            " FOR NO KEY UPDATE",
+            " FOR UPDATE",
+        ),
+        (base().for_share(), " FOR SHARE", " LOCK IN SHARE MODE"),
+        (
+            base().for_key_share(),
+            " FOR KEY SHARE",
+            " LOCK IN SHARE MODE",
+        ),
+    ] {
+        let pg = query.to_sql(Dialect::Postgres).unwrap().sql;
+        assert!(pg.ends_with(clause_pg), "{pg}");
+        let mysql = query.to_sql(Dialect::MySql).unwrap().sql;
+        assert!(mysql.ends_with(clause_mysql), "{mysql}");
+        let sqlite = query.to_sql(Dialect::Sqlite).unwrap().sql;
+        assert_eq!(sqlite, r#"SELECT "jobs"."id" FROM "jobs""#);
+    }
 }

@@ -27,6 +27,21 @@ pub(crate) struct LockRequest {
 }
 
 impl LockRequest {
+    pub(crate) fn new(strength: LockStrength) -> Self {
+        LockRequest {
+            strength: Some(strength),
+            wait: None,
+        }
+    }
+
+    /// The lock to write, once a strength was asked for.
+    pub(crate) fn row_lock(&self) -> Option<RowLock> {
+        self.strength.map(|strength| RowLock {
+            strength,
+            wait: self.wait.unwrap_or(LockWait::Wait),
+        })
+    }
+
     pub(crate) fn set_strength(&mut self, strength: LockStrength) {
         self.strength = Some(strength);
     }
@@ -43,7 +58,7 @@ impl LockRequest {
     /// wait policy without a lock, a DISTINCT read), an [`Expr::Invalid`]
     /// whose error executing the statement returns.
     pub(crate) fn apply(&self, select: &mut Select, model: &'static str) {
-        let Some(strength) = self.strength else {
+        let Some(lock) = self.row_lock() else {
             if self.wait.is_some() {
                 refuse(select, model, "nowait() and skip_locked() say what a locking read does about rows other transactions have locked: add the lock itself, e.g. .for_update().skip_locked()");
             }
@@ -52,10 +67,7 @@ impl LockRequest {
         if select.distinct {
             return refuse(select, model, "a locking read cannot be DISTINCT: which of the duplicate rows would it lock? (PostgreSQL refuses it); drop distinct() or the lock");
         }
-        select.lock = Some(RowLock {
-            strength,
-            wait: self.wait.unwrap_or(LockWait::Wait),
-        });
+        select.lock = Some(lock);
     }
 
     /// Before sending a locking read: it must run in a transaction.

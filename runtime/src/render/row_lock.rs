@@ -26,17 +26,12 @@
 use super::{Dialect, SqlWriter};
 use crate::query::ast::{LockStrength, LockWait, RowLock};
 
-/// ` FOR UPDATE [OF "table"] [NOWAIT | SKIP LOCKED]` for `dialect`. `of_table`:
-/// the statement also reads other relations in its FROM (PostgreSQL's
-/// lateral include joins), which must not be locked; PostgreSQL then locks
-/// only `table`'s rows (and refuses to lock the nullable side of an outer
-/// join otherwise).
-pub(super) fn write_row_lock(
-    w: &mut SqlWriter,
-    lock: RowLock,
-    table: &'static str,
-    of_table: bool,
-) {
+/// ` FOR UPDATE [OF "table"] [NOWAIT | SKIP LOCKED]` for the dialect. `of`:
+/// the one table to lock when the statement reads other relations in its
+/// FROM that must not be (PostgreSQL's lateral include joins, whose rows it
+/// refuses to lock: the nullable side of an outer join). PostgreSQL only;
+/// MySQL's lock does not reach a subquery in the select list anyway.
+pub(super) fn write_row_lock(w: &mut SqlWriter, lock: RowLock, of: Option<&str>) {
     match w.dialect {
         Dialect::Sqlite => return,
         Dialect::Postgres => {
@@ -46,7 +41,7 @@ pub(super) fn write_row_lock(
                 LockStrength::Share => " FOR SHARE",
                 LockStrength::KeyShare => " FOR KEY SHARE",
             });
-            if of_table {
+            if let Some(table) = of {
                 w.push(" OF ");
                 w.push_ident(table);
             }

@@ -22,6 +22,20 @@ pub(crate) fn render_select(select: &SelectAst, dialect: Dialect) -> crate::Resu
     finish(w)
 }
 
+/// [`render_select`] with a row lock after LIMIT/OFFSET: a
+/// `query::select::LockedSelect`, always a whole statement.
+pub(crate) fn render_locked_select(
+    select: &SelectAst,
+    lock: crate::query::ast::RowLock,
+    dialect: Dialect,
+) -> crate::Result<Rendered> {
+    crate::query::select::check_select(select)?;
+    let mut w = SqlWriter::new(dialect);
+    write_select(&mut w, select, Items::AsIs, true);
+    super::row_lock::write_row_lock(&mut w, lock, None);
+    finish(w)
+}
+
 /// [`render_select`] for set operations.
 pub(crate) fn render_compound(compound: &CompoundAst, dialect: Dialect) -> crate::Result<Rendered> {
     crate::query::select::check_compound(compound)?;

@@ -21,7 +21,7 @@ fn write_select(w: &mut SqlWriter, s: &Select) {
     write_select_in_scope(w, s, None);
     if let Some(lock) = s.lock {
         let lateral = json_load::uses_lateral(w, s, true);
-        row_lock::write_row_lock(w, lock, s.table, lateral);
+        row_lock::write_row_lock(w, lock, lateral.then_some(s.table));
     }
     w.leave_scope();
 }

@@ -23,6 +23,7 @@ mod build;
 mod check;
 mod compound;
 mod fetch;
+mod lock;
 mod output;
 mod raw_expr;
 mod sources;
@@ -34,6 +35,7 @@ pub use ast::{
 pub use build::{select, SelectFrom, SelectQuery};
 pub(crate) use check::{check_compound, check_select};
 pub use compound::{Compound, Query, SameOutput};
+pub use lock::LockedSelect;
 pub use output::{Free, OutputIn, SelectList};
 pub use raw_expr::{raw, raw_condition};
 pub use sources::{
