@@ -259,7 +259,7 @@ pub struct Select {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     /// A locking read: `FOR UPDATE` and kin, written after LIMIT/OFFSET.
-    /// Only a top-level SELECT's lock is rendered (query/row_lock.rs).
+    /// Only a top-level SELECT's lock is rendered (render/row_lock.rs).
     pub lock: Option<RowLock>,
 }
 
