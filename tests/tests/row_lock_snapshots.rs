@@ -155,8 +155,9 @@ fn omit_for_update() {
     );
 }
 
-/// PostgreSQL reads a joined include through a LEFT JOIN LATERAL, which
-/// FOR UPDATE must not reach: `OF "users"` locks the users only.
+/// PostgreSQL reads a joined include through a LEFT JOIN LATERAL over an
+/// aggregate, which FOR UPDATE must not reach (PostgreSQL refuses it): `OF
+/// "users"` locks the users only.
 #[test]
 fn joined_include_locks_only_the_model_table() {
     let query = User::find_many()

@@ -364,8 +364,8 @@ backend_tests!(
 );
 
 // A joined include under FOR UPDATE: PostgreSQL locks only the users (`OF
-// "users"`; it refuses to lock a lateral join's rows), and the included
-// posts are read, not locked.
+// "users"`; without it PostgreSQL refuses to lock the lateral join's
+// json_agg), and the included posts are read, not locked.
 backend_tests!(a_joined_include_locks_the_model_rows, |db| async move {
     db.push_schema::<schema_examples::blog::BlogSchema>()
         .await?;
@@ -395,6 +395,14 @@ backend_tests!(a_joined_include_locks_the_model_rows, |db| async move {
         .exec(&t1)
         .await?;
     assert_eq!(users[0].posts.loaded()?.len(), 1);
+    // With a LIMIT the include is a subquery in the select list instead.
+    let first = User::find_first().include(User::posts());
+    let first = first
+        .strategy(Strategy::Joined)
+        .for_update()
+        .exec(&t1)
+        .await?;
+    assert_eq!(first.expect("ann").posts.loaded()?.len(), 1);
     let t2 = other.begin_transaction().await?;
     let user = User::find_unique(User::by_id(&ann.id))
         .for_update()

@@ -28,9 +28,10 @@ use crate::query::ast::{LockStrength, LockWait, RowLock};
 
 /// ` FOR UPDATE [OF "table"] [NOWAIT | SKIP LOCKED]` for the dialect. `of`:
 /// the one table to lock when the statement reads other relations in its
-/// FROM that must not be (PostgreSQL's lateral include joins, whose rows it
-/// refuses to lock: the nullable side of an outer join). PostgreSQL only;
-/// MySQL's lock does not reach a subquery in the select list anyway.
+/// FROM that must not be: PostgreSQL's lateral include joins, whose
+/// `json_agg` it refuses to lock ("FOR UPDATE is not allowed with aggregate
+/// functions"). PostgreSQL only; MySQL's lock does not reach a subquery in
+/// the select list anyway.
 pub(super) fn write_row_lock(w: &mut SqlWriter, lock: RowLock, of: Option<&str>) {
     match w.dialect {
         Dialect::Sqlite => return,
