@@ -178,27 +178,28 @@ backend_tests!(
             Event::exists().explain(&db).await?,
             Event::update(Event::by_id(1))
                 .payload("changed")
-                .into_inner()
                 .explain(&db)
                 .await?,
             Event::update_many(Event::bucket().eq(1))
                 .payload("changed")
-                .into_inner()
                 .explain(&db)
                 .await?,
             Event::delete(Event::by_id(2)).explain(&db).await?,
             Event::delete_many().explain(&db).await?,
-            // A create is explained through its statement (its builder's
-            // `statement` consumes it).
             Event::create()
                 .bucket(9)
                 .a(9)
                 .b(9)
                 .payload("new")
-                .into_create()
-                .statement()
                 .explain(&db)
                 .await?,
+            Event::upsert(
+                Event::by_id(1),
+                Event::create().bucket(8).a(8).b(8).payload("up"),
+                Event::changes().payload("upserted"),
+            )
+            .explain(&db)
+            .await?,
         ];
         for plan in &plans {
             assert!(plan.root().iter().count() >= 1, "{plan}");

@@ -148,6 +148,13 @@ pub fn impls(model: &Model) -> TokenStream {
                 self.inner
             }
         }
+        // So `explain` and logging take a complete create like any query.
+        #[automatically_derived]
+        impl<#(#bounds),*> ::strata::ToSql for #builder #generics {
+            fn to_sql(&self, dialect: ::strata::Dialect) -> ::strata::Result<::strata::render::Rendered> {
+                ::strata::ToSql::to_sql(&self.inner, dialect)
+            }
+        }
     }
 }
 

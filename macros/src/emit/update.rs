@@ -59,6 +59,16 @@ pub fn impls(model: &Model) -> TokenStream {
                 self.inner
             }
         }
+        // So `explain` and logging take it like any query.
+        #[automatically_derived]
+        impl<__Target> ::strata::ToSql for #builder<__Target>
+        where
+            ::strata::Update<#ident, __Target>: ::strata::ToSql,
+        {
+            fn to_sql(&self, dialect: ::strata::Dialect) -> ::strata::Result<::strata::render::Rendered> {
+                ::strata::ToSql::to_sql(&self.inner, dialect)
+            }
+        }
         // So `.with(..)` (nested writes) and nested `update`s take it.
         #[automatically_derived]
         impl<__Target> ::strata::IntoUpdate<#ident, __Target> for #builder<__Target> {

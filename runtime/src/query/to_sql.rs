@@ -7,7 +7,7 @@ use super::filter::{Filter, UniqueKey};
 use super::find::{
     all_columns, Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany,
 };
-use super::write::{Delete, DeleteMany, Update};
+use super::write::{Create, Delete, DeleteMany, Update, Upsert};
 use crate::error::Result;
 use crate::render::{render_checked, Dialect, Rendered};
 use crate::schema::{Model, PartialModel};
@@ -25,9 +25,9 @@ pub trait ToSql {
 // differences from exec, both in the docs of `strata::explain`:
 // a read's batched includes run as further statements after this one (the
 // joined strategy's are part of it), and on MySQL a write is followed by a
-// read-back by key, not shown here. Builders whose `statement` consumes them
-// (`Create`, `Upsert`, `CreateMany::statements`) are explained through the
-// `Statement` they return, which is itself `ToSql`.
+// read-back by key, not shown here. `CreateMany` is several statements (one
+// per chunk under the bind limit): each `Statement` of its `statements()` is
+// itself `ToSql`.
 
 impl ToSql for Statement {
     fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
@@ -108,5 +108,20 @@ fn read_instead_of_empty_update<M: Model>(statement: Statement, whole_rows: bool
             Statement::Select(select)
         }
         other => other,
+    }
+}
+
+/// A create renders the INSERT of its own row, with client-side defaults
+/// (a fresh cuid, `now`) filled in as `exec` would; nested writes run as
+/// statements of their own and are not part of it.
+impl<M: Model> ToSql for Create<M> {
+    fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
+        render_checked(&self.row_only().statement(), dialect)
+    }
+}
+
+impl<M: Model> ToSql for Upsert<M> {
+    fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
+        render_checked(&self.row_only().statement(), dialect)
     }
 }

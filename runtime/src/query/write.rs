@@ -182,6 +182,17 @@ impl<M: Model> Create<M> {
         }
     }
 
+    /// The row's values without its nested writes: what `ToSql` renders
+    /// (the INSERT of this row; nested writes are statements of their own).
+    pub(crate) fn row_only(&self) -> Self {
+        Create {
+            values: self.values.clone(),
+            nested: Vec::new(),
+            keys_from: Vec::new(),
+            _model: PhantomData,
+        }
+    }
+
     /// The INSERT this create runs (with client-side defaults filled in).
     pub fn statement(self) -> Statement {
         Statement::Insert(single_row_insert::<M>(self.into_row(false), None))
@@ -564,6 +575,17 @@ pub struct Update<M, T> {
     _model: PhantomData<fn() -> M>,
 }
 
+impl<M, T: Clone> Clone for Update<M, T> {
+    fn clone(&self) -> Self {
+        Update {
+            target: self.target.clone(),
+            set: self.set.clone(),
+            expected_version: self.expected_version.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
 impl<M: Model, T> Update<M, T> {
     pub fn new(target: T) -> Self {
         Update {
@@ -918,6 +940,16 @@ impl<M: Model> Upsert<M> {
             key,
             create,
             update,
+        }
+    }
+
+    /// The upsert without the create's nested writes (which `exec`
+    /// refuses): what `ToSql` renders.
+    pub(crate) fn row_only(&self) -> Self {
+        Upsert {
+            key: self.key.clone(),
+            create: self.create.row_only(),
+            update: self.update.clone(),
         }
     }
 
