@@ -44,20 +44,20 @@ pub use execute::{
     Db, Isolation, PoolOptions, RetryPolicy, Retrying, Transaction, TransactionOptions,
 };
 pub use explain::{Explain, ExplainOptions, Plan, PlanNode, PlanWarning};
+pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, Selection, SqlExpr};
+pub use query::optimistic;
+pub use query::select::{select, Compound, SelectQuery, Table};
 pub use query::{
     and, decrement, divide, increment, multiply, not, or, Column, Count, Create, CreateMany,
     Delete, DeleteMany, Exists, Filter, FindFirst, FindMany, FindUnique, IntoAssign, IntoCreate,
-    IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, ToSql, UniqueKey, Update,
-    Upsert, ValueFor,
+    IntoFilter, IntoUpdate, Omit, Order, Projection, SelectMany, ToSql, UniqueKey, Update, Upsert,
+    ValueFor,
 };
-pub use query::optimistic;
 pub use query::{Aggregate, AggregateSelection, GroupBy};
+pub use raw::{Sql, SqlArg};
 pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,
 };
-pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, SqlExpr};
-pub use raw::{Sql, SqlArg};
-pub use query::select::{select, Compound, SelectQuery, Table};
 pub use render::Dialect;
 pub use schema::{Json, Model, PartialModel};
 pub use strata_macros::{sql, Enum, FromRow, Model};
