@@ -18,7 +18,9 @@
 //! (`Db::connect_single` vs a `PgConnection`/`SqliteConnection` with strata's
 //! SQLite settings) on a current-thread runtime, alternate in rounds with the
 //! first contender rotating (`strata_bench::compare`), and are pinned to one
-//! CPU with the PostgreSQL backends (`strata_bench::pin`), as in `vs_sqlx`.
+//! CPU with the PostgreSQL backends (`strata_bench::pin`), as in `vs_sqlx`;
+//! each comparison runs in two halves on fresh connections, the second
+//! connecting sqlx first, and the ratios are combined (`strata_bench::combine`).
 //! strata's time includes building the query and rendering it on every
 //! iteration.
 //!
@@ -36,7 +38,9 @@ use strata::dsl::*;
 use strata::{Db, Dialect, ToSql};
 use strata_bench::pin::{Pinned, PinnedBackends};
 use strata_bench::vs_sqlx::fixture::{remove_sqlite, sqlite_options};
-use strata_bench::{compare, versus, BoxFuture, Cleanup, Contender, Measured, Settings};
+use strata_bench::{
+    combine, compare, versus, BoxFuture, Cleanup, Contender, Measured, Settings, Versus,
+};
 
 /// One `medium` row: the user's columns, then its post's (NULL without one).
 type MediumRow = (
@@ -245,9 +249,9 @@ fn line(
     rows: usize,
     m: &Measured,
     base: &Measured,
+    v: Versus,
 ) -> String {
     let (s, b) = (m.stats(), base.stats());
-    let v = versus(m, base);
     format!(
         "| {kind:?} | {shape:?} | {users} | {rows} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3}x | {:.3}x | {:+.1} |",
         s.median.as_secs_f64() * 1e6,
@@ -258,6 +262,87 @@ fn line(
         v.round_ratio,
         v.overhead_us,
     )
+}
+
+/// One half of a comparison: both sides connected afresh (strata first or
+/// sqlx first), checked to read the same rows, then compared. Returns
+/// strata's and sqlx's measurements and the row count.
+async fn half(
+    kind: Kind,
+    url: &str,
+    shape: Shape,
+    settings: &Settings,
+    cpu: Option<usize>,
+    strata_first: bool,
+) -> (Measured, Measured, usize) {
+    let sqlx_connect = async || match kind {
+        Kind::Postgres => SqlxConn::Postgres(PgConnection::connect(url).await.expect("pg")),
+        Kind::Sqlite => SqlxConn::Sqlite(
+            SqliteConnection::connect_with(&sqlite_options(url))
+                .await
+                .expect("sqlite"),
+        ),
+    };
+    let (db, conn) = if strata_first {
+        let db = Db::connect_single(url).await.expect("strata connect");
+        (db, sqlx_connect().await)
+    } else {
+        let conn = sqlx_connect().await;
+        (Db::connect_single(url).await.expect("strata connect"), conn)
+    };
+    let mut sqlx_side = SqlxSide {
+        conn,
+        shape,
+        sql: hand_sql(kind, shape),
+    };
+    // Both sides read the same rows before anything is timed.
+    let rows = match shape {
+        Shape::Medium => {
+            let (mut ours, mut theirs) = (strata_medium(&db).await, sqlx_side.medium().await);
+            ours.sort();
+            theirs.sort();
+            assert_eq!(ours, theirs);
+            ours.len()
+        }
+        Shape::Grouped => {
+            let (ours, theirs) = (strata_grouped(&db).await, sqlx_side.grouped().await);
+            assert_eq!(ours, theirs);
+            ours.len()
+        }
+    };
+    let backends = match (cpu, kind) {
+        (Some(cpu), Kind::Postgres) => PinnedBackends::connect(url, cpu).await,
+        _ => None,
+    };
+    let backends = backends.map(|b| std::sync::Arc::new(tokio::sync::Mutex::new(b)));
+    let mut prepare: Option<Cleanup> = backends.map(|backends| -> Cleanup {
+        Box::new(move || -> BoxFuture<'static, ()> {
+            let backends = backends.clone();
+            Box::pin(async move {
+                backends.lock().await.pin_all().await;
+            })
+        })
+    });
+    let strata = StrataSide {
+        db: db.clone(),
+        shape,
+    };
+    let mut contenders: Vec<(String, Box<dyn Contender>)> = vec![
+        ("strata".into(), Box::new(strata)),
+        ("sqlx".into(), Box::new(sqlx_side)),
+    ];
+    let (mut measured, n) = compare(settings, &mut contenders, None, prepare.as_mut()).await;
+    eprintln!(
+        "{kind:?} {shape:?}: {} rounds x {n}, {} connected first{}",
+        settings.rounds,
+        if strata_first { "strata" } else { "sqlx" },
+        if cpu.is_some() { ", pinned" } else { "" }
+    );
+    drop(contenders);
+    db.close().await;
+    let sqlx = measured.pop().expect("sqlx");
+    let strata = measured.pop().expect("strata");
+    (strata, sqlx, rows)
 }
 
 async fn run(
@@ -274,71 +359,26 @@ async fn run(
     };
     let mut lines = Vec::new();
     for shape in [Shape::Medium, Shape::Grouped] {
-        let sql = hand_sql(kind, shape);
         let rendered = match shape {
             Shape::Medium => medium!().to_sql(dialect),
             Shape::Grouped => grouped!().to_sql(dialect),
         }
         .expect("render");
-        assert_eq!(rendered.sql, sql, "the hand-written SQL is strata's");
-        let pinned = if pin { Pinned::to_current_cpu() } else { None };
-        let db = Db::connect_single(&url).await.expect("strata connect");
-        let conn = match kind {
-            Kind::Postgres => SqlxConn::Postgres(PgConnection::connect(&url).await.expect("pg")),
-            Kind::Sqlite => SqlxConn::Sqlite(
-                SqliteConnection::connect_with(&sqlite_options(&url))
-                    .await
-                    .expect("sqlite"),
-            ),
-        };
-        let mut sqlx_side = SqlxSide { conn, shape, sql };
-        // Both sides read the same rows before anything is timed.
-        let rows = match shape {
-            Shape::Medium => {
-                let (mut ours, mut theirs) = (strata_medium(&db).await, sqlx_side.medium().await);
-                ours.sort();
-                theirs.sort();
-                assert_eq!(ours, theirs);
-                ours.len()
-            }
-            Shape::Grouped => {
-                let (ours, theirs) = (strata_grouped(&db).await, sqlx_side.grouped().await);
-                assert_eq!(ours, theirs);
-                ours.len()
-            }
-        };
-        let backends = match (&pinned, kind) {
-            (Some(pinned), Kind::Postgres) => PinnedBackends::connect(&url, pinned.cpu()).await,
-            _ => None,
-        };
-        let backends = backends.map(|b| std::sync::Arc::new(tokio::sync::Mutex::new(b)));
-        let mut prepare: Option<Cleanup> = backends.clone().map(|backends| -> Cleanup {
-            Box::new(move || -> BoxFuture<'static, ()> {
-                let backends = backends.clone();
-                Box::pin(async move {
-                    backends.lock().await.pin_all().await;
-                })
-            })
-        });
-        let mut contenders: Vec<(String, Box<dyn Contender>)> = vec![
-            (
-                "strata".into(),
-                Box::new(StrataSide {
-                    db: db.clone(),
-                    shape,
-                }),
-            ),
-            ("sqlx".into(), Box::new(sqlx_side)),
-        ];
-        let (measured, n) = compare(settings, &mut contenders, None, prepare.as_mut()).await;
-        eprintln!(
-            "{kind:?} {shape:?} {users} users: {} rounds x {n}{}",
-            settings.rounds,
-            if pinned.is_some() { ", pinned" } else { "" }
+        assert_eq!(
+            rendered.sql,
+            hand_sql(kind, shape),
+            "the hand-written SQL is strata's"
         );
-        lines.push(line(kind, shape, users, rows, &measured[0], &measured[1]));
-        drop(contenders);
-        db.close().await;
+        let pinned = if pin { Pinned::to_current_cpu() } else { None };
+        let cpu = pinned.as_ref().map(Pinned::cpu);
+        // Two halves, the second connecting the sides in the other order, as
+        // vs_sqlx does: a bias of the first connection cancels out.
+        let (mut strata, mut sqlx, rows) = half(kind, &url, shape, settings, cpu, true).await;
+        let (strata_b, sqlx_b, _) = half(kind, &url, shape, settings, cpu, false).await;
+        let v = combine(&[versus(&strata, &sqlx), versus(&strata_b, &sqlx_b)]);
+        strata.append(strata_b);
+        sqlx.append(sqlx_b);
+        lines.push(line(kind, shape, users, rows, &strata, &sqlx, v));
         drop(pinned);
     }
     if kind == Kind::Sqlite {
