@@ -92,7 +92,7 @@ macro_rules! native_field {
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 match row {
                     Row::Postgres(r) => r.try_get(index),
-                    Row::Sqlite(r) => r.try_get(index),
+                    Row::Sqlite(r) => sqlite_not_null(r, index)?.try_get(index),
                     Row::MySql(r) => r.try_get(index),
                     Row::Json(r) => r.get(index),
                 }
@@ -159,6 +159,20 @@ macro_rules! nullable_via {
             }
         }
     };
+}
+
+/// sqlx's SQLite decoders read a NULL as `0`, `""` or `false` where the Rust
+/// type has no `None` (a left-joined column read as non-Option, say): refuse
+/// it, as the PostgreSQL and MySQL drivers do, rather than invent a value.
+fn sqlite_not_null(row: &SqliteRow, index: usize) -> Result<&SqliteRow, sqlx::Error> {
+    use sqlx::ValueRef as _;
+    if row.try_get_raw(index)?.is_null() {
+        return Err(sqlx::Error::ColumnDecode {
+            index: index.to_string(),
+            source: "unexpected NULL in a column read as a non-Option type; read it as an Option (`.nullable()` in the select builder)".into(),
+        });
+    }
+    Ok(row)
 }
 
 fn is_null(row: Row<'_>, index: usize) -> Result<bool, sqlx::Error> {
