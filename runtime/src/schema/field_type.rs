@@ -92,7 +92,7 @@ macro_rules! native_field {
             fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error> {
                 match row {
                     Row::Postgres(r) => r.try_get(index),
-                    Row::Sqlite(r) => sqlite_not_null(r, index)?.try_get(index),
+                    Row::Sqlite(r) => sqlite_not_null(r, index),
                     Row::MySql(r) => r.try_get(index),
                     Row::Json(r) => r.get(index),
                 }
@@ -164,15 +164,36 @@ macro_rules! nullable_via {
 /// sqlx's SQLite decoders read a NULL as `0`, `""` or `false` where the Rust
 /// type has no `None` (a left-joined column read as non-Option, say): refuse
 /// it, as the PostgreSQL and MySQL drivers do, rather than invent a value.
-fn sqlite_not_null(row: &SqliteRow, index: usize) -> Result<&SqliteRow, sqlx::Error> {
-    use sqlx::ValueRef as _;
-    if row.try_get_raw(index)?.is_null() {
-        return Err(sqlx::Error::ColumnDecode {
-            index: index.to_string(),
-            source: "unexpected NULL in a column read as a non-Option type; read it as an Option (`.nullable()` in the select builder)".into(),
-        });
+/// Otherwise what `try_get` does (one value lookup, the type check, decode),
+/// so the hot path of a many-row read costs the same.
+fn sqlite_not_null<'r, T>(row: &'r SqliteRow, index: usize) -> Result<T, sqlx::Error>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    use sqlx::{TypeInfo as _, ValueRef as _};
+    let value = row.try_get_raw(index)?;
+    let decode_error = |source: sqlx::error::BoxDynError| sqlx::Error::ColumnDecode {
+        index: index.to_string(),
+        source,
+    };
+    if value.is_null() {
+        return Err(decode_error(
+            "unexpected NULL in a column read as a non-Option type; read it as an Option (`.nullable()` in the select builder)".into(),
+        ));
     }
-    Ok(row)
+    let ty = value.type_info();
+    if !T::compatible(&ty) {
+        return Err(decode_error(
+            format!(
+                "mismatched types; Rust type `{}` (as SQL type `{}`) is not compatible with SQL type `{}`",
+                std::any::type_name::<T>(),
+                T::type_info().name(),
+                ty.name()
+            )
+            .into(),
+        ));
+    }
+    T::decode(value).map_err(decode_error)
 }
 
 fn is_null(row: Row<'_>, index: usize) -> Result<bool, sqlx::Error> {
