@@ -19,54 +19,15 @@ pub use group_by::{GroupBy, GroupOrder, GroupRow};
 pub use model::Aggregate;
 
 use crate::query::expr::{Selection, SqlExpr};
-use crate::query::Column;
-use crate::schema::{ColumnSchema, FieldType, FromRow, Model};
+use crate::query::Projection;
+use crate::schema::FieldType;
 
 /// The columns a model's rows are grouped by: one column of `M` or a tuple
-/// of up to 12; `Output` is what each group's key decodes as.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a group key of `{M}`",
-    label = "expected a column of `{M}`, or a tuple of them",
-    note = "`{M}::group_by(..)` groups `{M}`'s rows by `{M}`'s own columns: one, or a tuple of up to 12"
-)]
-pub trait GroupKeys<M> {
-    type Output: FromRow + Send + Unpin + 'static;
-    fn columns(&self) -> Vec<&'static ColumnSchema>;
-}
+/// of up to 12, exactly what `select` takes ([`Projection`], whose message a
+/// column of another model gets); `Output` is what each group's key decodes as.
+pub trait GroupKeys<M>: Projection<M> {}
 
-impl<M: Model, T: FieldType + Unpin> GroupKeys<M> for Column<M, T> {
-    type Output = T;
-    fn columns(&self) -> Vec<&'static ColumnSchema> {
-        vec![self.schema()]
-    }
-}
-
-macro_rules! tuple_keys {
-    ($($name:ident),+) => {
-        impl<M: Model, $($name: GroupKeys<M>),+> GroupKeys<M> for ($($name,)+) {
-            type Output = ($($name::Output,)+);
-            fn columns(&self) -> Vec<&'static ColumnSchema> {
-                #[allow(non_snake_case)]
-                let ($($name,)+) = self;
-                let mut columns = Vec::new();
-                $(columns.extend($name.columns());)+
-                columns
-            }
-        }
-    };
-}
-tuple_keys!(A);
-tuple_keys!(A, B);
-tuple_keys!(A, B, C);
-tuple_keys!(A, B, C, D);
-tuple_keys!(A, B, C, D, E);
-tuple_keys!(A, B, C, D, E, F);
-tuple_keys!(A, B, C, D, E, F, G);
-tuple_keys!(A, B, C, D, E, F, G, H);
-tuple_keys!(A, B, C, D, E, F, G, H, I);
-tuple_keys!(A, B, C, D, E, F, G, H, I, J);
-tuple_keys!(A, B, C, D, E, F, G, H, I, J, K);
-tuple_keys!(A, B, C, D, E, F, G, H, I, J, K, L);
+impl<M, P: Projection<M>> GroupKeys<M> for P {}
 
 /// Aggregate expressions (`count_all()`, `sum(Post::views())`..) or a tuple
 /// of up to 12: what `aggregate(..)` reads. A bare column is not one, since
