@@ -7,9 +7,7 @@
 
 use sqlx::{AssertSqlSafe, Executor as _};
 use strata::explain::NodeKind;
-use strata::{
-    Db, Dialect, Explain as _, ExplainOptions, IntoCreate as _, Model, Plan, PlanWarning,
-};
+use strata::{Db, Dialect, Explain as _, ExplainOptions, Model, Plan, PlanWarning};
 use strata_tests::{backend_tests, run_on, url_of, Backend};
 
 #[derive(Model, Debug)]
