@@ -70,21 +70,52 @@ pub(crate) struct Pinned<DB: Database> {
     begun: bool,
 }
 
-impl<DB: Database> Drop for Pinned<DB> {
-    fn drop(&mut self) {
+impl<DB: Database> Pinned<DB> {
+    /// Queues the rollback of every level still open, sent before the
+    /// connection runs anything else. The driver's depth may be stale on
+    /// SQLite (see `Shared::levels`), but only ever too high, and a
+    /// rollback queued with no transaction open does nothing; queued once,
+    /// the driver's depth is 0 and a second call queues nothing.
+    fn queue_rollbacks(&mut self) {
         if !self.begun {
             self.lease.discard();
             return;
         }
-        // Every level still open is rolled back before the connection runs
-        // anything else. The driver's depth may be stale on SQLite (see
-        // `Shared::levels`), but only ever too high, and a rollback queued
-        // with no transaction open does nothing.
         let depth = DB::TransactionManager::get_transaction_depth(&self.lease);
         for _ in 0..depth {
             DB::TransactionManager::start_rollback(&mut self.lease);
         }
     }
+}
+
+impl<DB: Database> Drop for Pinned<DB> {
+    fn drop(&mut self) {
+        self.queue_rollbacks();
+    }
+}
+
+/// A transaction abandoned open (its future dropped, its handle dropped
+/// uncommitted): its rollback is queued and then sent at once, on a task of
+/// its own, rather than before the connection's next statement. A queued
+/// rollback alone left the server's session "idle in transaction" with its
+/// row locks held until the connection next ran something — for the
+/// connection a pooled `Db` keeps checked out, possibly never (seen in
+/// tests/tests/cancellation.rs: a cancelled transaction's locks outlived
+/// it). Outside a tokio runtime the rollback stays queued.
+fn roll_back_now<DB: Database>(mut pinned: Pinned<DB>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        pinned.queue_rollbacks();
+        if pinned.begun {
+            // A round trip flushes what was queued (and drains a statement
+            // dropped in flight); a connection that fails it is not lent again.
+            if sqlx::Connection::ping(&mut *pinned.lease).await.is_err() {
+                pinned.lease.discard();
+            }
+        }
+    });
 }
 
 /// What a statement gets once its transaction's timeout has passed;
@@ -365,8 +396,9 @@ impl<DB: Database> Drop for Level<DB> {
             return;
         };
         if self.is_outermost() {
-            // `Pinned`'s drop queues the rollback of every open level.
-            drop(slot.take());
+            if let Some(pinned) = slot.take() {
+                roll_back_now(pinned);
+            }
             return;
         }
         let levels = self.shared.levels();
