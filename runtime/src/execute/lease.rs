@@ -154,6 +154,56 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
     }
 }
 
+/// A connection lent to one statement by [`lend`]. If the statement's future
+/// is dropped before it finished (a timeout, an aborted task), a MySQL
+/// connection is left mid-exchange: sqlx's MySQL driver does not recover
+/// from that, and the next round trip on it (sqlx's own check when it goes
+/// back to the pool, or strata's rollback) can wait forever, holding a pool
+/// slot (tests/tests/cancellation.rs wedged a pool this way). So such a
+/// connection is closed instead of lent again. PostgreSQL's and SQLite's
+/// drivers finish the interrupted exchange before the next one and keep it.
+pub(super) struct Lent<DB: sqlx::Database> {
+    lease: Lease<DB>,
+    finished: bool,
+}
+
+/// [`lease`] for one statement: see [`Lent`].
+pub(super) async fn lend<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lent<DB>, sqlx::Error> {
+    Ok(Lent {
+        lease: lease(conn).await?,
+        finished: false,
+    })
+}
+
+impl<DB: sqlx::Database> Lent<DB> {
+    /// Ends the lease after `result` (see [`Lease::finish`]).
+    pub(super) fn finish<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        self.finished = true;
+        self.lease.finish(result);
+    }
+}
+
+impl<DB: sqlx::Database> Drop for Lent<DB> {
+    fn drop(&mut self) {
+        if !self.finished && DB::NAME == <sqlx::MySql as sqlx::Database>::NAME {
+            self.lease.discard();
+        }
+    }
+}
+
+impl<DB: sqlx::Database> Deref for Lent<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.lease
+    }
+}
+
+impl<DB: sqlx::Database> DerefMut for Lent<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.lease
+    }
+}
+
 /// A connection from the pool, on the heap: sqlx's acquire future is over 8 KB
 /// (release build, PostgreSQL), and held inline it made every statement's
 /// future that size, copied several times per query. Only the paths that
@@ -203,7 +253,7 @@ impl<DB: sqlx::Database> Lease<DB> {
                 cached.connection.close_on_drop();
             }
             Lease::Pooled(c) => c.close_on_drop(),
-            Lease::Pinned(pinned) => pinned.lease.discard(),
+            Lease::Pinned(pinned) => pinned.discard(),
             Lease::Single(_) => {}
         }
     }

@@ -23,7 +23,7 @@ use bind::{Binds, Bound};
 use classify::Scope;
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
-use lease::{lease, Conn, Pooled};
+use lease::{lend, Conn, Pooled};
 use sqlx::error::BoxDynError;
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
@@ -375,7 +375,7 @@ impl Db {
         let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
             match args(Binds::Values(binds)) {
                 Err(e) => Err(sqlx::Error::Encode(e)),
-                Ok(args) => match lease(conn).await {
+                Ok(args) => match lend(conn).await {
                     Err(e) => Err(e),
                     Ok(mut lent) => {
                         // Rows are decoded straight off the driver's stream (no
@@ -503,7 +503,7 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let mut lent = lease(conn).await?;
+    let mut lent = lend(conn).await?;
     let result = if transactional {
         in_transaction(&mut lent, statements, arguments).await
     } else {

@@ -68,9 +68,18 @@ pub(crate) struct Pinned<DB: Database> {
     pub(super) lease: Lease<DB>,
     /// Whether the outermost BEGIN completed.
     begun: bool,
+    /// Closed when released rather than lent again (a statement interrupted
+    /// mid-exchange): its rollback is the server's, when the socket closes.
+    discarded: bool,
 }
 
 impl<DB: Database> Pinned<DB> {
+    /// Closes the connection when the transaction releases it; see `discarded`.
+    pub(super) fn discard(&mut self) {
+        self.discarded = true;
+        self.lease.discard();
+    }
+
     /// Queues the rollback of every level still open, sent before the
     /// connection runs anything else. The driver's depth may be stale on
     /// SQLite (see `Shared::levels`), but only ever too high, and a
@@ -103,16 +112,21 @@ impl<DB: Database> Drop for Pinned<DB> {
 /// tests/tests/cancellation.rs: a cancelled transaction's locks outlived
 /// it). Outside a tokio runtime the rollback stays queued.
 fn roll_back_now<DB: Database>(mut pinned: Pinned<DB>) {
+    /// How long an abandoned transaction's rollback may take before its
+    /// connection is closed instead (the server then rolls back).
+    const ROLLBACK_WAIT: Duration = Duration::from_secs(5);
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     runtime.spawn(async move {
         pinned.queue_rollbacks();
-        if pinned.begun {
+        if pinned.begun && !pinned.discarded {
             // A round trip flushes what was queued (and drains a statement
-            // dropped in flight); a connection that fails it is not lent again.
-            if sqlx::Connection::ping(&mut *pinned.lease).await.is_err() {
-                pinned.lease.discard();
+            // dropped in flight); a connection that fails it, or does not
+            // answer, is not lent again.
+            let ping = sqlx::Connection::ping(&mut *pinned.lease);
+            if !matches!(tokio::time::timeout(ROLLBACK_WAIT, ping).await, Ok(Ok(()))) {
+                pinned.discard();
             }
         }
     });
@@ -269,6 +283,7 @@ where
                 slot: Arc::new(Mutex::new(Some(Pinned {
                     lease,
                     begun: false,
+                    discarded: false,
                 }))),
                 levels: Arc::new(AtomicUsize::new(0)),
                 poisoned: Arc::new(AtomicBool::new(false)),
