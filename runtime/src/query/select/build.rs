@@ -3,10 +3,10 @@
 //! model and whether its columns may be NULL.
 
 use super::ast::{Cte, Distinct, Join, JoinKind, QueryAst, SelectAst, TableRef};
-use super::output::SelectList;
 use super::sources::{AllNullable, NotNull, Null, Source, Src};
 use super::subquery::{Table, TableDef};
 use crate::query::ast::{Expr, OrderByExpr};
+use crate::query::expr::Selection;
 use crate::query::expr::{Condition, OrderExpr};
 use crate::query::Order;
 use std::borrow::Cow;
@@ -14,9 +14,9 @@ use std::marker::PhantomData;
 
 /// Starts a select of `items`: one column or expression, or a tuple of up
 /// to 12. Name the table to read with [`SelectFrom::from`].
-pub fn select<Sel: SelectList>(items: Sel) -> SelectFrom<Sel> {
+pub fn select<Sel: Selection>(items: Sel) -> SelectFrom<Sel> {
     let mut exprs = Vec::new();
-    items.push_exprs(&mut exprs);
+    items.into_exprs(&mut exprs);
     SelectFrom {
         items: exprs,
         _items: PhantomData,
@@ -257,8 +257,8 @@ impl<Sel, S> SelectQuery<Sel, S> {
 
     /// `GROUP BY` these columns or expressions (one, or a tuple); several
     /// calls add keys.
-    pub fn group_by(mut self, keys: impl SelectList) -> Self {
-        keys.push_exprs(&mut self.ast.group_by);
+    pub fn group_by(mut self, keys: impl Selection) -> Self {
+        keys.into_exprs(&mut self.ast.group_by);
         self
     }
 
@@ -304,9 +304,9 @@ impl<Sel, S> SelectQuery<Sel, S> {
     /// PostgreSQL's `SELECT DISTINCT ON (keys)`: the first row of each group
     /// of equal keys, in the query's order (which must start with the keys).
     /// Other databases have none: running it there is an error.
-    pub fn distinct_on(mut self, keys: impl SelectList) -> Self {
+    pub fn distinct_on(mut self, keys: impl Selection) -> Self {
         let mut exprs = Vec::new();
-        keys.push_exprs(&mut exprs);
+        keys.into_exprs(&mut exprs);
         self.ast.distinct = Distinct::On(exprs);
         self
     }

@@ -36,7 +36,7 @@ pub use build::{select, SelectFrom, SelectQuery};
 pub(crate) use check::{check_compound, check_select};
 pub use compound::{Compound, Query, SameOutput};
 pub use lock::LockedSelect;
-pub use output::{Free, OutputIn, SelectList};
+pub use output::{Free, OutputIn};
 pub use raw_expr::{raw, raw_condition};
 pub use sources::{
     AliasColumn, AllNullable, HasSource, Here, NotNull, Null, Nullability, Source, Src, There,

@@ -7,40 +7,23 @@
 //! matched.
 
 use super::sources::{AliasColumn, HasSource, Nullability, Source};
-use crate::query::ast::Expr;
-use crate::query::expr::{AsExpr, SqlExpr};
+use crate::query::expr::SqlExpr;
 use crate::query::Column;
 use crate::schema::{FieldType, FromRow, Model};
 
-/// Items a select lists, in order: a column, an expression, or a tuple of up
-/// to 12 of them.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be selected",
-    note = "select a column (`User::email()`), an expression (`count_all()`, `sum(Post::views())`, `raw::<T>(sql!(..))`), or a tuple of up to 12 of them"
-)]
-pub trait SelectList {
-    /// The expressions in select-list order.
-    fn push_exprs(self, out: &mut Vec<Expr>);
-}
-
-/// The Rust type of a [`SelectList`] read from the sources `S` (`I` is the
+/// The Rust type of a [`Selection`](crate::Selection) read from the sources `S` (`I` is the
 /// search index rustc infers; see [`HasSource`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from this select's sources",
     note = "every selected column's model must be in the select's FROM or joins"
 )]
-pub trait OutputIn<S, I>: SelectList {
+pub trait OutputIn<S, I> {
     type Output: FromRow + Send + Unpin + 'static;
 }
 
 /// The index of an item that needs no source (an expression).
 pub struct Free;
 
-impl<M: Model, T: FieldType> SelectList for Column<M, T> {
-    fn push_exprs(self, out: &mut Vec<Expr>) {
-        out.push(self.into_expr());
-    }
-}
 impl<M: Model, T: FieldType + Unpin, S, I> OutputIn<S, I> for Column<M, T>
 where
     S: HasSource<M, I>,
@@ -49,11 +32,6 @@ where
     type Output = <S::Nullability as Nullability>::Apply<T>;
 }
 
-impl<A: Source, T: FieldType> SelectList for AliasColumn<A, T> {
-    fn push_exprs(self, out: &mut Vec<Expr>) {
-        out.push(self.into_expr());
-    }
-}
 impl<A: Source, T: FieldType + Unpin, S, I> OutputIn<S, I> for AliasColumn<A, T>
 where
     S: HasSource<A, I>,
@@ -62,24 +40,12 @@ where
     type Output = <S::Nullability as Nullability>::Apply<T>;
 }
 
-impl<T: FieldType> SelectList for SqlExpr<T> {
-    fn push_exprs(self, out: &mut Vec<Expr>) {
-        out.push(self.node);
-    }
-}
 impl<T: FieldType + Unpin, S> OutputIn<S, Free> for SqlExpr<T> {
     type Output = T;
 }
 
 macro_rules! tuple_output {
     ($(($name:ident, $index:ident)),+) => {
-        impl<$($name: SelectList),+> SelectList for ($($name,)+) {
-            fn push_exprs(self, out: &mut Vec<Expr>) {
-                #[allow(non_snake_case)]
-                let ($($name,)+) = self;
-                $($name.push_exprs(out);)+
-            }
-        }
         impl<S, $($name: OutputIn<S, $index>,)+ $($index,)+> OutputIn<S, ($($index,)+)> for ($($name,)+) {
             type Output = ($($name::Output,)+);
         }
