@@ -108,7 +108,12 @@ impl<DB: sqlx::Database> Pooled<DB> {
 
 /// A connection lent to one statement; derefs to the driver's connection.
 pub(super) enum Lease<DB: sqlx::Database> {
-    Cached(OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>),
+    /// The cached connection, and the slot it sits in (to empty it when the
+    /// connection is discarded; see [`Lease::discard`]).
+    Cached(
+        OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>,
+        Arc<Mutex<Option<Cached<DB>>>>,
+    ),
     Pooled(sqlx::pool::PoolConnection<DB>),
     Single(OwnedMutexGuard<DB::Connection>),
     /// The connection of an open transaction.
@@ -148,7 +153,7 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
         });
     }
     match OwnedMutexGuard::try_map(slot, Option::as_mut) {
-        Ok(cached) => Ok(Lease::Cached(cached)),
+        Ok(cached) => Ok(Lease::Cached(cached, pooled.cached.clone())),
         // Just filled above; should the slot be empty anyway, use the pool.
         Err(_) => Ok(Lease::Pooled(acquire(&pooled.pool).await?)),
     }
@@ -233,7 +238,7 @@ impl<DB: sqlx::Database> Lease<DB> {
             _ => false,
         };
         match self {
-            Lease::Cached(cached) => {
+            Lease::Cached(cached, _) => {
                 cached.broken = broken;
                 cached.last_used = Instant::now();
             }
@@ -248,9 +253,10 @@ impl<DB: sqlx::Database> Lease<DB> {
     /// replaced and is kept.
     pub(super) fn discard(&mut self) {
         match self {
-            Lease::Cached(cached) => {
+            Lease::Cached(cached, slot) => {
                 cached.broken = true;
                 cached.connection.close_on_drop();
+                empty_when_released(slot.clone());
             }
             Lease::Pooled(c) => c.close_on_drop(),
             Lease::Pinned(pinned) => pinned.discard(),
@@ -259,11 +265,28 @@ impl<DB: sqlx::Database> Lease<DB> {
     }
 }
 
+/// Drops a discarded cached connection as soon as its lease lets go of the
+/// slot, closing it, rather than at the next statement's lease: a
+/// connection left inside a BEGIN whose answer never arrived would
+/// otherwise sit "idle in transaction" on the server until then, possibly
+/// for good (tests/tests/cancellation.rs saw it). Outside a tokio runtime
+/// the next lease replaces it, as before.
+fn empty_when_released<DB: sqlx::Database>(slot: Arc<Mutex<Option<Cached<DB>>>>) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let mut slot = slot.lock().await;
+            if slot.as_ref().is_some_and(|cached| cached.broken) {
+                slot.take();
+            }
+        });
+    }
+}
+
 impl<DB: sqlx::Database> Deref for Lease<DB> {
     type Target = DB::Connection;
     fn deref(&self) -> &DB::Connection {
         match self {
-            Lease::Cached(cached) => &cached.connection,
+            Lease::Cached(cached, _) => &cached.connection,
             Lease::Pooled(c) => c,
             Lease::Single(c) => c,
             Lease::Pinned(pinned) => &pinned.lease,
@@ -274,7 +297,7 @@ impl<DB: sqlx::Database> Deref for Lease<DB> {
 impl<DB: sqlx::Database> DerefMut for Lease<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match self {
-            Lease::Cached(cached) => &mut cached.connection,
+            Lease::Cached(cached, _) => &mut cached.connection,
             Lease::Pooled(c) => c,
             Lease::Single(c) => c,
             Lease::Pinned(pinned) => &mut pinned.lease,
