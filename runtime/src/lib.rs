@@ -41,7 +41,7 @@ mod value;
 
 pub use error::{Error, Result};
 pub use execute::{
-    Db, Isolation, PoolOptions, RetryPolicy, Retrying, Transaction, TransactionOptions,
+    Db, DbBuilder, Isolation, PoolOptions, RetryPolicy, Retrying, Transaction, TransactionOptions,
 };
 pub use explain::{Explain, ExplainOptions, Plan, PlanNode, PlanWarning};
 pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, Selection, SqlExpr};

@@ -3,6 +3,7 @@
 //! and transactions (`transaction.rs`).
 
 pub(crate) mod bind;
+mod builder;
 mod classify;
 mod lease;
 pub(crate) mod pool;
@@ -11,6 +12,7 @@ mod transaction;
 mod tx_handle;
 mod tx_options;
 
+pub use builder::DbBuilder;
 pub use pool::PoolOptions;
 pub use retry::{RetryPolicy, Retrying};
 pub use tx_handle::Transaction;
@@ -38,6 +40,9 @@ use transaction::Level;
 #[derive(Clone, Debug)]
 pub struct Db {
     target: Target,
+    /// What every clone of this `Db` shares, transactions included: the
+    /// settings [`Db::builder`] was given beyond the connection itself.
+    context: Arc<builder::Context>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,15 +142,32 @@ impl Db {
     }
 
     pub async fn connect_with(url: &str, options: PoolOptions) -> Result<Db> {
+        Db::builder().url(url).pool(options).connect().await
+    }
+
+    /// Settings beyond a URL and pool options: see [`DbBuilder`].
+    pub fn builder() -> DbBuilder {
+        DbBuilder::default()
+    }
+
+    /// A pool on `url`: the target a [`Db`] (or one of its replicas) runs on.
+    async fn connect_target(url: &str, options: PoolOptions) -> Result<Target> {
         let (idle, lifetime) = (options.idle_timeout, options.max_lifetime);
-        let target = match pool::connect(url, options).await? {
+        Ok(match pool::connect(url, options).await? {
             pool::AnyPool::Postgres(p) => {
                 Target::Postgres(Conn::Pool(Pooled::new(p, idle, lifetime)))
             }
             pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(Pooled::new(p, idle, lifetime))),
             pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(Pooled::new(p, idle, lifetime))),
-        };
-        Ok(Db { target })
+        })
+    }
+
+    /// This `Db`'s settings on another target (a transaction's connection).
+    fn on(&self, target: Target) -> Db {
+        Db {
+            target,
+            context: self.context.clone(),
+        }
     }
 
     /// Opens one dedicated connection. Statements from clones of this `Db` take
@@ -166,7 +188,10 @@ impl Db {
                 sqlx::MySqlConnection::connect_with(&o).await?,
             ))),
         };
-        Ok(Db { target })
+        Ok(Db {
+            target,
+            context: Arc::default(),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

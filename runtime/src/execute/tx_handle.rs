@@ -115,15 +115,15 @@ impl Db {
         let begun: Result<(Db, TxLevel), sqlx::Error> = match &self.target {
             Target::Postgres(conn) => transaction::begin(conn, with).await.map(|(s, l)| {
                 let target = Target::Postgres(Conn::Tx(s));
-                (Db { target }, TxLevel::Postgres(l))
+                (self.on(target), TxLevel::Postgres(l))
             }),
             Target::Sqlite(conn) => transaction::begin(conn, with).await.map(|(s, l)| {
                 let target = Target::Sqlite(Conn::Tx(s));
-                (Db { target }, TxLevel::Sqlite(l))
+                (self.on(target), TxLevel::Sqlite(l))
             }),
             Target::MySql(conn) => transaction::begin(conn, with).await.map(|(s, l)| {
                 let target = Target::MySql(Conn::Tx(s));
-                (Db { target }, TxLevel::MySql(l))
+                (self.on(target), TxLevel::MySql(l))
             }),
         };
         begun.map_err(|e| classify::classify(e, TRANSACTION))
