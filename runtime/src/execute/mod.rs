@@ -4,6 +4,7 @@
 
 pub(crate) mod bind;
 mod builder;
+mod replica;
 mod classify;
 mod lease;
 pub(crate) mod pool;
