@@ -7,7 +7,8 @@ impl Db {
     /// only reads (never a write with RETURNING, never inside a
     /// transaction). Replicas are not wired in yet, so everything runs on
     /// the primary.
-    pub(crate) fn route(&self, read: bool) -> &Target {
+    #[allow(dead_code)] // wired into the execution path by the interceptor work
+    pub(super) fn route(&self, read: bool) -> &Target {
         let _ = read;
         &self.target
     }
