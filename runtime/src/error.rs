@@ -246,6 +246,55 @@ impl Error {
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::Conflict { .. })
     }
+
+    /// A stable snake_case name for the variant, for metrics labels and logs
+    /// (`strata_errors_total{kind}`): a bounded set, never a message or a
+    /// value. A driver error (`Error::Database`) is split only as far as an
+    /// operator acts on it: `connection` (I/O, TLS), `pool_closed`, `decode`
+    /// (a row that does not fit its type), `database` (everything else).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "not_found",
+            Error::UniqueViolation { .. } => "unique_violation",
+            Error::ForeignKeyViolation { .. } => "foreign_key_violation",
+            Error::NotNullViolation { .. } => "not_null_violation",
+            Error::CheckViolation { .. } => "check_violation",
+            Error::Timeout { .. } => "timeout",
+            Error::LockNotAvailable { .. } => "lock_not_available",
+            Error::PoolTimedOut => "pool_timed_out",
+            Error::TransactionTimeout { .. } => "transaction_timeout",
+            Error::SerializationFailure { .. } => "serialization_failure",
+            Error::Deadlock { .. } => "deadlock",
+            Error::UnsupportedTransactionOption { .. } => "unsupported_transaction_option",
+            Error::Unsupported { .. } => "unsupported",
+            Error::UnsupportedIndex { .. } => "unsupported_index",
+            Error::InvalidUrl { .. } => "invalid_url",
+            Error::InvalidValue { .. } => "invalid_value",
+            Error::RelatedNotFound { .. } => "related_not_found",
+            Error::NotLoaded { .. } => "not_loaded",
+            Error::MigrationFiles { .. } => "migration_files",
+            Error::Migration { .. } => "migration",
+            Error::MigrationEdited { .. } => "migration_edited",
+            Error::MigrationLocked { .. } => "migration_locked",
+            Error::DataLoss { .. } => "data_loss",
+            Error::PossibleRename { .. } => "possible_rename",
+            Error::SchemaChange { .. } => "schema_change",
+            Error::Introspection { .. } => "introspection",
+            Error::Backfill { .. } => "backfill",
+            Error::Conflict { .. } => "conflict",
+            Error::Database(source) => match source {
+                sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "connection",
+                sqlx::Error::PoolTimedOut => "pool_timed_out",
+                sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => "pool_closed",
+                sqlx::Error::Decode(_)
+                | sqlx::Error::ColumnDecode { .. }
+                | sqlx::Error::ColumnNotFound(_)
+                | sqlx::Error::ColumnIndexOutOfBounds { .. }
+                | sqlx::Error::TypeNotFound { .. } => "decode",
+                _ => "database",
+            },
+        }
+    }
 }
 
 /// MySQL/MariaDB 1205 (lock wait timeout exceeded) or SQLite busy
