@@ -26,6 +26,7 @@ pub mod cli;
 mod error;
 mod execute;
 pub mod explain;
+pub mod intercept;
 // Always built: `push_schema` renders through the schema description and DDL;
 // the feature adds migration files, the runner and backfills.
 pub mod migrate;

@@ -1,0 +1,276 @@
+//! How the executor runs the interceptors: the `before` chain over an AST
+//! and its rendering (`Prepared`), and the per-statement hooks (`Watch`).
+
+use super::{Action, Args, Flow, Interceptor, Operation, Outcome, Query, Rows, Tracing};
+use crate::error::{Error, Result};
+use crate::query::ast::{Load, Statement};
+use crate::query::select::QueryAst;
+use crate::raw::Sql;
+use crate::schema::ModelSchema;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A `Db`'s interceptors: the built-in [`Tracing`], called directly (so a
+/// `Db` without user interceptors dispatches nothing dynamically and builds
+/// no AST it would not have built anyway), then the user's, in order.
+#[derive(Default, Clone)]
+pub(crate) struct Chain {
+    pub(crate) tracing: Tracing,
+    pub(crate) user: Vec<Arc<dyn Interceptor>>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("tracing", &self.tracing)
+            .field("user", &self.user.len())
+            .finish()
+    }
+}
+
+/// Who an operation is for and what it does; carried from the call site
+/// to the executor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Op {
+    pub(crate) model: Option<&'static ModelSchema>,
+    /// What errors name when there is no model (`"sql!"`, `"select"`..).
+    pub(crate) label: &'static str,
+    pub(crate) action: Action,
+    /// Whether a replica may serve it.
+    pub(crate) read: bool,
+}
+
+impl Op {
+    pub(crate) fn model(model: &'static ModelSchema, action: Action) -> Op {
+        Op {
+            model: Some(model),
+            label: model.name,
+            action,
+            read: action.reads(),
+        }
+    }
+
+    /// An operation over no one model; errors name `label`.
+    pub(crate) fn unscoped(label: &'static str, action: Action) -> Op {
+        Op {
+            model: None,
+            label,
+            action,
+            read: action.reads(),
+        }
+    }
+
+    /// Runs on the primary even if it only reads (a locking read).
+    pub(crate) fn on_primary(mut self, primary: bool) -> Op {
+        self.read &= !primary;
+        self
+    }
+}
+
+/// An operation past its `before` hooks: rendered, or answered by one.
+pub(crate) struct Prepared<R> {
+    pub(crate) op: Op,
+    pub(crate) body: Body<R>,
+    /// How many user interceptors' `before` ran (their `sql` and `after`
+    /// hooks run; the rest never saw the operation).
+    pub(crate) ran: usize,
+}
+
+pub(crate) enum Body<R> {
+    Run(R),
+    Skip { rows_affected: u64 },
+}
+
+impl<R> Prepared<R> {
+    /// Rendered without `before` hooks: there are none, or the operation
+    /// has no AST to show them.
+    pub(crate) fn new(op: Op, rendered: R) -> Self {
+        Prepared {
+            op,
+            body: Body::Run(rendered),
+            ran: usize::MAX,
+        }
+    }
+}
+
+/// An AST a `before` hook can see as [`Args`].
+pub(crate) trait Intercepted {
+    fn args(&mut self) -> Args<'_>;
+}
+
+impl Intercepted for Statement {
+    fn args(&mut self) -> Args<'_> {
+        Args::Statement(self)
+    }
+}
+
+impl Intercepted for Vec<Statement> {
+    fn args(&mut self) -> Args<'_> {
+        Args::Statements(self)
+    }
+}
+
+impl Intercepted for Load {
+    fn args(&mut self) -> Args<'_> {
+        Args::Load(self)
+    }
+}
+
+impl Intercepted for QueryAst {
+    fn args(&mut self) -> Args<'_> {
+        Args::Select(self)
+    }
+}
+
+impl Intercepted for Sql {
+    fn args(&mut self) -> Args<'_> {
+        Args::Raw(self)
+    }
+}
+
+/// strata's own statements: already rendered, no arguments to show.
+pub(crate) struct Internal;
+
+impl Intercepted for Internal {
+    fn args(&mut self) -> Args<'_> {
+        Args::Internal
+    }
+}
+
+impl Chain {
+    /// Runs the `before` hooks over `ast`, then `render`s it (once, after
+    /// all of them). A failing hook or render ends the operation here,
+    /// after the `after` hooks of the interceptors that saw it.
+    pub(crate) fn prepare<A: Intercepted + ?Sized, R>(
+        &self,
+        op: Op,
+        ast: &mut A,
+        render: impl FnOnce(&A) -> Result<R>,
+    ) -> Result<Prepared<R>> {
+        let mut ran = 0;
+        let skip = {
+            let mut operation = Operation::new(op.model, op.action, ast.args());
+            let mut skip = None;
+            for interceptor in &self.user {
+                ran += 1;
+                match interceptor.before(&mut operation) {
+                    Ok(Flow::Continue) => {}
+                    Ok(Flow::Skip { rows_affected }) => {
+                        skip = Some(rows_affected);
+                        break;
+                    }
+                    Err(e) => return Err(self.failed(op, ran, e)),
+                }
+            }
+            skip
+        };
+        if let Some(rows_affected) = skip {
+            return Ok(Prepared {
+                op,
+                body: Body::Skip { rows_affected },
+                ran,
+            });
+        }
+        match render(ast) {
+            Ok(rendered) => Ok(Prepared {
+                op,
+                body: Body::Run(rendered),
+                ran,
+            }),
+            Err(e) => Err(self.failed(op, ran, e)),
+        }
+    }
+
+    /// The `after` hooks of an operation that ends with `error` before a
+    /// statement was sent.
+    fn failed(&self, op: Op, ran: usize, error: Error) -> Error {
+        self.watch(op, ran)
+            .after(None, Err(&error), Duration::ZERO, Duration::ZERO);
+        error
+    }
+
+    pub(crate) fn watch(&self, op: Op, ran: usize) -> Watch<'_> {
+        Watch {
+            chain: self,
+            op,
+            ran: ran.min(self.user.len()),
+        }
+    }
+}
+
+/// The per-statement hooks of one prepared operation.
+pub(crate) struct Watch<'c> {
+    chain: &'c Chain,
+    pub(crate) op: Op,
+    ran: usize,
+}
+
+impl Watch<'_> {
+    fn seen(&self) -> &[Arc<dyn Interceptor>] {
+        self.chain.user.get(..self.ran).unwrap_or_default()
+    }
+
+    pub(crate) fn query<'q>(&self, sql: &'q str, values: &'q [crate::Value]) -> Query<'q> {
+        Query {
+            model: self.op.model,
+            action: self.op.action,
+            sql,
+            values,
+        }
+    }
+
+    pub(crate) fn span(&self, query: &Query<'_>) -> tracing::Span {
+        self.chain.tracing.span(query)
+    }
+
+    /// The `sql` hooks, in order; the first error ends the statement (and
+    /// is passed through the `after` hooks).
+    pub(crate) fn send(&self, query: &Query<'_>) -> Result<()> {
+        for interceptor in self.seen() {
+            if let Err(e) = interceptor.sql(query) {
+                self.after(Some(*query), Err(&e), Duration::ZERO, Duration::ZERO);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `after` hooks, last-registered first, the built-in last.
+    pub(crate) fn after(
+        &self,
+        query: Option<Query<'_>>,
+        result: std::result::Result<Rows, &Error>,
+        duration: Duration,
+        pool_wait: Duration,
+    ) {
+        self.finish(query, result, duration, pool_wait, false);
+    }
+
+    /// The `after` hooks of an operation a `before` hook answered.
+    pub(crate) fn skipped(&self, rows: Rows) {
+        self.finish(None, Ok(rows), Duration::ZERO, Duration::ZERO, true);
+    }
+
+    fn finish(
+        &self,
+        query: Option<Query<'_>>,
+        result: std::result::Result<Rows, &Error>,
+        duration: Duration,
+        pool_wait: Duration,
+        skipped: bool,
+    ) {
+        let outcome = Outcome {
+            model: self.op.model,
+            action: self.op.action,
+            query,
+            result,
+            duration,
+            pool_wait,
+            skipped,
+        };
+        for interceptor in self.seen().iter().rev() {
+            interceptor.after(&outcome);
+        }
+        self.chain.tracing.after(&outcome);
+    }
+}
