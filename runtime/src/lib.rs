@@ -42,7 +42,8 @@ mod value;
 
 pub use error::{Error, Result};
 pub use execute::{
-    Db, DbBuilder, Isolation, PoolOptions, RetryPolicy, Retrying, Transaction, TransactionOptions,
+    AcquireHistogram, Db, DbBuilder, Isolation, PoolOptions, PoolStatus, RetryPolicy, Retrying,
+    Transaction, TransactionOptions, ACQUIRE_BUCKETS,
 };
 pub use explain::{Explain, ExplainOptions, Plan, PlanNode, PlanWarning};
 pub use query::expr::{dsl, AsExpr, Condition, Operand, OrderExpr, Selection, SqlExpr};

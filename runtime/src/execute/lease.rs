@@ -7,6 +7,8 @@
 //! run concurrently with it go to the pool. A serial workload then pays no
 //! acquire at all, and a concurrent one pays what it would have anyway.
 
+use super::pool::PoolOptions;
+use super::pool_metrics::{PoolMetrics, Waiting};
 use super::transaction::{Pinned, Shared};
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
@@ -48,10 +50,8 @@ impl<DB: sqlx::Database> std::fmt::Debug for Conn<DB> {
 pub(super) struct Pooled<DB: sqlx::Database> {
     pub(super) pool: sqlx::Pool<DB>,
     cached: Arc<Mutex<Option<Cached<DB>>>>,
-    /// The pool's own limits, applied to the cached connection too, so it is
-    /// recycled like any other.
-    idle_timeout: Option<Duration>,
-    max_lifetime: Option<Duration>,
+    limits: Limits,
+    metrics: Arc<PoolMetrics>,
 }
 
 impl<DB: sqlx::Database> Clone for Pooled<DB> {
@@ -59,8 +59,31 @@ impl<DB: sqlx::Database> Clone for Pooled<DB> {
         Pooled {
             pool: self.pool.clone(),
             cached: self.cached.clone(),
-            idle_timeout: self.idle_timeout,
-            max_lifetime: self.max_lifetime,
+            limits: self.limits,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// The pool's own limits, applied to the cached connection too, so it is
+/// recycled like any other.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    idle_timeout: Option<Duration>,
+    max_lifetime: Option<Duration>,
+    max_uses: Option<u32>,
+    /// Pings the cached connection before each lend, as sqlx pings an idle
+    /// connection before handing it out.
+    test_before_acquire: bool,
+}
+
+impl Limits {
+    pub(super) fn of(options: &PoolOptions) -> Self {
+        Limits {
+            idle_timeout: options.idle_timeout,
+            max_lifetime: options.max_lifetime,
+            max_uses: options.max_uses.map(|n| n.max(1)),
+            test_before_acquire: options.test_before_acquire,
         }
     }
 }
@@ -69,22 +92,29 @@ pub(super) struct Cached<DB: sqlx::Database> {
     connection: sqlx::pool::PoolConnection<DB>,
     acquired: Instant,
     last_used: Instant,
+    /// Lends so far, for `max_uses`.
+    uses: u32,
     /// Failed at the transport level: replaced before it is lent again.
     broken: bool,
 }
 
 impl<DB: sqlx::Database> Pooled<DB> {
-    pub(super) fn new(
-        pool: sqlx::Pool<DB>,
-        idle_timeout: Option<Duration>,
-        max_lifetime: Option<Duration>,
-    ) -> Self {
+    pub(super) fn new(pool: sqlx::Pool<DB>, limits: Limits, metrics: Arc<PoolMetrics>) -> Self {
         Pooled {
             pool,
             cached: Arc::new(Mutex::new(None)),
-            idle_timeout,
-            max_lifetime,
+            limits,
+            metrics,
         }
+    }
+
+    pub(super) fn metrics(&self) -> &PoolMetrics {
+        &self.metrics
+    }
+
+    /// Whether the cached connection is open and no statement holds it.
+    pub(super) fn cached_is_free(&self) -> bool {
+        self.cached.try_lock().is_ok_and(|slot| slot.is_some())
     }
 
     /// Returns the cached connection to the pool and closes the pool (which
@@ -94,17 +124,104 @@ impl<DB: sqlx::Database> Pooled<DB> {
         self.pool.close().await;
     }
 
-    fn is_stale(&self, cached: &Cached<DB>) -> bool {
+    /// Whether the cached connection may be lent as it is (without a ping).
+    fn is_fresh(&self, cached: &Cached<DB>) -> bool {
+        let limits = &self.limits;
+        if cached.broken || limits.max_uses.is_some_and(|max| cached.uses >= max) {
+            return false;
+        }
+        if limits.idle_timeout.is_none() && limits.max_lifetime.is_none() {
+            return true;
+        }
         let now = Instant::now();
-        cached.broken
-            || self
-                .idle_timeout
-                .is_some_and(|t| now.duration_since(cached.last_used) >= t)
-            || self
+        !(limits
+            .idle_timeout
+            .is_some_and(|t| now.duration_since(cached.last_used) >= t)
+            || limits
                 .max_lifetime
-                .is_some_and(|t| now.duration_since(cached.acquired) >= t)
+                .is_some_and(|t| now.duration_since(cached.acquired) >= t))
+    }
+
+    /// Takes out of `slot` a cached connection that may not be lent again:
+    /// one that served `max_uses` is closed (as sqlx closes one past its
+    /// lifetime), the others go back to the pool, which closes them if they
+    /// are past its limits.
+    fn evict(&self, slot: &mut Option<Cached<DB>>) {
+        if let Some(mut cached) = slot.take() {
+            if self.limits.max_uses.is_some_and(|max| cached.uses >= max) {
+                cached.connection.close_on_drop();
+                self.metrics.record_recycled();
+            }
+        }
+    }
+
+    /// With `test_before_acquire`, pings the cached connection; one that does
+    /// not answer is closed, and the caller fills the slot afresh.
+    async fn test(&self, slot: &mut Option<Cached<DB>>) {
+        if let Some(cached) = slot.as_mut() {
+            // Marked broken for the length of the ping: a lease cancelled
+            // mid-ping leaves a connection mid-exchange, which must not be
+            // lent again (see `Lent`).
+            cached.broken = true;
+            match sqlx::Connection::ping(&mut *cached.connection).await {
+                Ok(()) => cached.broken = false,
+                Err(_) => {
+                    cached.connection.close_on_drop();
+                    slot.take();
+                }
+            }
+        }
+    }
+
+    /// The lease's slow path: waits for the cached connection (or a pooled
+    /// one, whichever comes first) when another statement holds it, refills
+    /// it when it is empty or spent, pings it if asked to.
+    async fn lease_slow(
+        &self,
+        slot: Option<OwnedMutexGuard<Option<Cached<DB>>>>,
+    ) -> Result<Lease<DB>, sqlx::Error> {
+        let mut slot = match slot {
+            Some(slot) => slot,
+            // Another statement holds the cached connection: take whichever
+            // comes first, a pooled one or the cached one. (Waiting on the
+            // pool alone could starve a pool whose every connection is the
+            // cached one.)
+            None => tokio::select! {
+                pooled_connection = acquire(&self.pool) => {
+                    return Ok(Lease::Pooled(pooled_connection?));
+                }
+                slot = self.cached.clone().lock_owned() => slot,
+            },
+        };
+        if slot.as_ref().is_some_and(|c| !self.is_fresh(c)) {
+            self.evict(&mut slot);
+        } else if self.limits.test_before_acquire {
+            self.test(&mut slot).await;
+        }
+        if slot.is_none() {
+            let now = Instant::now();
+            *slot = Some(Cached {
+                connection: acquire(&self.pool).await?,
+                acquired: now,
+                last_used: now,
+                uses: 0,
+                broken: false,
+            });
+        }
+        match OwnedMutexGuard::try_map(slot, Option::as_mut) {
+            Ok(cached) => Ok(self.lend_cached(cached)),
+            // Just filled above; should the slot be empty anyway, use the pool.
+            Err(_) => Ok(Lease::Pooled(acquire(&self.pool).await?)),
+        }
+    }
+
+    fn lend_cached(&self, mut cached: CachedGuard<DB>) -> Lease<DB> {
+        cached.uses = cached.uses.saturating_add(1);
+        Lease::Cached(cached, self.cached.clone())
     }
 }
+
+type CachedGuard<DB> = OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>;
 
 /// A connection lent to one statement; derefs to the driver's connection.
 pub(super) enum Lease<DB: sqlx::Database> {
@@ -123,40 +240,58 @@ pub(super) enum Lease<DB: sqlx::Database> {
 /// Lends the cached connection if no other statement holds it, else one from the
 /// pool (or waits for the dedicated connection).
 pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<DB>, sqlx::Error> {
+    lease_timed(conn).await.map(|(lease, _)| lease)
+}
+
+/// [`lease`], and how long it waited for a pool connection (zero when the
+/// cached connection was free, and for a dedicated or transaction
+/// connection, which are not the pool's).
+async fn lease_timed<DB: sqlx::Database>(
+    conn: &Conn<DB>,
+) -> Result<(Lease<DB>, Duration), sqlx::Error> {
     let pooled = match conn {
-        Conn::Single(c) => return Ok(Lease::Single(c.clone().lock_owned().await)),
-        Conn::Tx(shared) => return shared.lend().await.map(Lease::Pinned),
+        Conn::Single(c) => {
+            return Ok((Lease::Single(c.clone().lock_owned().await), Duration::ZERO));
+        }
+        Conn::Tx(shared) => {
+            return shared
+                .lend()
+                .await
+                .map(|l| (Lease::Pinned(l), Duration::ZERO))
+        }
         Conn::Pool(p) => p,
     };
-    let mut slot = match pooled.cached.clone().try_lock_owned() {
-        Ok(slot) => slot,
-        // Another statement holds the cached connection: take whichever comes
-        // first, a pooled one or the cached one. (Waiting on the pool alone
-        // could starve a pool whose every connection is the cached one.)
-        Err(_) => tokio::select! {
-            pooled_connection = acquire(&pooled.pool) => {
-                return Ok(Lease::Pooled(pooled_connection?));
+    // The fast path, most statements of a serial workload: the cached
+    // connection is free and fit to lend, so no clock is read for the metrics.
+    let slot = match pooled.cached.clone().try_lock_owned() {
+        Ok(slot) => {
+            let ready = !pooled.limits.test_before_acquire
+                && slot.as_ref().is_some_and(|c| pooled.is_fresh(c));
+            if !ready {
+                Some(slot)
+            } else {
+                match OwnedMutexGuard::try_map(slot, Option::as_mut) {
+                    Ok(cached) => {
+                        pooled.metrics.record_immediate();
+                        return Ok((pooled.lend_cached(cached), Duration::ZERO));
+                    }
+                    Err(slot) => Some(slot),
+                }
             }
-            slot = pooled.cached.clone().lock_owned() => slot,
-        },
+        }
+        Err(_) => None,
     };
-    if slot.as_ref().is_some_and(|c| pooled.is_stale(c)) {
-        slot.take();
+    let start = Instant::now();
+    let waiting = Waiting::start(&pooled.metrics);
+    let result = pooled.lease_slow(slot).await;
+    drop(waiting);
+    let waited = start.elapsed();
+    match &result {
+        Ok(_) => pooled.metrics.record_wait(waited),
+        Err(sqlx::Error::PoolTimedOut) => pooled.metrics.record_timeout(),
+        Err(_) => {}
     }
-    if slot.is_none() {
-        let now = Instant::now();
-        *slot = Some(Cached {
-            connection: acquire(&pooled.pool).await?,
-            acquired: now,
-            last_used: now,
-            broken: false,
-        });
-    }
-    match OwnedMutexGuard::try_map(slot, Option::as_mut) {
-        Ok(cached) => Ok(Lease::Cached(cached, pooled.cached.clone())),
-        // Just filled above; should the slot be empty anyway, use the pool.
-        Err(_) => Ok(Lease::Pooled(acquire(&pooled.pool).await?)),
-    }
+    result.map(|lease| (lease, waited))
 }
 
 /// A connection lent to one statement by [`lend`]. If the statement's future
@@ -170,17 +305,28 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
 pub(super) struct Lent<DB: sqlx::Database> {
     lease: Lease<DB>,
     finished: bool,
+    waited: Duration,
 }
 
 /// [`lease`] for one statement: see [`Lent`].
 pub(super) async fn lend<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lent<DB>, sqlx::Error> {
+    let (lease, waited) = lease_timed(conn).await?;
     Ok(Lent {
-        lease: lease(conn).await?,
+        lease,
         finished: false,
+        waited,
     })
 }
 
 impl<DB: sqlx::Database> Lent<DB> {
+    /// How long this statement waited for a pool connection: zero when it
+    /// found the cached connection free (no clock read). For the per-query
+    /// span's pool wait.
+    #[allow(dead_code)] // read by the query span once execute/mod.rs records it
+    pub(super) fn waited(&self) -> Duration {
+        self.waited
+    }
+
     /// Ends the lease after `result` (see [`Lease::finish`]).
     pub(super) fn finish<T>(&mut self, result: &Result<T, sqlx::Error>) {
         self.finished = true;

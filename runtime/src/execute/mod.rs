@@ -7,7 +7,9 @@ mod builder;
 mod replica;
 mod classify;
 mod lease;
+mod max_uses;
 pub(crate) mod pool;
+mod pool_metrics;
 mod retry;
 mod transaction;
 mod tx_handle;
@@ -15,6 +17,7 @@ mod tx_options;
 
 pub use builder::DbBuilder;
 pub use pool::PoolOptions;
+pub use pool_metrics::{AcquireHistogram, PoolStatus, ACQUIRE_BUCKETS};
 pub use retry::{RetryPolicy, Retrying};
 pub use tx_handle::Transaction;
 pub use tx_options::{Isolation, TransactionOptions};
@@ -26,7 +29,7 @@ use bind::{Binds, Bound};
 use classify::Scope;
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
-use lease::{lend, Conn, Pooled};
+use lease::{lend, Conn, Limits, Pooled};
 use sqlx::error::BoxDynError;
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
@@ -153,13 +156,14 @@ impl Db {
 
     /// A pool on `url`: the target a [`Db`] (or one of its replicas) runs on.
     async fn connect_target(url: &str, options: PoolOptions) -> Result<Target> {
-        let (idle, lifetime) = (options.idle_timeout, options.max_lifetime);
-        Ok(match pool::connect(url, options).await? {
+        let options = pool::settle(url, options);
+        let (limits, metrics) = (Limits::of(&options), Arc::default());
+        Ok(match pool::connect(url, options, &metrics).await? {
             pool::AnyPool::Postgres(p) => {
-                Target::Postgres(Conn::Pool(Pooled::new(p, idle, lifetime)))
+                Target::Postgres(Conn::Pool(Pooled::new(p, limits, metrics)))
             }
-            pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(Pooled::new(p, idle, lifetime))),
-            pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(Pooled::new(p, idle, lifetime))),
+            pool::AnyPool::Sqlite(p) => Target::Sqlite(Conn::Pool(Pooled::new(p, limits, metrics))),
+            pool::AnyPool::MySql(p) => Target::MySql(Conn::Pool(Pooled::new(p, limits, metrics))),
         })
     }
 
