@@ -20,10 +20,12 @@
 
 mod provision;
 mod reach;
+mod replica;
 mod sessions;
 
 pub use provision::{test_db, TestDb};
 pub use reach::{ci_from_env, on_unreachable, Decision};
+pub use replica::{pg_replica_admin_url, pg_replica_url, wait_for_replay, DEFAULT_PG_REPLICA_URL};
 pub use sessions::{hold_write_lock, occupy_one_connection, url_of, Held};
 
 use std::fmt;

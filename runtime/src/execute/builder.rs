@@ -2,6 +2,7 @@
 //! pool options. Each production feature keeps its own part of [`Context`],
 //! which every clone of the `Db` (transactions included) shares.
 
+use super::replica::{Reads, Replicas};
 use super::{Db, PoolOptions};
 use crate::error::{Error, Result};
 use crate::intercept::{chain::Chain, Interceptor};
@@ -14,6 +15,7 @@ pub struct DbBuilder {
     url: Option<String>,
     pool: PoolOptions,
     interceptors: Chain,
+    replicas: Vec<String>,
 }
 
 /// What a `Db` and all its clones share besides the connection.
@@ -22,6 +24,8 @@ pub(crate) struct Context {
     /// Interceptors, the built-in tracing first.
     #[allow(dead_code)] // read by the executor in the next commits
     pub(crate) interceptors: Chain,
+    /// Where reads go, if not to the primary (replica.rs).
+    pub(super) replicas: Option<super::replica::Replicas>,
 }
 
 impl DbBuilder {
@@ -29,6 +33,23 @@ impl DbBuilder {
     /// The dialect comes from the scheme, as for [`Db::connect`].
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
+        self
+    }
+
+    /// The primary: the same as [`DbBuilder::url`], for a `Db` with replicas.
+    pub fn primary(self, url: impl Into<String>) -> Self {
+        self.url(url)
+    }
+
+    /// Adds a read replica of the primary (same kind of database). Reads
+    /// outside transactions go to the replicas in turn; writes,
+    /// transactions and locking reads to the primary. A replica that does
+    /// not answer is skipped (reads go to the primary, with a warning) and
+    /// tried again in the background. Its pool takes the primary's options,
+    /// with an acquire timeout of at most 2 s. See [`Db::primary`] for
+    /// reading your own writes.
+    pub fn replica(mut self, url: impl Into<String>) -> Self {
+        self.replicas.push(url.into());
         self
     }
 
@@ -65,12 +86,17 @@ impl DbBuilder {
             url: String::new(),
             reason: "Db::builder() needs a URL: call .url(..) before .connect()",
         })?;
+        let replica_pool = self.pool.clone();
         let target = Db::connect_target(&url, self.pool).await?;
+        let dialect = target.dialect();
+        let replicas = Replicas::connect(dialect, self.replicas, &replica_pool).await?;
         Ok(Db {
             target,
             context: Arc::new(Context {
                 interceptors: self.interceptors,
+                replicas,
             }),
+            reads: Reads::default(),
         })
     }
 }

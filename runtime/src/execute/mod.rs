@@ -4,12 +4,12 @@
 
 pub(crate) mod bind;
 mod builder;
-mod replica;
 mod classify;
 mod lease;
 mod max_uses;
 pub(crate) mod pool;
 mod pool_metrics;
+mod replica;
 mod retry;
 mod transaction;
 mod tx_handle;
@@ -47,6 +47,8 @@ pub struct Db {
     /// What every clone of this `Db` shares, transactions included: the
     /// settings [`Db::builder`] was given beyond the connection itself.
     context: Arc<builder::Context>,
+    /// Whether reads may go to a replica ([`Db::primary`]).
+    reads: replica::Reads,
 }
 
 #[derive(Clone, Debug)]
@@ -172,6 +174,7 @@ impl Db {
         Db {
             target,
             context: self.context.clone(),
+            reads: self.reads,
         }
     }
 
@@ -196,6 +199,7 @@ impl Db {
         Ok(Db {
             target,
             context: Arc::default(),
+            reads: replica::Reads::default(),
         })
     }
 
@@ -234,7 +238,8 @@ impl Db {
             if let Conn::Pool(p) = conn {
                 p.close().await
             }
-        })
+        });
+        self.close_replicas().await;
     }
 
     /// Runs `body` in a transaction: every statement run on the `Db` it is
