@@ -31,6 +31,10 @@ pub struct ModelReceiver {
     /// `check = ".."` or `check(name = "..", expr = "..")`, repeatable.
     #[darling(multiple)]
     pub check: Vec<Meta>,
+    /// `soft_delete = deleted_at`: read by `soft_delete::soft_delete`.
+    pub soft_delete: Option<Meta>,
+    /// `partial_uniques`, with `soft_delete`: unique keys among live rows only.
+    pub partial_uniques: Flag,
 }
 
 /// Attributes of one model field.

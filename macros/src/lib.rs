@@ -17,6 +17,7 @@ mod keys;
 mod meta;
 mod model;
 mod naming;
+mod soft_delete;
 mod sql;
 mod ty;
 mod validate;

@@ -34,6 +34,11 @@ pub struct Model {
     pub composite_indexes: Vec<IndexSpec>,
     /// Container-level `check`s, in attribute order.
     pub checks: Vec<CheckSpec>,
+    /// `soft_delete = deleted_at`: the field named, checked by
+    /// `soft_delete::check_soft_delete`.
+    pub soft_delete: Option<Ident>,
+    /// `partial_uniques`: the `unique` keys become partial indexes over live rows.
+    pub partial_uniques: Option<Span>,
 }
 
 pub struct Field {
@@ -257,6 +262,8 @@ impl Model {
             unique: Vec::new(),
             index: Vec::new(),
             check: Vec::new(),
+            soft_delete: None,
+            partial_uniques: Default::default(),
         });
         let at = format!("model `{model_name}`");
         let key = |meta: &syn::Meta| meta::key_spec(meta, &at);
@@ -275,6 +282,12 @@ impl Model {
             checks: (receiver.check.iter())
                 .filter_map(|m| errors.handle(check::check(m, &at)))
                 .collect(),
+            soft_delete: (receiver.soft_delete.as_ref())
+                .and_then(|m| errors.handle(crate::soft_delete::soft_delete(m, &at))),
+            partial_uniques: receiver
+                .partial_uniques
+                .is_present()
+                .then(|| receiver.partial_uniques.span()),
             ident: receiver.ident,
             vis: receiver.vis,
             fields,
@@ -283,7 +296,8 @@ impl Model {
         complete &= model.composite_id.is_some() == receiver.id.is_some()
             && model.composite_uniques.len() == receiver.unique.len()
             && model.composite_indexes.len() == receiver.index.len()
-            && model.checks.len() == receiver.check.len();
+            && model.checks.len() == receiver.check.len()
+            && model.soft_delete.is_some() == receiver.soft_delete.is_some();
 
         for field in &model.fields {
             validate::check_field(&model, field, &mut errors);

@@ -38,6 +38,9 @@ pub mod render;
 // Durable sagas over `_strata_sagas`: always built, no extra dependency.
 pub mod saga;
 pub mod schema;
+// Soft delete (`#[strata(soft_delete = ..)]`): the AST rewrites and the
+// built-in interceptor that applies them.
+pub mod soft_delete;
 mod value;
 
 pub use error::{Error, Result};

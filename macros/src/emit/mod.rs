@@ -180,6 +180,7 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     checks: &[],
                     relations: &[],
                     version: ::core::option::Option::None,
+                    soft_delete: ::core::option::Option::None,
                 };
                 fn column_value(&self, _: usize) -> ::core::option::Option<::strata::Value> {
                     ::core::option::Option::None

@@ -180,6 +180,7 @@ fn implicit_join(model: &Model, p: &Parts<'_>) -> TokenStream {
                 checks: &[],
                 relations: &[],
                 version: ::core::option::Option::None,
+                soft_delete: ::core::option::Option::None,
             };
             JOIN
         })

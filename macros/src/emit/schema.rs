@@ -33,6 +33,21 @@ pub fn impl_model(model: &Model) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let soft_delete = match model
+        .soft_delete
+        .as_ref()
+        .and_then(|f| model.field_index(f))
+    {
+        Some(i) => {
+            let i = super::index(i);
+            let partial = model.partial_uniques.is_some();
+            quote!(::core::option::Option::Some(::strata::__private::SoftDeleteSchema {
+                column: #i,
+                partial_uniques: #partial,
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let foreign_keys = model
         .foreign_keys()
         .into_iter()
@@ -51,6 +66,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 checks: &[#(#checks),*],
                 relations: &[#(#relations),*],
                 version: #version,
+                soft_delete: #soft_delete,
             };
             fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
                 match index {

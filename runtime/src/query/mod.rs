@@ -11,7 +11,7 @@ mod related;
 mod row_lock;
 pub mod select;
 mod to_sql;
-mod write;
+pub(crate) mod write;
 
 pub use aggregate::{Aggregate, AggregateSelection, GroupBy, GroupKeys, GroupOrder, GroupRow};
 pub(crate) use filter::merge as merge_filter;

@@ -375,6 +375,7 @@ mod tests {
             checks: &[],
             relations,
             version: None,
+            soft_delete: None,
         }
     }
 

@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 
 /// The current time as each time-typed column stores it, to microseconds (the
 /// precision all three databases keep), so a written value reads back equal.
-fn now_value(ty: SqlType) -> Option<Value> {
+pub(crate) fn now_value(ty: SqlType) -> Option<Value> {
     use chrono::Timelike as _;
     let now = chrono::Utc::now();
     // Truncated to the microsecond as `DurationRound::duration_trunc` would

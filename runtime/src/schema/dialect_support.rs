@@ -110,6 +110,7 @@ mod tests {
             checks: &[],
             relations: &[],
             version: None,
+            soft_delete: None,
         }
     }
 

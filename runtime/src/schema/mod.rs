@@ -206,11 +206,32 @@ pub struct ModelSchema {
     /// bumped by every update and upsert, and checked against the version
     /// the caller read when it gives one (optimistic locking).
     pub version: Option<usize>,
+    /// `#[strata(soft_delete = ..)]`, if any: `delete` sets its column
+    /// instead of removing the row, and every read requires it to be NULL
+    /// (`crate::soft_delete`).
+    pub soft_delete: Option<SoftDeleteSchema>,
+}
+
+/// A model's soft-delete column and how its unique keys treat deleted rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftDeleteSchema {
+    /// The nullable timestamp column (an index into `columns`): NULL while
+    /// the row is live, the time of its deletion after.
+    pub column: usize,
+    /// `partial_uniques`: the `unique` keys (not the primary key) hold among
+    /// live rows only, as partial unique indexes `WHERE <column> IS NULL`
+    /// (PostgreSQL and SQLite; refused on MySQL/MariaDB, which has none).
+    pub partial_uniques: bool,
 }
 
 impl ModelSchema {
     pub fn column(&self, index: usize) -> &'static ColumnSchema {
         &self.columns[index]
+    }
+
+    /// The soft-delete column, if the model has one.
+    pub fn soft_delete_column(&self) -> Option<&'static ColumnSchema> {
+        self.soft_delete.and_then(|s| self.columns.get(s.column))
     }
 
     /// The column a generated autoincrement key lives in, if any.

@@ -384,6 +384,7 @@ mod tests {
         indexes: &[],
         checks: &[],
         version: None,
+        soft_delete: None,
         relations: &[],
     };
 
@@ -400,6 +401,7 @@ mod tests {
         indexes: &[],
         checks: &[],
         version: None,
+        soft_delete: None,
         relations: &[
             relation("author", RelationKind::BelongsTo, "User", None, &[1]),
             relation(

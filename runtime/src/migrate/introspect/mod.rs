@@ -48,6 +48,7 @@ static CATALOG: ModelSchema = ModelSchema {
     checks: &[],
     relations: &[],
     version: None,
+    soft_delete: None,
 };
 
 /// One catalog row: every column read as text (queries cast what is not).

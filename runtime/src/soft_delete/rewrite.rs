@@ -1,0 +1,198 @@
+//! The statement rewrites behind soft delete, as pure functions of the AST:
+//! what the built-in interceptor (`super::SoftDelete`) applies to every
+//! operation, and what the snapshot tests render.
+//!
+//! - every SELECT of a soft-deleted table, at any depth (the statement's own
+//!   rows, relation filters' EXISTS, `_count` subqueries, cursor lookups,
+//!   joined includes' JSON subqueries, include loads), gets `AND "deleted_at"
+//!   IS NULL`. Only the statement's own table follows the query's [`Scope`]
+//!   (`with_deleted`, `only_deleted`); related rows are always the live ones.
+//! - an UPDATE changes live rows only (or deleted ones, for `restore`).
+//! - a DELETE becomes `UPDATE .. SET "deleted_at" = now WHERE .. AND
+//!   "deleted_at" IS NULL`, keeping its RETURNING, unless forced.
+//! - an upsert whose key finds a deleted row revives it: `deleted_at = NULL`
+//!   joins the update's assignments.
+
+use super::tables::Tables;
+use super::Scope;
+use crate::query::ast::{
+    AssignValue, Assignment, Expr, JsonInclude, Load, Projection, Select, Statement, Update,
+};
+use crate::schema::{ColumnSchema, ModelSchema};
+use crate::value::Value;
+
+/// Applies soft delete to `statement`, an operation on `model` with `scope`.
+/// Nothing changes when no table `model` reaches is soft-deleted.
+pub fn apply(statement: &mut Statement, model: &'static ModelSchema, scope: Scope) {
+    let tables = Tables::of(model);
+    if !tables.is_empty() {
+        apply_with(statement, tables, scope);
+    }
+}
+
+/// [`apply`] for one include level read in its own statement: the child
+/// rows are always the live ones.
+pub fn apply_load(load: &mut Load, child: &'static ModelSchema) {
+    let tables = Tables::of(child);
+    if tables.is_empty() {
+        return;
+    }
+    if let Some(filter) = &mut load.filter {
+        hide_in_expr(filter, tables);
+    }
+    and(
+        &mut load.filter,
+        condition(tables.column(load.table), Scope::Live),
+    );
+}
+
+fn apply_with(statement: &mut Statement, tables: Tables, scope: Scope) {
+    match statement {
+        Statement::Select(select) => hide_in_select(select, tables, scope),
+        Statement::Update(update) => {
+            if let Some(filter) = &mut update.filter {
+                hide_in_expr(filter, tables);
+            }
+            and(
+                &mut update.filter,
+                condition(tables.column(update.table), scope),
+            );
+        }
+        Statement::Delete(delete) => {
+            if let Some(filter) = &mut delete.filter {
+                hide_in_expr(filter, tables);
+            }
+            let Some(column) = tables.column(delete.table) else {
+                return;
+            };
+            match scope {
+                // `force_delete`: a real DELETE, of any row.
+                Scope::WithDeleted => {}
+                // Purging rows already soft-deleted: a real DELETE of those.
+                Scope::OnlyDeleted => and(&mut delete.filter, condition(Some(column), scope)),
+                Scope::Live => {
+                    let Some(now) = crate::query::write::now_value(column.ty) else {
+                        return;
+                    };
+                    let mut filter = delete.filter.take();
+                    and(&mut filter, condition(Some(column), Scope::Live));
+                    *statement = Statement::Update(Update {
+                        table: delete.table,
+                        set: vec![Assignment {
+                            column,
+                            value: AssignValue::Set(now),
+                        }],
+                        filter,
+                        returning: std::mem::take(&mut delete.returning),
+                    });
+                }
+            }
+        }
+        Statement::Insert(insert) => {
+            let column = tables.column(insert.table);
+            if let (Some(conflict), Some(column), Scope::Live) =
+                (&mut insert.on_conflict, column, scope)
+            {
+                if !conflict.set.iter().any(|a| a.column.is(column)) {
+                    conflict.set.push(Assignment {
+                        column,
+                        value: AssignValue::Set(Value::Null(column.ty)),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The condition `scope` puts on a table's own rows, if any.
+fn condition(column: Option<&'static ColumnSchema>, scope: Scope) -> Option<Expr> {
+    let column = column?;
+    let negated = match scope {
+        Scope::Live => false,
+        Scope::OnlyDeleted => true,
+        Scope::WithDeleted => return None,
+    };
+    Some(Expr::IsNull {
+        expr: Box::new(Expr::Column(column)),
+        negated,
+    })
+}
+
+/// ANDs `extra` into `filter`.
+fn and(filter: &mut Option<Expr>, extra: Option<Expr>) {
+    let Some(extra) = extra else { return };
+    *filter = Some(match filter.take() {
+        None => extra,
+        Some(Expr::And(mut items)) => {
+            items.push(extra);
+            Expr::And(items)
+        }
+        Some(existing) => Expr::And(vec![existing, extra]),
+    });
+}
+
+fn hide_in_select(select: &mut Select, tables: Tables, scope: Scope) {
+    if let Projection::Exprs(exprs) = &mut select.projection {
+        exprs.iter_mut().for_each(|e| hide_in_expr(e, tables));
+    }
+    let nested = (select.computed.iter_mut())
+        .chain(&mut select.filter)
+        .chain(&mut select.group_by)
+        .chain(&mut select.having)
+        .chain(select.order_exprs.iter_mut().map(|o| &mut o.expr));
+    nested.for_each(|e| hide_in_expr(e, tables));
+    and(
+        &mut select.filter,
+        condition(tables.column(select.table), scope),
+    );
+}
+
+fn hide_in_json(include: &mut JsonInclude, tables: Tables) {
+    if let Some(filter) = &mut include.filter {
+        hide_in_expr(filter, tables);
+    }
+    include
+        .nested
+        .iter_mut()
+        .for_each(|e| hide_in_expr(e, tables));
+    and(
+        &mut include.filter,
+        condition(tables.column(include.table), Scope::Live),
+    );
+}
+
+/// Every subquery inside `expr` reads live rows only.
+fn hide_in_expr(expr: &mut Expr, tables: Tables) {
+    match expr {
+        Expr::Subquery(query) | Expr::Exists { query, .. } => {
+            hide_in_select(query, tables, Scope::Live)
+        }
+        Expr::IncludeJson(include) => hide_in_json(include, tables),
+        Expr::Compare(lhs, _, rhs) => {
+            hide_in_expr(lhs, tables);
+            hide_in_expr(rhs, tables);
+        }
+        Expr::InList { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::Like { expr, .. }
+        | Expr::Not(expr)
+        | Expr::IsNotTrue(expr) => hide_in_expr(expr, tables),
+        Expr::And(items) | Expr::Or(items) => {
+            items.iter_mut().for_each(|e| hide_in_expr(e, tables))
+        }
+        Expr::Aggregate(aggregate) => {
+            if let Some(arg) = &mut aggregate.arg {
+                hide_in_expr(arg, tables);
+            }
+        }
+        // The select builder's subqueries follow its own rules
+        // (`super::select`); columns, values and `sql!` read no table.
+        Expr::SelectSubquery(_)
+        | Expr::Column(_)
+        | Expr::Value(_)
+        | Expr::Outer { .. }
+        | Expr::Qualified { .. }
+        | Expr::Invalid(_)
+        | Expr::Raw(_) => {}
+    }
+}
