@@ -30,6 +30,9 @@ pub mod intercept;
 // Always built: `push_schema` renders through the schema description and DDL;
 // the feature adds migration files, the runner and backfills.
 pub mod migrate;
+// Query, error and pool metrics through the `metrics` facade (opt-in).
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod observe;
 pub mod query;
 pub mod raw;

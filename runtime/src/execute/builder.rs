@@ -16,6 +16,8 @@ pub struct DbBuilder {
     pool: PoolOptions,
     interceptors: Chain,
     replicas: Vec<String>,
+    #[cfg(feature = "metrics")]
+    metrics: bool,
 }
 
 /// What a `Db` and all its clones share besides the connection.
@@ -81,6 +83,16 @@ impl DbBuilder {
         self
     }
 
+    /// Publishes per-statement counts, durations, errors by kind and the
+    /// pool's connections through the `metrics` facade, to the recorder the
+    /// program installs (cargo feature `metrics`; the names are in
+    /// [`crate::metrics`]). Off by default.
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, on: bool) -> Self {
+        self.metrics = on;
+        self
+    }
+
     pub async fn connect(self) -> Result<Db> {
         let url = self.url.ok_or(Error::InvalidUrl {
             url: String::new(),
@@ -90,13 +102,36 @@ impl DbBuilder {
         let target = Db::connect_target(&url, self.pool).await?;
         let dialect = target.dialect();
         let replicas = Replicas::connect(dialect, self.replicas, &replica_pool).await?;
-        Ok(Db {
+        let db = Db {
             target,
             context: Arc::new(Context {
                 interceptors: self.interceptors,
                 replicas,
             }),
             reads: Reads::default(),
-        })
+        };
+        #[cfg(feature = "metrics")]
+        let db = if self.metrics { with_metrics(db) } else { db };
+        Ok(db)
     }
+}
+
+/// Puts the metrics interceptor first, so it sees every operation, even one
+/// a later interceptor fails or skips.
+#[cfg(feature = "metrics")]
+fn with_metrics(mut db: Db) -> Db {
+    crate::metrics::describe();
+    // It reads the pool through a `Db` with a context of its own: holding
+    // this one would keep the context, and so the pool, alive forever.
+    let probe = Db {
+        context: Arc::default(),
+        ..db.clone()
+    };
+    let metrics = Arc::new(crate::metrics::Metrics::new(Some(probe)));
+    match Arc::get_mut(&mut db.context) {
+        Some(context) => context.interceptors.user.insert(0, metrics),
+        // Unreachable: the context was made just now and not shared yet.
+        None => tracing::warn!(target: "strata::metrics", "metrics not attached: context shared"),
+    }
+    db
 }
