@@ -421,7 +421,7 @@ impl Db {
     ///
     /// ```ignore
     /// let post = Post::create().title("Hi").exec(&db).await?;
-    /// let again = Post::find_unique(Post::by_id(post.id)).exec(&db.primary()).await?;
+    /// let again = Post::find_by_id(post.id).exec(&db.primary()).await?;
     /// ```
     pub fn primary(&self) -> Db {
         Db {
@@ -435,5 +435,17 @@ impl Db {
         if let Some(replicas) = &self.context.replicas {
             replicas.close().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes_back_off_from_one_second_doubling_to_thirty() {
+        let waits: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 }
