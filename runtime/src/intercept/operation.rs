@@ -16,6 +16,11 @@ pub struct Operation<'a> {
     model: Option<&'static ModelSchema>,
     action: Action,
     args: Args<'a>,
+    /// Soft delete: which rows of a soft-deleted model the operation's
+    /// builder asked for (`with_deleted()`, `only_deleted()`,
+    /// `force_delete()`, `restore()`), applied by the built-in
+    /// [`SoftDelete`](crate::soft_delete::SoftDelete) interceptor.
+    soft_delete: crate::soft_delete::Scope,
 }
 
 /// An operation's arguments: the statement AST it will be rendered from,
@@ -47,7 +52,20 @@ impl<'a> Operation<'a> {
             model,
             action,
             args,
+            soft_delete: crate::soft_delete::Scope::Live,
         }
+    }
+
+    /// The operation with the soft-delete scope its builder set.
+    pub(crate) fn with_soft_delete(mut self, scope: crate::soft_delete::Scope) -> Self {
+        self.soft_delete = scope;
+        self
+    }
+
+    /// Which rows of a soft-deleted model the operation asked for; see
+    /// [`Scope`](crate::soft_delete::Scope).
+    pub fn soft_delete_scope(&self) -> crate::soft_delete::Scope {
+        self.soft_delete
     }
 
     /// The model the operation reads or writes; `None` for the select

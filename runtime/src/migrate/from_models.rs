@@ -74,18 +74,20 @@ fn table(model: &'static ModelSchema, dialect: Dialect) -> Result<Table> {
         name: (dialect == Dialect::Postgres).then(|| model.primary_key.name.to_owned()),
         columns: names(model.primary_key.columns)?,
     });
-    let mut uniques = (model.uniques.iter())
-        .map(|key| {
-            Ok(Unique {
+    let mut uniques = Vec::new();
+    let mut indexes = Vec::new();
+    for key in model.uniques {
+        match crate::soft_delete::ddl::live_unique(model, key, dialect, &names)? {
+            Some(index) => indexes.push(index),
+            None => uniques.push(Unique {
                 name: key.name.into(),
                 columns: names(key.columns)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            }),
+        }
+    }
     let foreign_keys = (model.foreign_keys.iter())
         .map(|fk| foreign_key(model, fk, dialect))
         .collect::<Result<Vec<_>>>()?;
-    let mut indexes = Vec::new();
     for index in model.indexes.iter().filter(|i| i.exists_on(dialect)) {
         let index = self::index(index, &name)?;
         // MySQL keeps no difference between a UNIQUE constraint and a unique

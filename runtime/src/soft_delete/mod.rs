@@ -3,14 +3,17 @@
 //! leaves them out.
 //!
 //! Built on the interceptor mechanism: [`rewrite`] holds the AST rewrites
-//! as pure functions, and the built-in interceptor every `Db` runs first
-//! applies them to each operation with the [`Scope`] its builder set
+//! as pure functions, and the built-in [`SoftDelete`] interceptor, which
+//! every `Db` runs after the user's interceptors, applies them to each operation with the [`Scope`] its builder set
 //! (`with_deleted()`, `only_deleted()`, `force_delete()`, `restore()`).
 //! Models without soft delete, and models whose relations reach none, cost
 //! one cached lookup per operation.
 
+pub(crate) mod ddl;
 pub mod rewrite;
+
 mod tables;
+
 
 /// Which rows of a soft-deleted model an operation sees. Only the
 /// operation's own model follows it; rows of related models in relation
@@ -27,3 +30,66 @@ pub enum Scope {
     /// real DELETE of rows already soft-deleted.
     OnlyDeleted,
 }
+
+use crate::error::Result;
+use crate::intercept::{Args, Flow, Interceptor, Operation};
+
+/// The built-in interceptor behind soft delete. Every `Db` runs it after
+/// the user's interceptors, just before the statement is rendered, so a
+/// filter an interceptor added (a relation filter, say) hides deleted
+/// related rows too. It reads the operation's
+/// [`soft_delete_scope`](Operation::soft_delete_scope) and applies
+/// [`rewrite`]; for a model that reaches no soft-deleted table it changes
+/// nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SoftDelete;
+
+impl Interceptor for SoftDelete {
+    fn before(&self, op: &mut Operation<'_>) -> Result<Flow> {
+        let scope = op.soft_delete_scope();
+        let Some(model) = op.model() else {
+            return Ok(Flow::Continue);
+        };
+        match op.args_mut() {
+            Args::Statement(statement) => rewrite::apply(statement, model, scope),
+            Args::Statements(statements) => {
+                for statement in statements.iter_mut() {
+                    rewrite::apply(statement, model, scope);
+                }
+            }
+            Args::Load(load) => rewrite::apply_load(load, model),
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Whether an operation on `model` may need [`SoftDelete`]: the model or a
+/// model its relations reach is soft-deleted. The executor renders such an
+/// operation from its AST, never from a remembered shape.
+pub(crate) fn reaches(model: &'static crate::schema::ModelSchema) -> bool {
+    !tables::Tables::of(model).is_empty()
+}
+
+/// `with_deleted()` and `only_deleted()` on a read builder whose scope is
+/// the field `$field`.
+macro_rules! soft_delete_methods {
+    ($($field:ident).+) => {
+        /// Soft delete: live and soft-deleted rows of this model alike.
+        /// Related rows (relation filters, counts, includes) stay live
+        /// only. Nothing changes for a model without soft delete.
+        pub fn with_deleted(mut self) -> Self {
+            self.$($field).+ = $crate::soft_delete::Scope::WithDeleted;
+            self
+        }
+
+        /// Soft delete: only the soft-deleted rows of this model (its
+        /// trash). Related rows stay live only. A model without soft
+        /// delete has no deleted rows: nothing matches.
+        pub fn only_deleted(mut self) -> Self {
+            self.$($field).+ = $crate::soft_delete::Scope::OnlyDeleted;
+            self
+        }
+    };
+}
+pub(crate) use soft_delete_methods;

@@ -28,6 +28,25 @@ pub fn apply(statement: &mut Statement, model: &'static ModelSchema, scope: Scop
     if !tables.is_empty() {
         apply_with(statement, tables, scope);
     }
+    // A model without soft delete has no deleted rows.
+    if scope == Scope::OnlyDeleted && model.soft_delete.is_none() {
+        let filter = match statement {
+            Statement::Select(s) => &mut s.filter,
+            Statement::Update(u) => &mut u.filter,
+            Statement::Delete(d) => &mut d.filter,
+            Statement::Insert(_) => return,
+        };
+        and(filter, Some(nothing()));
+    }
+}
+
+/// A condition no row meets (an empty `IN` list renders as false).
+fn nothing() -> Expr {
+    Expr::InList {
+        expr: Box::new(Expr::Value(Value::Bool(true))),
+        values: Vec::new(),
+        negated: false,
+    }
 }
 
 /// [`apply`] for one include level read in its own statement: the child
