@@ -1,21 +1,21 @@
 //! Lending a connection to one statement.
 //!
 //! A pool acquire and release costs about as much as a point query on a local
-//! server (BENCHMARKS.md): sqlx's pool does bookkeeping and hands the connection
-//! back through its own task. So a pooled [`Conn`] keeps one connection checked
-//! out and lends it to whichever statement finds it free; only statements that
-//! run concurrently with it go to the pool. A serial workload then pays no
-//! acquire at all, and a concurrent one pays what it would have anyway.
+//! server (BENCHMARKS.md): sqlx's pool does bookkeeping and pings every
+//! released connection from a task of its own. So a pooled [`Conn`] keeps the
+//! connections it has used checked out, in slots (`lease/slots.rs`), and lends
+//! each to whichever statement finds it free: a serial workload always gets
+//! the first one and pays no acquire at all, and concurrent statements take
+//! the next ones, going to sqlx's pool only to open or replace a connection.
 
-use super::pool::PoolOptions;
-use super::pool_metrics::{PoolMetrics, Waiting};
+use super::pool_metrics::Waiting;
 use super::transaction::{Pinned, Shared};
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard, OwnedSemaphorePermit};
 
 /// Where statements for one database run.
 pub(super) enum Conn<DB: sqlx::Database> {
@@ -47,191 +47,24 @@ impl<DB: sqlx::Database> std::fmt::Debug for Conn<DB> {
     }
 }
 
-pub(super) struct Pooled<DB: sqlx::Database> {
-    pub(super) pool: sqlx::Pool<DB>,
-    cached: Arc<Mutex<Option<Cached<DB>>>>,
-    limits: Limits,
-    metrics: Arc<PoolMetrics>,
-}
+mod slots;
 
-impl<DB: sqlx::Database> Clone for Pooled<DB> {
-    fn clone(&self) -> Self {
-        Pooled {
-            pool: self.pool.clone(),
-            cached: self.cached.clone(),
-            limits: self.limits,
-            metrics: self.metrics.clone(),
-        }
-    }
-}
-
-/// The pool's own limits, applied to the cached connection too, so it is
-/// recycled like any other.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
-    idle_timeout: Option<Duration>,
-    max_lifetime: Option<Duration>,
-    max_uses: Option<u32>,
-    /// Pings the cached connection before each lend, as sqlx pings an idle
-    /// connection before handing it out.
-    test_before_acquire: bool,
-}
-
-impl Limits {
-    pub(super) fn of(options: &PoolOptions) -> Self {
-        Limits {
-            idle_timeout: options.idle_timeout,
-            max_lifetime: options.max_lifetime,
-            max_uses: options.max_uses.map(|n| n.max(1)),
-            test_before_acquire: options.test_before_acquire,
-        }
-    }
-}
-
-pub(super) struct Cached<DB: sqlx::Database> {
-    connection: sqlx::pool::PoolConnection<DB>,
-    acquired: Instant,
-    last_used: Instant,
-    /// Lends so far, for `max_uses`.
-    uses: u32,
-    /// Failed at the transport level: replaced before it is lent again.
-    broken: bool,
-}
-
-impl<DB: sqlx::Database> Pooled<DB> {
-    pub(super) fn new(pool: sqlx::Pool<DB>, limits: Limits, metrics: Arc<PoolMetrics>) -> Self {
-        Pooled {
-            pool,
-            cached: Arc::new(Mutex::new(None)),
-            limits,
-            metrics,
-        }
-    }
-
-    pub(super) fn metrics(&self) -> &PoolMetrics {
-        &self.metrics
-    }
-
-    /// Whether the cached connection is open and no statement holds it.
-    pub(super) fn cached_is_free(&self) -> bool {
-        self.cached.try_lock().is_ok_and(|slot| slot.is_some())
-    }
-
-    /// Returns the cached connection to the pool and closes the pool (which
-    /// waits for every lent connection).
-    pub(super) async fn close(&self) {
-        self.cached.lock().await.take();
-        self.pool.close().await;
-    }
-
-    /// Whether the cached connection may be lent as it is (without a ping).
-    fn is_fresh(&self, cached: &Cached<DB>) -> bool {
-        let limits = &self.limits;
-        if cached.broken || limits.max_uses.is_some_and(|max| cached.uses >= max) {
-            return false;
-        }
-        if limits.idle_timeout.is_none() && limits.max_lifetime.is_none() {
-            return true;
-        }
-        let now = Instant::now();
-        !(limits
-            .idle_timeout
-            .is_some_and(|t| now.duration_since(cached.last_used) >= t)
-            || limits
-                .max_lifetime
-                .is_some_and(|t| now.duration_since(cached.acquired) >= t))
-    }
-
-    /// Takes out of `slot` a cached connection that may not be lent again:
-    /// one that served `max_uses` is closed (as sqlx closes one past its
-    /// lifetime), the others go back to the pool, which closes them if they
-    /// are past its limits.
-    fn evict(&self, slot: &mut Option<Cached<DB>>) {
-        if let Some(mut cached) = slot.take() {
-            if self.limits.max_uses.is_some_and(|max| cached.uses >= max) {
-                cached.connection.close_on_drop();
-                self.metrics.record_recycled();
-            }
-        }
-    }
-
-    /// With `test_before_acquire`, pings the cached connection; one that does
-    /// not answer is closed, and the caller fills the slot afresh.
-    async fn test(&self, slot: &mut Option<Cached<DB>>) {
-        if let Some(cached) = slot.as_mut() {
-            // Marked broken for the length of the ping: a lease cancelled
-            // mid-ping leaves a connection mid-exchange, which must not be
-            // lent again (see `Lent`).
-            cached.broken = true;
-            match sqlx::Connection::ping(&mut *cached.connection).await {
-                Ok(()) => cached.broken = false,
-                Err(_) => {
-                    cached.connection.close_on_drop();
-                    slot.take();
-                }
-            }
-        }
-    }
-
-    /// The lease's slow path: waits for the cached connection (or a pooled
-    /// one, whichever comes first) when another statement holds it, refills
-    /// it when it is empty or spent, pings it if asked to.
-    async fn lease_slow(
-        &self,
-        slot: Option<OwnedMutexGuard<Option<Cached<DB>>>>,
-    ) -> Result<Lease<DB>, sqlx::Error> {
-        let mut slot = match slot {
-            Some(slot) => slot,
-            // Another statement holds the cached connection: take whichever
-            // comes first, a pooled one or the cached one. (Waiting on the
-            // pool alone could starve a pool whose every connection is the
-            // cached one.)
-            None => tokio::select! {
-                pooled_connection = acquire(&self.pool) => {
-                    return Ok(Lease::Pooled(pooled_connection?));
-                }
-                slot = self.cached.clone().lock_owned() => slot,
-            },
-        };
-        if slot.as_ref().is_some_and(|c| !self.is_fresh(c)) {
-            self.evict(&mut slot);
-        } else if self.limits.test_before_acquire {
-            self.test(&mut slot).await;
-        }
-        if slot.is_none() {
-            let now = Instant::now();
-            *slot = Some(Cached {
-                connection: acquire(&self.pool).await?,
-                acquired: now,
-                last_used: now,
-                uses: 0,
-                broken: false,
-            });
-        }
-        match OwnedMutexGuard::try_map(slot, Option::as_mut) {
-            Ok(cached) => Ok(self.lend_cached(cached)),
-            // Just filled above; should the slot be empty anyway, use the pool.
-            Err(_) => Ok(Lease::Pooled(acquire(&self.pool).await?)),
-        }
-    }
-
-    fn lend_cached(&self, mut cached: CachedGuard<DB>) -> Lease<DB> {
-        cached.uses = cached.uses.saturating_add(1);
-        Lease::Cached(cached, self.cached.clone())
-    }
-}
+use slots::{Cached, Slot};
+pub(super) use slots::{Limits, Pooled};
 
 type CachedGuard<DB> = OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>;
 
 /// A connection lent to one statement; derefs to the driver's connection.
 pub(super) enum Lease<DB: sqlx::Database> {
-    /// The cached connection, and the slot it sits in (to empty it when the
-    /// connection is discarded; see [`Lease::discard`]).
+    /// A pooled `Db`'s connection, the slot it sits in (to empty it when the
+    /// connection is discarded; see [`Lease::discard`]) and the permit that
+    /// counts it among the statements holding one (released last).
     Cached(
-        OwnedMappedMutexGuard<Option<Cached<DB>>, Cached<DB>>,
-        Arc<Mutex<Option<Cached<DB>>>>,
+        CachedGuard<DB>,
+        Slot<DB>,
+        #[allow(dead_code)] // held for its drop
+        OwnedSemaphorePermit,
     ),
-    Pooled(sqlx::pool::PoolConnection<DB>),
     Single(OwnedMutexGuard<DB::Connection>),
     /// The connection of an open transaction.
     Pinned(OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>),
@@ -261,37 +94,44 @@ async fn lease_timed<DB: sqlx::Database>(
         }
         Conn::Pool(p) => p,
     };
-    // The fast path, most statements of a serial workload: the cached
-    // connection is free and fit to lend, so no clock is read for the metrics.
-    let slot = match pooled.cached.clone().try_lock_owned() {
-        Ok(slot) => {
-            let ready = !pooled.limits.test_before_acquire
-                && slot.as_ref().is_some_and(|c| pooled.is_fresh(c));
-            if !ready {
-                Some(slot)
-            } else {
-                match OwnedMutexGuard::try_map(slot, Option::as_mut) {
-                    Ok(cached) => {
-                        pooled.metrics.record_immediate();
-                        return Ok((pooled.lend_cached(cached), Duration::ZERO));
+    // The fast path, most statements of a serial workload: a permit is free
+    // and so is slot 0's connection, fit to lend, so no clock is read for
+    // the metrics.
+    let slots = &*pooled.slots;
+    let (permit, held) = match slots.permits.clone().try_acquire_owned() {
+        Err(_) => (None, None),
+        Ok(permit) => match slots.slots[0].clone().try_lock_owned() {
+            Err(_) => (Some(permit), None),
+            Ok(guard) => {
+                let ready = !slots.limits.test_before_acquire
+                    && guard.as_ref().is_some_and(|c| slots.is_fresh(c));
+                if !ready {
+                    (Some(permit), Some(guard))
+                } else {
+                    match OwnedMutexGuard::try_map(guard, Option::as_mut) {
+                        Ok(mut cached) => {
+                            cached.uses = cached.uses.saturating_add(1);
+                            slots.metrics.record_immediate();
+                            let slot = slots.slots[0].clone();
+                            return Ok((Lease::Cached(cached, slot, permit), Duration::ZERO));
+                        }
+                        Err(guard) => (Some(permit), Some(guard)),
                     }
-                    Err(slot) => Some(slot),
                 }
             }
-        }
-        Err(_) => None,
+        },
     };
     let start = Instant::now();
-    let waiting = Waiting::start(&pooled.metrics);
-    let result = pooled.lease_slow(slot).await;
+    let waiting = Waiting::start(&slots.metrics);
+    let result = pooled.lease_slow(permit, held).await;
     drop(waiting);
     let waited = start.elapsed();
     match &result {
-        Ok(_) => pooled.metrics.record_wait(waited),
-        Err(sqlx::Error::PoolTimedOut) => pooled.metrics.record_timeout(),
+        Ok(_) => slots.metrics.record_wait(waited),
+        Err(sqlx::Error::PoolTimedOut) => slots.metrics.record_timeout(),
         Err(_) => {}
     }
-    result.map(|lease| (lease, waited))
+    result.map(|(cached, slot, permit)| (Lease::Cached(cached, slot, permit), waited))
 }
 
 /// A connection lent to one statement by [`lend`]. If the statement's future
@@ -384,12 +224,12 @@ impl<DB: sqlx::Database> Lease<DB> {
             _ => false,
         };
         match self {
-            Lease::Cached(cached, _) => {
+            Lease::Cached(cached, ..) => {
                 cached.broken = broken;
                 cached.last_used = Instant::now();
             }
             Lease::Pinned(pinned) => pinned.lease.finish(result),
-            Lease::Pooled(_) | Lease::Single(_) => {}
+            Lease::Single(_) => {}
         }
     }
 
@@ -399,12 +239,11 @@ impl<DB: sqlx::Database> Lease<DB> {
     /// replaced and is kept.
     pub(super) fn discard(&mut self) {
         match self {
-            Lease::Cached(cached, slot) => {
+            Lease::Cached(cached, slot, _) => {
                 cached.broken = true;
                 cached.connection.close_on_drop();
                 empty_when_released(slot.clone());
             }
-            Lease::Pooled(c) => c.close_on_drop(),
             Lease::Pinned(pinned) => pinned.discard(),
             Lease::Single(_) => {}
         }
@@ -417,7 +256,7 @@ impl<DB: sqlx::Database> Lease<DB> {
 /// otherwise sit "idle in transaction" on the server until then, possibly
 /// for good (tests/tests/cancellation.rs saw it). Outside a tokio runtime
 /// the next lease replaces it, as before.
-fn empty_when_released<DB: sqlx::Database>(slot: Arc<Mutex<Option<Cached<DB>>>>) {
+fn empty_when_released<DB: sqlx::Database>(slot: Slot<DB>) {
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         runtime.spawn(async move {
             let mut slot = slot.lock().await;
@@ -432,8 +271,7 @@ impl<DB: sqlx::Database> Deref for Lease<DB> {
     type Target = DB::Connection;
     fn deref(&self) -> &DB::Connection {
         match self {
-            Lease::Cached(cached, _) => &cached.connection,
-            Lease::Pooled(c) => c,
+            Lease::Cached(cached, ..) => &cached.connection,
             Lease::Single(c) => c,
             Lease::Pinned(pinned) => &pinned.lease,
         }
@@ -443,8 +281,7 @@ impl<DB: sqlx::Database> Deref for Lease<DB> {
 impl<DB: sqlx::Database> DerefMut for Lease<DB> {
     fn deref_mut(&mut self) -> &mut DB::Connection {
         match self {
-            Lease::Cached(cached, _) => &mut cached.connection,
-            Lease::Pooled(c) => c,
+            Lease::Cached(cached, ..) => &mut cached.connection,
             Lease::Single(c) => c,
             Lease::Pinned(pinned) => &mut pinned.lease,
         }

@@ -2,9 +2,9 @@
 //!
 //! Every lease updates a few atomics (relaxed: the numbers are for dashboards,
 //! not for synchronisation), so reading the status takes no lock on the query
-//! path and allocates nothing. A lease that finds the cached connection free
+//! path and allocates nothing. A lease that finds its first connection free
 //! (the serial case, most leases) only bumps the first histogram bucket: it
-//! took a `try_lock`, no time worth a clock read.
+//! took a permit and a `try_lock`, no time worth a clock read.
 
 use super::lease::{Conn, Pooled};
 use super::{Db, Target};
@@ -36,8 +36,9 @@ const BUCKETS: usize = ACQUIRE_BUCKETS.len() + 1;
 pub struct PoolStatus {
     /// Open connections (idle or lent), at most `max_connections`.
     pub size: u32,
-    /// Open connections no statement holds: idle in sqlx's pool, plus
-    /// strata's cached connection when no statement is using it.
+    /// Open connections no statement holds: idle in sqlx's pool, plus those
+    /// strata keeps checked out for statements (`lease/slots.rs`) that no
+    /// statement is using.
     pub idle: u32,
     /// Open connections a statement or transaction holds: `size - idle`.
     pub in_use: u32,
@@ -56,7 +57,7 @@ pub struct PoolStatus {
 /// Acquire latencies in fixed buckets ([`ACQUIRE_BUCKETS`]): not cumulative,
 /// `counts[i]` is the number of acquires that took at most
 /// `ACQUIRE_BUCKETS[i]` and more than the bound before it; the last count is
-/// everything above the last bound. Lends of a free cached connection count
+/// everything above the last bound. Lends of a free first connection count
 /// in the first bucket without being timed (`sum` leaves them out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcquireHistogram {
@@ -94,7 +95,7 @@ pub(crate) struct PoolMetrics {
 }
 
 impl PoolMetrics {
-    /// A lease that took the free cached connection: no wait to time.
+    /// A lease that took the free first connection: no wait to time.
     pub(super) fn record_immediate(&self) {
         self.buckets[0].fetch_add(1, Ordering::Relaxed);
     }
@@ -147,7 +148,7 @@ fn status<DB: sqlx::Database>(pooled: &Pooled<DB>) -> PoolStatus {
     let size = pooled.pool.size();
     let idle = u32::try_from(pooled.pool.num_idle())
         .unwrap_or(u32::MAX)
-        .saturating_add(u32::from(pooled.cached_is_free()))
+        .saturating_add(pooled.free_connections())
         .min(size);
     PoolStatus {
         size,
@@ -164,8 +165,8 @@ fn status<DB: sqlx::Database>(pooled: &Pooled<DB>) -> PoolStatus {
 impl Db {
     /// The pool's connections, waiters and acquire latencies now; `None` for
     /// a `Db` that is not a pool ([`Db::connect_single`], or the `Db` a
-    /// transaction body is given). Cheap: a few atomic loads and one
-    /// `try_lock`, no query.
+    /// transaction body is given). Cheap: a few atomic loads and a
+    /// `try_lock` per connection slot, no query.
     pub fn pool_status(&self) -> Option<PoolStatus> {
         match &self.target {
             Target::Postgres(Conn::Pool(p)) => Some(status(p)),
