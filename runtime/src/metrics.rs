@@ -25,7 +25,7 @@
 //!
 //! [`Error::kind`]: crate::Error::kind
 
-use crate::intercept::{Interceptor, Outcome, Rows};
+use crate::intercept::{Flow, Interceptor, Operation, Outcome, Rows};
 use crate::Db;
 use ::metrics::{counter, gauge, histogram, Unit};
 
@@ -118,6 +118,15 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Interceptor for Metrics {
+    /// The pool as each operation finds it, before it takes a connection:
+    /// published after the statement instead, the gauges would count the
+    /// statement's own connection, and an idle service would show one in
+    /// use forever.
+    fn before(&self, _: &mut Operation<'_>) -> crate::Result<Flow> {
+        self.publish_pool();
+        Ok(Flow::Continue)
+    }
+
     fn after(&self, outcome: &Outcome<'_>) {
         let model = outcome.model().map_or("", |m| m.name);
         let action = outcome.action().as_str();
@@ -129,6 +138,10 @@ impl Interceptor for Metrics {
             }
             Err(error) => {
                 let kind = error.kind();
+                if matches!(error, crate::Error::PoolTimedOut) {
+                    // The timeout count, and the waiter gone, at once.
+                    self.publish_pool();
+                }
                 counter!(ERRORS_TOTAL, "model" => model, "action" => action, "kind" => kind)
                     .increment(1);
                 "error"
@@ -145,6 +158,5 @@ impl Interceptor for Metrics {
                 histogram!(POOL_ACQUIRE_SECONDS).record(outcome.pool_wait());
             }
         }
-        self.publish_pool();
     }
 }
