@@ -24,7 +24,6 @@ pub struct DbBuilder {
 #[derive(Debug, Default)]
 pub(crate) struct Context {
     /// Interceptors, the built-in tracing first.
-    #[allow(dead_code)] // read by the executor in the next commits
     pub(crate) interceptors: Chain,
     /// Where reads go, if not to the primary (replica.rs).
     pub(super) replicas: Option<super::replica::Replicas>,

@@ -11,6 +11,7 @@ pub(crate) mod pool;
 mod pool_metrics;
 mod replica;
 mod retry;
+mod run;
 mod transaction;
 mod tx_handle;
 mod tx_options;
@@ -22,18 +23,13 @@ pub use retry::{RetryPolicy, Retrying};
 pub use tx_handle::Transaction;
 pub use tx_options::{Isolation, TransactionOptions};
 
-use crate::error::{Error, Result};
-use crate::render::{Dialect, Rendered};
-use crate::schema::{FromRow, ModelSchema, Row};
-use bind::{Binds, Bound};
+use crate::error::Result;
+use crate::render::Dialect;
 use classify::Scope;
 use futures_util::future::BoxFuture;
-use futures_util::TryStreamExt as _;
-use lease::{lend, Conn, Limits, Pooled};
-use sqlx::error::BoxDynError;
+use lease::{Conn, Limits, Pooled};
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::Mutex;
 use transaction::Level;
 
@@ -116,26 +112,14 @@ impl TxLevel {
     }
 }
 
-/// Runs `$body` with `$conn` bound to the dialect's connection and `$args`/`$row`
-/// to its argument builder and row wrapper, for whichever database `$db` holds.
+/// Runs `$body` with `$conn` bound to the connection of whichever database
+/// `$db` holds (statements go through run.rs's `on_target!`).
 macro_rules! dispatch {
-    ($db:expr, |$conn:ident, $args:ident, $row:ident| $body:expr) => {
+    ($db:expr, |$conn:ident| $body:expr) => {
         match &$db.target {
-            Target::Postgres($conn) => {
-                let $args: Arguments<sqlx::Postgres> = bind::pg_bind;
-                let $row = Row::from_postgres;
-                $body
-            }
-            Target::Sqlite($conn) => {
-                let $args: Arguments<sqlx::Sqlite> = bind::sqlite_bind;
-                let $row = Row::from_sqlite;
-                $body
-            }
-            Target::MySql($conn) => {
-                let $args: Arguments<sqlx::MySql> = bind::mysql_bind;
-                let $row = Row::from_mysql;
-                $body
-            }
+            Target::Postgres($conn) => $body,
+            Target::Sqlite($conn) => $body,
+            Target::MySql($conn) => $body,
         }
     };
 }
@@ -234,7 +218,7 @@ impl Db {
     /// Closes the pool, waiting for lent connections to come back; later queries
     /// fail. (A dedicated connection closes when the last clone is dropped.)
     pub async fn close(&self) {
-        dispatch!(self, |conn, _args, _row| {
+        dispatch!(self, |conn| {
             if let Conn::Pool(p) = conn {
                 p.close().await
             }
@@ -302,194 +286,6 @@ impl Db {
         statements.extend(crate::render::create_schema(&schemas, self.dialect())?);
         self.run_ddl(statements).await
     }
-
-    async fn run_ddl(&self, statements: Vec<String>) -> Result<()> {
-        // MySQL commits each DDL statement implicitly, so its transaction only
-        // groups them; PostgreSQL and SQLite apply all or nothing.
-        let statements = statements.into_iter().map(|sql| Bound {
-            sql,
-            binds: Binds::Values(Vec::new()),
-        });
-        let result: Result<(), sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, statements, args, true).await.map(drop)
-        });
-        result.map_err(Error::from)
-    }
-
-    /// Rows of `T` for a rendered query, decoded as they arrive.
-    pub(crate) async fn fetch_all<T: FromRow + Send + Unpin + 'static>(
-        &self,
-        model: &'static ModelSchema,
-        rendered: Rendered,
-    ) -> Result<Vec<T>> {
-        self.fetch_with(model, rendered, |row| T::from_row(row, &mut 0), Rows::All)
-            .await
-    }
-
-    /// Rows decoded by `decode` (for shapes only known at run time, like
-    /// `omit`): all of them, or only the first (which stops reading there).
-    pub(crate) async fn fetch_with<T, D>(
-        &self,
-        model: &'static ModelSchema,
-        rendered: Rendered,
-        decode: D,
-        rows: Rows,
-    ) -> Result<Vec<T>>
-    where
-        T: Send + Unpin + 'static,
-        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-    {
-        self.fetch_scoped(Scope::Model(model), rendered, decode, rows, true)
-            .await
-    }
-
-    /// [`Db::fetch_with`] for a statement over no one model (a builder
-    /// select, `sql!`, EXPLAIN): errors name `label` instead of a model.
-    pub(crate) async fn fetch_unscoped<T, D>(
-        &self,
-        label: &'static str,
-        rendered: Rendered,
-        decode: D,
-        rows: Rows,
-    ) -> Result<Vec<T>>
-    where
-        T: Send + Unpin + 'static,
-        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-    {
-        self.fetch_scoped(Scope::Query(label), rendered, decode, rows, true)
-            .await
-    }
-
-    /// [`Db::fetch_unscoped`] without keeping the prepared statement in the
-    /// driver's cache: for EXPLAIN, whose rows SQLite computes when the
-    /// statement is prepared, so a cached one would repeat a plan made
-    /// before an index was created.
-    pub(crate) async fn fetch_unprepared<T, D>(
-        &self,
-        label: &'static str,
-        rendered: Rendered,
-        decode: D,
-    ) -> Result<Vec<T>>
-    where
-        T: Send + Unpin + 'static,
-        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-    {
-        self.fetch_scoped(Scope::Query(label), rendered, decode, Rows::All, false)
-            .await
-    }
-
-    /// A statement over no one model that returns no rows, e.g. a raw
-    /// `sql!` write: rows affected.
-    pub(crate) async fn execute_unscoped(
-        &self,
-        label: &'static str,
-        rendered: Rendered,
-    ) -> Result<WriteOutcome> {
-        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, std::iter::once(Bound::from(rendered)), args, false)
-                .await
-                .map(outcome)
-        });
-        result.map_err(|e| classify::classify(e, Scope::Query(label)))
-    }
-
-    async fn fetch_scoped<T, D>(
-        &self,
-        scope: Scope,
-        rendered: Rendered,
-        decode: D,
-        rows: Rows,
-        persistent: bool,
-    ) -> Result<Vec<T>>
-    where
-        T: Send + Unpin + 'static,
-        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-    {
-        let start = Instant::now();
-        let Rendered { sql, binds } = rendered;
-        let result: Result<Vec<T>, sqlx::Error> = dispatch!(self, |conn, args, row| {
-            match args(Binds::Values(binds)) {
-                Err(e) => Err(sqlx::Error::Encode(e)),
-                Ok(args) => match lend(conn).await {
-                    Err(e) => Err(e),
-                    Ok(mut lent) => {
-                        // Rows are decoded straight off the driver's stream (no
-                        // `try_map` layer), by position.
-                        let query = sqlx::query_with(trusted(&sql), args).persistent(persistent);
-                        let result = match rows {
-                            Rows::All => {
-                                let mut stream = sqlx::Executor::fetch(&mut *lent, query);
-                                let mut out = Vec::new();
-                                loop {
-                                    match stream.try_next().await {
-                                        Ok(Some(r)) => match decode(row(&r)) {
-                                            Ok(value) => out.push(value),
-                                            Err(e) => break Err(e),
-                                        },
-                                        Ok(None) => break Ok(out),
-                                        Err(e) => break Err(e),
-                                    }
-                                }
-                            }
-                            Rows::First => sqlx::Executor::fetch_optional(&mut *lent, query)
-                                .await
-                                .and_then(|r| r.map(|r| decode(row(&r))).transpose())
-                                .map(|value| value.into_iter().collect()),
-                        };
-                        lent.finish(&result);
-                        result
-                    }
-                },
-            }
-        });
-        trace_query(&sql, start, result.as_ref().map(Vec::len).ok());
-        result.map_err(|e| classify::classify(e, scope))
-    }
-
-    pub(crate) async fn fetch_optional<T: FromRow + Send + Unpin + 'static>(
-        &self,
-        model: &'static ModelSchema,
-        rendered: Rendered,
-    ) -> Result<Option<T>> {
-        let rows = self
-            .fetch_with(model, rendered, |row| T::from_row(row, &mut 0), Rows::First)
-            .await?;
-        Ok(rows.into_iter().next())
-    }
-
-    pub(crate) async fn execute(
-        &self,
-        model: &'static ModelSchema,
-        rendered: Rendered,
-    ) -> Result<WriteOutcome> {
-        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, std::iter::once(Bound::from(rendered)), args, false)
-                .await
-                .map(outcome)
-        });
-        result.map_err(|e| classify::classify(e, model))
-    }
-
-    /// Runs `statements` in one transaction and returns the total rows affected:
-    /// one logical write that needs several statements (a `create_many` split
-    /// under the bind limit) applies completely or not at all.
-    pub(crate) async fn execute_atomically(
-        &self,
-        model: &'static ModelSchema,
-        statements: Vec<Bound>,
-    ) -> Result<u64> {
-        // One statement is atomic by itself; BEGIN/COMMIT around it would only
-        // cost round trips (and a statement journal on SQLite).
-        let transactional = statements.len() > 1;
-        let result: Result<WriteOutcome, sqlx::Error> = dispatch!(self, |conn, args, _row| {
-            run_on(conn, statements, args, transactional)
-                .await
-                .map(outcome)
-        });
-        result
-            .map(|o| o.rows_affected)
-            .map_err(|e| classify::classify(e, model))
-    }
 }
 
 /// The one place strata hands SQL text to sqlx. Every statement is rendered by
@@ -501,108 +297,11 @@ pub(crate) fn trusted(sql: &str) -> AssertSqlSafe<String> {
     AssertSqlSafe(sql.to_owned())
 }
 
-type Arguments<DB> = fn(Binds) -> Result<<DB as sqlx::Database>::Arguments, BoxDynError>;
-
-/// Runs each statement in order on one connection; the summed result.
-async fn run_each<DB: sqlx::Database>(
-    conn: &mut DB::Connection,
-    statements: impl IntoIterator<Item = Bound>,
-    arguments: Arguments<DB>,
-) -> Result<DB::QueryResult, sqlx::Error>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut total = DB::QueryResult::default();
-    for Bound { sql, binds } in statements {
-        let start = Instant::now();
-        let args = arguments(binds).map_err(sqlx::Error::Encode)?;
-        let result = sqlx::query_with(trusted(&sql), args)
-            .execute(&mut *conn)
-            .await;
-        trace_query(&sql, start, None);
-        total.extend(Some(result?));
-    }
-    Ok(total)
-}
-
-/// Runs `statements` on one connection of `conn`, inside a transaction if
-/// `transactional`.
-async fn run_on<DB: sqlx::Database>(
-    conn: &Conn<DB>,
-    statements: impl IntoIterator<Item = Bound>,
-    arguments: Arguments<DB>,
-    transactional: bool,
-) -> Result<DB::QueryResult, sqlx::Error>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    let mut lent = lend(conn).await?;
-    let result = if transactional {
-        in_transaction(&mut lent, statements, arguments).await
-    } else {
-        run_each(&mut lent, statements, arguments).await
-    };
-    lent.finish(&result);
-    result
-}
-
-async fn in_transaction<DB: sqlx::Database>(
-    connection: &mut DB::Connection,
-    statements: impl IntoIterator<Item = Bound>,
-    arguments: Arguments<DB>,
-) -> Result<DB::QueryResult, sqlx::Error>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    DB::Arguments: sqlx::IntoArguments<DB>,
-{
-    use sqlx::Connection as _;
-    let mut tx = connection.begin().await?;
-    let total = run_each(&mut tx, statements, arguments).await?;
-    tx.commit().await?;
-    Ok(total)
-}
-
-/// Rows affected and, where the database reports one, the inserted id.
-trait QueryOutcome {
-    fn outcome(self) -> WriteOutcome;
-}
-
-fn outcome(result: impl QueryOutcome) -> WriteOutcome {
-    result.outcome()
-}
-
-impl QueryOutcome for sqlx::postgres::PgQueryResult {
-    fn outcome(self) -> WriteOutcome {
-        WriteOutcome {
-            rows_affected: self.rows_affected(),
-            last_insert_id: None,
-        }
-    }
-}
-
-impl QueryOutcome for sqlx::sqlite::SqliteQueryResult {
-    fn outcome(self) -> WriteOutcome {
-        WriteOutcome {
-            rows_affected: self.rows_affected(),
-            last_insert_id: u64::try_from(self.last_insert_rowid()).ok(),
-        }
-    }
-}
-
-impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
-    fn outcome(self) -> WriteOutcome {
-        WriteOutcome {
-            rows_affected: self.rows_affected(),
-            last_insert_id: Some(self.last_insert_id()),
-        }
-    }
-}
-
-/// One event per statement: its SQL, how long it took, and the rows it returned
-/// (reads) — what a `RUST_LOG=strata::query=debug` user sees.
-fn trace_query(sql: &str, start: Instant, rows: Option<usize>) {
+/// BEGIN, COMMIT, ROLLBACK and SAVEPOINTs (transaction.rs): the same debug
+/// event and N+1 record as the built-in `Tracing` interceptor gives other
+/// statements. They are not offered to interceptors: they belong to no
+/// operation, and transaction.rs runs them below the `Db`.
+fn trace_query(sql: &str, start: std::time::Instant, rows: Option<usize>) {
     crate::observe::record(sql);
     tracing::debug!(target: "strata::query", elapsed = ?start.elapsed(), rows, "{sql}");
 }

@@ -38,9 +38,10 @@ pub enum Action {
     Select,
     /// A `sql!` fragment run by `fetch_*` or `execute`.
     Raw,
-    /// strata's own bookkeeping and tooling statements: EXPLAIN, the saga
-    /// tables. Their SQL is visible (tracing sees it); their arguments are
-    /// not ([`Args::Internal`](super::Args::Internal)).
+    /// strata's own statements: EXPLAIN, the saga tables, migrations'
+    /// bookkeeping and backfills, introspection, `push_schema`'s DDL. Not
+    /// offered to `before` hooks (nothing in them is the user's to change);
+    /// their `sql` and `after` hooks run, so tracing and metrics see them.
     Internal,
 }
 

@@ -67,6 +67,11 @@ impl Op {
     }
 }
 
+/// `Op::model(M::SCHEMA, action)`.
+pub(crate) fn op<M: crate::schema::Model>(action: Action) -> Op {
+    Op::model(M::SCHEMA, action)
+}
+
 /// An operation past its `before` hooks: rendered, or answered by one.
 pub(crate) struct Prepared<R> {
     pub(crate) op: Op,
@@ -79,6 +84,29 @@ pub(crate) struct Prepared<R> {
 pub(crate) enum Body<R> {
     Run(R),
     Skip { rows_affected: u64 },
+}
+
+impl<R> Prepared<Vec<R>> {
+    /// One prepared operation per statement (an include's key batches):
+    /// each gets its own `sql` and `after` hooks. A skipped operation stays
+    /// one, answered once.
+    pub(crate) fn each(self) -> Vec<Prepared<R>> {
+        let Prepared { op, body, ran } = self;
+        match body {
+            Body::Run(all) => (all.into_iter())
+                .map(|r| Prepared {
+                    op,
+                    body: Body::Run(r),
+                    ran,
+                })
+                .collect(),
+            Body::Skip { rows_affected } => vec![Prepared {
+                op,
+                body: Body::Skip { rows_affected },
+                ran,
+            }],
+        }
+    }
 }
 
 impl<R> Prepared<R> {
@@ -128,24 +156,15 @@ impl Intercepted for Sql {
     }
 }
 
-/// strata's own statements: already rendered, no arguments to show.
-pub(crate) struct Internal;
-
-impl Intercepted for Internal {
-    fn args(&mut self) -> Args<'_> {
-        Args::Internal
-    }
-}
-
 impl Chain {
     /// Runs the `before` hooks over `ast`, then `render`s it (once, after
     /// all of them). A failing hook or render ends the operation here,
     /// after the `after` hooks of the interceptors that saw it.
-    pub(crate) fn prepare<A: Intercepted + ?Sized, R>(
+    pub(crate) fn prepare<A: Intercepted, R>(
         &self,
         op: Op,
-        ast: &mut A,
-        render: impl FnOnce(&A) -> Result<R>,
+        mut ast: A,
+        render: impl FnOnce(A) -> Result<R>,
     ) -> Result<Prepared<R>> {
         let mut ran = 0;
         let skip = {

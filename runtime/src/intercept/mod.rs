@@ -17,8 +17,17 @@
 //!
 //! Interceptors compose in registration order: `before` and `sql` hooks run
 //! first-registered first, `after` hooks in reverse, like nested
-//! middleware. `after` runs for exactly the interceptors whose `before`
-//! ran: when one fails or skips, the later ones never see the operation.
+//! middleware. `sql` and `after` run for exactly the interceptors whose
+//! `before` ran: when one fails or skips, the later ones never see the
+//! operation. strata's own statements ([`Action::Internal`]: EXPLAIN, the
+//! saga tables, migrations' bookkeeping and backfills, introspection,
+//! `push_schema`'s DDL) are not offered to `before` (there is nothing to
+//! change in them) but pass every `sql` and `after` hook. BEGIN, COMMIT,
+//! ROLLBACK and savepoints are no operation's and pass no hook; they keep
+//! their debug event.
+//!
+//! Which statements a [`Db`](crate::Db) may send to a read replica
+//! follows [`Action::reads`]; `sql!` always runs on the primary.
 //! Hooks are synchronous and run on the task executing the statement: keep
 //! them cheap, and take request context (a tenant, a user) from a
 //! task-local or the interceptor's own state.
@@ -84,7 +93,6 @@
 //! [`DbBuilder::log_values`]: crate::DbBuilder::log_values
 
 mod action;
-#[allow(dead_code)] // wired into the executor in the next commits
 pub(crate) mod chain;
 mod operation;
 mod outcome;
@@ -133,7 +141,8 @@ pub enum Flow {
     /// A read returns no rows: `find_many`, `group_by`, the select builder
     /// and `sql!`'s `fetch_all` an empty list, `find_first`/`find_unique`
     /// `None` (`exec_required` then `Error::NotFound`), `count` 0, `exists`
-    /// false, an include loads no related rows. A write reports
+    /// false, an include loads no related rows, `aggregate` (which always
+    /// has one row) fails with `Error::NotFound`. A write reports
     /// `rows_affected` (`update_many`, `delete_many`, `create_many`,
     /// `sql!`'s `execute`); a write that returns its row (`create`,
     /// `update`, `upsert`, `delete` by key) has none to return and fails

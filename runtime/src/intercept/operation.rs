@@ -42,8 +42,6 @@ pub enum Args<'a> {
     Select(&'a mut QueryAst),
     /// A `sql!` fragment.
     Raw(&'a mut Sql),
-    /// strata's own statements ([`Action::Internal`]), already rendered.
-    Internal,
 }
 
 impl<'a> Operation<'a> {
@@ -69,7 +67,7 @@ impl<'a> Operation<'a> {
     }
 
     /// The model the operation reads or writes; `None` for the select
-    /// builder, `sql!` and strata's internal statements.
+    /// builder and `sql!`.
     pub fn model(&self) -> Option<&'static ModelSchema> {
         self.model
     }
@@ -92,8 +90,8 @@ impl<'a> Operation<'a> {
     /// `condition` are the operation's model's ([`Operation::model`]),
     /// written unqualified (`Expr::Column`). An error for an operation
     /// that has no filter to add to: creates and upserts (an INSERT has no
-    /// WHERE), set operations of the select builder, `sql!` and internal
-    /// statements; the interceptor decides whether to fail the operation
+    /// WHERE), set operations of the select builder and `sql!`; the
+    /// interceptor decides whether to fail the operation
     /// with it or let that action through.
     pub fn and_filter(&mut self, condition: Expr) -> Result<()> {
         let slot = match &mut self.args {

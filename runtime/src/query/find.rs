@@ -6,6 +6,8 @@ use super::related::Counts;
 use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
+use crate::intercept::chain::{op, Prepared};
+use crate::intercept::Action;
 use crate::query::ast::Statement;
 use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
 use crate::render::{render, render_checked, render_shape, Dialect, Rendered, Shape, ShapeKind};
@@ -254,8 +256,9 @@ impl<M: Model> FindMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
-        let rendered = render_checked(&self.statement()?, db.dialect())?;
         let lock = self.args.lock;
+        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         (self.includes)
             .fetch(db, rendered, self.args.counts, Rows::All)
@@ -284,10 +287,11 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
 
     pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
-        let rendered = render_checked(&self.statement()?, db.dialect())?;
         let lock = self.args.lock;
+        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
-        (db.fetch_all(M::SCHEMA, rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
+        (db.run_all(rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
     /// Each row converted into `S` (e.g. a struct with `From<(i64, String)>`).
@@ -322,12 +326,13 @@ impl<M: PartialModel> Omit<M> {
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
-        let rendered = render_checked(&self.statement()?, db.dialect())?;
         let lock = self.args.lock;
+        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         let selected = self.selected;
         let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
-        (db.fetch_with(M::SCHEMA, rendered, decode, Rows::All).await)
+        (db.run_fetch(rendered, decode, Rows::All).await)
             .map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 }
@@ -424,8 +429,9 @@ impl<M: Model> FindFirst<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = render_checked(&self.statement()?, db.dialect())?;
         let lock = self.args.lock;
+        let op = op::<M>(Action::FindFirst).on_primary(lock.requested());
+        let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
             .fetch(db, rendered, self.args.counts, Rows::First)
@@ -473,7 +479,7 @@ impl<M: Model> FindUnique<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = self.render(db.dialect())?;
+        let rendered = self.prepare(db)?;
         let lock = self.lock;
         lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
@@ -481,6 +487,16 @@ impl<M: Model> FindUnique<M> {
             .await
             .map_err(|e| lock.classify(e, M::SCHEMA.name))?;
         Ok(rows.into_iter().next())
+    }
+
+    /// Past the interceptors: without any, the text of a statement with
+    /// no counts, includes or lock comes from `render::shape`, no AST built.
+    fn prepare(&self, db: &Db) -> Result<Prepared<Rendered>> {
+        let op = op::<M>(Action::FindUnique).on_primary(self.lock.requested());
+        if db.intercepted() {
+            return db.prepare_statement(op, self.statement());
+        }
+        Ok(Prepared::new(op, self.render(db.dialect())?))
     }
 
     /// The statement; without counts, includes or a lock, its text
@@ -541,8 +557,8 @@ impl<M: Model> Count<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = render_checked(&self.statement(), db.dialect())?;
-        let count: Vec<i64> = db.fetch_all(M::SCHEMA, rendered).await?;
+        let rendered = db.prepare_statement(op::<M>(Action::Count), self.statement())?;
+        let count: Vec<i64> = db.run_all(rendered).await?;
         Ok(count.first().copied().unwrap_or(0).max(0) as u64)
     }
 }
@@ -577,8 +593,8 @@ impl<M: Model> Exists<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<bool> {
-        let rendered = render_checked(&self.statement(), db.dialect())?;
-        let rows: Vec<()> = db.fetch_all(M::SCHEMA, rendered).await?;
+        let rendered = db.prepare_statement(op::<M>(Action::Exists), self.statement())?;
+        let rows: Vec<()> = db.run_all(rendered).await?;
         Ok(!rows.is_empty())
     }
 }

@@ -20,6 +20,7 @@ use super::ast::{CompareOp, Expr, InvalidExpr, Projection, Select};
 use super::filter::{Filter, IntoFilter};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
+use crate::intercept::chain::Prepared;
 use crate::relation::{resolve, BelongsTo, HasMany, HasOne, Link, Relation, ToOne};
 use crate::render::Rendered;
 use crate::schema::{FromRow, Model, ModelSchema, PartialModel, RelationSchema};
@@ -277,10 +278,15 @@ impl<M: Model> Counts<M> {
     }
 
     /// Runs `rendered` and decodes each row as `M`, then its counts.
-    pub async fn fetch(self, db: &Db, rendered: Rendered, rows: Rows) -> Result<Vec<M>> {
+    pub(crate) async fn fetch(
+        self,
+        db: &Db,
+        rendered: Prepared<Rendered>,
+        rows: Rows,
+    ) -> Result<Vec<M>> {
         if self.is_empty() {
             return db
-                .fetch_with(M::SCHEMA, rendered, |row| M::from_row(row, &mut 0), rows)
+                .run_fetch(rendered, |row| M::from_row(row, &mut 0), rows)
                 .await;
         }
         let setters = self.setters;
@@ -293,7 +299,7 @@ impl<M: Model> Counts<M> {
             }
             Ok(model)
         };
-        db.fetch_with(M::SCHEMA, rendered, decode, rows).await
+        db.run_fetch(rendered, decode, rows).await
     }
 }
 

@@ -12,6 +12,8 @@ use super::optimistic;
 use crate::error::{Error, Result};
 use crate::execute::bind::{Binds, Bound};
 use crate::execute::Db;
+use crate::intercept::chain::{op, Prepared};
+use crate::intercept::Action;
 use crate::query::ast::{Expr, Statement};
 use crate::relation::{CreateWith, Nested};
 use crate::render::{
@@ -209,8 +211,8 @@ impl<M: Model> Create<M> {
         }
         let mut insert = single_row_insert::<M>(self.into_row(false), None);
         insert.returning = Vec::new();
-        let rendered = render_owned(Statement::Insert(insert), db.dialect());
-        db.execute(M::SCHEMA, rendered).await.map(drop)
+        let rendered = db.prepare_statement(op::<M>(Action::Create), Statement::Insert(insert))?;
+        db.run_execute(rendered).await.map(drop)
     }
 
     /// Inserts the row and returns it as stored, with its nested writes (if
@@ -227,19 +229,21 @@ impl<M: Model> Create<M> {
 
     /// The INSERT alone, returning the row.
     pub(crate) async fn insert_returning(self, db: &Db) -> Result<M> {
+        let op = op::<M>(Action::Create);
         if db.dialect().supports_returning() {
-            let rendered = self.render_insert_returning(db.dialect());
-            return db
-                .fetch_optional(M::SCHEMA, rendered)
-                .await?
-                .ok_or_else(not_found::<M>);
+            let rendered = if db.intercepted() {
+                db.prepare_statement(op, self.statement())?
+            } else {
+                Prepared::new(op, self.render_insert_returning(db.dialect()))
+            };
+            return db.run_optional(rendered).await?.ok_or_else(not_found::<M>);
         }
         // MySQL: insert, then read the row back by primary key.
         let row = self.into_row(false);
         let pk_values = primary_key_values::<M>(&row);
         let insert = single_row_insert::<M>(row, None);
-        let rendered = render_owned(Statement::Insert(insert), db.dialect());
-        let outcome = db.execute(M::SCHEMA, rendered).await?;
+        let rendered = db.prepare_statement(op, Statement::Insert(insert))?;
+        let outcome = db.run_execute(rendered).await?;
         let key = match pk_values {
             Some(values) => values,
             None => vec![Value::I64(
@@ -434,8 +438,18 @@ impl<M: Model> CreateMany<M> {
         for row in &self.rows {
             row.refuse_nested("create_many")?;
         }
-        let bound = self.render(db.dialect());
-        db.execute_atomically(M::SCHEMA, bound).await
+        let (op, dialect) = (op::<M>(Action::CreateMany), db.dialect());
+        let bound = if db.intercepted() {
+            let render = |statements: Vec<Statement>| {
+                (statements.iter())
+                    .map(|s| render_checked(s, dialect).map(Bound::from))
+                    .collect::<Result<Vec<_>>>()
+            };
+            db.prepare(op, self.statements(dialect), render)?
+        } else {
+            Prepared::new(op, self.render(dialect))
+        };
+        db.run_atomically(bound).await
     }
 }
 
@@ -718,9 +732,14 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         if set.is_empty() {
             return FindUnique::new(self.target).exec_required(db).await;
         }
+        let op = op::<M>(Action::Update);
         if db.dialect().supports_returning() {
-            let rendered = self.render_returning(set, db.dialect());
-            return match db.fetch_optional(M::SCHEMA, rendered).await? {
+            let rendered = if db.intercepted() {
+                db.prepare_statement(op, self.statement_with(set))?
+            } else {
+                Prepared::new(op, self.render_returning(set, db.dialect()))
+            };
+            return match db.run_optional(rendered).await? {
                 Some(row) => Ok(row),
                 None => Err(self.missed(db).await),
             };
@@ -736,8 +755,8 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             expected_version: self.expected_version.clone(),
             _model: PhantomData,
         };
-        let rendered = render(&by_pk.statement(), db.dialect());
-        let outcome = db.execute(M::SCHEMA, rendered).await?;
+        let rendered = db.prepare_statement(op, by_pk.statement())?;
+        let outcome = db.run_execute(rendered).await?;
         // sqlx asks MySQL for matched rows, not changed ones, so 0 is a row
         // the version check (or a concurrent delete) left out.
         if outcome.rows_affected == 0 && self.expected_version.is_some() {
@@ -792,8 +811,10 @@ async fn primary_key_of<M: Model>(db: &Db, key: &UniqueKey<M>) -> Result<Option<
         .collect();
     let mut select = Select::new(schema.table, Projection::Columns(pk_columns));
     select.filter = Some(key.filter().expr);
-    let rendered = render(&Statement::Select(select), db.dialect());
-    let rows: Vec<PrimaryKeyRow<M>> = db.fetch_all(schema, rendered).await?;
+    // Part of an update by key: a read of the row, as interceptors see it.
+    let op = op::<M>(Action::FindUnique).on_primary(true);
+    let rendered = db.prepare_statement(op, Statement::Select(select))?;
+    let rows: Vec<PrimaryKeyRow<M>> = db.run_all(rendered).await?;
     Ok(rows
         .into_iter()
         .next()
@@ -842,8 +863,8 @@ impl<M: Model> Update<M, Filter<M>> {
                 .exec(db)
                 .await;
         }
-        let rendered = render_checked(&self.statement(), db.dialect())?;
-        Ok(db.execute(M::SCHEMA, rendered).await?.rows_affected)
+        let rendered = db.prepare_statement(op::<M>(Action::UpdateMany), self.statement())?;
+        Ok(db.run_execute(rendered).await?.rows_affected)
     }
 }
 
@@ -873,15 +894,14 @@ impl<M: Model> Delete<M> {
 
     pub async fn exec(self, db: &Db) -> Result<M> {
         let not_found = not_found::<M>;
-        let rendered = render(&self.statement(), db.dialect());
+        let op = op::<M>(Action::Delete);
         if db.dialect().supports_returning() {
-            return db
-                .fetch_optional(M::SCHEMA, rendered)
-                .await?
-                .ok_or_else(not_found);
+            let rendered = db.prepare_statement(op, self.statement())?;
+            return db.run_optional(rendered).await?.ok_or_else(not_found);
         }
         let row = FindUnique::new(self.key.clone()).exec_required(db).await?;
-        match db.execute(M::SCHEMA, rendered).await?.rows_affected {
+        let rendered = db.prepare_statement(op, self.statement())?;
+        match db.run_execute(rendered).await?.rows_affected {
             0 => Err(not_found()),
             _ => Ok(row),
         }
@@ -921,8 +941,9 @@ impl<M: Model> DeleteMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = render_checked(&self.statement(), db.dialect())?;
-        Ok(db.execute(M::SCHEMA, rendered).await?.rows_affected)
+        let op = op::<M>(Action::DeleteMany);
+        let rendered = db.prepare_statement(op, self.statement())?;
+        Ok(db.run_execute(rendered).await?.rows_affected)
     }
 }
 
@@ -986,17 +1007,17 @@ impl<M: Model> Upsert<M> {
         let key = self.key.clone();
         let expected = self.update.expected_version.clone();
         let conflict = |expected: &Value| optimistic::conflict::<M>(key.values(), expected);
-        let rendered = render(&self.statement(), db.dialect());
+        let rendered = db.prepare_statement(op::<M>(Action::Upsert), self.statement())?;
         if db.dialect().supports_returning() {
             // No row back: the key existed and the DO UPDATE's WHERE
             // refused it.
-            return match (db.fetch_optional(M::SCHEMA, rendered).await?, &expected) {
+            return match (db.run_optional(rendered).await?, &expected) {
                 (Some(row), _) => Ok(row),
                 (None, Some(expected)) => Err(conflict(expected)),
                 (None, None) => Err(not_found::<M>()),
             };
         }
-        let outcome = db.execute(M::SCHEMA, rendered).await?;
+        let outcome = db.run_execute(rendered).await?;
         if let Some(expected) = &expected {
             if outcome.last_insert_id == Some(optimistic::MYSQL_REFUSED_INSERT_ID) {
                 return Err(conflict(expected));

@@ -5,6 +5,8 @@
 use super::Sql;
 use crate::error::{Error, Result};
 use crate::execute::Rows;
+use crate::intercept::chain::{Op, Prepared};
+use crate::intercept::Action;
 use crate::render::raw::render_raw;
 use crate::render::{Dialect, Rendered};
 use crate::schema::{FieldType, FromRow, Row};
@@ -54,8 +56,8 @@ impl Sql {
     /// Runs a statement that returns no rows (INSERT, UPDATE, DELETE, DDL);
     /// the number of rows it affected (on MySQL, rows matched).
     pub async fn execute(&self, db: &Db) -> Result<u64> {
-        let rendered = render_raw(self, db.dialect());
-        Ok(db.execute_unscoped(LABEL, rendered).await?.rows_affected)
+        let rendered = self.prepare(db)?;
+        Ok(db.run_execute(rendered).await?.rows_affected)
     }
 
     async fn fetch<T: FromRow + Send + Unpin + 'static>(
@@ -63,9 +65,19 @@ impl Sql {
         db: &Db,
         rows: Rows,
     ) -> Result<Vec<T>> {
-        let rendered = render_raw(self, db.dialect());
-        db.fetch_unscoped(LABEL, rendered, decode_whole::<T>, rows)
-            .await
+        let rendered = self.prepare(db)?;
+        db.run_fetch(rendered, decode_whole::<T>, rows).await
+    }
+
+    /// Past the interceptors, as [`Action::Raw`] (the fragment copied only
+    /// when there are some). Raw statements run on the primary: the text
+    /// may write, or call a function that does.
+    fn prepare(&self, db: &Db) -> Result<Prepared<Rendered>> {
+        let (op, dialect) = (Op::unscoped(LABEL, Action::Raw), db.dialect());
+        if !db.intercepted() {
+            return Ok(Prepared::new(op, render_raw(self, dialect)));
+        }
+        db.prepare(op, self.clone(), |sql| Ok(render_raw(&sql, dialect)))
     }
 }
 

@@ -9,6 +9,8 @@ use super::key::RowKey;
 use super::{resolve, Holder, Include, Relation};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
+use crate::intercept::chain::op;
+use crate::intercept::Action;
 use crate::query::ast::{Expr, Load, LoadJoin};
 use crate::render::render_load;
 use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
@@ -56,7 +58,10 @@ where
             .map(|p| key_of(p, &plan.parent_columns))
             .collect();
         let load = self.load_statement(&plan, distinct_keys(&parent_keys));
-        let statements = render_load(load, db.dialect());
+        let (op, dialect) = (op::<C>(Action::Include), db.dialect());
+        let statements = db
+            .prepare(op, load, |l| Ok(render_load(l, dialect)))?
+            .each();
         let key_types: Arc<[SqlType]> = plan.key_types.into();
         match &self.selected {
             None => {
@@ -68,7 +73,7 @@ where
                         let child = C::from_row(row, &mut index)?;
                         Ok((read_key(row, index, &key_types)?, child))
                     };
-                    let rows = db.fetch_with(C::SCHEMA, statement, decode, Rows::All);
+                    let rows = db.run_fetch(statement, decode, Rows::All);
                     let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
                         rows.await?.into_iter().unzip();
                     keys.extend(batch_keys);
@@ -91,10 +96,7 @@ where
                         let child = C::decode_partial(row, &selected)?;
                         Ok((read_key(row, offset, &key_types)?, child))
                     };
-                    rows.extend(
-                        db.fetch_with(C::SCHEMA, statement, decode, Rows::All)
-                            .await?,
-                    );
+                    rows.extend(db.run_fetch(statement, decode, Rows::All).await?);
                 }
                 self.hand_out_partial(parents, parent_keys, rows);
                 Ok(())

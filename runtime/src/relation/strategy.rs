@@ -5,6 +5,7 @@
 use super::Include;
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
+use crate::intercept::chain::Prepared;
 use crate::query::ast::Select;
 use crate::query::Counts;
 use crate::render::Rendered;
@@ -76,10 +77,10 @@ impl<M: Model> Includes<M> {
 
     /// Runs the read (`rendered`, from a SELECT passed through
     /// [`Includes::extend_select`]) and fills the included relations.
-    pub async fn fetch(
+    pub(crate) async fn fetch(
         self,
         db: &Db,
-        rendered: Rendered,
+        rendered: Prepared<Rendered>,
         counts: Counts<M>,
         rows: Rows,
     ) -> Result<Vec<M>> {
@@ -105,7 +106,7 @@ impl<M: Model> Includes<M> {
             }
             Ok(filled.map(|()| model))
         };
-        (db.fetch_with(M::SCHEMA, rendered, decode, rows).await?)
+        (db.run_fetch(rendered, decode, rows).await?)
             .into_iter()
             .collect::<Result<Vec<M>, Error>>()
     }

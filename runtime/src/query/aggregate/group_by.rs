@@ -148,8 +148,9 @@ impl<M: Model, K: GroupKeys<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
 
     /// Runs the query: one row per group.
     pub async fn exec(self, db: &Db) -> Result<Vec<A::Row>> {
-        let rendered = self.to_sql(db.dialect())?;
-        db.fetch_all(M::SCHEMA, rendered).await
+        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::GroupBy);
+        let rendered = db.prepare_statement(op, self.statement()?)?;
+        db.run_all(rendered).await
     }
 }
 

@@ -49,8 +49,9 @@ impl<M: Model, A: AggregateSelection> Aggregate<M, A> {
 
     /// Runs the query: aggregates over no rows are `None` (counts 0).
     pub async fn exec(self, db: &Db) -> Result<A::Output> {
-        let rendered = self.to_sql(db.dialect())?;
-        let rows: Vec<A::Output> = db.fetch_all(M::SCHEMA, rendered).await?;
+        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::Aggregate);
+        let rendered = db.prepare_statement(op, self.statement()?)?;
+        let rows: Vec<A::Output> = db.run_all(rendered).await?;
         // An aggregate without GROUP BY always yields exactly one row.
         rows.into_iter().next().ok_or(Error::NotFound {
             model: M::SCHEMA.name,

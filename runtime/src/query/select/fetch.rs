@@ -1,44 +1,85 @@
 //! Running a select or a compound: rows decoded by position into the
-//! query's output type, through `Db::fetch_unscoped` (errors name `select`).
+//! query's output type, through the interceptors as [`Action::Select`]
+//! (errors name `select`).
 
 use super::build::SelectQuery;
 use super::compound::Compound;
 use super::output::OutputIn;
 use crate::error::{Error, Result};
 use crate::execute::Rows;
+use crate::intercept::chain::{Op, Prepared};
+use crate::intercept::Action;
+use crate::query::ast::RowLock;
+use crate::query::select::QueryAst;
 use crate::raw::decode_whole;
-use crate::render::select::{render_compound, render_select};
+use crate::render::select::{render_compound, render_locked_select, render_select};
 use crate::render::{Dialect, Rendered};
 use crate::schema::FromRow;
 use crate::{Db, ToSql};
 
 /// What errors of a builder query name instead of a model.
-const LABEL: &str = "select";
+pub(super) const LABEL: &str = "select";
 
 /// Rows decoded as the query's own output type: its select list was typed
 /// item by item, so the row has exactly the columns `T` reads and is not
 /// counted again per row (a tenth of a point query's client work on a
 /// 67-row join, measured with callgrind).
 async fn fetch<T: FromRow + Send + Unpin + 'static>(
-    query: &impl ToSql,
+    query: &impl Builder,
     db: &Db,
     rows: Rows,
 ) -> Result<Vec<T>> {
-    let rendered = query.to_sql(db.dialect())?;
-    db.fetch_unscoped(LABEL, rendered, |row| T::from_row(row, &mut 0), rows)
+    let rendered = prepare(db, query, None)?;
+    db.run_fetch(rendered, |row| T::from_row(row, &mut 0), rows)
         .await
+}
+
+/// A builder query: rendered as is, or offered to interceptors as a
+/// [`QueryAst`].
+pub(super) trait Builder: ToSql {
+    fn query_ast(&self) -> QueryAst;
+}
+
+impl<Sel, S> Builder for SelectQuery<Sel, S> {
+    fn query_ast(&self) -> QueryAst {
+        QueryAst::Select(Box::new(self.ast.clone()))
+    }
+}
+
+impl<O> Builder for Compound<O> {
+    fn query_ast(&self) -> QueryAst {
+        QueryAst::Compound(Box::new(self.ast.clone()))
+    }
+}
+
+/// `query` past the interceptors (its AST copied only when there are
+/// some); `lock` is a locking read's, written after the query.
+pub(super) fn prepare(
+    db: &Db,
+    query: &impl Builder,
+    lock: Option<RowLock>,
+) -> Result<Prepared<Rendered>> {
+    let (op, dialect) = (Op::unscoped(LABEL, Action::Select), db.dialect());
+    let op = op.on_primary(lock.is_some());
+    if !db.intercepted() {
+        return Ok(Prepared::new(op, query.to_sql(dialect)?));
+    }
+    db.prepare(op, query.query_ast(), |ast| match (ast, lock) {
+        (QueryAst::Select(select), Some(lock)) => render_locked_select(&select, lock, dialect),
+        (QueryAst::Select(select), None) => render_select(&select, dialect),
+        (QueryAst::Compound(compound), _) => render_compound(&compound, dialect),
+    })
 }
 
 /// Rows decoded as a type the caller chose (`fetch_all_as`): checked to
 /// read every column the query returns.
 async fn fetch_as<T: FromRow + Send + Unpin + 'static>(
-    query: &impl ToSql,
+    query: &impl Builder,
     db: &Db,
     rows: Rows,
 ) -> Result<Vec<T>> {
-    let rendered = query.to_sql(db.dialect())?;
-    db.fetch_unscoped(LABEL, rendered, decode_whole::<T>, rows)
-        .await
+    let rendered = prepare(db, query, None)?;
+    db.run_fetch(rendered, decode_whole::<T>, rows).await
 }
 
 impl<Sel, S> SelectQuery<Sel, S> {

@@ -82,10 +82,9 @@ impl<Sel, S> LockedSelect<Sel, S> {
         db: &Db,
         rows: Rows,
     ) -> Result<Vec<T>> {
-        let rendered = self.to_sql(db.dialect())?;
         self.lock.check(db, LABEL)?;
-        (db.fetch_unscoped(LABEL, rendered, decode_whole::<T>, rows)
-            .await)
+        let rendered = super::fetch::prepare(db, &self.query, self.lock.row_lock())?;
+        (db.run_fetch(rendered, decode_whole::<T>, rows).await)
             .map_err(|e| self.lock.classify(e, LABEL))
     }
 

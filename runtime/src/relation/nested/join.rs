@@ -24,13 +24,14 @@ use super::api::ManyOp;
 use super::{eq_all, has_null, misfit, positions, related_not_found, select_one, values_of};
 use crate::error::Result;
 use crate::execute::Db;
+use crate::intercept::chain::Op;
+use crate::intercept::Action;
 use crate::query::ast::{
     AssignValue, Assignment, CompareOp, Delete, Expr, Insert, OnConflict, Projection, Select,
     Statement,
 };
 use crate::query::{Create, DeleteMany, Filter, UniqueKey};
 use crate::relation::{JoinLink, Link};
-use crate::render::{render, render_owned};
 use crate::schema::{ColumnSchema, Model, RelationSchema};
 use crate::value::Value;
 
@@ -268,12 +269,9 @@ impl<P: Model, C: Model> Links<'_, P, C> {
             filter: Some(filter),
             returning: Vec::new(),
         });
-        let rendered = render(&delete, self.db.dialect());
-        Ok(self
-            .db
-            .execute(self.join.table, rendered)
-            .await?
-            .rows_affected)
+        let op = Op::model(self.join.table, Action::DeleteMany);
+        let rendered = self.db.prepare_statement(op, delete)?;
+        Ok(self.db.run_execute(rendered).await?.rows_affected)
     }
 
     async fn insert(
@@ -289,8 +287,9 @@ impl<P: Model, C: Model> Links<'_, P, C> {
             on_conflict,
             returning: Vec::new(),
         };
-        let rendered = render_owned(Statement::Insert(insert), self.db.dialect());
-        self.db.execute(self.join.table, rendered).await.map(drop)
+        let op = Op::model(self.join.table, Action::CreateMany);
+        let rendered = self.db.prepare_statement(op, Statement::Insert(insert))?;
+        self.db.run_execute(rendered).await.map(drop)
     }
 }
 

@@ -42,9 +42,10 @@ mod to_one;
 
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
+use crate::intercept::chain::Op;
+use crate::intercept::Action;
 use crate::query::ast::{AssignValue, CompareOp, Expr, Projection, Select, Statement};
 use crate::query::{Create, FindUnique, IntoCreate, IntoUpdate, UniqueKey, Update};
-use crate::render::render;
 use crate::schema::{ColumnSchema, Model, ModelSchema, RelationSchema};
 use crate::value::{decode_as, Value};
 use futures_util::future::BoxFuture;
@@ -373,13 +374,14 @@ async fn select_one(
 ) -> Result<Option<Vec<Value>>> {
     let mut select = Select::new(model.table, Projection::Columns(columns.to_vec()));
     select.filter = Some(filter);
-    let rendered = render(&Statement::Select(select), db.dialect());
+    let op = Op::model(model, Action::FindFirst);
+    let rendered = db.prepare_statement(op, Statement::Select(select))?;
     let types: Vec<_> = columns.iter().map(|c| c.ty).collect();
     let decode = move |row: crate::schema::Row<'_>| {
         (types.iter().enumerate())
             .map(|(i, &ty)| decode_as(row, i, ty))
             .collect::<Result<Vec<Value>, sqlx::Error>>()
     };
-    let rows = db.fetch_with(model, rendered, decode, Rows::First).await?;
+    let rows = db.run_fetch(rendered, decode, Rows::First).await?;
     Ok(rows.into_iter().next())
 }

@@ -1,0 +1,567 @@
+//! Running prepared operations: every statement strata sends passes here,
+//! through the interceptors (`crate::intercept`), the route to the primary
+//! or a replica, a lent connection, and the driver.
+//!
+//! An operation comes from its call site as a [`Prepared`]: the `before`
+//! hooks have run over its AST and it has been rendered once (or a hook
+//! answered it). Here each statement gets its span, its `sql` hooks, its
+//! timing (pool wait included) and its `after` hooks.
+
+use super::bind::{self, Binds, Bound};
+use super::classify::{self, Scope};
+use super::lease::{lend, Conn};
+use super::{trusted, Db, Rows, Target, WriteOutcome};
+use crate::error::{Error, Result};
+use crate::intercept::chain::{Body, Intercepted, Op, Prepared, Watch};
+use crate::intercept::{self, Action};
+use crate::render::Rendered;
+use crate::schema::{FromRow, ModelSchema, Row};
+use crate::value::Value;
+use futures_util::TryStreamExt as _;
+use sqlx::error::BoxDynError;
+use std::time::{Duration, Instant};
+use tracing::Instrument as _;
+
+type Arguments<DB> = fn(Binds) -> Result<<DB as sqlx::Database>::Arguments, BoxDynError>;
+
+/// Runs `$body` with `$conn` bound to `$target`'s connection and
+/// `$args`/`$row` to its argument builder and row wrapper.
+macro_rules! on_target {
+    ($target:expr, |$conn:ident, $args:ident, $row:ident| $body:expr) => {
+        match $target {
+            Target::Postgres($conn) => {
+                let $args: Arguments<sqlx::Postgres> = bind::pg_bind;
+                let $row = Row::from_postgres;
+                $body
+            }
+            Target::Sqlite($conn) => {
+                let $args: Arguments<sqlx::Sqlite> = bind::sqlite_bind;
+                let $row = Row::from_sqlite;
+                $body
+            }
+            Target::MySql($conn) => {
+                let $args: Arguments<sqlx::MySql> = bind::mysql_bind;
+                let $row = Row::from_mysql;
+                $body
+            }
+        }
+    };
+}
+
+fn scope(op: &Op) -> Scope {
+    match op.model {
+        Some(model) => Scope::Model(model),
+        None => Scope::Query(op.label),
+    }
+}
+
+fn values(binds: &Binds) -> &[Value] {
+    match binds {
+        Binds::Values(values) => values,
+        Binds::Rows { .. } => &[],
+    }
+}
+
+impl Db {
+    /// Whether user interceptors are registered: without them a call site
+    /// may render straight from a remembered shape, no AST built.
+    pub(crate) fn intercepted(&self) -> bool {
+        !self.context.interceptors.user.is_empty()
+    }
+
+    /// Runs the `before` hooks over `ast`, then `render`s it: once, after
+    /// all of them, so what they changed is what is sent.
+    pub(crate) fn prepare<A: Intercepted, R>(
+        &self,
+        op: Op,
+        ast: A,
+        render: impl FnOnce(A) -> Result<R>,
+    ) -> Result<Prepared<R>> {
+        if !self.intercepted() {
+            return Ok(Prepared::new(op, render(ast)?));
+        }
+        self.context.interceptors.prepare(op, ast, render)
+    }
+
+    /// [`Db::prepare`] over a model statement, rendered with its checks.
+    pub(crate) fn prepare_statement(
+        &self,
+        op: Op,
+        statement: crate::query::ast::Statement,
+    ) -> Result<Prepared<Rendered>> {
+        let dialect = self.dialect();
+        self.prepare(op, statement, |s| {
+            crate::render::render_checked(&s, dialect)
+        })
+    }
+
+    /// Rows of `T` for a prepared read.
+    pub(crate) async fn run_all<T: FromRow + Send + Unpin + 'static>(
+        &self,
+        prepared: Prepared<Rendered>,
+    ) -> Result<Vec<T>> {
+        self.run_fetch(prepared, |row| T::from_row(row, &mut 0), Rows::All)
+            .await
+    }
+
+    /// The first row of `T`, if any.
+    pub(crate) async fn run_optional<T: FromRow + Send + Unpin + 'static>(
+        &self,
+        prepared: Prepared<Rendered>,
+    ) -> Result<Option<T>> {
+        let rows = self
+            .run_fetch(prepared, |row| T::from_row(row, &mut 0), Rows::First)
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Rows decoded by `decode`: all of them, or only the first (which stops
+    /// reading there).
+    pub(crate) async fn run_fetch<T, D>(
+        &self,
+        prepared: Prepared<Rendered>,
+        decode: D,
+        rows: Rows,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        self.fetch_prepared(prepared, decode, rows, true).await
+    }
+
+    /// A write (or `sql!`'s execute): rows affected.
+    pub(crate) async fn run_execute(&self, prepared: Prepared<Rendered>) -> Result<WriteOutcome> {
+        let Prepared { op, body, ran } = prepared;
+        let body = match body {
+            Body::Run(rendered) => Body::Run(std::iter::once(Bound::from(rendered))),
+            Body::Skip { rows_affected } => Body::Skip { rows_affected },
+        };
+        self.execute_prepared(Prepared { op, body, ran }, false)
+            .await
+    }
+
+    /// Runs `statements` in one transaction (one statement alone needs
+    /// none) and returns the total rows affected: one logical write that
+    /// needs several statements (a `create_many` split under the bind
+    /// limit) applies completely or not at all.
+    pub(crate) async fn run_atomically(&self, prepared: Prepared<Vec<Bound>>) -> Result<u64> {
+        // BEGIN/COMMIT around one statement would only cost round trips
+        // (and a statement journal on SQLite).
+        let transactional = matches!(&prepared.body, Body::Run(s) if s.len() > 1);
+        let outcome = self.execute_prepared(prepared, transactional).await?;
+        Ok(outcome.rows_affected)
+    }
+
+    async fn fetch_prepared<T, D>(
+        &self,
+        prepared: Prepared<Rendered>,
+        decode: D,
+        rows: Rows,
+        persistent: bool,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
+        let Rendered { sql, binds } = match prepared.body {
+            Body::Run(rendered) => rendered,
+            Body::Skip { .. } => {
+                watch.skipped(intercept::Rows::Returned(0));
+                return Ok(Vec::new());
+            }
+        };
+        let query = watch.query(&sql, &binds);
+        let span = watch.span(&query);
+        span.in_scope(|| watch.send(&query))?;
+        async {
+            let target = self.route(watch.op.read);
+            // A read a replica could not serve runs again on the primary,
+            // with the same values.
+            let again = self.is_replica(target).then(|| binds.clone());
+            let start = Instant::now();
+            let (mut result, mut wait) =
+                fetch_on(target, &sql, binds, &decode, rows, persistent).await;
+            if let (Err(e), Some(binds)) = (&result, again) {
+                if let Some(primary) = self.fallback(target, e) {
+                    let (retried, waited) =
+                        fetch_on(primary, &sql, binds, &decode, rows, persistent).await;
+                    (result, wait) = (retried, wait + waited);
+                }
+            }
+            let duration = start.elapsed();
+            let result = result.map_err(|e| classify::classify(e, scope(&watch.op)));
+            let returned = match &result {
+                Ok(rows) => Ok(intercept::Rows::Returned(rows.len() as u64)),
+                Err(e) => Err(e),
+            };
+            watch.after(Some(watch.query(&sql, &[])), returned, duration, wait);
+            result
+        }
+        .instrument(span.clone())
+        .await
+    }
+
+    /// Runs the statements of one write on one connection of the primary
+    /// (inside a transaction if `transactional`), each with its span and
+    /// hooks.
+    async fn execute_prepared<I: IntoIterator<Item = Bound>>(
+        &self,
+        prepared: Prepared<I>,
+        transactional: bool,
+    ) -> Result<WriteOutcome> {
+        let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
+        let statements = match prepared.body {
+            Body::Run(statements) => statements,
+            Body::Skip { rows_affected } => {
+                watch.skipped(intercept::Rows::Affected(rows_affected));
+                return Ok(WriteOutcome {
+                    rows_affected,
+                    last_insert_id: None,
+                });
+            }
+        };
+        let mut failed = None;
+        let result = on_target!(self.route(false), |conn, args, _row| {
+            run_on(conn, statements, args, transactional, &watch, &mut failed)
+                .await
+                .map(|result| result.map(QueryOutcome::outcome))
+        });
+        let error = match result {
+            Ok(Ok(outcome)) => return Ok(outcome),
+            // An `sql` hook refused a statement: its hooks have run.
+            Ok(Err(refused)) => return Err(refused),
+            Err(e) => classify::classify(e, scope(&watch.op)),
+        };
+        // The failed statement's hooks, now that its error is classified
+        // (BEGIN or COMMIT failing: none sent, the hooks see no statement).
+        match failed {
+            Some(Failed {
+                sql,
+                duration,
+                wait,
+                span,
+            }) => span.in_scope(|| {
+                watch.after(Some(watch.query(&sql, &[])), Err(&error), duration, wait)
+            }),
+            None => watch.after(None, Err(&error), Duration::ZERO, Duration::ZERO),
+        }
+        Err(error)
+    }
+
+    /// DDL of `push_schema`/`reset_schema`, in one transaction: strata's own
+    /// statements, seen by the `sql` and `after` hooks as [`Action::Internal`].
+    pub(super) async fn run_ddl(&self, statements: Vec<String>) -> Result<()> {
+        // MySQL commits each DDL statement implicitly, so its transaction only
+        // groups them; PostgreSQL and SQLite apply all or nothing.
+        let statements = statements.into_iter().map(|sql| Bound {
+            sql,
+            binds: Binds::Values(Vec::new()),
+        });
+        let op = Op::unscoped("schema", Action::Internal);
+        self.execute_prepared(Prepared::new(op, statements), true)
+            .await
+            .map(drop)
+    }
+
+    /// Rows decoded by `decode` for strata's own statements (migrations,
+    /// backfills, introspection, the index advisor): [`Action::Internal`],
+    /// not offered to `before` hooks. Errors name `model`.
+    pub(crate) async fn fetch_with<T, D>(
+        &self,
+        model: &'static ModelSchema,
+        rendered: Rendered,
+        decode: D,
+        rows: Rows,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        let op = Op::model(model, Action::Internal);
+        self.fetch_prepared(Prepared::new(op, rendered), decode, rows, true)
+            .await
+    }
+
+    /// [`Db::fetch_with`] over no one model: errors name `label`.
+    pub(crate) async fn fetch_unscoped<T, D>(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+        decode: D,
+        rows: Rows,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        let op = Op::unscoped(label, Action::Internal);
+        self.fetch_prepared(Prepared::new(op, rendered), decode, rows, true)
+            .await
+    }
+
+    /// [`Db::fetch_unscoped`] without keeping the prepared statement in the
+    /// driver's cache: for EXPLAIN, whose rows SQLite computes when the
+    /// statement is prepared, so a cached one would repeat a plan made
+    /// before an index was created.
+    pub(crate) async fn fetch_unprepared<T, D>(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+        decode: D,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        let op = Op::unscoped(label, Action::Internal);
+        self.fetch_prepared(Prepared::new(op, rendered), decode, Rows::All, false)
+            .await
+    }
+
+    /// A statement of strata's own that returns no rows (the saga tables,
+    /// backfill records): rows affected. Errors name `label`.
+    pub(crate) async fn execute_unscoped(
+        &self,
+        label: &'static str,
+        rendered: Rendered,
+    ) -> Result<WriteOutcome> {
+        let op = Op::unscoped(label, Action::Internal);
+        self.run_execute(Prepared::new(op, rendered)).await
+    }
+
+    /// [`Db::execute_unscoped`] with errors naming `model`.
+    pub(crate) async fn execute(
+        &self,
+        model: &'static ModelSchema,
+        rendered: Rendered,
+    ) -> Result<WriteOutcome> {
+        let op = Op::model(model, Action::Internal);
+        self.run_execute(Prepared::new(op, rendered)).await
+    }
+}
+
+/// One statement's read on `target`: its rows, and how long it waited for
+/// a connection.
+async fn fetch_on<T, D>(
+    target: &Target,
+    sql: &str,
+    binds: Vec<Value>,
+    decode: &D,
+    rows: Rows,
+    persistent: bool,
+) -> (Result<Vec<T>, sqlx::Error>, Duration)
+where
+    T: Send + Unpin + 'static,
+    D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+{
+    on_target!(target, |conn, args, row| {
+        let args = match args(Binds::Values(binds)) {
+            Err(e) => return (Err(sqlx::Error::Encode(e)), Duration::ZERO),
+            Ok(args) => args,
+        };
+        let mut lent = match lend(conn).await {
+            Err(e) => return (Err(e), Duration::ZERO),
+            Ok(lent) => lent,
+        };
+        let wait = lent.waited();
+        // Rows are decoded straight off the driver's stream (no `try_map`
+        // layer), by position.
+        let query = sqlx::query_with(trusted(sql), args).persistent(persistent);
+        let result = match rows {
+            Rows::All => {
+                let mut stream = sqlx::Executor::fetch(&mut *lent, query);
+                let mut out = Vec::new();
+                loop {
+                    match stream.try_next().await {
+                        Ok(Some(r)) => match decode(row(&r)) {
+                            Ok(value) => out.push(value),
+                            Err(e) => break Err(e),
+                        },
+                        Ok(None) => break Ok(out),
+                        Err(e) => break Err(e),
+                    }
+                }
+            }
+            Rows::First => sqlx::Executor::fetch_optional(&mut *lent, query)
+                .await
+                .and_then(|r| r.map(|r| decode(row(&r))).transpose())
+                .map(|value| value.into_iter().collect()),
+        };
+        lent.finish(&result);
+        (result, wait)
+    })
+}
+
+/// The statement a write failed on, kept until its error is classified.
+struct Failed {
+    sql: String,
+    duration: Duration,
+    wait: Duration,
+    span: tracing::Span,
+}
+
+/// Runs `statements` on one connection of `conn`, inside a transaction if
+/// `transactional`. The outer error is the driver's (the statement it came
+/// from in `failed`); the inner one an `sql` hook's refusal.
+async fn run_on<DB: sqlx::Database>(
+    conn: &Conn<DB>,
+    statements: impl IntoIterator<Item = Bound>,
+    arguments: Arguments<DB>,
+    transactional: bool,
+    watch: &Watch<'_>,
+    failed: &mut Option<Failed>,
+) -> Result<Result<DB::QueryResult, Error>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    DB::QueryResult: QueryOutcome,
+{
+    let start = Instant::now();
+    let mut lent = lend(conn).await?;
+    let mut wait = lent.waited();
+    let mut each = Each {
+        arguments,
+        watch,
+        failed,
+        start: Some(start),
+        wait: &mut wait,
+    };
+    let result = if transactional {
+        in_transaction(&mut lent, statements, &mut each).await
+    } else {
+        each.run(&mut lent, statements).await
+    };
+    lent.finish(&result);
+    result
+}
+
+async fn in_transaction<DB: sqlx::Database>(
+    connection: &mut DB::Connection,
+    statements: impl IntoIterator<Item = Bound>,
+    each: &mut Each<'_, '_, DB>,
+) -> Result<Result<DB::QueryResult, Error>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    DB::QueryResult: QueryOutcome,
+{
+    use sqlx::Connection as _;
+    let mut tx = connection.begin().await?;
+    let total = match each.run(&mut tx, statements).await? {
+        Ok(total) => total,
+        // Refused by a hook: the transaction rolls back when dropped.
+        Err(refused) => return Ok(Err(refused)),
+    };
+    tx.commit().await?;
+    Ok(Ok(total))
+}
+
+/// Runs a write's statements in order, each with its span and hooks.
+struct Each<'w, 'f, DB: sqlx::Database> {
+    arguments: Arguments<DB>,
+    watch: &'w Watch<'w>,
+    failed: &'f mut Option<Failed>,
+    /// When the first statement began waiting for its connection: its
+    /// duration includes the wait, the later ones' only themselves.
+    start: Option<Instant>,
+    wait: &'f mut Duration,
+}
+
+impl<DB: sqlx::Database> Each<'_, '_, DB> {
+    async fn run(
+        &mut self,
+        conn: &mut DB::Connection,
+        statements: impl IntoIterator<Item = Bound>,
+    ) -> Result<Result<DB::QueryResult, Error>, sqlx::Error>
+    where
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+        DB::QueryResult: QueryOutcome,
+    {
+        let watch = self.watch;
+        let mut total = DB::QueryResult::default();
+        for Bound { sql, binds } in statements {
+            let query = watch.query(&sql, values(&binds));
+            let span = watch.span(&query);
+            if let Err(refused) = span.in_scope(|| watch.send(&query)) {
+                return Ok(Err(refused));
+            }
+            let start = self.start.take().unwrap_or_else(Instant::now);
+            let wait = std::mem::take(self.wait);
+            let args = (self.arguments)(binds).map_err(sqlx::Error::Encode)?;
+            let result = sqlx::query_with(trusted(&sql), args)
+                .execute(&mut *conn)
+                .instrument(span.clone())
+                .await;
+            let duration = start.elapsed();
+            match result {
+                Ok(result) => {
+                    let rows = result.rows();
+                    span.in_scope(|| {
+                        watch.after(
+                            Some(watch.query(&sql, &[])),
+                            Ok(intercept::Rows::Affected(rows)),
+                            duration,
+                            wait,
+                        )
+                    });
+                    total.extend(Some(result));
+                }
+                Err(e) => {
+                    *self.failed = Some(Failed {
+                        sql,
+                        duration,
+                        wait,
+                        span,
+                    });
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Ok(total))
+    }
+}
+
+/// Rows affected and, where the database reports one, the inserted id.
+trait QueryOutcome {
+    fn rows(&self) -> u64;
+    fn outcome(self) -> WriteOutcome;
+}
+
+impl QueryOutcome for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+}
+
+impl QueryOutcome for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: u64::try_from(self.last_insert_rowid()).ok(),
+        }
+    }
+}
+
+impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+    fn outcome(self) -> WriteOutcome {
+        WriteOutcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_id()),
+        }
+    }
+}
