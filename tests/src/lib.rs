@@ -18,11 +18,13 @@
 //! URLs; defaults below). An unreachable server fails the test when `CI=true`
 //! and is skipped, with a loud notice on stderr, otherwise.
 
+mod pgbouncer;
 mod provision;
 mod reach;
 mod replica;
 mod sessions;
 
+pub use pgbouncer::{pgbouncer_url, pooled_db, PooledDb, DEFAULT_PGBOUNCER_URL};
 pub use provision::{test_db, TestDb};
 pub use reach::{ci_from_env, on_unreachable, Decision};
 pub use replica::{pg_replica_admin_url, pg_replica_url, wait_for_replay, DEFAULT_PG_REPLICA_URL};

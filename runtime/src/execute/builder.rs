@@ -18,6 +18,8 @@ pub struct DbBuilder {
     replicas: Vec<String>,
     #[cfg(feature = "metrics")]
     metrics: bool,
+    pgbouncer: bool,
+    direct_url: Option<String>,
 }
 
 /// What a `Db` and all its clones share besides the connection.
@@ -27,6 +29,10 @@ pub(crate) struct Context {
     pub(crate) interceptors: Chain,
     /// Where reads go, if not to the primary (replica.rs).
     pub(super) replicas: Option<super::replica::Replicas>,
+    /// Through a transaction-mode pooler (pgbouncer.rs).
+    pub(super) pgbouncer: bool,
+    /// The database's own address, for what a pooler cannot carry.
+    pub(super) direct_url: Option<String>,
 }
 
 impl DbBuilder {
@@ -51,6 +57,23 @@ impl DbBuilder {
     /// reading your own writes.
     pub fn replica(mut self, url: impl Into<String>) -> Self {
         self.replicas.push(url.into());
+        self
+    }
+
+    /// PgBouncer mode, for a URL that goes through a transaction-mode pooler
+    /// (the same as `pgbouncer=true` in the URL): each statement outside a
+    /// transaction runs in one of its own, and no prepared statement is
+    /// kept. PostgreSQL only. See README, "Running in production".
+    pub fn pgbouncer(mut self, on: bool) -> Self {
+        self.pgbouncer = on;
+        self
+    }
+
+    /// The database's own address, bypassing the pooler: what migrations and
+    /// session advisory locks need ([`Db::direct_url`]; the CLI reads
+    /// `DIRECT_URL`).
+    pub fn direct_url(mut self, url: impl Into<String>) -> Self {
+        self.direct_url = Some(url.into());
         self
     }
 
@@ -92,11 +115,16 @@ impl DbBuilder {
         self
     }
 
-    pub async fn connect(self) -> Result<Db> {
+    pub async fn connect(mut self) -> Result<Db> {
         let url = self.url.ok_or(Error::InvalidUrl {
             url: String::new(),
             reason: "Db::builder() needs a URL: call .url(..) before .connect()",
         })?;
+        let (url, pgbouncer) = super::pgbouncer::settle(&url, self.pgbouncer)?;
+        if pgbouncer {
+            // See pgbouncer.rs: a named statement must fail loudly, not be reused.
+            self.pool.statement_cache_capacity = 0;
+        }
         let replica_pool = self.pool.clone();
         let target = Db::connect_target(&url, self.pool).await?;
         let dialect = target.dialect();
@@ -106,6 +134,8 @@ impl DbBuilder {
             context: Arc::new(Context {
                 interceptors: self.interceptors,
                 replicas,
+                pgbouncer,
+                direct_url: self.direct_url,
             }),
             reads: Reads::default(),
         };

@@ -7,6 +7,7 @@ mod builder;
 mod classify;
 mod lease;
 mod max_uses;
+mod pgbouncer;
 pub(crate) mod pool;
 mod pool_metrics;
 mod replica;

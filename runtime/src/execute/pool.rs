@@ -200,12 +200,14 @@ pub(super) async fn connect(
     let options = settle(url, options);
     let cache = options.statement_cache_capacity;
     Ok(match connect_options(url, options.lock_timeout)? {
-        AnyOptions::Postgres(o) => AnyPool::Postgres(
-            options
-                .apply(metrics)
-                .connect_with(o.statement_cache_capacity(cache))
-                .await?,
-        ),
+        AnyOptions::Postgres(o) => {
+            let mut pool = options.apply(metrics);
+            if cache == 0 {
+                // Unnamed statements (PgBouncer mode): see pgbouncer::prime.
+                pool = pool.after_connect(|conn, _| Box::pin(super::pgbouncer::prime(conn)));
+            }
+            AnyPool::Postgres(pool.connect_with(o.statement_cache_capacity(cache)).await?)
+        }
         AnyOptions::MySql(o) => {
             let o = o.statement_cache_capacity(cache);
             let mut pool = options.apply(metrics);

@@ -10,6 +10,7 @@
 use super::bind::{self, Binds, Bound};
 use super::classify::{self, Scope};
 use super::lease::{lend, Conn};
+use super::pgbouncer::pinned;
 use super::{trusted, Db, Rows, Target, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::intercept::chain::{Body, Intercepted, Op, Prepared, Watch};
@@ -181,12 +182,15 @@ impl Db {
             // with the same values.
             let again = self.is_replica(target).then(|| binds.clone());
             let start = Instant::now();
-            let (mut result, mut wait) =
-                fetch_on(target, &sql, binds, &decode, rows, persistent).await;
+            let persistent = persistent && self.keeps_statements();
+            let (mut result, mut wait) = pinned!(self, target, binds, |t, binds| {
+                fetch_on(t, &sql, binds, &decode, rows, persistent).await
+            });
             if let (Err(e), Some(binds)) = (&result, again) {
                 if let Some(primary) = self.fallback(target, e) {
-                    let (retried, waited) =
-                        fetch_on(primary, &sql, binds, &decode, rows, persistent).await;
+                    let (retried, waited) = pinned!(self, primary, binds, |t, binds| {
+                        fetch_on(t, &sql, binds, &decode, rows, persistent).await
+                    });
                     (result, wait) = (retried, wait + waited);
                 }
             }
@@ -224,9 +228,18 @@ impl Db {
         };
         let mut failed = None;
         let result = on_target!(self.route(false), |conn, args, _row| {
-            run_on(conn, statements, args, transactional, &watch, &mut failed)
-                .await
-                .map(|result| result.map(QueryOutcome::outcome))
+            let (pinned, persistent) = (self.pins_statements(), self.keeps_statements());
+            run_on(
+                conn,
+                statements,
+                args,
+                transactional || pinned,
+                persistent,
+                &watch,
+                &mut failed,
+            )
+            .await
+            .map(|result| result.map(QueryOutcome::outcome))
         });
         let error = match result {
             Ok(Ok(outcome)) => return Ok(outcome),
@@ -410,6 +423,7 @@ async fn run_on<DB: sqlx::Database>(
     statements: impl IntoIterator<Item = Bound>,
     arguments: Arguments<DB>,
     transactional: bool,
+    persistent: bool,
     watch: &Watch<'_>,
     failed: &mut Option<Failed>,
 ) -> Result<Result<DB::QueryResult, Error>, sqlx::Error>
@@ -417,12 +431,14 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     DB::QueryResult: QueryOutcome,
+    DB: sqlx::database::HasStatementCache,
 {
     let start = Instant::now();
     let mut lent = lend(conn).await?;
     let mut wait = lent.waited();
     let mut each = Each {
         arguments,
+        persistent,
         watch,
         failed,
         start: Some(start),
@@ -446,6 +462,7 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     DB::QueryResult: QueryOutcome,
+    DB: sqlx::database::HasStatementCache,
 {
     use sqlx::Connection as _;
     let mut tx = connection.begin().await?;
@@ -461,6 +478,8 @@ where
 /// Runs a write's statements in order, each with its span and hooks.
 struct Each<'w, 'f, DB: sqlx::Database> {
     arguments: Arguments<DB>,
+    /// False through a transaction-mode pooler (pgbouncer.rs).
+    persistent: bool,
     watch: &'w Watch<'w>,
     failed: &'f mut Option<Failed>,
     /// When the first statement began waiting for its connection: its
@@ -479,6 +498,7 @@ impl<DB: sqlx::Database> Each<'_, '_, DB> {
         for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
         DB::Arguments: sqlx::IntoArguments<DB>,
         DB::QueryResult: QueryOutcome,
+        DB: sqlx::database::HasStatementCache,
     {
         let watch = self.watch;
         let mut total = DB::QueryResult::default();
@@ -492,6 +512,7 @@ impl<DB: sqlx::Database> Each<'_, '_, DB> {
             let wait = std::mem::take(self.wait);
             let args = (self.arguments)(binds).map_err(sqlx::Error::Encode)?;
             let result = sqlx::query_with(trusted(&sql), args)
+                .persistent(self.persistent)
                 .execute(&mut *conn)
                 .instrument(span.clone())
                 .await;
