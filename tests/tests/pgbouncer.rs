@@ -33,6 +33,10 @@ async fn raw_sqlx_through_pgbouncer() {
     }
     db.cleanup().await;
     assert_eq!((control.errors, control.wrong), (0, 0), "{control}");
+    // The setup reproduces the hazard: thousands of failures per run here,
+    // so "some" is a safe bound.
+    let defaults = &results[0].1;
+    assert!(defaults.errors + defaults.wrong > 0, "{defaults}");
     let pinned = &results
         .iter()
         .find(|(mode, _)| *mode == Mode::PinnedUnnamed)

@@ -418,7 +418,7 @@ struct Failed {
 /// Runs `statements` on one connection of `conn`, inside a transaction if
 /// `transactional`. The outer error is the driver's (the statement it came
 /// from in `failed`); the inner one an `sql` hook's refusal.
-async fn run_on<DB: sqlx::Database>(
+async fn run_on<DB: sqlx::Database + sqlx::database::HasStatementCache>(
     conn: &Conn<DB>,
     statements: impl IntoIterator<Item = Bound>,
     arguments: Arguments<DB>,
@@ -431,7 +431,6 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     DB::QueryResult: QueryOutcome,
-    DB: sqlx::database::HasStatementCache,
 {
     let start = Instant::now();
     let mut lent = lend(conn).await?;
@@ -453,7 +452,7 @@ where
     result
 }
 
-async fn in_transaction<DB: sqlx::Database>(
+async fn in_transaction<DB: sqlx::Database + sqlx::database::HasStatementCache>(
     connection: &mut DB::Connection,
     statements: impl IntoIterator<Item = Bound>,
     each: &mut Each<'_, '_, DB>,
@@ -462,7 +461,6 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     DB::QueryResult: QueryOutcome,
-    DB: sqlx::database::HasStatementCache,
 {
     use sqlx::Connection as _;
     let mut tx = connection.begin().await?;
