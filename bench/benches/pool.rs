@@ -31,7 +31,10 @@
 //! Knobs: STRATA_BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 //! STRATA_BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/mysql),
 //! STRATA_BENCH_ROUNDS (20), STRATA_BENCH_PARTS (pool,cache),
-//! STRATA_BENCH_TASKS (1,32), STRATA_BENCH_FLAVORS (current-thread,multi-thread).
+//! STRATA_BENCH_TASKS (1,32), STRATA_BENCH_FLAVORS (current-thread,multi-thread),
+//! STRATA_BENCH_PIN=0 (no pinning; by default the 1-task current-thread
+//! comparisons and the cache part run pinned to one CPU, with PostgreSQL's
+//! backends, as vs_sqlx does).
 
 use schema_examples::blog::{BlogSchema, Post, User};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection};
@@ -39,10 +42,11 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use strata::{Db, PoolOptions};
+use strata_bench::pin::{Pinned, PinnedBackends};
 use strata_bench::vs_sqlx::cases::{Flavor, Kind};
 use strata_bench::vs_sqlx::fixture::{setup_at, Fixture};
 use strata_bench::vs_sqlx::sqlx_side::SqlxSide;
-use strata_bench::{compare, versus, BoxFuture, Contender, Measured, Settings};
+use strata_bench::{compare, versus, BoxFuture, Cleanup, Contender, Measured, Settings};
 
 /// Where one contender's tasks run their queries.
 #[derive(Clone)]
@@ -183,7 +187,33 @@ struct Outcome {
     n: usize,
 }
 
-async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize) -> Outcome {
+/// Pins this process and the bench database's server processes to the CPU
+/// the caller runs on (see `strata_bench::pin`: unpinned, one PostgreSQL
+/// connection ran the same point query at ~17 µs and another at ~60 µs,
+/// decided by where its backend ran): returns the pin, to hold, and the
+/// `prepare` step that pins backends opened since.
+async fn pin(url: &str) -> (Option<Pinned>, Option<Cleanup>) {
+    if std::env::var("STRATA_BENCH_PIN").is_ok_and(|v| v == "0") {
+        return (None, None);
+    }
+    let pinned = Pinned::to_current_cpu();
+    let backends = match pinned.as_ref() {
+        Some(p) if url.starts_with("postgres") => PinnedBackends::connect(url, p.cpu()).await,
+        _ => None,
+    };
+    let prepare = backends.map(|backends| -> Cleanup {
+        let backends = Arc::new(tokio::sync::Mutex::new(backends));
+        Box::new(move || -> BoxFuture<'static, ()> {
+            let backends = backends.clone();
+            Box::pin(async move {
+                backends.lock().await.pin_all().await;
+            })
+        })
+    });
+    (pinned, prepare)
+}
+
+async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize, pinned: bool) -> Outcome {
     let options = sqlx::postgres::PgConnectOptions::from_str(&fx.url).expect("url");
     let mut bare = Vec::new();
     for _ in 0..tasks {
@@ -259,7 +289,12 @@ async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize) -> Outco
         max_batch: 200,
         warmup: Duration::from_millis(300),
     };
-    let (measured, n) = compare(&settings, &mut contenders, None, None).await;
+    let (_pin, mut prepare) = if pinned {
+        pin(&fx.url).await
+    } else {
+        (None, None)
+    };
+    let (measured, n) = compare(&settings, &mut contenders, None, prepare.as_mut()).await;
     let rows = measured
         .into_iter()
         .zip(throughputs)
@@ -369,7 +404,8 @@ async fn cache_comparison(url: String, rounds: usize) -> Outcome {
         max_batch: 200,
         warmup: Duration::from_millis(300),
     };
-    let (measured, n) = compare(&settings, &mut contenders, None, None).await;
+    let (_pin, mut prepare) = pin(&url).await;
+    let (measured, n) = compare(&settings, &mut contenders, None, prepare.as_mut()).await;
     Outcome {
         title: String::new(),
         rows: measured.into_iter().map(|m| (m, f64::NAN)).collect(),
@@ -433,15 +469,28 @@ fn main() {
                     for &tasks in &cfg.tasks {
                         eprintln!("pool: {} with {tasks} task(s)", flavor.name());
                         let rt = flavor.runtime();
+                        // Pinned where it keeps the case's meaning: one task
+                        // on a current-thread runtime uses one CPU anyway.
+                        let pinned = *flavor == Flavor::CurrentThread && tasks == 1;
                         let outcome = rt
-                            .block_on(rt.spawn(pool_comparison(fx.clone(), tasks, cfg.rounds)))
+                            .block_on(rt.spawn(pool_comparison(
+                                fx.clone(),
+                                tasks,
+                                cfg.rounds,
+                                pinned,
+                            )))
                             .expect("pool comparison");
                         drop(rt);
                         print(
                             &format!(
-                                "PostgreSQL point query, {} — {}",
+                                "PostgreSQL point query, {} — {}{}",
                                 outcome.title,
-                                flavor.title()
+                                flavor.title(),
+                                if *flavor == Flavor::CurrentThread && tasks == 1 {
+                                    ", pinned to one CPU"
+                                } else {
+                                    ""
+                                }
                             ),
                             &outcome,
                         );
@@ -462,7 +511,7 @@ fn main() {
                 .block_on(rt.spawn(cache_comparison(url, cfg.rounds)))
                 .expect("cache comparison");
             print(
-                &format!("{name} point query by unique email — statement cache, current-thread runtime, 1 task"),
+                &format!("{name} point query by unique email — statement cache, current-thread runtime, 1 task, pinned to one CPU (PostgreSQL: with its backends)"),
                 &outcome,
             );
         }
