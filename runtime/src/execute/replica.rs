@@ -33,6 +33,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A replica warns at most this often: one that fails again soon after it
+/// came back (another dead connection of before) is the same outage.
+const WARN_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Where the reads of one `Db` go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,6 +65,7 @@ pub(super) struct Replica {
     /// `health` is `Up`; read without the lock on every statement.
     up: AtomicBool,
     health: Mutex<Health>,
+    warned: Mutex<Option<Instant>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,9 +103,6 @@ impl Replicas {
         }
         let options = PoolOptions {
             acquire_timeout: options.acquire_timeout.min(ACQUIRE_TIMEOUT),
-            // A replica that restarted leaves dead idle connections in its
-            // pool; each would fail one read and set the replica aside again.
-            test_before_acquire: true,
             ..options.clone()
         };
         let mut members = Vec::with_capacity(urls.len());
@@ -121,6 +122,7 @@ impl Replicas {
                 target: OnceLock::new(),
                 up: AtomicBool::new(false),
                 health: Mutex::new(Health::Up),
+                warned: Mutex::new(None),
             }));
         }
         let starts: Vec<_> = members
@@ -215,6 +217,11 @@ impl Replica {
 
     async fn probe_again(self: Arc<Self>) {
         let result = self.check().await;
+        if result.is_ok() {
+            if let Some(target) = self.target.get() {
+                target.discard_dead_idle().await;
+            }
+        }
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
         match (result, &mut *health) {
             (Ok(()), _) => {
@@ -242,20 +249,31 @@ impl Replica {
     }
 
     /// Takes this replica out of the rotation. Warns once per outage: reads
-    /// failing on it concurrently, or probes failing later, say nothing more.
+    /// failing on it concurrently, probes failing later, and failures soon
+    /// after it came back (within [`WARN_INTERVAL`]) say nothing more.
     fn set_aside(&self, error: &dyn std::fmt::Display) {
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
-        if let Health::Up = *health {
-            *health = Health::Down {
-                retry: Instant::now() + FIRST_BACKOFF,
-                failures: 1,
-                probing: false,
-            };
-            self.up.store(false, Ordering::Relaxed);
-            tracing::warn!(target: "strata::replica", replica = %self.name, %error,
-                "read replica unreachable: its reads go to the primary until it answers again \
-                 (retried in the background, first after {FIRST_BACKOFF:?})");
+        if let Health::Down { .. } = *health {
+            return;
         }
+        let now = Instant::now();
+        *health = Health::Down {
+            retry: now + FIRST_BACKOFF,
+            failures: 1,
+            probing: false,
+        };
+        self.up.store(false, Ordering::Relaxed);
+        drop(health);
+        let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if warned.is_some_and(|at| now.duration_since(at) < WARN_INTERVAL) {
+            tracing::debug!(target: "strata::replica", replica = %self.name, %error,
+                "read replica unreachable again: its reads go to the primary");
+            return;
+        }
+        *warned = Some(now);
+        tracing::warn!(target: "strata::replica", replica = %self.name, %error,
+            "read replica unreachable: its reads go to the primary until it answers again \
+             (retried in the background, first after {FIRST_BACKOFF:?})");
     }
 }
 
@@ -360,6 +378,29 @@ impl Target {
             Target::Postgres(c) => full(c),
             Target::Sqlite(c) => full(c),
             Target::MySql(c) => full(c),
+        }
+    }
+
+    /// Closes the idle connections of the pool that no longer answer a
+    /// ping: after an outage they are likely dead (the server restarted),
+    /// and each would fail a read once the replica is back.
+    async fn discard_dead_idle(&self) {
+        async fn discard<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+            use sqlx::Connection as _;
+            // Held until the end, so each try_acquire yields another one.
+            let mut checked = Vec::new();
+            while let Some(mut connection) = pool.try_acquire() {
+                if connection.ping().await.is_err() {
+                    connection.close_on_drop();
+                }
+                checked.push(connection);
+            }
+        }
+        match self {
+            Target::Postgres(Conn::Pool(p)) => discard(&p.pool).await,
+            Target::Sqlite(Conn::Pool(p)) => discard(&p.pool).await,
+            Target::MySql(Conn::Pool(p)) => discard(&p.pool).await,
+            _ => {}
         }
     }
 
