@@ -3,3 +3,4 @@
 pub mod blog;
 pub mod jobs;
 pub mod shop;
+pub mod soft;

@@ -13,6 +13,7 @@ mod partial;
 mod queries;
 mod relations;
 mod schema;
+mod soft_delete;
 mod update;
 
 use crate::enums::DbEnum;

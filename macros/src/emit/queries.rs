@@ -59,6 +59,7 @@ pub fn inherent(model: &Model) -> TokenStream {
     let relations = super::relations::accessors(model);
     let create = create::entry_points(model);
     let update = update::entry_points(model);
+    let restore = super::soft_delete::entry_points(model);
     quote! {
         #[automatically_derived]
         impl #ident {
@@ -98,6 +99,7 @@ pub fn inherent(model: &Model) -> TokenStream {
             }
             #create
             #update
+            #restore
         }
     }
 }

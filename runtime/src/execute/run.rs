@@ -70,6 +70,12 @@ impl Db {
         !self.context.interceptors.user.is_empty()
     }
 
+    /// Whether `op` goes through the `before` hooks: there are user
+    /// interceptors, or the built-in soft delete applies to its model.
+    pub(crate) fn intercepts(&self, op: &Op) -> bool {
+        self.intercepted() || op.soft_deletes()
+    }
+
     /// Runs the `before` hooks over `ast`, then `render`s it: once, after
     /// all of them, so what they changed is what is sent.
     pub(crate) fn prepare<A: Intercepted, R>(
@@ -78,7 +84,7 @@ impl Db {
         ast: A,
         render: impl FnOnce(A) -> Result<R>,
     ) -> Result<Prepared<R>> {
-        if !self.intercepted() {
+        if !self.intercepts(&op) {
             return Ok(Prepared::new(op, render(ast)?));
         }
         self.context.interceptors.prepare(op, ast, render)

@@ -38,6 +38,9 @@ pub(crate) struct Op {
     pub(crate) action: Action,
     /// Whether a replica may serve it.
     pub(crate) read: bool,
+    /// Soft delete: the rows of a soft-deleted model the builder asked
+    /// for, handed to the built-in `SoftDelete` interceptor.
+    pub(crate) soft_delete: crate::soft_delete::Scope,
 }
 
 impl Op {
@@ -47,6 +50,7 @@ impl Op {
             label: model.name,
             action,
             read: action.reads(),
+            soft_delete: crate::soft_delete::Scope::Live,
         }
     }
 
@@ -57,6 +61,7 @@ impl Op {
             label,
             action,
             read: action.reads(),
+            soft_delete: crate::soft_delete::Scope::Live,
         }
     }
 
@@ -64,6 +69,20 @@ impl Op {
     pub(crate) fn on_primary(mut self, primary: bool) -> Op {
         self.read &= !primary;
         self
+    }
+
+    /// Soft delete: which rows of a soft-deleted model the operation sees
+    /// (`with_deleted()`..).
+    pub(crate) fn soft_delete(mut self, scope: crate::soft_delete::Scope) -> Op {
+        self.soft_delete = scope;
+        self
+    }
+
+    /// Whether the built-in `SoftDelete` interceptor may change the
+    /// operation, so it must go through `Chain::prepare` with its AST.
+    pub(crate) fn soft_deletes(&self) -> bool {
+        self.soft_delete != crate::soft_delete::Scope::Live
+            || self.model.is_some_and(crate::soft_delete::reaches)
     }
 }
 
@@ -168,7 +187,8 @@ impl Chain {
     ) -> Result<Prepared<R>> {
         let mut ran = 0;
         let skip = {
-            let mut operation = Operation::new(op.model, op.action, ast.args());
+            let mut operation =
+                Operation::new(op.model, op.action, ast.args()).with_soft_delete(op.soft_delete);
             let mut skip = None;
             for interceptor in &self.user {
                 ran += 1;
@@ -179,6 +199,13 @@ impl Chain {
                         break;
                     }
                     Err(e) => return Err(self.failed(op, ran, e)),
+                }
+            }
+            // Built in, after the user's hooks (so what they added is
+            // covered too), called directly: soft delete's rewrites.
+            if skip.is_none() && op.soft_deletes() {
+                if let Err(e) = crate::soft_delete::SoftDelete.before(&mut operation) {
+                    return Err(self.failed(op, ran, e));
                 }
             }
             skip

@@ -12,6 +12,7 @@ use crate::query::ast::Statement;
 use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
 use crate::render::{render, render_checked, render_shape, Dialect, Rendered, Shape, ShapeKind};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
+use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
 use std::marker::PhantomData;
 
 pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
@@ -28,6 +29,8 @@ pub(crate) struct ReadArgs<M> {
     distinct: bool,
     counts: Counts<M>,
     lock: LockRequest,
+    /// Soft delete: live rows (the default), or `with_deleted`/`only_deleted`.
+    soft_delete: SoftDeleteScope,
 }
 
 impl<M: Model> ReadArgs<M> {
@@ -41,6 +44,7 @@ impl<M: Model> ReadArgs<M> {
             distinct: false,
             counts: Counts::new(),
             lock: LockRequest::default(),
+            soft_delete: SoftDeleteScope::Live,
         }
     }
 
@@ -162,6 +166,7 @@ macro_rules! read_builder_methods {
         }
 
         row_lock_methods!(args.lock);
+        soft_delete_methods!(args.soft_delete);
     };
 }
 
@@ -257,7 +262,9 @@ impl<M: Model> FindMany<M> {
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let op = op::<M>(Action::FindMany)
+            .on_primary(lock.requested())
+            .soft_delete(self.args.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         (self.includes)
@@ -288,7 +295,9 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
     pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let op = op::<M>(Action::FindMany)
+            .on_primary(lock.requested())
+            .soft_delete(self.args.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         (db.run_all(rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
@@ -327,7 +336,9 @@ impl<M: PartialModel> Omit<M> {
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany).on_primary(lock.requested());
+        let op = op::<M>(Action::FindMany)
+            .on_primary(lock.requested())
+            .soft_delete(self.args.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         let selected = self.selected;
@@ -430,7 +441,9 @@ impl<M: Model> FindFirst<M> {
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindFirst).on_primary(lock.requested());
+        let op = op::<M>(Action::FindFirst)
+            .on_primary(lock.requested())
+            .soft_delete(self.args.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
@@ -447,6 +460,7 @@ pub struct FindUnique<M> {
     counts: Counts<M>,
     includes: Includes<M>,
     lock: LockRequest,
+    soft_delete: SoftDeleteScope,
 }
 
 impl<M: Model> FindUnique<M> {
@@ -456,11 +470,13 @@ impl<M: Model> FindUnique<M> {
             counts: Counts::new(),
             includes: Includes::new(),
             lock: LockRequest::default(),
+            soft_delete: SoftDeleteScope::Live,
         }
     }
 
     include_method!();
     row_lock_methods!(lock);
+    soft_delete_methods!(soft_delete);
 
     /// Also counts the row's related rows of a to-many relation; see
     /// [`FindMany::with_count`].
@@ -492,8 +508,10 @@ impl<M: Model> FindUnique<M> {
     /// Past the interceptors: without any, the text of a statement with
     /// no counts, includes or lock comes from `render::shape`, no AST built.
     fn prepare(&self, db: &Db) -> Result<Prepared<Rendered>> {
-        let op = op::<M>(Action::FindUnique).on_primary(self.lock.requested());
-        if db.intercepted() {
+        let op = op::<M>(Action::FindUnique)
+            .on_primary(self.lock.requested())
+            .soft_delete(self.soft_delete);
+        if db.intercepts(&op) {
             return db.prepare_statement(op, self.statement());
         }
         Ok(Prepared::new(op, self.render(db.dialect())?))
@@ -527,6 +545,7 @@ impl<M: Model> FindUnique<M> {
 /// `SELECT COUNT(*)` of matching rows.
 pub struct Count<M> {
     filter: Option<Filter<M>>,
+    soft_delete: SoftDeleteScope,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -540,9 +559,12 @@ impl<M: Model> Count<M> {
     pub fn new() -> Self {
         Count {
             filter: None,
+            soft_delete: SoftDeleteScope::Live,
             _model: PhantomData,
         }
     }
+
+    soft_delete_methods!(soft_delete);
 
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         let filter = filter.into_filter();
@@ -557,7 +579,10 @@ impl<M: Model> Count<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = db.prepare_statement(op::<M>(Action::Count), self.statement())?;
+        let rendered = db.prepare_statement(
+            op::<M>(Action::Count).soft_delete(self.soft_delete),
+            self.statement(),
+        )?;
         let count: Vec<i64> = db.run_all(rendered).await?;
         Ok(count.first().copied().unwrap_or(0).max(0) as u64)
     }
@@ -566,6 +591,7 @@ impl<M: Model> Count<M> {
 /// Whether any row matches (`SELECT 1 ... LIMIT 1`).
 pub struct Exists<M> {
     filter: Option<Filter<M>>,
+    soft_delete: SoftDeleteScope,
 }
 
 impl<M: Model> Default for Exists<M> {
@@ -576,8 +602,13 @@ impl<M: Model> Default for Exists<M> {
 
 impl<M: Model> Exists<M> {
     pub fn new() -> Self {
-        Exists { filter: None }
+        Exists {
+            filter: None,
+            soft_delete: SoftDeleteScope::Live,
+        }
     }
+
+    soft_delete_methods!(soft_delete);
 
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         let filter = filter.into_filter();
@@ -593,7 +624,10 @@ impl<M: Model> Exists<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<bool> {
-        let rendered = db.prepare_statement(op::<M>(Action::Exists), self.statement())?;
+        let rendered = db.prepare_statement(
+            op::<M>(Action::Exists).soft_delete(self.soft_delete),
+            self.statement(),
+        )?;
         let rows: Vec<()> = db.run_all(rendered).await?;
         Ok(!rows.is_empty())
     }

@@ -21,6 +21,7 @@ use crate::render::{
     Shape, ShapeKind,
 };
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, RelationSchema, SqlType};
+use crate::soft_delete::Scope as SoftDeleteScope;
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -734,7 +735,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         }
         let op = op::<M>(Action::Update);
         if db.dialect().supports_returning() {
-            let rendered = if db.intercepted() {
+            let rendered = if db.intercepts(&op) {
                 db.prepare_statement(op, self.statement_with(set))?
             } else {
                 Prepared::new(op, self.render_returning(set, db.dialect()))
@@ -877,11 +878,23 @@ impl<M: Model> Update<M, ()> {
 /// Deletes the row with a unique key and returns it; `Error::NotFound` if none.
 pub struct Delete<M> {
     key: UniqueKey<M>,
+    soft_delete: SoftDeleteScope,
 }
 
 impl<M: Model> Delete<M> {
     pub fn new(key: UniqueKey<M>) -> Self {
-        Delete { key }
+        Delete {
+            key,
+            soft_delete: SoftDeleteScope::Live,
+        }
+    }
+
+    /// Soft delete: removes the row for real (a DELETE), live or already
+    /// soft-deleted. Without it, a soft-deleted model's row is only marked
+    /// deleted. Changes nothing for a model without soft delete.
+    pub fn force_delete(mut self) -> Self {
+        self.soft_delete = SoftDeleteScope::WithDeleted;
+        self
     }
 
     pub fn statement(&self) -> Statement {
@@ -894,23 +907,37 @@ impl<M: Model> Delete<M> {
 
     pub async fn exec(self, db: &Db) -> Result<M> {
         let not_found = not_found::<M>;
-        let op = op::<M>(Action::Delete);
+        let scope = self.soft_delete;
+        let op = op::<M>(Action::Delete).soft_delete(scope);
         if db.dialect().supports_returning() {
             let rendered = db.prepare_statement(op, self.statement())?;
             return db.run_optional(rendered).await?.ok_or_else(not_found);
         }
-        let row = FindUnique::new(self.key.clone()).exec_required(db).await?;
-        let rendered = db.prepare_statement(op, self.statement())?;
-        match db.run_execute(rendered).await?.rows_affected {
-            0 => Err(not_found()),
-            _ => Ok(row),
+        let mut find = FindUnique::new(self.key.clone());
+        if scope == SoftDeleteScope::WithDeleted {
+            find = find.with_deleted();
         }
+        let row = find.exec_required(db).await?;
+        let rendered = db.prepare_statement(op, self.statement())?;
+        if db.run_execute(rendered).await?.rows_affected == 0 {
+            return Err(not_found());
+        }
+        // Soft-deleted, not removed: read it back as it is now (with its
+        // deletion time), as RETURNING gives it elsewhere.
+        if M::SCHEMA.soft_delete.is_some() && scope == SoftDeleteScope::Live {
+            return FindUnique::new(self.key)
+                .with_deleted()
+                .exec_required(db)
+                .await;
+        }
+        Ok(row)
     }
 }
 
 /// Deletes every matching row; returns how many.
 pub struct DeleteMany<M> {
     filter: Option<Filter<M>>,
+    soft_delete: SoftDeleteScope,
 }
 
 impl<M: Model> Default for DeleteMany<M> {
@@ -921,7 +948,18 @@ impl<M: Model> Default for DeleteMany<M> {
 
 impl<M: Model> DeleteMany<M> {
     pub fn new() -> Self {
-        DeleteMany { filter: None }
+        DeleteMany {
+            filter: None,
+            soft_delete: SoftDeleteScope::Live,
+        }
+    }
+
+    /// Soft delete: removes the matching rows for real (a DELETE), live or
+    /// already soft-deleted (`.filter(Model::deleted_at().lt(cutoff))`
+    /// purges old ones). Changes nothing for a model without soft delete.
+    pub fn force_delete(mut self) -> Self {
+        self.soft_delete = SoftDeleteScope::WithDeleted;
+        self
     }
 
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
@@ -941,7 +979,7 @@ impl<M: Model> DeleteMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<u64> {
-        let op = op::<M>(Action::DeleteMany);
+        let op = op::<M>(Action::DeleteMany).soft_delete(self.soft_delete);
         let rendered = db.prepare_statement(op, self.statement())?;
         Ok(db.run_execute(rendered).await?.rows_affected)
     }

@@ -10,10 +10,12 @@
 //! one cached lookup per operation.
 
 pub(crate) mod ddl;
+mod restore;
 pub mod rewrite;
 
 mod tables;
 
+pub use restore::{Restore, RestoreMany};
 
 /// Which rows of a soft-deleted model an operation sees. Only the
 /// operation's own model follows it; rows of related models in relation
@@ -51,7 +53,10 @@ impl Interceptor for SoftDelete {
             return Ok(Flow::Continue);
         };
         match op.args_mut() {
-            Args::Statement(statement) => rewrite::apply(statement, model, scope),
+            Args::Statement(statement) => {
+                refuse_partial_upsert(statement, model)?;
+                rewrite::apply(statement, model, scope)
+            }
             Args::Statements(statements) => {
                 for statement in statements.iter_mut() {
                     rewrite::apply(statement, model, scope);
@@ -62,6 +67,33 @@ impl Interceptor for SoftDelete {
         }
         Ok(Flow::Continue)
     }
+}
+
+/// An upsert keyed by a `partial_uniques` key: its unique index is partial,
+/// which `ON CONFLICT (email)` cannot name as its arbiter (PostgreSQL and
+/// SQLite want the index's predicate repeated there), so it is refused
+/// here, by name, rather than by the database. By primary key it works.
+fn refuse_partial_upsert(
+    statement: &crate::query::ast::Statement,
+    model: &'static crate::schema::ModelSchema,
+) -> Result<()> {
+    let crate::query::ast::Statement::Insert(insert) = statement else {
+        return Ok(());
+    };
+    let (Some(conflict), Some(soft)) = (&insert.on_conflict, model.soft_delete) else {
+        return Ok(());
+    };
+    let by_primary_key = conflict.target.len() == model.primary_key.columns.len()
+        && (model.primary_key.columns.iter())
+            .all(|&i| conflict.target.iter().any(|c| c.is(model.column(i))));
+    if !soft.partial_uniques || by_primary_key {
+        return Ok(());
+    }
+    Err(crate::Error::InvalidValue {
+        model: model.name,
+        field: conflict.target.first().map(|c| c.field),
+        reason: "upsert by a `partial_uniques` key is not supported: the key is a partial unique index (live rows only), which ON CONFLICT cannot target; upsert by the primary key, or find the live row and then update or create".into(),
+    })
 }
 
 /// Whether an operation on `model` may need [`SoftDelete`]: the model or a

@@ -215,3 +215,118 @@ fn hide_in_expr(expr: &mut Expr, tables: Tables) {
         | Expr::Raw(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::ast::Delete;
+    use crate::render::{render, Dialect};
+    use crate::schema::{KeySchema, SoftDeleteSchema, SqlType};
+
+    const fn column(name: &'static str, ty: SqlType, nullable: bool) -> ColumnSchema {
+        ColumnSchema {
+            field: name,
+            name,
+            ty,
+            nullable,
+            default: None,
+            updated_at: false,
+            db_type: None,
+        }
+    }
+
+    static COLUMNS: [ColumnSchema; 2] = [
+        column("id", SqlType::BigInt, false),
+        column("deleted_at", SqlType::Timestamptz, true),
+    ];
+
+    static DOCS: ModelSchema = ModelSchema {
+        name: "Doc",
+        table: "docs",
+        columns: &COLUMNS,
+        primary_key: KeySchema {
+            name: "docs_pkey",
+            columns: &[0],
+        },
+        uniques: &[],
+        foreign_keys: &[],
+        indexes: &[],
+        checks: &[],
+        relations: &[],
+        version: None,
+        soft_delete: Some(SoftDeleteSchema {
+            column: 1,
+            partial_uniques: false,
+        }),
+    };
+
+    fn sql(statement: &Statement) -> String {
+        render(statement, Dialect::Postgres).sql
+    }
+
+    fn by_id() -> Expr {
+        Expr::Compare(
+            Box::new(Expr::Column(&COLUMNS[0])),
+            crate::query::ast::CompareOp::Eq,
+            Box::new(Expr::Value(Value::I64(1))),
+        )
+    }
+
+    #[test]
+    fn reads_see_live_rows_deleted_rows_or_both() {
+        let read = |scope| {
+            let mut select = Select::new("docs", Projection::CountAll);
+            select.filter = Some(by_id());
+            let mut statement = Statement::Select(select);
+            apply(&mut statement, &DOCS, scope);
+            sql(&statement)
+        };
+        assert_eq!(
+            read(Scope::Live),
+            r#"SELECT COUNT(*) FROM "docs" WHERE ("id" = $1 AND "deleted_at" IS NULL)"#
+        );
+        assert_eq!(
+            read(Scope::OnlyDeleted),
+            r#"SELECT COUNT(*) FROM "docs" WHERE ("id" = $1 AND "deleted_at" IS NOT NULL)"#
+        );
+        assert_eq!(
+            read(Scope::WithDeleted),
+            r#"SELECT COUNT(*) FROM "docs" WHERE "id" = $1"#
+        );
+    }
+
+    #[test]
+    fn a_subquery_reads_live_rows_whatever_the_scope() {
+        let mut select = Select::new("docs", Projection::CountAll);
+        select.filter = Some(Expr::Exists {
+            query: Box::new(Select::new("docs", Projection::One)),
+            negated: false,
+        });
+        let mut statement = Statement::Select(select);
+        apply(&mut statement, &DOCS, Scope::WithDeleted);
+        assert_eq!(
+            sql(&statement),
+            r#"SELECT COUNT(*) FROM "docs" WHERE EXISTS (SELECT 1 FROM "docs" AS "t1" WHERE "t1"."deleted_at" IS NULL)"#
+        );
+    }
+
+    #[test]
+    fn a_delete_becomes_an_update_unless_forced() {
+        let delete = || {
+            Statement::Delete(Delete {
+                table: "docs",
+                filter: Some(by_id()),
+                returning: vec![&COLUMNS[0]],
+            })
+        };
+        let mut soft = delete();
+        apply(&mut soft, &DOCS, Scope::Live);
+        assert_eq!(
+            sql(&soft),
+            r#"UPDATE "docs" SET "deleted_at" = $1 WHERE ("id" = $2 AND "deleted_at" IS NULL) RETURNING "id""#
+        );
+        let mut forced = delete();
+        apply(&mut forced, &DOCS, Scope::WithDeleted);
+        assert_eq!(forced, delete());
+    }
+}
