@@ -290,6 +290,17 @@ backend_tests!(only_deleted_restore_and_force_delete, |db| async move {
     assert_eq!(Author::count().only_deleted().exec(&db).await.unwrap(), 1);
     let trash = Author::exists().only_deleted().filter(Author::id().eq(bob));
     assert!(trash.exec(&db).await.unwrap());
+    let trashed_views = Article::aggregate(sum(Article::views())).only_deleted();
+    assert_eq!(trashed_views.exec(&db).await.unwrap(), Some(50), "a2 + c2");
+    let all_views = Article::aggregate(sum(Article::views())).with_deleted();
+    assert_eq!(all_views.exec(&db).await.unwrap(), Some(72));
+    let groups: Vec<(i64, i64)> = Article::group_by(Article::author_id())
+        .aggregate(count_all())
+        .with_deleted()
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(groups.iter().map(|(_, n)| n).sum::<i64>(), 5);
     let bob_first = Author::find_first().only_deleted().exec(&db).await.unwrap();
     assert_eq!(bob_first.unwrap().id, bob);
 
@@ -363,6 +374,15 @@ backend_tests!(partial_uniques_free_a_deleted_email, |db| async move {
         return;
     }
     db.push_schema::<Account>().await.unwrap();
+    // The database reads back as the models describe it: the partial index
+    // round-trips, so migrations see no difference.
+    let live = strata::migrate::introspect::introspect(&db).await.unwrap();
+    let models = <Account as strata::ModelSet>::schemas();
+    let target = strata::migrate::from_models::db_schema(&models, db.dialect()).unwrap();
+    if let Err(differences) = strata::migrate::normalize::same_schema(db.dialect(), &target, &live)
+    {
+        panic!("{}", differences.join("\n"));
+    }
     let open = |plan: &str| Account::create().email("eve@x.io").plan(plan).exec(&db);
     let first = open("free").await.unwrap();
     let duplicate = open("pro").await;

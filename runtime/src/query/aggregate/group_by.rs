@@ -27,6 +27,7 @@ pub struct GroupBy<M, K, A = ()> {
     order: Vec<OrderByExpr>,
     skip: Option<i64>,
     take: Option<i64>,
+    soft_delete: crate::soft_delete::Scope,
     _types: PhantomData<fn() -> (K, A)>,
 }
 
@@ -47,6 +48,7 @@ impl<M: Model, K: GroupKeys<M>> GroupBy<M, K, ()> {
             order: Vec::new(),
             skip: None,
             take: None,
+            soft_delete: crate::soft_delete::Scope::Live,
             _types: PhantomData,
         }
     }
@@ -63,12 +65,15 @@ impl<M: Model, K: GroupKeys<M>> GroupBy<M, K, ()> {
             order: self.order,
             skip: self.skip,
             take: self.take,
+            soft_delete: self.soft_delete,
             _types: PhantomData,
         }
     }
 }
 
 impl<M: Model, K: GroupKeys<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
+    crate::soft_delete::soft_delete_methods!(soft_delete);
+
     /// Groups only the rows matching `filter` (`WHERE`, before grouping).
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         self.filter = Some(merge_filter(self.filter.take(), filter.into_filter()));
@@ -148,7 +153,8 @@ impl<M: Model, K: GroupKeys<M>, A: GroupRow<K::Output>> GroupBy<M, K, A> {
 
     /// Runs the query: one row per group.
     pub async fn exec(self, db: &Db) -> Result<Vec<A::Row>> {
-        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::GroupBy);
+        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::GroupBy)
+            .soft_delete(self.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         db.run_all(rendered).await
     }

@@ -16,6 +16,7 @@ use std::marker::PhantomData;
 pub struct Aggregate<M, A> {
     aggregates: Vec<Expr>,
     filter: Option<Filter<M>>,
+    soft_delete: crate::soft_delete::Scope,
     _selection: PhantomData<fn() -> A>,
 }
 
@@ -26,9 +27,12 @@ impl<M: Model, A: AggregateSelection> Aggregate<M, A> {
         Aggregate {
             aggregates: exprs,
             filter: None,
+            soft_delete: crate::soft_delete::Scope::Live,
             _selection: PhantomData,
         }
     }
+
+    crate::soft_delete::soft_delete_methods!(soft_delete);
 
     /// Aggregates only the rows matching `filter` (with any earlier filter).
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
@@ -49,7 +53,8 @@ impl<M: Model, A: AggregateSelection> Aggregate<M, A> {
 
     /// Runs the query: aggregates over no rows are `None` (counts 0).
     pub async fn exec(self, db: &Db) -> Result<A::Output> {
-        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::Aggregate);
+        let op = crate::intercept::chain::op::<M>(crate::intercept::Action::Aggregate)
+            .soft_delete(self.soft_delete);
         let rendered = db.prepare_statement(op, self.statement()?)?;
         let rows: Vec<A::Output> = db.run_all(rendered).await?;
         // An aggregate without GROUP BY always yields exactly one row.
