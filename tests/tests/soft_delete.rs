@@ -3,7 +3,8 @@
 //! model's reads, aggregates, includes of both strategies, relation filters,
 //! relation counts, updates and upserts), `with_deleted`/`only_deleted` see
 //! it, `restore` brings it back, `force_delete` removes it for real, and
-//! `partial_uniques` lets a deleted account's email be taken again.
+//! `partial_uniques` lets a deleted account's email be taken again; the select
+//! builder, by design, shows the table as it is.
 
 use schema_examples::soft::{Account, Article, Author, Note, SoftSchema};
 use strata::dsl::*;
@@ -424,3 +425,26 @@ backend_tests!(partial_uniques_free_a_deleted_email, |db| async move {
         "{restore:?}"
     );
 });
+
+backend_tests!(
+    the_select_builder_shows_the_table_as_it_is,
+    |db| async move {
+        seed(&db).await;
+        // SQL-shaped and explicit: no hidden condition, so the query says it.
+        let mut all: Vec<String> = strata::select(Author::email())
+            .from::<Author>()
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        all.sort();
+        assert_eq!(all, ["ann@x.io", "bob@x.io", "cat@x.io"]);
+        let mut live: Vec<String> = strata::select(Author::email())
+            .from::<Author>()
+            .filter(is_null(Author::deleted_at()))
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        live.sort();
+        assert_eq!(live, ["ann@x.io", "cat@x.io"]);
+    }
+);
