@@ -9,7 +9,7 @@
 use schema_examples::soft::{Account, Article, Author, Note, SoftSchema};
 use strata::dsl::*;
 use strata::relation::Strategy;
-use strata::{Db, Dialect, Error, Filter};
+use strata::{Db, Dialect, Error, Filter, WithNested};
 use strata_tests::backend_tests;
 
 const BOTH: [Strategy; 2] = [Strategy::Batched, Strategy::Joined];
@@ -446,5 +446,40 @@ backend_tests!(
             .unwrap();
         live.sort();
         assert_eq!(live, ["ann@x.io", "cat@x.io"]);
+    }
+);
+
+backend_tests!(
+    nested_writes_soft_delete_and_skip_deleted_rows,
+    |db| async move {
+        let [ann, _, _] = seed(&db).await;
+        let live = Article::find_many().filter(Article::author_id().eq(ann));
+        let a1 = live.exec(&db).await.unwrap().remove(0);
+        let a2 = Article::find_first()
+            .only_deleted()
+            .filter(Article::title().eq("a2"))
+            .exec(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        // A nested update of a deleted child finds no such related row.
+        let err = Author::update(Author::by_id(ann))
+            .name("Ann")
+            .with(Author::articles().update(Article::by_id(a2.id), Article::changes().views(0)))
+            .exec(&db)
+            .await;
+        assert!(matches!(err, Err(Error::RelatedNotFound { .. })), "{err:?}");
+        // A nested delete soft-deletes the child.
+        Author::update(Author::by_id(ann))
+            .name("Ann")
+            .with(Author::articles().delete(Article::by_id(a1.id)))
+            .exec(&db)
+            .await
+            .unwrap();
+        let a1 = Article::find_unique(Article::by_id(a1.id)).with_deleted();
+        let a1 = a1.exec(&db).await.unwrap().unwrap();
+        assert!(a1.removed_at.is_some(), "kept, marked deleted: {a1:?}");
+        let ann_live = Article::count().filter(Article::author_id().eq(ann));
+        assert_eq!(ann_live.exec(&db).await.unwrap(), 0);
     }
 );
