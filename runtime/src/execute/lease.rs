@@ -70,15 +70,15 @@ pub(super) enum Lease<DB: sqlx::Database> {
     Pinned(OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>),
 }
 
-/// Lends the cached connection if no other statement holds it, else one from the
-/// pool (or waits for the dedicated connection).
+/// Lends a pooled `Db`'s first free connection (see `lease/slots.rs`), or
+/// waits for the dedicated connection or the transaction's.
 pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<DB>, sqlx::Error> {
     lease_timed(conn).await.map(|(lease, _)| lease)
 }
 
-/// [`lease`], and how long it waited for a pool connection (zero when the
-/// cached connection was free, and for a dedicated or transaction
-/// connection, which are not the pool's).
+/// [`lease`], and how long it waited for a pool connection (zero when slot
+/// 0's was free, and for a dedicated or transaction connection, which are
+/// not the pool's).
 async fn lease_timed<DB: sqlx::Database>(
     conn: &Conn<DB>,
 ) -> Result<(Lease<DB>, Duration), sqlx::Error> {
@@ -160,9 +160,8 @@ pub(super) async fn lend<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lent<DB>
 
 impl<DB: sqlx::Database> Lent<DB> {
     /// How long this statement waited for a pool connection: zero when it
-    /// found the cached connection free (no clock read). For the per-query
+    /// found its connection free at once (no clock read). The per-query
     /// span's pool wait.
-    #[allow(dead_code)] // read by the query span once execute/mod.rs records it
     pub(super) fn waited(&self) -> Duration {
         self.waited
     }

@@ -1,6 +1,6 @@
-//! `PoolOptions::max_uses` for connections that go back to sqlx's pool after
-//! each statement (the ones lent to statements running concurrently with the
-//! cached connection's; `lease.rs` counts the cached connection's own lends).
+//! `PoolOptions::max_uses` for checkouts straight from sqlx's pool
+//! (`Db::as_postgres()` and the like); `lease/slots.rs` counts the lends of
+//! the connections strata keeps.
 //!
 //! sqlx has no such setting and gives a release hook nothing that names the
 //! connection: only `&mut Connection` (which moves between checkouts) and

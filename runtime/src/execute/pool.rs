@@ -28,9 +28,10 @@ use std::time::Duration;
 /// Behind PgBouncer, the pool may be larger than the server's limit: the
 /// pooler shares server connections among clients.
 ///
-/// A pooled `Db` keeps one connection checked out for serial work (see
-/// `lease.rs`), so `max_connections` counts it: with 1, every statement
-/// takes turns on that one connection.
+/// A pooled `Db` keeps the connections its statements use checked out of
+/// sqlx's pool between statements (`lease/slots.rs`; a burst's go back
+/// after a second unused), within `max_connections`: with 1, every
+/// statement takes turns on that one connection.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// Open connections at most (default 10; see Sizing above).
@@ -53,12 +54,13 @@ pub struct PoolOptions {
     /// `None`: no limit), as node-postgres's and Prisma's `maxUses`: with a
     /// database behind a TCP load balancer, long-lived connections keep
     /// going to the servers they first reached, and recycling them spreads
-    /// load onto servers added since. Counted exactly for the connection a
-    /// pooled `Db` keeps for serial work; for connections that go back to
-    /// sqlx's pool after each statement, counted at release by the
-    /// connection's opening time (see `max_uses.rs`: two connections opened
-    /// within 0.1 ms of each other may be recycled early). A connection that
-    /// moves from the pool to strata's cache starts its count afresh there.
+    /// load onto servers added since. Counted exactly for every statement
+    /// strata lends a connection to; checkouts straight from sqlx's pool
+    /// (`Db::as_postgres()` and the like, and sqlx's own check at connect)
+    /// are counted at release by the connection's opening time (see
+    /// `max_uses.rs`: two connections opened within 0.1 ms of each other
+    /// may be recycled early). A connection that goes back to sqlx's pool
+    /// and is later lent by strata again starts a fresh count there.
     /// `Some(0)` is taken as `Some(1)`.
     pub max_uses: Option<u32>,
     /// Pings a connection before lending it, sqlx's `test_before_acquire`;
