@@ -164,6 +164,25 @@ backend_tests!(hooks_see_model_action_arguments_and_sql, |db| async move {
     assert!(lines(&log)[1].contains("ic_notes"));
     assert_eq!(lines(&log)[2], "after find_many returned 3");
 
+    // A point read an interceptor only looks at (its text from the shape
+    // cache) and one it changes (rendered from the AST) both run.
+    log.lock().unwrap().clear();
+    let found = Note::find_by_id(notes[2].id).exec(&idb).await?;
+    assert_eq!(found.as_ref().map(|n| n.title.as_str()), Some("b1"));
+    assert_eq!(lines(&log)[0], "before find_unique Note statement");
+    let tdb = with(&db, |b| b.interceptor(Tenant(1))).await;
+    assert_eq!(Note::find_by_id(notes[2].id).exec(&tdb).await?, None);
+    let other = Note::update(Note::by_id(notes[2].id))
+        .title("x")
+        .exec(&tdb)
+        .await;
+    assert!(matches!(other, Err(Error::NotFound { .. })), "{other:?}");
+    let own = Note::update(Note::by_id(notes[0].id))
+        .title("a1+")
+        .exec(&tdb)
+        .await?;
+    assert_eq!(own.title, "a1+");
+
     log.lock().unwrap().clear();
     Note::find_many().include(Note::items()).exec(&idb).await?;
     let seen = lines(&log);

@@ -90,6 +90,29 @@ impl Db {
         self.context.interceptors.prepare(op, ast, render)
     }
 
+    /// [`Db::prepare`] for a point statement whose text `render::shape`
+    /// remembers: `shaped` renders it that way when nothing may change
+    /// `statement` or no hook asked to; otherwise it is rendered from the
+    /// AST.
+    pub(crate) fn prepare_point(
+        &self,
+        op: Op,
+        statement: impl FnOnce() -> crate::query::ast::Statement,
+        shaped: impl FnOnce() -> Result<Rendered>,
+    ) -> Result<Prepared<Rendered>> {
+        if !self.intercepts(&op) {
+            return Ok(Prepared::new(op, shaped()?));
+        }
+        let dialect = self.dialect();
+        let render = |s, changed| match changed {
+            true => crate::render::render_checked(&s, dialect),
+            false => shaped(),
+        };
+        self.context
+            .interceptors
+            .prepare_with(op, statement(), render)
+    }
+
     /// [`Db::prepare`] over a model statement, rendered with its checks.
     pub(crate) fn prepare_statement(
         &self,

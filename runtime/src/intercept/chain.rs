@@ -182,11 +182,23 @@ impl Chain {
     pub(crate) fn prepare<A: Intercepted, R>(
         &self,
         op: Op,
-        mut ast: A,
+        ast: A,
         render: impl FnOnce(A) -> Result<R>,
     ) -> Result<Prepared<R>> {
+        self.prepare_with(op, ast, |ast, _| render(ast))
+    }
+
+    /// [`Chain::prepare`] whose `render` is told whether a hook asked for
+    /// the arguments mutably (if none did, a point statement's remembered
+    /// text is still right).
+    pub(crate) fn prepare_with<A: Intercepted, R>(
+        &self,
+        op: Op,
+        mut ast: A,
+        render: impl FnOnce(A, bool) -> Result<R>,
+    ) -> Result<Prepared<R>> {
         let mut ran = 0;
-        let skip = {
+        let (skip, changed) = {
             let mut operation =
                 Operation::new(op.model, op.action, ast.args()).with_soft_delete(op.soft_delete);
             let mut skip = None;
@@ -208,7 +220,7 @@ impl Chain {
                     return Err(self.failed(op, ran, e));
                 }
             }
-            skip
+            (skip, operation.changed())
         };
         if let Some(rows_affected) = skip {
             return Ok(Prepared {
@@ -217,7 +229,7 @@ impl Chain {
                 ran,
             });
         }
-        match render(ast) {
+        match render(ast, changed) {
             Ok(rendered) => Ok(Prepared {
                 op,
                 body: Body::Run(rendered),

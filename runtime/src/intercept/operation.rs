@@ -16,6 +16,9 @@ pub struct Operation<'a> {
     model: Option<&'static ModelSchema>,
     action: Action,
     args: Args<'a>,
+    /// A hook asked for the arguments mutably: the statement is rendered
+    /// from the AST, not from a remembered shape.
+    changed: bool,
     /// Soft delete: which rows of a soft-deleted model the operation's
     /// builder asked for (`with_deleted()`, `only_deleted()`,
     /// `force_delete()`, `restore()`), applied by the built-in
@@ -50,6 +53,7 @@ impl<'a> Operation<'a> {
             model,
             action,
             args,
+            changed: false,
             soft_delete: crate::soft_delete::Scope::Live,
         }
     }
@@ -80,9 +84,16 @@ impl<'a> Operation<'a> {
         &self.args
     }
 
-    /// The arguments, to change before they are rendered.
+    /// The arguments, to change before they are rendered. (Asking for
+    /// them makes strata render the statement from them, where it would
+    /// otherwise reuse the text remembered for a point statement's shape.)
     pub fn args_mut(&mut self) -> &mut Args<'a> {
+        self.changed = true;
         &mut self.args
+    }
+
+    pub(crate) fn changed(&self) -> bool {
+        self.changed
     }
 
     /// ANDs `condition` into the operation's WHERE: the rows a read
@@ -94,7 +105,7 @@ impl<'a> Operation<'a> {
     /// interceptor decides whether to fail the operation
     /// with it or let that action through.
     pub fn and_filter(&mut self, condition: Expr) -> Result<()> {
-        let slot = match &mut self.args {
+        let slot = match self.args_mut() {
             Args::Statement(Statement::Select(s)) => &mut s.filter,
             Args::Statement(Statement::Update(u)) => &mut u.filter,
             Args::Statement(Statement::Delete(d)) => &mut d.filter,

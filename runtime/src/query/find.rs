@@ -505,16 +505,14 @@ impl<M: Model> FindUnique<M> {
         Ok(rows.into_iter().next())
     }
 
-    /// Past the interceptors: without any, the text of a statement with
-    /// no counts, includes or lock comes from `render::shape`, no AST built.
+    /// Past the interceptors: unless one changed it, the text of a
+    /// statement with no counts, includes or lock comes from
+    /// `render::shape`.
     fn prepare(&self, db: &Db) -> Result<Prepared<Rendered>> {
         let op = op::<M>(Action::FindUnique)
             .on_primary(self.lock.requested())
             .soft_delete(self.soft_delete);
-        if db.intercepts(&op) {
-            return db.prepare_statement(op, self.statement());
-        }
-        Ok(Prepared::new(op, self.render(db.dialect())?))
+        db.prepare_point(op, || self.statement(), || self.render(db.dialect()))
     }
 
     /// The statement; without counts, includes or a lock, its text

@@ -694,10 +694,10 @@ impl<M: Model> Update<M, UniqueKey<M>> {
 
     /// The UPDATE .. RETURNING of `set`, its text remembered per key and
     /// assignments (`render::shape`).
-    fn render_returning(&self, set: Vec<Assignment>, dialect: Dialect) -> Rendered {
+    fn render_returning(&self, set: &[Assignment], dialect: Dialect) -> Rendered {
         let mut shape = Shape::new::<M>(ShapeKind::UpdateByKey, dialect).push(self.target.index());
         let mut binds = Vec::with_capacity(set.len() + self.target.values().len());
-        for assignment in &set {
+        for assignment in set {
             let column = M::SCHEMA
                 .columns
                 .iter()
@@ -717,7 +717,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             shape = shape.and_then(|s| s.push(usize::from(u16::MAX)));
             binds.push(expected.clone());
         }
-        let full = |_| render(&self.statement_with(set), dialect);
+        let full = |_| render(&self.statement_with(set.to_vec()), dialect);
         match shape.and_then(|s| s.binds(&binds)) {
             Some(shape) => render_shape(shape, binds, full),
             None => full(binds),
@@ -735,11 +735,9 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         }
         let op = op::<M>(Action::Update);
         if db.dialect().supports_returning() {
-            let rendered = if db.intercepts(&op) {
-                db.prepare_statement(op, self.statement_with(set))?
-            } else {
-                Prepared::new(op, self.render_returning(set, db.dialect()))
-            };
+            let statement = || self.statement_with(set.clone());
+            let shaped = || Ok(self.render_returning(&set, db.dialect()));
+            let rendered = db.prepare_point(op, statement, shaped)?;
             return match db.run_optional(rendered).await? {
                 Some(row) => Ok(row),
                 None => Err(self.missed(db).await),
