@@ -2,12 +2,16 @@
 //! shared by up to 200 clients) in front of the local PostgreSQL.
 
 mod pgbouncer_support;
+mod runner_support;
 
 use pgbouncer_support::raw::{self, Mode};
 use pgbouncer_support::stress;
+use runner_support::Folders;
 use schema_examples::blog::BlogSchema;
 use std::time::Duration;
-use strata::{Db, PoolOptions};
+use strata::cli::{execute, parse_from};
+use strata::migrate::runner::UrlSources;
+use strata::{sql, Db, ModelSet, PoolOptions};
 use strata_tests::pooled_db;
 
 const TASKS: i64 = 32;
@@ -80,4 +84,64 @@ async fn strata_pgbouncer_mode_returns_only_right_results() {
         "too few operations ran: {tally}"
     );
     assert_eq!((tally.errors, tally.wrong), (0, 0), "{tally}");
+}
+
+/// `strata migrate deploy` in a deploy where `DATABASE_URL` is the real
+/// pooler: refused without `DIRECT_URL` (its session advisory lock would
+/// not hold through transaction pooling), applied through `DIRECT_URL`
+/// with it, and then seen by the app through the pooler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_deploy_takes_direct_url_over_the_pooler() {
+    let Some(pooled) = pooled_db().await else {
+        return;
+    };
+    let folders = Folders::new();
+    folders.add(
+        "20260101000000_create_items",
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n\
+         INSERT INTO items VALUES (1, 'one');\n",
+        None,
+    );
+    let app_url = format!("{}?pgbouncer=true", pooled.pooled_url);
+    let deploy = |sources: UrlSources| {
+        let dir = folders.path().to_string_lossy().into_owned();
+        async move {
+            let cli = parse_from(["strata", "--migrations-dir", &dir, "migrate", "deploy"])
+                .expect("a command line");
+            let mut out = Vec::new();
+            let result = execute(&cli, &BlogSchema::schemas(), &sources, &mut out).await;
+            (result, String::from_utf8(out).expect("UTF-8 report"))
+        }
+    };
+    let (refused, _) = deploy(UrlSources {
+        database_url: Some(app_url.clone()),
+        ..UrlSources::default()
+    })
+    .await;
+    let refused = refused.expect_err("a pooler URL without DIRECT_URL");
+    assert!(refused.to_string().contains("DIRECT_URL"), "{refused}");
+
+    let (applied, report) = deploy(UrlSources {
+        database_url: Some(app_url.clone()),
+        direct_url: Some(pooled.direct_url.clone()),
+        ..UrlSources::default()
+    })
+    .await;
+    assert!(applied.expect("deploy through DIRECT_URL"), "{report}");
+    assert_eq!(report, "applied 20260101000000_create_items\n");
+
+    let app = Db::builder()
+        .url(&app_url)
+        .direct_url(&pooled.direct_url)
+        .connect()
+        .await
+        .expect("the app through the pooler");
+    assert_eq!(app.direct_url(), Some(pooled.direct_url.as_str()));
+    let names: Vec<(String,)> = sql!("SELECT name FROM items")
+        .fetch_all(&app)
+        .await
+        .unwrap();
+    assert_eq!(names, [("one".to_owned(),)]);
+    app.close().await;
+    pooled.cleanup().await;
 }
