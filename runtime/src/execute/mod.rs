@@ -170,6 +170,7 @@ impl Db {
         fn single<C>(connection: C) -> Arc<Mutex<C>> {
             Arc::new(Mutex::new(connection))
         }
+        pgbouncer::refuse_single(url)?;
         let target = match pool::connect_options(url, None)? {
             pool::AnyOptions::Postgres(o) => Target::Postgres(Conn::Single(single(
                 sqlx::PgConnection::connect_with(&o).await?,

@@ -178,7 +178,7 @@ pub(super) fn settle(url: &str, requested: bool) -> Result<(String, bool)> {
             Some((PARAMETER, "false" | "0")) => {}
             Some((PARAMETER, _)) => {
                 return Err(Error::InvalidUrl {
-                    url: base.to_owned(),
+                    url: redacted(base),
                     reason: "pgbouncer= takes true or false",
                 })
             }
@@ -187,7 +187,7 @@ pub(super) fn settle(url: &str, requested: bool) -> Result<(String, bool)> {
     }
     if on && !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
         return Err(Error::InvalidUrl {
-            url: base.to_owned(),
+            url: redacted(base),
             reason: "PgBouncer mode is for PostgreSQL URLs",
         });
     }
@@ -196,6 +196,35 @@ pub(super) fn settle(url: &str, requested: bool) -> Result<(String, bool)> {
         false => format!("{base}?{}", kept.join("&")),
     };
     Ok((url, on))
+}
+
+/// `Db::connect_single` on a URL asking for PgBouncer mode: refused rather
+/// than run unprotected (the mode is set up with a pool, by
+/// [`Db::builder`]).
+pub(super) fn refuse_single(url: &str) -> Result<()> {
+    match settle(url, false)? {
+        (_, false) => Ok(()),
+        (url, true) => Err(Error::InvalidUrl {
+            url: redacted(&url),
+            reason: "pgbouncer=true needs a pool: use Db::connect or Db::builder(), \
+                     not Db::connect_single",
+        }),
+    }
+}
+
+/// `url` without its password, for errors.
+fn redacted(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => match url[start..start + at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..start], &url[start + at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 impl Db {
@@ -282,6 +311,18 @@ mod tests {
             settle("postgresql://u@h/db", true).unwrap(),
             ("postgresql://u@h/db".into(), true)
         );
+    }
+
+    #[test]
+    fn a_single_connection_in_pgbouncer_mode_is_refused_without_the_password() {
+        let refused = super::refuse_single("postgres://app:secret@pool:6432/db?pgbouncer=true")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("needs a pool") && !refused.contains("secret"),
+            "{refused}"
+        );
+        assert!(super::refuse_single("postgres://app:secret@db/db").is_ok());
     }
 
     #[test]
