@@ -234,3 +234,120 @@ fn runs(ids: &[i64]) -> Vec<usize> {
     }
     runs
 }
+
+backend_tests!(
+    concurrent_statements_spread_over_the_pool_and_a_burst_is_given_back,
+    |db| async move {
+        if db.dialect() == Dialect::Sqlite {
+            return; // no server connection id to count connections by
+        }
+        let url = url_of(&db);
+        let pool = Db::connect_with(
+            &url,
+            PoolOptions {
+                max_connections: 4,
+                ..PoolOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        // 8 tasks, each holding its connection for 200 ms: the pool must grow
+        // to all 4 connections (an earlier lease kept it at 1) and no further.
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    match pool.dialect() {
+                        Dialect::Postgres => {
+                            sql!("SELECT CAST(pg_backend_pid() AS BIGINT) FROM pg_sleep(0.2)")
+                                .fetch_scalar::<i64>(&pool)
+                                .await
+                                .unwrap()
+                        }
+                        _ => {
+                            let (id, _): (i64, i64) = sql!(
+                                "SELECT CAST(CONNECTION_ID() AS SIGNED), CAST(SLEEP(0.2) AS SIGNED)"
+                            )
+                            .fetch_one(&pool)
+                            .await
+                            .unwrap();
+                            id
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for task in tasks {
+            ids.insert(task.await.unwrap());
+        }
+        assert_eq!(
+            ids.len(),
+            4,
+            "8 concurrent statements on a pool of 4: {ids:?}"
+        );
+        let busy = pool.pool_status().unwrap();
+        assert_eq!(
+            (busy.size, busy.in_use, busy.waiting),
+            (4, 0, 0),
+            "{busy:?}"
+        );
+        // Unused for over a second, the burst's connections (all but the
+        // first) go back to sqlx's pool, where a raw checkout can get one.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let raw = match pool.dialect() {
+            Dialect::Postgres => pool.as_postgres().unwrap().try_acquire().is_some(),
+            _ => pool.as_mysql().unwrap().try_acquire().is_some(),
+        };
+        assert!(
+            raw,
+            "a raw checkout finds an idle connection in sqlx's pool"
+        );
+        pool.close().await;
+    }
+);
+
+backend_tests!(
+    test_before_acquire_replaces_a_dead_connection_before_lending_it,
+    |db| async move {
+        if db.dialect() == Dialect::Sqlite {
+            return; // an embedded database has no server to drop the connection
+        }
+        db.push_schema::<BlogSchema>().await.unwrap();
+        let url = url_of(&db);
+        let pool = Db::connect_with(
+            &url,
+            PoolOptions {
+                test_before_acquire: true,
+                ..PoolOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let before = connection_mark(&pool).await;
+        // Kill the connection strata keeps for serial work, from another
+        // session of the test's own `db`.
+        match db.dialect() {
+            Dialect::Postgres => {
+                let pid = i32::try_from(before).unwrap();
+                sql!("SELECT pg_terminate_backend({pid})")
+                    .execute(&db)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                let killed = sqlx::query(sqlx::AssertSqlSafe(format!("KILL {before}")))
+                    .execute(db.as_mysql().unwrap())
+                    .await;
+                killed.unwrap();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Without the ping this statement would fail (tests/tests/pool.rs);
+        // with it, the dead connection is found and replaced first.
+        let after = connection_mark(&pool).await;
+        assert_ne!(before, after, "a new connection");
+        assert_eq!(Tag::count().exec(&pool).await.unwrap(), 0);
+        pool.close().await;
+    }
+);
