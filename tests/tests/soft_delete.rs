@@ -1,10 +1,10 @@
 //! Soft delete (`#[strata(soft_delete = deleted_at)]`) on SQLite, PostgreSQL
 //! and MariaDB: a soft-deleted row never appears through any read path (the
 //! model's reads, aggregates, includes of both strategies, relation filters,
-//! relation counts, updates and upserts), `with_deleted`/`only_deleted` see
-//! it, `restore` brings it back, `force_delete` removes it for real, and
-//! `partial_uniques` lets a deleted account's email be taken again; the select
-//! builder, by design, shows the table as it is.
+//! relation counts, updates and upserts, the select builder at every depth),
+//! `with_deleted`/`only_deleted` see it, `restore` brings it back,
+//! `force_delete` removes it for real, and `partial_uniques` lets a deleted
+//! account's email be taken again.
 
 use schema_examples::soft::{Account, Article, Author, Note, SoftSchema};
 use strata::dsl::*;
@@ -426,28 +426,121 @@ backend_tests!(partial_uniques_free_a_deleted_email, |db| async move {
     );
 });
 
-backend_tests!(
-    the_select_builder_shows_the_table_as_it_is,
-    |db| async move {
-        seed(&db).await;
-        // SQL-shaped and explicit: no hidden condition, so the query says it.
-        let mut all: Vec<String> = strata::select(Author::email())
-            .from::<Author>()
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        all.sort();
-        assert_eq!(all, ["ann@x.io", "bob@x.io", "cat@x.io"]);
-        let mut live: Vec<String> = strata::select(Author::email())
-            .from::<Author>()
-            .filter(is_null(Author::deleted_at()))
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        live.sort();
-        assert_eq!(live, ["ann@x.io", "cat@x.io"]);
-    }
-);
+backend_tests!(the_select_builder_hides_deleted_rows, |db| async move {
+    seed(&db).await;
+    let db = &db;
+    // FROM: the live authors; `with_deleted()` shows bob too.
+    let emails = strata::select(Author::email()).from::<Author>();
+    let live = emails.clone().fetch_all(db).await.unwrap();
+    assert_eq!(sorted(live), ["ann@x.io", "cat@x.io"]);
+    let all = emails.with_deleted().fetch_all(db).await.unwrap();
+    assert_eq!(sorted(all), ["ann@x.io", "bob@x.io", "cat@x.io"]);
+
+    // Inner join: b1 is live but its author is not, so the pair is gone.
+    let pairs = strata::select((Article::title(), Author::email()))
+        .from::<Article>()
+        .inner_join::<Author>(eq(Article::author_id(), Author::id()))
+        .order_by(Article::title().asc());
+    let rows = pairs.clone().fetch_all(db).await.unwrap();
+    assert_eq!(rows, [s("a1", "ann@x.io"), s("c1", "cat@x.io")]);
+    let rows = pairs.with_deleted().fetch_all(db).await.unwrap();
+    let titles: Vec<&str> = rows.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(titles, ["a1", "a2", "b1", "c1", "c2"]);
+
+    // Left join: the condition is in ON, so b1 stays with no author.
+    let rows: Vec<(String, Option<String>)> = strata::select((Article::title(), Author::email()))
+        .from::<Article>()
+        .left_join::<Author>(eq(Article::author_id(), Author::id()))
+        .order_by(Article::title().asc())
+        .fetch_all(db)
+        .await
+        .unwrap();
+    let ann = Some("ann@x.io".to_owned());
+    let cat = Some("cat@x.io".to_owned());
+    let expected = [("a1", ann), ("b1", None), ("c1", cat)];
+    let expected: Vec<(String, Option<String>)> = (expected.into_iter())
+        .map(|(t, e)| (t.to_owned(), e))
+        .collect();
+    assert_eq!(rows, expected);
+
+    // EXISTS: ann's a2 (20 views) and cat's c2 (30) are deleted.
+    let popular = strata::select(Article::id())
+        .from::<Article>()
+        .filter(eq(Article::author_id(), Author::id()).and(gte(Article::views(), 20)));
+    let with_popular = strata::select(Author::email())
+        .from::<Author>()
+        .filter(exists(popular.clone()));
+    assert_eq!(with_popular.clone().fetch_all(db).await.unwrap(), [""; 0]);
+    let all = with_popular.with_deleted().fetch_all(db).await.unwrap();
+    assert_eq!(sorted(all), ["ann@x.io", "cat@x.io"]);
+    // IN (subquery): bob's b1 is live, bob is not.
+    let writers = strata::select(Article::author_id()).from::<Article>();
+    let rows = strata::select(Author::email())
+        .from::<Author>()
+        .with_deleted()
+        .filter(in_subquery(Author::id(), writers))
+        .fetch_all(db)
+        .await
+        .unwrap();
+    // The outer select shows deleted authors, and everything inside it
+    // reads deleted rows too: bob (b1) is back.
+    assert_eq!(sorted(rows), ["ann@x.io", "bob@x.io", "cat@x.io"]);
+
+    // A derived table and a CTE read live rows inside.
+    let totals = strata::select((Article::author_id(), count(Article::id())))
+        .from::<Article>()
+        .group_by(Article::author_id())
+        .as_derived("totals");
+    let rows: Vec<(String, i64)> = strata::select((Author::email(), totals.col::<1>()))
+        .from::<Author>()
+        .inner_join_table(&totals, eq(totals.col::<0>(), Author::id()))
+        .order_by(Author::email().asc())
+        .fetch_all(db)
+        .await
+        .unwrap();
+    assert_eq!(rows, [s2("ann@x.io", 1), s2("cat@x.io", 1)]);
+    let live_titles = strata::select(Article::title())
+        .from::<Article>()
+        .as_cte("live_titles");
+    let rows = strata::select(live_titles.col::<0>())
+        .from_table(&live_titles)
+        .fetch_all(db)
+        .await
+        .unwrap();
+    assert_eq!(sorted(rows), ["a1", "b1", "c1"]);
+
+    // Each branch of a set operation.
+    let union = strata::select(Author::email())
+        .from::<Author>()
+        .union(strata::select(Author::name()).from::<Author>());
+    let rows = union.clone().fetch_all(db).await.unwrap();
+    assert_eq!(sorted(rows), ["Ann", "Cat", "ann@x.io", "cat@x.io"]);
+    let rows = union.with_deleted().fetch_all(db).await.unwrap();
+    assert_eq!(rows.len(), 6);
+
+    // The condition written by hand, as before, still reads the trash.
+    let trash = strata::select(Author::email())
+        .from::<Author>()
+        .with_deleted()
+        .filter(is_not_null(Author::deleted_at()))
+        .fetch_all(db)
+        .await
+        .unwrap();
+    assert_eq!(trash, ["bob@x.io"]);
+});
+
+fn sorted(mut rows: Vec<String>) -> Vec<String> {
+    rows.sort();
+    rows
+}
+
+fn s(title: &str, email: &str) -> (String, String) {
+    (title.to_owned(), email.to_owned())
+}
+
+fn s2(email: &str, n: i64) -> (String, i64) {
+    (email.to_owned(), n)
+}
 
 backend_tests!(
     nested_writes_soft_delete_and_skip_deleted_rows,

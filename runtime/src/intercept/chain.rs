@@ -83,6 +83,9 @@ impl Op {
     pub(crate) fn soft_deletes(&self) -> bool {
         self.soft_delete != crate::soft_delete::Scope::Live
             || self.model.is_some_and(crate::soft_delete::reaches)
+            // The select builder's AST names its models; the rewrite
+            // finds them there (a no-op when none is soft-deleted).
+            || self.action == Action::Select
     }
 }
 

@@ -12,6 +12,7 @@
 pub(crate) mod ddl;
 mod restore;
 pub mod rewrite;
+pub mod select;
 
 mod tables;
 
@@ -49,6 +50,12 @@ pub struct SoftDelete;
 impl Interceptor for SoftDelete {
     fn before(&self, op: &mut Operation<'_>) -> Result<Flow> {
         let scope = op.soft_delete_scope();
+        // The select builder's query names the models it reads in its AST
+        // (with their soft-delete columns), and carries its own scope.
+        if let Args::Select(query) = op.args_mut() {
+            select::apply(query);
+            return Ok(Flow::Continue);
+        }
         let Some(model) = op.model() else {
             return Ok(Flow::Continue);
         };

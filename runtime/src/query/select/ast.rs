@@ -26,6 +26,11 @@ pub struct SelectAst {
     pub order_by: Vec<OrderByExpr>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// Soft delete: `Live` hides the soft-deleted rows of every
+    /// soft-deleted model this select and its subqueries read;
+    /// `WithDeleted` (`with_deleted()`) shows them, here and in everything
+    /// nested. Applied by the built-in `SoftDelete` interceptor.
+    pub soft_delete: crate::soft_delete::Scope,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +49,9 @@ pub enum TableRef {
         model: &'static str,
         table: &'static str,
         alias: Option<&'static str>,
+        /// The model's soft-delete column, if it has one: the AST names
+        /// tables, and the soft-delete rewrite needs the column.
+        soft_delete: Option<&'static crate::schema::ColumnSchema>,
     },
     /// `(query) AS "name"`, its items named `c0`, `c1`..
     Derived {

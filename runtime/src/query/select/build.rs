@@ -50,6 +50,7 @@ fn table_ref<S: Source>() -> TableRef {
         model: <S::Model as crate::Model>::SCHEMA.name,
         table: <S::Model as crate::Model>::SCHEMA.table,
         alias: S::ALIAS,
+        soft_delete: <S::Model as crate::Model>::SCHEMA.soft_delete_column(),
     }
 }
 
@@ -92,6 +93,7 @@ impl<Sel, S> SelectQuery<Sel, S> {
                 order_by: Vec::new(),
                 limit: None,
                 offset: None,
+                soft_delete: crate::soft_delete::Scope::Live,
             },
             _types: PhantomData,
         }
@@ -308,6 +310,18 @@ impl<Sel, S> SelectQuery<Sel, S> {
         let mut exprs = Vec::new();
         keys.into_exprs(&mut exprs);
         self.ast.distinct = Distinct::On(exprs);
+        self
+    }
+
+    /// Soft delete: shows the soft-deleted rows of every soft-deleted model
+    /// this query reads (FROM, joins, and every subquery, derived table and
+    /// CTE inside it), which are hidden by default. As the model API's
+    /// `with_deleted()`, but for the whole query: a builder query names
+    /// several models, and one opt-out for all of them is the one that
+    /// reads plainly. Write `is_not_null(M::deleted_at())` in `filter` for
+    /// the trash. Nothing changes for models without soft delete.
+    pub fn with_deleted(mut self) -> Self {
+        self.ast.soft_delete = crate::soft_delete::Scope::WithDeleted;
         self
     }
 

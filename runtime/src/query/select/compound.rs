@@ -132,6 +132,16 @@ impl<O> Compound<O> {
         self
     }
 
+    /// Soft delete: shows soft-deleted rows in every branch; see
+    /// [`SelectQuery::with_deleted`].
+    pub fn with_deleted(mut self) -> Self {
+        crate::soft_delete::select::show_deleted(&mut self.ast.first);
+        for (_, branch) in &mut self.ast.rest {
+            crate::soft_delete::select::show_deleted(branch);
+        }
+        self
+    }
+
     /// As a derived table; see [`SelectQuery::as_derived`].
     pub fn as_derived(self, name: impl Into<Cow<'static, str>>) -> Table<O> {
         Table::new(

@@ -15,6 +15,7 @@ use crate::raw::decode_whole;
 use crate::render::select::{render_compound, render_locked_select, render_select};
 use crate::render::{Dialect, Rendered};
 use crate::schema::FromRow;
+use crate::soft_delete::Scope;
 use crate::{Db, ToSql};
 
 /// What errors of a builder query name instead of a model.
@@ -38,11 +39,22 @@ async fn fetch<T: FromRow + Send + Unpin + 'static>(
 /// [`QueryAst`].
 pub(super) trait Builder: ToSql {
     fn query_ast(&self) -> QueryAst;
+    /// Whether the built-in soft delete has rows to hide (see
+    /// `soft_delete::select`).
+    fn soft_deletes(&self) -> bool;
+    /// The scope user interceptors see: the outer select's.
+    fn scope(&self) -> Scope;
 }
 
 impl<Sel, S> Builder for SelectQuery<Sel, S> {
     fn query_ast(&self) -> QueryAst {
         QueryAst::Select(Box::new(self.ast.clone()))
+    }
+    fn soft_deletes(&self) -> bool {
+        crate::soft_delete::select::select_reads(&self.ast)
+    }
+    fn scope(&self) -> Scope {
+        self.ast.soft_delete
     }
 }
 
@@ -50,18 +62,33 @@ impl<O> Builder for Compound<O> {
     fn query_ast(&self) -> QueryAst {
         QueryAst::Compound(Box::new(self.ast.clone()))
     }
+    fn soft_deletes(&self) -> bool {
+        let ast = &self.ast;
+        let reads = crate::soft_delete::select::reads_soft_deleted;
+        reads(&ast.first) || ast.rest.iter().any(|(_, q)| reads(q))
+    }
+    fn scope(&self) -> Scope {
+        // `with_deleted()` on a compound marks every branch.
+        let first = &self.ast.first;
+        match first {
+            QueryAst::Select(s) => s.soft_delete,
+            QueryAst::Compound(_) => Scope::Live,
+        }
+    }
 }
 
 /// `query` past the interceptors (its AST copied only when there are
-/// some); `lock` is a locking read's, written after the query.
+/// some, or when soft delete has rows to hide: the built-in `SoftDelete`
+/// interceptor rewrites the AST like any `before` hook); `lock` is a
+/// locking read's, written after the query.
 pub(super) fn prepare(
     db: &Db,
     query: &impl Builder,
     lock: Option<RowLock>,
 ) -> Result<Prepared<Rendered>> {
     let (op, dialect) = (Op::unscoped(LABEL, Action::Select), db.dialect());
-    let op = op.on_primary(lock.is_some());
-    if !db.intercepted() {
+    let op = op.on_primary(lock.is_some()).soft_delete(query.scope());
+    if !db.intercepted() && !query.soft_deletes() {
         return Ok(Prepared::new(op, query.to_sql(dialect)?));
     }
     db.prepare(op, query.query_ast(), |ast| match (ast, lock) {
