@@ -145,3 +145,35 @@ async fn migrate_deploy_takes_direct_url_over_the_pooler() {
     app.close().await;
     pooled.cleanup().await;
 }
+
+/// What PgBouncer mode cannot carry is refused before connecting: no server
+/// needed.
+#[tokio::test]
+async fn pgbouncer_mode_refuses_what_the_pooler_cannot_carry() {
+    let url = "postgres://app:secret@127.0.0.1:1/app?pgbouncer=true";
+    let lock_timeout = Db::builder()
+        .url(url)
+        .pool(PoolOptions {
+            lock_timeout: Some(Duration::from_secs(1)),
+            ..PoolOptions::default()
+        })
+        .connect()
+        .await
+        .expect_err("lock_timeout through PgBouncer");
+    assert!(
+        lock_timeout.to_string().contains("lock_timeout"),
+        "{lock_timeout}"
+    );
+    let single = Db::connect_single(url)
+        .await
+        .expect_err("a single connection");
+    let message = single.to_string();
+    assert!(
+        message.contains("needs a pool") && !message.contains("secret"),
+        "{message}"
+    );
+    let mysql = Db::connect("mysql://root@127.0.0.1:1/db?pgbouncer=true")
+        .await
+        .expect_err("PgBouncer mode on MySQL");
+    assert!(mysql.to_string().contains("PostgreSQL"), "{mysql}");
+}

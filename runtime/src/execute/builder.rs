@@ -122,6 +122,7 @@ impl DbBuilder {
         })?;
         let (url, pgbouncer) = super::pgbouncer::settle(&url, self.pgbouncer)?;
         if pgbouncer {
+            super::pgbouncer::check_pool(&self.pool)?;
             // See pgbouncer.rs: a named statement must fail loudly, not be reused.
             self.pool.statement_cache_capacity = 0;
         }

@@ -212,6 +212,21 @@ pub(super) fn refuse_single(url: &str) -> Result<()> {
     }
 }
 
+/// Pool options PgBouncer mode cannot honour, refused before connecting:
+/// `lock_timeout` travels in the `options` startup parameter, which
+/// PgBouncer 1.18 answers with "unsupported startup parameter: options".
+pub(super) fn check_pool(pool: &super::PoolOptions) -> Result<()> {
+    match pool.lock_timeout {
+        None => Ok(()),
+        Some(_) => Err(Error::InvalidUrl {
+            url: String::new(),
+            reason: "PoolOptions::lock_timeout cannot go through PgBouncer (it refuses the \
+                     `options` startup parameter the timeout is sent in); set lock_timeout \
+                     on the database role instead (ALTER ROLE .. SET lock_timeout)",
+        }),
+    }
+}
+
 /// `url` without its password, for errors.
 fn redacted(url: &str) -> String {
     let Some(start) = url.find("://").map(|i| i + 3) else {
