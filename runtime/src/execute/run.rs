@@ -204,8 +204,8 @@ impl Db {
         };
         let query = watch.query(&sql, &binds);
         let span = watch.span(&query);
-        span.in_scope(|| watch.send(&query))?;
-        async {
+        in_span(&span, || watch.send(&query))?;
+        let run = async {
             let target = self.route(watch.op.read);
             // A read a replica could not serve runs again on the primary,
             // with the same values.
@@ -231,9 +231,8 @@ impl Db {
             };
             watch.after(Some(watch.query(&sql, &[])), returned, duration, wait);
             result
-        }
-        .instrument(span.clone())
-        .await
+        };
+        within(&span, run).await
     }
 
     /// Runs the statements of one write on one connection of the primary
@@ -284,7 +283,7 @@ impl Db {
                 duration,
                 wait,
                 span,
-            }) => span.in_scope(|| {
+            }) => in_span(&span, || {
                 watch.after(Some(watch.query(&sql, &[])), Err(&error), duration, wait)
             }),
             None => watch.after(None, Err(&error), Duration::ZERO, Duration::ZERO),
@@ -381,6 +380,24 @@ impl Db {
     ) -> Result<WriteOutcome> {
         let op = Op::model(model, Action::Internal);
         self.run_execute(Prepared::new(op, rendered)).await
+    }
+}
+
+/// Runs `future` inside `span`; a disabled span (no subscriber wants it)
+/// is not entered at all, which would cost more than the statement's
+/// whole interceptor path.
+async fn within<F: std::future::Future>(span: &tracing::Span, future: F) -> F::Output {
+    match span.is_disabled() {
+        true => future.await,
+        false => future.instrument(span.clone()).await,
+    }
+}
+
+/// [`within`] for a synchronous part (the hooks).
+fn in_span<T>(span: &tracing::Span, f: impl FnOnce() -> T) -> T {
+    match span.is_disabled() {
+        true => f(),
+        false => span.in_scope(f),
     }
 }
 
@@ -532,22 +549,19 @@ impl<DB: sqlx::Database> Each<'_, '_, DB> {
         for Bound { sql, binds } in statements {
             let query = watch.query(&sql, values(&binds));
             let span = watch.span(&query);
-            if let Err(refused) = span.in_scope(|| watch.send(&query)) {
+            if let Err(refused) = in_span(&span, || watch.send(&query)) {
                 return Ok(Err(refused));
             }
             let start = self.start.take().unwrap_or_else(Instant::now);
             let wait = std::mem::take(self.wait);
             let args = (self.arguments)(binds).map_err(sqlx::Error::Encode)?;
-            let result = sqlx::query_with(trusted(&sql), args)
-                .persistent(self.persistent)
-                .execute(&mut *conn)
-                .instrument(span.clone())
-                .await;
+            let query = sqlx::query_with(trusted(&sql), args).persistent(self.persistent);
+            let result = within(&span, query.execute(&mut *conn)).await;
             let duration = start.elapsed();
             match result {
                 Ok(result) => {
                     let rows = result.rows();
-                    span.in_scope(|| {
+                    in_span(&span, || {
                         watch.after(
                             Some(watch.query(&sql, &[])),
                             Ok(intercept::Rows::Affected(rows)),
