@@ -25,9 +25,13 @@
 //!
 //! [`Error::kind`]: crate::Error::kind
 
-use crate::intercept::{Flow, Interceptor, Operation, Outcome, Rows};
+use crate::intercept::{Action, Flow, Interceptor, Operation, Outcome, Rows};
 use crate::Db;
-use ::metrics::{counter, gauge, histogram, Unit};
+use ::metrics::{counter, gauge, histogram, Key, Label, Level, Metadata, Unit};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 /// Statements finished, by outcome: one per statement sent, or one for an
 /// operation a `before` hook failed (`error`) or answered (`skipped`).
@@ -84,28 +88,102 @@ pub fn describe() {
 /// It registers each metric at each use instead of keeping handles: a
 /// handle is bound to the recorder current when it was made, and a program
 /// may install its recorder after connecting (or a test a thread-local
-/// one), which kept handles would never reach.
+/// one), which kept handles would never reach. What it keeps are the keys,
+/// made once per model and action: building one allocates its labels and
+/// hashes them, which was most of this interceptor's cost per statement.
 pub(crate) struct Metrics {
     /// A handle on the same pool for [`Db::pool_status`], with a context of
     /// its own: this interceptor lives in the `Db`'s context, and holding
     /// that context here would keep it, and the pool, alive forever.
     pool: Option<Db>,
+    keys: RwLock<HashMap<(&'static str, Action), Arc<OpKeys>>>,
+    /// When the pool gauges are next due, in nanoseconds since `start`.
+    pool_due: AtomicU64,
+    start: Instant,
+}
+
+/// How often the pool gauges are sampled at most. Reading the pool status
+/// takes a lock of the lease path, more than the rest of this interceptor;
+/// exporters are scraped every few seconds, so a sample per statement
+/// would be work no one reads.
+const POOL_SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The keys of one model and action.
+struct OpKeys {
+    ok: Key,
+    error: Key,
+    skipped: Key,
+    rows: Key,
+    duration: Key,
+}
+
+impl OpKeys {
+    fn new(model: &'static str, action: &'static str) -> OpKeys {
+        let key = |name: &'static str, outcome: Option<&'static str>| {
+            let mut labels = vec![
+                Label::from_static_parts("model", model),
+                Label::from_static_parts("action", action),
+            ];
+            labels.extend(outcome.map(|o| Label::from_static_parts("outcome", o)));
+            Key::from_parts(name, labels)
+        };
+        OpKeys {
+            ok: key(QUERIES_TOTAL, Some("ok")),
+            error: key(QUERIES_TOTAL, Some("error")),
+            skipped: key(QUERIES_TOTAL, Some("skipped")),
+            rows: key(ROWS_TOTAL, None),
+            duration: key(QUERY_DURATION_SECONDS, None),
+        }
+    }
 }
 
 impl Metrics {
     pub(crate) fn new(pool: Option<Db>) -> Self {
-        Metrics { pool }
+        Metrics {
+            pool,
+            keys: RwLock::default(),
+            pool_due: AtomicU64::new(0),
+            start: Instant::now(),
+        }
     }
 
-    fn publish_pool(&self) {
-        let Some(status) = self.pool.as_ref().and_then(Db::pool_status) else {
+    /// Runs `f` with the keys of `model` and `action`, made on first use.
+    fn with_keys(&self, model: &'static str, action: Action, f: impl FnOnce(&OpKeys)) {
+        let read = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(keys) = read.get(&(model, action)) {
+            return f(keys);
+        }
+        drop(read);
+        let keys = Arc::new(OpKeys::new(model, action.as_str()));
+        let mut write = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        f(write.entry((model, action)).or_insert(keys))
+    }
+
+    /// Samples the pool if the last sample is older than
+    /// [`POOL_SAMPLE_EVERY`], or at once with `now`.
+    fn publish_pool(&self, now: bool) {
+        let Some(pool) = &self.pool else {
             return;
         };
-        gauge!(POOL_CONNECTIONS, "state" => "idle").set(status.idle);
-        gauge!(POOL_CONNECTIONS, "state" => "in_use").set(status.in_use);
-        gauge!(POOL_MAX_CONNECTIONS).set(status.max_connections);
-        gauge!(POOL_WAITING).set(status.waiting);
-        counter!(POOL_TIMEOUTS_TOTAL).absolute(status.timeouts);
+        let elapsed = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if !now && elapsed < self.pool_due.load(Ordering::Relaxed) {
+            return;
+        }
+        let every = u64::try_from(POOL_SAMPLE_EVERY.as_nanos()).unwrap_or(u64::MAX);
+        self.pool_due
+            .store(elapsed.saturating_add(every), Ordering::Relaxed);
+        let Some(status) = pool.pool_status() else {
+            return;
+        };
+        // Literal names and labels: the macros make these keys statics.
+        gauge!("strata_pool_connections", "state" => "idle").set(status.idle);
+        gauge!("strata_pool_connections", "state" => "in_use").set(status.in_use);
+        gauge!("strata_pool_max_connections").set(status.max_connections);
+        gauge!("strata_pool_waiting").set(status.waiting);
+        counter!("strata_pool_timeouts_total").absolute(status.timeouts);
     }
 }
 
@@ -118,45 +196,51 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Interceptor for Metrics {
-    /// The pool as each operation finds it, before it takes a connection:
-    /// published after the statement instead, the gauges would count the
+    /// The pool as an operation finds it, before it takes a connection:
+    /// sampled after the statement instead, the gauges would count the
     /// statement's own connection, and an idle service would show one in
     /// use forever.
     fn before(&self, _: &mut Operation<'_>) -> crate::Result<Flow> {
-        self.publish_pool();
+        self.publish_pool(false);
         Ok(Flow::Continue)
     }
 
     fn after(&self, outcome: &Outcome<'_>) {
         let model = outcome.model().map_or("", |m| m.name);
-        let action = outcome.action().as_str();
-        let label = match outcome.result() {
-            _ if outcome.skipped() => "skipped",
-            Ok(Rows::Returned(rows) | Rows::Affected(rows)) => {
-                counter!(ROWS_TOTAL, "model" => model, "action" => action).increment(rows);
-                "ok"
+        let action = outcome.action();
+        if let Err(error) = outcome.result() {
+            if matches!(error, crate::Error::PoolTimedOut) {
+                // The timeout count, and the waiter gone, at once.
+                self.publish_pool(true);
             }
-            Err(error) => {
-                let kind = error.kind();
-                if matches!(error, crate::Error::PoolTimedOut) {
-                    // The timeout count, and the waiter gone, at once.
-                    self.publish_pool();
+            let (action, kind) = (action.as_str(), error.kind());
+            counter!(ERRORS_TOTAL, "model" => model, "action" => action, "kind" => kind)
+                .increment(1);
+        }
+        self.with_keys(model, action, |keys| {
+            ::metrics::with_recorder(|recorder| {
+                let counted = match outcome.result() {
+                    _ if outcome.skipped() => &keys.skipped,
+                    Ok(Rows::Returned(rows) | Rows::Affected(rows)) => {
+                        recorder
+                            .register_counter(&keys.rows, &METADATA)
+                            .increment(rows);
+                        &keys.ok
+                    }
+                    Err(_) => &keys.error,
+                };
+                recorder.register_counter(counted, &METADATA).increment(1);
+                // No statement: a `before` hook or the rendering failed, in
+                // no measurable time that would only drag the histogram down.
+                if outcome.query().is_some() {
+                    recorder
+                        .register_histogram(&keys.duration, &METADATA)
+                        .record(outcome.duration());
                 }
-                counter!(ERRORS_TOTAL, "model" => model, "action" => action, "kind" => kind)
-                    .increment(1);
-                "error"
-            }
-        };
-        counter!(QUERIES_TOTAL, "model" => model, "action" => action, "outcome" => label)
-            .increment(1);
-        // No statement: a `before` hook or the rendering failed, in no
-        // measurable time that would only drag the histogram down.
-        if outcome.query().is_some() {
-            histogram!(QUERY_DURATION_SECONDS, "model" => model, "action" => action)
-                .record(outcome.duration());
-            if self.pool.is_some() {
-                histogram!(POOL_ACQUIRE_SECONDS).record(outcome.pool_wait());
-            }
+            })
+        });
+        if outcome.query().is_some() && self.pool.is_some() {
+            histogram!("strata_pool_acquire_seconds").record(outcome.pool_wait());
         }
     }
 }
