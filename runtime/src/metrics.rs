@@ -21,7 +21,8 @@
 //!
 //! `model` is the model's Rust name (`User`), or empty for the select
 //! builder, `sql!` and strata's own statements, which the `action` label
-//! (`select`, `raw`, `internal`) tells apart.
+//! (`select`, `raw`, `internal`) tells apart. The pool metrics are the
+//! primary's, sampled as an operation starts, at most every 100 ms.
 //!
 //! [`Error::kind`]: crate::Error::kind
 
