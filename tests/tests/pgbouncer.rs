@@ -77,6 +77,7 @@ async fn strata_pgbouncer_mode_returns_only_right_results() {
         .expect("schema through PgBouncer");
     let tally = stress::run(&db, TASKS, STRESS_FOR).await;
     db.close().await;
+    let left = prepared_statements_left(&pooled.pooled_url).await;
     pooled.cleanup().await;
     eprintln!("strata pgbouncer mode, {TASKS} tasks for {STRESS_FOR:?}: {tally}");
     assert!(
@@ -84,6 +85,38 @@ async fn strata_pgbouncer_mode_returns_only_right_results() {
         "too few operations ran: {tally}"
     );
     assert_eq!((tally.errors, tally.wrong), (0, 0), "{tally}");
+    assert_eq!(
+        left, [0; SERVER_POOL],
+        "named statements left on server connections"
+    );
+}
+
+/// `.ci/pgbouncer.sh`'s `default_pool_size`: server connections per database.
+const SERVER_POOL: usize = 4;
+
+/// How many named prepared statements each server connection of the pool
+/// holds: SERVER_POOL clients each hold a transaction open at once, so
+/// together they hold every server connection, and each asks its own.
+async fn prepared_statements_left(url: &str) -> Vec<i64> {
+    use sqlx::{Connection as _, Row as _};
+    let mut clients = Vec::new();
+    for _ in 0..SERVER_POOL {
+        clients.push(sqlx::PgConnection::connect(url).await.expect("a client"));
+    }
+    let mut transactions = Vec::new();
+    for client in &mut clients {
+        transactions.push(client.begin().await.expect("BEGIN"));
+    }
+    let mut counts = Vec::new();
+    for tx in &mut transactions {
+        // Simple protocol: asking must not prepare anything itself.
+        let row = sqlx::raw_sql("SELECT count(*) FROM pg_prepared_statements")
+            .fetch_one(&mut **tx)
+            .await
+            .expect("counting prepared statements");
+        counts.push(row.get::<i64, _>(0));
+    }
+    counts
 }
 
 /// `strata migrate deploy` in a deploy where `DATABASE_URL` is the real
