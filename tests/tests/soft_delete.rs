@@ -463,6 +463,17 @@ backend_tests!(the_select_builder_hides_deleted_rows, |db| async move {
         .collect();
     assert_eq!(rows, expected);
 
+    // Right join: FROM is the optional side; b1 stays with no author.
+    let rows: Vec<(Option<String>, String)> = strata::select((Author::email(), Article::title()))
+        .from::<Author>()
+        .right_join::<Article>(eq(Article::author_id(), Author::id()))
+        .order_by(Article::title().asc())
+        .fetch_all(db)
+        .await
+        .unwrap();
+    let flipped: Vec<(String, Option<String>)> = rows.into_iter().map(|(e, t)| (t, e)).collect();
+    assert_eq!(flipped, expected);
+
     // EXISTS: ann's a2 (20 views) and cat's c2 (30) are deleted.
     let popular = strata::select(Article::id())
         .from::<Article>()

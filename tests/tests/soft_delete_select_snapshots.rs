@@ -57,6 +57,12 @@ backend_tests!(soft_delete_select_builder_sql, |db| async move {
         .from::<Article>()
         .left_join::<Author>(eq(Article::author_id(), Author::id()));
     record(out, "left join", left.fetch_all(db)).await.unwrap();
+    let right = strata::select((Author::email(), Article::title()))
+        .from::<Author>()
+        .right_join::<Article>(eq(Article::author_id(), Author::id()));
+    record(out, "right join", right.fetch_all(db))
+        .await
+        .unwrap();
     let same_name = strata::select((Author::email(), Other::col(Author::email())))
         .from::<Author>()
         .left_join::<Other>(eq(Other::col(Author::name()), Author::name()));

@@ -4,7 +4,10 @@
 //! Every soft-deleted model the query reads, at any depth, reads live rows
 //! only: FROM gets `AND "alias"."deleted_at" IS NULL` in its select's WHERE;
 //! a joined model gets it in that join's ON, so a left join keeps the row
-//! and reads NULLs instead of dropping it. Subqueries (`exists`,
+//! and reads NULLs instead of dropping it. A table a RIGHT or FULL join
+//! keeps unmatched (FROM, or the joined one) has it in WHERE and in the ON
+//! of each later RIGHT or FULL join, so a deleted row neither shows nor
+//! takes the row it would have matched with it. Subqueries (`exists`,
 //! `in_subquery`, scalar), derived tables, CTEs and each branch of a set
 //! operation get the same, each select for its own tables. A select marked
 //! `with_deleted()` is left alone, with everything nested in it.
@@ -15,7 +18,7 @@
 
 use super::Scope;
 use crate::query::ast::Expr;
-use crate::query::select::{Distinct, QueryAst, SelectAst, SubqueryExpr, TableRef};
+use crate::query::select::{Distinct, JoinKind, QueryAst, SelectAst, SubqueryExpr, TableRef};
 
 /// Whether running `query` needs the rewrite: a select not marked
 /// `with_deleted()` reads a soft-deleted table somewhere. The executor
@@ -90,17 +93,32 @@ fn apply_select(select: &mut SelectAst) {
     if let TableRef::Derived { query, .. } = &mut select.from {
         apply(query);
     }
-    if let Some(live) = live(&select.from) {
-        and(&mut select.filter, live);
-    }
+    // The tables whose rows the joins so far keep even unmatched: FROM, and
+    // each RIGHT- or FULL-joined table.
+    let mut kept: Vec<Expr> = live(&select.from).into_iter().collect();
     for join in &mut select.joins {
         if let TableRef::Derived { query, .. } = &mut join.table {
             apply(query);
         }
-        if let Some(live) = live(&join.table) {
+        let outer = matches!(join.kind, JoinKind::Right | JoinKind::Full);
+        let own = live(&join.table);
+        // A deleted row never matches: the joined table's own condition in
+        // ON (so a left join reads NULLs), and, for a RIGHT or FULL join,
+        // the kept tables' too (else WHERE, below, would drop the row it
+        // matched along with it).
+        let before: &[Expr] = if outer { &kept } else { &[] };
+        for live in before.iter().cloned().chain(own.clone()) {
             let on = std::mem::replace(&mut join.on, Expr::And(Vec::new()));
             join.on = and_expr(on, live);
         }
+        if outer {
+            kept.extend(own);
+        }
+    }
+    // Rows of a kept table that matched nothing: deleted ones go here; a
+    // NULL-extended row reads NULL and stays.
+    for live in kept {
+        and(&mut select.filter, live);
     }
 }
 
