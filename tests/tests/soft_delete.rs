@@ -473,6 +473,24 @@ backend_tests!(the_select_builder_hides_deleted_rows, |db| async move {
         .unwrap();
     let flipped: Vec<(String, Option<String>)> = rows.into_iter().map(|(e, t)| (t, e)).collect();
     assert_eq!(flipped, expected);
+    // Full join (MariaDB has none): the deleted author bob is not kept
+    // unmatched, the deleted articles are not either.
+    if db.dialect() != Dialect::MySql {
+        let rows: Vec<(Option<String>, Option<String>)> =
+            strata::select((Author::email(), Article::title()))
+                .from::<Author>()
+                .full_join::<Article>(eq(Article::author_id(), Author::id()))
+                .fetch_all(db)
+                .await
+                .unwrap();
+        let mut rows: Vec<(Option<String>, Option<String>)> =
+            rows.into_iter().map(|(e, t)| (t, e)).collect();
+        rows.sort();
+        let expected: Vec<(Option<String>, Option<String>)> = (expected.iter())
+            .map(|(t, e)| (Some(t.clone()), e.clone()))
+            .collect();
+        assert_eq!(rows, expected);
+    }
 
     // EXISTS: ann's a2 (20 views) and cat's c2 (30) are deleted.
     let popular = strata::select(Article::id())

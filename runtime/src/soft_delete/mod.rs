@@ -1,6 +1,7 @@
 //! Soft delete: `#[strata(soft_delete = deleted_at)]` models keep deleted
-//! rows, marked with the time of their deletion, and every model read
-//! leaves them out.
+//! rows, marked with the time of their deletion, and every read leaves them
+//! out: the model API's, and the select builder's at every depth
+//! ([`select`]).
 //!
 //! Built on the interceptor mechanism: [`rewrite`] holds the AST rewrites
 //! as pure functions, and the built-in [`SoftDelete`] interceptor, which
@@ -43,7 +44,8 @@ use crate::intercept::{Args, Flow, Interceptor, Operation};
 /// related rows too. It reads the operation's
 /// [`soft_delete_scope`](Operation::soft_delete_scope) and applies
 /// [`rewrite`]; for a model that reaches no soft-deleted table it changes
-/// nothing.
+/// nothing. A select builder query (`Args::Select`) is rewritten by
+/// [`select::apply`], with the scope each of its selects carries.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SoftDelete;
 

@@ -17,6 +17,13 @@
 //! left-joined model's columns read as `Option`s and a column of a model the
 //! query does not read does not compile; expressions (`SqlExpr<T>`) read as
 //! the type they were built with ([`OutputIn`]).
+//!
+//! Soft delete: the soft-deleted rows of every `#[strata(soft_delete = ..)]`
+//! model the query reads are hidden, in FROM, joins (in ON, so a left join
+//! reads NULLs), subqueries, derived tables, CTEs and set operations;
+//! [`SelectQuery::with_deleted`] shows them. The built-in
+//! [`SoftDelete`](crate::soft_delete::SoftDelete) interceptor does it when
+//! the query runs; `to_sql` renders the query as built.
 
 mod ast;
 mod build;
