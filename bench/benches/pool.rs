@@ -8,15 +8,23 @@
 //! - `bare`: sqlx `PgConnection`s, one owned by each task (no pool at all:
 //!   the cost floor for that many server connections);
 //! - `strata pool`: `Db::connect`, `max_connections` 10 (the default) with
-//!   1 task, 16 with 32 tasks (32 + 32 + 32 connections for bare, strata
-//!   and sqlx would not fit PostgreSQL's default limit of 100);
+//!   1 task, one connection per task (32) with 32 tasks: the same number of
+//!   server connections as `bare`;
 //! - `strata pool, default 10` (32 tasks only): default `PoolOptions`;
 //! - `strata single`: `Db::connect_single`, one connection all tasks share;
-//! - `sqlx PgPool`: sqlx's defaults but for `max_connections` as strata's.
+//! - `sqlx PgPool`: sqlx's defaults but for `max_connections` as strata's,
+//!   a reference.
 //!
-//! With 32 tasks, 32 tasks share the pools' 16 connections, while `bare`
-//! gives each task its own: the pools are measured against the best a task
-//! can get without any pool, not against the same connection count.
+//! With 32 tasks, 32 + 32 + 32 connections for bare, strata and sqlx (plus
+//! the default pool's 10) would not fit PostgreSQL's default
+//! `max_connections` of 100 next to other sessions, so the comparison runs
+//! in two phases: bare against strata's pools, then, with those connections
+//! closed, a fresh bare x32 against sqlx's pool of 32. Ratios compare only
+//! within a phase.
+//!
+//! After each phase the bench prints what each strata pool did: the
+//! connections it opened and its acquire-latency histogram (from
+//! `Db::pool_status`), to tell queueing for a connection from the rest.
 //!
 //! Part `cache`: strata's pool with `statement_cache_capacity` 0 against the
 //! default 100, a point query (`User` by unique email), one task, on
@@ -185,6 +193,8 @@ struct Outcome {
     title: String,
     rows: Vec<(Measured, f64)>,
     n: usize,
+    /// What strata's pools did (connections opened, acquire waits).
+    notes: Vec<String>,
 }
 
 /// Pins this process and the bench database's server processes to the CPU
@@ -213,7 +223,8 @@ async fn pin(url: &str) -> (Option<Pinned>, Option<Cleanup>) {
     (pinned, prepare)
 }
 
-async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize, pinned: bool) -> Outcome {
+/// Opens `tasks` bare connections, one per task.
+async fn bare_connections(fx: &Fixture, tasks: usize) -> Target {
     let options = sqlx::postgres::PgConnectOptions::from_str(&fx.url).expect("url");
     let mut bare = Vec::new();
     for _ in 0..tasks {
@@ -221,56 +232,66 @@ async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize, pinned: 
             PgConnection::connect_with(&options).await.expect("bare"),
         ));
     }
-    // One server connection per task would be 32 + 32 + 32 for bare, strata
-    // and sqlx at 32 tasks, over this server's max_connections of 100 once
-    // other sessions are counted; 16 per pool is 8 per core of this 2-core
-    // machine, past where the server saturates (see BENCHMARKS.md).
-    let max = if tasks > 10 { 16 } else { 10 };
-    let strata_pool = Db::connect_with(
-        &fx.url,
-        PoolOptions {
-            max_connections: max,
-            ..PoolOptions::default()
-        },
-    )
-    .await
-    .expect("strata pool");
-    let sqlx_pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(max)
-        .connect_with(options)
-        .await
-        .expect("sqlx pool");
-    let mut targets = vec![
-        (
-            format!("bare sqlx PgConnection x{tasks}"),
-            Target::Bare(Arc::new(Mutex::new(bare))),
-        ),
-        (
-            format!("strata Db::connect, max {max}"),
-            Target::Strata(strata_pool),
-        ),
-    ];
-    if tasks > 10 {
-        let default = Db::connect(&fx.url).await.expect("strata default pool");
-        targets.push((
-            "strata Db::connect, default (max 10)".into(),
-            Target::Strata(default),
-        ));
-    }
-    targets.push((
-        "strata Db::connect_single".into(),
-        Target::Strata(Db::connect_single(&fx.url).await.expect("single")),
-    ));
-    targets.push((
-        format!("sqlx PgPool, sqlx defaults, max {max}"),
-        Target::SqlxPool(sqlx_pool),
-    ));
+    Target::Bare(Arc::new(Mutex::new(bare)))
+}
 
+/// Closes a contender's server connections, so the next phase's fit under
+/// PostgreSQL's `max_connections`.
+async fn close(target: Target) {
+    match target {
+        Target::Bare(conns) => {
+            let conns: Vec<PgConnection> = conns.lock().unwrap().drain(..).flatten().collect();
+            for conn in conns {
+                let _ = conn.close().await;
+            }
+        }
+        Target::Strata(db) => db.close().await,
+        Target::SqlxPool(pool) => pool.close().await,
+    }
+}
+
+/// What a strata pool did during a phase: how many connections it opened and
+/// how long its leases waited (the histogram's buckets, by upper bound).
+fn pool_report(name: &str, target: &Target) -> Option<String> {
+    let Target::Strata(db) = target else {
+        return None;
+    };
+    let status = db.pool_status()?;
+    let mut buckets = Vec::new();
+    for (i, count) in status.acquire_latency.counts.iter().enumerate() {
+        if *count == 0 {
+            continue;
+        }
+        let bound = strata::ACQUIRE_BUCKETS
+            .get(i)
+            .map_or("more".to_owned(), |b| format!("≤{b:?}"));
+        buckets.push(format!("{bound}: {count}"));
+    }
+    Some(format!(
+        "{name}: size {} of max {}, acquire waits {}",
+        status.size,
+        status.max_connections,
+        buckets.join(", ")
+    ))
+}
+
+/// One set of contenders interleaved in rounds; their connections are closed
+/// afterwards.
+async fn phase(
+    fx: &Arc<Fixture>,
+    tasks: usize,
+    rounds: usize,
+    pinned: bool,
+    title: String,
+    targets: Vec<(String, Target)>,
+) -> Outcome {
     let mut throughputs = Vec::new();
+    let mut kept = Vec::new();
     let mut contenders: Vec<(String, Box<dyn Contender>)> = Vec::new();
     for (name, target) in targets {
         let throughput = Arc::new(Mutex::new(Vec::new()));
         throughputs.push(throughput.clone());
+        kept.push((name.clone(), target.clone()));
         contenders.push((
             name,
             Box::new(PointQueries {
@@ -295,6 +316,14 @@ async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize, pinned: 
         (None, None)
     };
     let (measured, n) = compare(&settings, &mut contenders, None, prepare.as_mut()).await;
+    drop(contenders);
+    let notes = kept
+        .iter()
+        .filter_map(|(name, target)| pool_report(name, target))
+        .collect();
+    for (_, target) in kept {
+        close(target).await;
+    }
     let rows = measured
         .into_iter()
         .zip(throughputs)
@@ -306,10 +335,100 @@ async fn pool_comparison(fx: Arc<Fixture>, tasks: usize, rounds: usize, pinned: 
         })
         .collect();
     Outcome {
-        title: format!("{tasks} task(s)"),
+        title,
         rows,
         n,
+        notes,
     }
+}
+
+/// With 1 task, one phase: bare, strata's pool (default max 10),
+/// `connect_single` and sqlx's pool. With more tasks, two phases: first bare
+/// against strata's pool with one connection per task (and the default pool
+/// and `connect_single`), then, with those connections closed, bare again
+/// against sqlx's pool of one connection per task, the reference:
+/// 32 + 32 + 32 server connections at once would not fit PostgreSQL's
+/// `max_connections` of 100 next to other sessions.
+async fn pool_comparison(
+    fx: Arc<Fixture>,
+    tasks: usize,
+    rounds: usize,
+    pinned: bool,
+) -> Vec<Outcome> {
+    let max = if tasks > 10 { tasks as u32 } else { 10 };
+    let strata_pool = Db::connect_with(
+        &fx.url,
+        PoolOptions {
+            max_connections: max,
+            ..PoolOptions::default()
+        },
+    )
+    .await
+    .expect("strata pool");
+    let mut targets = vec![
+        (
+            format!("bare sqlx PgConnection x{tasks}"),
+            bare_connections(&fx, tasks).await,
+        ),
+        (
+            format!("strata Db::connect, max {max}"),
+            Target::Strata(strata_pool),
+        ),
+    ];
+    if tasks > 10 {
+        let default = Db::connect(&fx.url).await.expect("strata default pool");
+        targets.push((
+            "strata Db::connect, default (max 10)".into(),
+            Target::Strata(default),
+        ));
+    }
+    targets.push((
+        "strata Db::connect_single".into(),
+        Target::Strata(Db::connect_single(&fx.url).await.expect("single")),
+    ));
+    let sqlx_pool = || async {
+        let options = sqlx::postgres::PgConnectOptions::from_str(&fx.url).expect("url");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await
+            .expect("sqlx pool");
+        (
+            format!("sqlx PgPool, sqlx defaults, max {max}"),
+            Target::SqlxPool(pool),
+        )
+    };
+    if tasks <= 10 {
+        targets.push(sqlx_pool().await);
+        let title = format!("{tasks} task(s)");
+        return vec![phase(&fx, tasks, rounds, pinned, title, targets).await];
+    }
+    let first = phase(
+        &fx,
+        tasks,
+        rounds,
+        pinned,
+        format!("{tasks} tasks, phase 1: strata"),
+        targets,
+    )
+    .await;
+    let targets = vec![
+        (
+            format!("bare sqlx PgConnection x{tasks}"),
+            bare_connections(&fx, tasks).await,
+        ),
+        sqlx_pool().await,
+    ];
+    let second = phase(
+        &fx,
+        tasks,
+        rounds,
+        pinned,
+        format!("{tasks} tasks, phase 2: sqlx's pool (reference)"),
+        targets,
+    )
+    .await;
+    vec![first, second]
 }
 
 fn median_f64(values: &[f64]) -> f64 {
@@ -410,34 +529,40 @@ async fn cache_comparison(url: String, rounds: usize) -> Outcome {
         title: String::new(),
         rows: measured.into_iter().map(|m| (m, f64::NAN)).collect(),
         n,
+        notes: Vec::new(),
     }
 }
 
 fn print(title: &str, outcome: &Outcome) {
     println!("\n#### {title}\n");
     println!("n = {} per task per batch\n", outcome.n);
-    println!("| contender | median | p99 | vs first (median, round-median ratio) | p99 vs first | queries/s (median batch) |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| contender | median | p99 | vs first (median, round-median ratio) | p99 vs first | queries/s (median batch) | time per query vs first (1/throughput) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     let base = &outcome.rows[0].0;
+    let base_qps = outcome.rows[0].1;
     for (m, qps) in &outcome.rows {
         let s = m.stats();
         let v = versus(m, base);
         let p99 = s.p99.as_secs_f64() / base.stats().p99.as_secs_f64();
-        let qps = if qps.is_nan() {
-            "—".into()
+        let (qps, per_query) = if qps.is_nan() {
+            ("—".into(), "—".into())
         } else {
-            format!("{qps:.0}")
+            (format!("{qps:.0}"), format!("{:.2}×", base_qps / qps))
         };
         println!(
-            "| {} | {:.0} µs | {:.0} µs | {:.2}× ({:.2}×) | {:.2}× | {} |",
+            "| {} | {:.0} µs | {:.0} µs | {:.2}× ({:.2}×) | {:.2}× | {} | {} |",
             m.name,
             s.median.as_secs_f64() * 1e6,
             s.p99.as_secs_f64() * 1e6,
             v.ratio,
             v.round_ratio,
             p99,
-            qps
+            qps,
+            per_query
         );
+    }
+    for note in &outcome.notes {
+        println!("\n{note}");
     }
 }
 
@@ -472,7 +597,7 @@ fn main() {
                         // Pinned where it keeps the case's meaning: one task
                         // on a current-thread runtime uses one CPU anyway.
                         let pinned = *flavor == Flavor::CurrentThread && tasks == 1;
-                        let outcome = rt
+                        let outcomes = rt
                             .block_on(rt.spawn(pool_comparison(
                                 fx.clone(),
                                 tasks,
@@ -481,19 +606,21 @@ fn main() {
                             )))
                             .expect("pool comparison");
                         drop(rt);
-                        print(
-                            &format!(
-                                "PostgreSQL point query, {} — {}{}",
-                                outcome.title,
-                                flavor.title(),
-                                if *flavor == Flavor::CurrentThread && tasks == 1 {
-                                    ", pinned to one CPU"
-                                } else {
-                                    ""
-                                }
-                            ),
-                            &outcome,
-                        );
+                        for outcome in &outcomes {
+                            print(
+                                &format!(
+                                    "PostgreSQL point query, {} — {}{}",
+                                    outcome.title,
+                                    flavor.title(),
+                                    if *flavor == Flavor::CurrentThread && tasks == 1 {
+                                        ", pinned to one CPU"
+                                    } else {
+                                        ""
+                                    }
+                                ),
+                                outcome,
+                            );
+                        }
                     }
                 }
             }
