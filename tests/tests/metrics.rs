@@ -11,6 +11,7 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::MetricKind;
 use schema_examples::blog::{BlogSchema, Tag};
 use std::time::Duration;
+use strata::intercept::{Action, Flow, Interceptor, Operation};
 use strata::metrics::{
     ERRORS_TOTAL, POOL_ACQUIRE_SECONDS, POOL_CONNECTIONS, POOL_MAX_CONNECTIONS,
     POOL_TIMEOUTS_TOTAL, POOL_WAITING, QUERIES_TOTAL, QUERY_DURATION_SECONDS, ROWS_TOTAL,
@@ -279,6 +280,67 @@ backend_tests!(pool_waiters_and_timeouts_are_published, |db| async move {
     assert_eq!(read.counter(QUERIES_TOTAL, &outcome("count", "error")), 0);
     small.close().await;
 });
+
+/// Answers every `count` without the database and refuses every
+/// `delete_many`: what the metrics interceptor, placed first, sees of
+/// operations a later interceptor ends.
+struct Gate;
+
+impl Interceptor for Gate {
+    fn before(&self, op: &mut Operation<'_>) -> strata::Result<Flow> {
+        match op.action() {
+            Action::Count => Ok(Flow::Skip { rows_affected: 0 }),
+            Action::DeleteMany => Err(Error::InvalidValue {
+                model: "Tag",
+                field: None,
+                reason: "no bulk deletes here".into(),
+            }),
+            _ => Ok(Flow::Continue),
+        }
+    }
+}
+
+backend_tests!(
+    operations_other_interceptors_end_are_counted,
+    |db| async move {
+        db.push_schema::<BlogSchema>().await.unwrap();
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let _local = metrics::set_default_local_recorder(&recorder);
+        let gated = Db::builder()
+            .url(strata_tests::url_of(&db))
+            .interceptor(Gate)
+            .metrics(true)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(Tag::count().exec(&gated).await.unwrap(), 0);
+        let err = Tag::delete_many().exec(&gated).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidValue { .. }), "{err:?}");
+
+        let read = Read::take(&snapshotter);
+        assert_eq!(read.counter(QUERIES_TOTAL, &outcome("count", "skipped")), 1);
+        assert_eq!(
+            read.counter(QUERIES_TOTAL, &outcome("delete_many", "error")),
+            1
+        );
+        let refused = [
+            ("model", "Tag"),
+            ("action", "delete_many"),
+            ("kind", "invalid_value"),
+        ];
+        assert_eq!(read.counter(ERRORS_TOTAL, &refused), 1);
+        // Nothing was sent: no duration, no pool wait.
+        assert!(read
+            .samples(QUERY_DURATION_SECONDS, &tag("count"))
+            .is_empty());
+        assert!(read
+            .samples(QUERY_DURATION_SECONDS, &tag("delete_many"))
+            .is_empty());
+        assert!(read.samples(POOL_ACQUIRE_SECONDS, &[]).is_empty());
+        gated.close().await;
+    }
+);
 
 backend_tests!(a_db_without_metrics_publishes_nothing, |db| async move {
     let recorder = DebuggingRecorder::new();
