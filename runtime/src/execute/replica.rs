@@ -12,7 +12,10 @@
 //! `strata::replica` warning says so, and a background probe (one connection
 //! attempt, never a user's statement) tries it again after 1 s, then 2, 4..
 //! up to 30 s between tries, until it answers. The read that met the failure
-//! is run once more on the primary, so the caller sees no error.
+//! is run once more on the primary, so the caller sees no error. Once the
+//! replica is back, each pool connection kept from before the outage fails
+//! one read (run again on the primary) and is replaced, without setting the
+//! replica aside again.
 //!
 //! Replicas lag behind the primary: a read right after a write may not see
 //! it there. [`Db::primary`] reads from the primary.
@@ -36,6 +39,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A replica warns at most this often: one that fails again soon after it
 /// came back (another dead connection of before) is the same outage.
 const WARN_INTERVAL: Duration = Duration::from_secs(60);
+/// How long after a replica came back a broken connection is taken for
+/// one kept from before the outage.
+const STALE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Where the reads of one `Db` go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,6 +72,12 @@ pub(super) struct Replica {
     up: AtomicBool,
     health: Mutex<Health>,
     warned: Mutex<Option<Instant>>,
+    /// How many more connections kept from before an outage may fail
+    /// without setting the replica aside again, until when: strata keeps
+    /// the pool's connections checked out between statements (lease.rs),
+    /// so after a restart each is dead until a read fails on it and
+    /// replaces it.
+    stale: Mutex<(u32, Instant)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +135,7 @@ impl Replicas {
                 up: AtomicBool::new(false),
                 health: Mutex::new(Health::Up),
                 warned: Mutex::new(None),
+                stale: Mutex::new((0, Instant::now())),
             }));
         }
         let starts: Vec<_> = members
@@ -217,15 +230,12 @@ impl Replica {
 
     async fn probe_again(self: Arc<Self>) {
         let result = self.check().await;
-        if result.is_ok() {
-            if let Some(target) = self.target.get() {
-                target.discard_dead_idle().await;
-            }
-        }
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
         match (result, &mut *health) {
             (Ok(()), _) => {
                 *health = Health::Up;
+                *self.stale.lock().unwrap_or_else(|e| e.into_inner()) =
+                    (self.options.max_connections, Instant::now() + STALE_WINDOW);
                 self.up.store(true, Ordering::Relaxed);
                 tracing::info!(target: "strata::replica", replica = %self.name,
                     "read replica answers again: reads go to it");
@@ -246,6 +256,19 @@ impl Replica {
             }
             (Err(_), Health::Up) => {}
         }
+    }
+
+    /// One of the connections kept from before an outage failed: true
+    /// while fewer than the pool's size have, within [`STALE_WINDOW`] of
+    /// the replica coming back.
+    fn take_stale(&self) -> bool {
+        let mut stale = self.stale.lock().unwrap_or_else(|e| e.into_inner());
+        let (left, until) = &mut *stale;
+        if *left == 0 || Instant::now() >= *until {
+            return false;
+        }
+        *left -= 1;
+        true
     }
 
     /// Takes this replica out of the rotation. Warns once per outage: reads
@@ -327,6 +350,11 @@ enum Failure {
     Statement,
 }
 
+/// The connection broke (as opposed to no connection being had at all).
+fn stale_connection(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(_) | sqlx::Error::Protocol(_))
+}
+
 fn failure(error: &sqlx::Error, target: &Target) -> Failure {
     match error {
         sqlx::Error::Io(_)
@@ -381,29 +409,6 @@ impl Target {
         }
     }
 
-    /// Closes the idle connections of the pool that no longer answer a
-    /// ping: after an outage they are likely dead (the server restarted),
-    /// and each would fail a read once the replica is back.
-    async fn discard_dead_idle(&self) {
-        async fn discard<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
-            use sqlx::Connection as _;
-            // Held until the end, so each try_acquire yields another one.
-            let mut checked = Vec::new();
-            while let Some(mut connection) = pool.try_acquire() {
-                if connection.ping().await.is_err() {
-                    connection.close_on_drop();
-                }
-                checked.push(connection);
-            }
-        }
-        match self {
-            Target::Postgres(Conn::Pool(p)) => discard(&p.pool).await,
-            Target::Sqlite(Conn::Pool(p)) => discard(&p.pool).await,
-            Target::MySql(Conn::Pool(p)) => discard(&p.pool).await,
-            _ => {}
-        }
-    }
-
     async fn close(&self) {
         match self {
             Target::Postgres(Conn::Pool(p)) => p.close().await,
@@ -419,7 +424,6 @@ impl Db {
     /// only reads (never a write with RETURNING, never a locking read). A
     /// transaction's `Db` and a dedicated connection always run on their
     /// own connection.
-    #[allow(dead_code)] // wired into the execution path by the interceptor work
     pub(super) fn route(&self, read: bool) -> &Target {
         match &self.context.replicas {
             Some(replicas) if read && self.reads == Reads::Routed && self.target.is_pool() => {
@@ -433,13 +437,19 @@ impl Db {
     /// primary, if the read should run again there (once; the replica could
     /// not serve it), or `None` to return the error. A replica that is gone
     /// is set aside (see the module's comment).
-    #[allow(dead_code)] // wired into the execution path by the interceptor work
     pub(super) fn fallback(&self, used: &Target, error: &sqlx::Error) -> Option<&Target> {
         if std::ptr::eq(used, &self.target) {
             return None;
         }
         let replica = self.context.replicas.as_ref()?.member_of(used)?;
         match failure(error, used) {
+            // A connection from before the outage the replica just came
+            // back from: it is replaced at its next lend.
+            Failure::Unreachable if stale_connection(error) && replica.take_stale() => {
+                tracing::debug!(target: "strata::replica", replica = %replica.name, %error,
+                    "a read replica connection from before its outage failed; \
+                     running the read on the primary")
+            }
             Failure::Unreachable => replica.set_aside(error),
             Failure::NotHere => tracing::debug!(target: "strata::replica", replica = %replica.name,
                 %error, "read replica could not serve a read; running it on the primary"),
@@ -450,7 +460,6 @@ impl Db {
 
     /// Whether a statement on `target` may have to run again on the primary
     /// (it is a replica), so its binds must be kept.
-    #[allow(dead_code)] // wired into the execution path by the interceptor work
     pub(super) fn is_replica(&self, target: &Target) -> bool {
         !std::ptr::eq(target, &self.target)
     }
