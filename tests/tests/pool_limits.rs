@@ -351,3 +351,35 @@ backend_tests!(
         pool.close().await;
     }
 );
+
+backend_tests!(
+    a_zero_statement_cache_leaves_no_prepared_statements,
+    |db| async move {
+        if db.dialect() != Dialect::Postgres {
+            return; // pg_prepared_statements is PostgreSQL's view
+        }
+        db.push_schema::<BlogSchema>().await.unwrap();
+        let pool = Db::connect_with(
+            &url_of(&db),
+            PoolOptions {
+                max_connections: 1,
+                statement_cache_capacity: 0,
+                ..PoolOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        for i in 0..20 {
+            Tag::create().name(format!("t{i}")).exec(&pool).await.unwrap();
+            Tag::count().exec(&pool).await.unwrap();
+        }
+        // sqlx 0.9 with a zero-size cache prepares each statement under a new
+        // name and never closes it: 40 here, unless strata runs them unnamed.
+        let kept: i64 = sql!("SELECT CAST(count(*) AS BIGINT) FROM pg_prepared_statements")
+            .fetch_scalar(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 0, "prepared statements left on the connection");
+        pool.close().await;
+    }
+);

@@ -33,6 +33,11 @@ pub(crate) struct Context {
     pub(super) pgbouncer: bool,
     /// The database's own address, for what a pooler cannot carry.
     pub(super) direct_url: Option<String>,
+    /// `statement_cache_capacity` is 0: statements run unnamed. sqlx 0.9
+    /// with a zero-size cache still prepares each statement under a new
+    /// name and never closes it, so a long-lived connection would pile up
+    /// prepared statements on the server.
+    pub(super) unnamed_statements: bool,
 }
 
 impl DbBuilder {
@@ -126,6 +131,7 @@ impl DbBuilder {
             // See pgbouncer.rs: a named statement must fail loudly, not be reused.
             self.pool.statement_cache_capacity = 0;
         }
+        let unnamed_statements = self.pool.statement_cache_capacity == 0;
         let replica_pool = self.pool.clone();
         let target = Db::connect_target(&url, self.pool).await?;
         let dialect = target.dialect();
@@ -137,6 +143,7 @@ impl DbBuilder {
                 replicas,
                 pgbouncer,
                 direct_url: self.direct_url,
+                unnamed_statements,
             }),
             reads: Reads::default(),
         };

@@ -244,9 +244,9 @@ fn redacted(url: &str) -> String {
 
 impl Db {
     /// Whether statements may be prepared named and kept: not through a
-    /// transaction-mode pooler.
+    /// transaction-mode pooler, nor with a statement cache of size 0.
     pub(super) fn keeps_statements(&self) -> bool {
-        !self.context.pgbouncer
+        !self.context.pgbouncer && !self.context.unnamed_statements
     }
 
     /// Whether each statement must run in a transaction of its own: in
