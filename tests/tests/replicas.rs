@@ -107,6 +107,9 @@ async fn routed(primary: &Db, replicas: &[&str]) -> Result<Db, Error> {
 
 #[tokio::test]
 async fn reads_go_to_the_replica_and_writes_transactions_and_locks_to_the_primary() {
+    // A write sent to the replica would be refused there (read-only) and
+    // run again on the primary, with a debug event: there must be none.
+    let (events, _guard) = capture_warnings();
     with_replica(|db, replica| async move {
         db.push_schema::<Job>().await?;
         let db = routed(&db, &[&replica]).await?;
@@ -143,7 +146,8 @@ async fn reads_go_to_the_replica_and_writes_transactions_and_locks_to_the_primar
         db.close().await;
         Ok(())
     })
-    .await
+    .await;
+    assert_eq!(events.lines("strata::replica"), Vec::<String>::new());
 }
 
 #[tokio::test]
