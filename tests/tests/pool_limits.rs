@@ -370,7 +370,11 @@ backend_tests!(
         .await
         .unwrap();
         for i in 0..20 {
-            Tag::create().name(format!("t{i}")).exec(&pool).await.unwrap();
+            Tag::create()
+                .name(format!("t{i}"))
+                .exec(&pool)
+                .await
+                .unwrap();
             Tag::count().exec(&pool).await.unwrap();
         }
         // sqlx 0.9 with a zero-size cache prepares each statement under a new
