@@ -80,7 +80,8 @@ impl<O> Builder for Compound<O> {
 /// `query` past the interceptors (its AST copied only when there are
 /// some, or when soft delete has rows to hide: the built-in `SoftDelete`
 /// interceptor rewrites the AST like any `before` hook); `lock` is a
-/// locking read's, written after the query.
+/// locking read's, written after the query (`query`'s own `to_sql`
+/// must write it too: a `LockedSelect`'s does).
 pub(super) fn prepare(
     db: &Db,
     query: &impl Builder,

@@ -83,7 +83,7 @@ impl<Sel, S> LockedSelect<Sel, S> {
         rows: Rows,
     ) -> Result<Vec<T>> {
         self.lock.check(db, LABEL)?;
-        let rendered = super::fetch::prepare(db, &self.query, self.lock.row_lock())?;
+        let rendered = super::fetch::prepare(db, self, self.lock.row_lock())?;
         (db.run_fetch(rendered, decode_whole::<T>, rows).await)
             .map_err(|e| self.lock.classify(e, LABEL))
     }
@@ -128,6 +128,20 @@ impl<Sel, S> LockedSelect<Sel, S> {
         db: &Db,
     ) -> Result<Vec<T>> {
         self.fetch(db, Rows::All).await
+    }
+}
+
+/// Offered to interceptors as the query it locks; rendered straight (no
+/// interceptor, nothing soft-deleted) by its own [`ToSql`], lock included.
+impl<Sel, S> super::fetch::Builder for LockedSelect<Sel, S> {
+    fn query_ast(&self) -> super::QueryAst {
+        self.query.query_ast()
+    }
+    fn soft_deletes(&self) -> bool {
+        self.query.soft_deletes()
+    }
+    fn scope(&self) -> crate::soft_delete::Scope {
+        self.query.scope()
     }
 }
 
