@@ -111,6 +111,71 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on each operand of this operator (both sides of a
+    /// comparison, an AND's items, an aggregate's argument..). Queries
+    /// nested in it (subqueries, EXISTS, includes, builder subqueries) are
+    /// not operands: a walker decides what to do with those itself.
+    pub(crate) fn for_each_operand_mut(&mut self, mut f: impl FnMut(&mut Expr)) {
+        match self {
+            Expr::Compare(lhs, _, rhs) => {
+                f(lhs);
+                f(rhs);
+            }
+            Expr::InList { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::Not(expr)
+            | Expr::IsNotTrue(expr) => f(expr),
+            Expr::And(items) | Expr::Or(items) => items.iter_mut().for_each(f),
+            Expr::Aggregate(aggregate) => {
+                if let Some(arg) = &mut aggregate.arg {
+                    f(arg);
+                }
+            }
+            Expr::Subquery(_)
+            | Expr::Exists { .. }
+            | Expr::IncludeJson(_)
+            | Expr::SelectSubquery(_)
+            | Expr::Column(_)
+            | Expr::Value(_)
+            | Expr::Outer { .. }
+            | Expr::Qualified { .. }
+            | Expr::Invalid(_)
+            | Expr::Raw(_) => {}
+        }
+    }
+
+    /// [`Expr::for_each_operand_mut`], reading.
+    pub(crate) fn for_each_operand(&self, mut f: impl FnMut(&Expr)) {
+        match self {
+            Expr::Compare(lhs, _, rhs) => {
+                f(lhs);
+                f(rhs);
+            }
+            Expr::InList { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::Not(expr)
+            | Expr::IsNotTrue(expr) => f(expr),
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(f),
+            Expr::Aggregate(aggregate) => {
+                if let Some(arg) = &aggregate.arg {
+                    f(arg);
+                }
+            }
+            Expr::Subquery(_)
+            | Expr::Exists { .. }
+            | Expr::IncludeJson(_)
+            | Expr::SelectSubquery(_)
+            | Expr::Column(_)
+            | Expr::Value(_)
+            | Expr::Outer { .. }
+            | Expr::Qualified { .. }
+            | Expr::Invalid(_)
+            | Expr::Raw(_) => {}
+        }
+    }
+
     /// The first [`Expr::Invalid`] in this tree, if any.
     pub fn invalid(&self) -> Option<&InvalidExpr> {
         match self {

@@ -180,39 +180,15 @@ fn hide_in_json(include: &mut JsonInclude, tables: Tables) {
     );
 }
 
-/// Every subquery inside `expr` reads live rows only.
+/// Every subquery inside `expr` reads live rows only. The select
+/// builder's subqueries follow its own rules (`super::select`).
 fn hide_in_expr(expr: &mut Expr, tables: Tables) {
     match expr {
         Expr::Subquery(query) | Expr::Exists { query, .. } => {
             hide_in_select(query, tables, Scope::Live)
         }
         Expr::IncludeJson(include) => hide_in_json(include, tables),
-        Expr::Compare(lhs, _, rhs) => {
-            hide_in_expr(lhs, tables);
-            hide_in_expr(rhs, tables);
-        }
-        Expr::InList { expr, .. }
-        | Expr::IsNull { expr, .. }
-        | Expr::Like { expr, .. }
-        | Expr::Not(expr)
-        | Expr::IsNotTrue(expr) => hide_in_expr(expr, tables),
-        Expr::And(items) | Expr::Or(items) => {
-            items.iter_mut().for_each(|e| hide_in_expr(e, tables))
-        }
-        Expr::Aggregate(aggregate) => {
-            if let Some(arg) = &mut aggregate.arg {
-                hide_in_expr(arg, tables);
-            }
-        }
-        // The select builder's subqueries follow its own rules
-        // (`super::select`); columns, values and `sql!` read no table.
-        Expr::SelectSubquery(_)
-        | Expr::Column(_)
-        | Expr::Value(_)
-        | Expr::Outer { .. }
-        | Expr::Qualified { .. }
-        | Expr::Invalid(_)
-        | Expr::Raw(_) => {}
+        operator => operator.for_each_operand_mut(|e| hide_in_expr(e, tables)),
     }
 }
 

@@ -201,32 +201,9 @@ fn for_each_expr(select: &mut SelectAst, f: &mut impl FnMut(&mut Expr)) {
 fn visit(expr: &Expr, f: &mut impl FnMut(&SubqueryExpr)) {
     match expr {
         Expr::SelectSubquery(sub) => f(sub),
-        Expr::Compare(lhs, _, rhs) => {
-            visit(lhs, f);
-            visit(rhs, f);
-        }
-        Expr::InList { expr, .. }
-        | Expr::IsNull { expr, .. }
-        | Expr::Like { expr, .. }
-        | Expr::Not(expr)
-        | Expr::IsNotTrue(expr) => visit(expr, f),
-        Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| visit(e, f)),
-        Expr::Aggregate(aggregate) => {
-            if let Some(arg) = &aggregate.arg {
-                visit(arg, f);
-            }
-        }
         // The model API's subqueries (relation filters) carry no builder
         // query; columns, values and `sql!` read no table strata knows.
-        Expr::Subquery(_)
-        | Expr::Exists { .. }
-        | Expr::IncludeJson(_)
-        | Expr::Column(_)
-        | Expr::Value(_)
-        | Expr::Outer { .. }
-        | Expr::Qualified { .. }
-        | Expr::Invalid(_)
-        | Expr::Raw(_) => {}
+        operator => operator.for_each_operand(|e| visit(e, f)),
     }
 }
 
@@ -234,29 +211,6 @@ fn visit(expr: &Expr, f: &mut impl FnMut(&SubqueryExpr)) {
 fn visit_mut(expr: &mut Expr, f: &mut impl FnMut(&mut SubqueryExpr)) {
     match expr {
         Expr::SelectSubquery(sub) => f(sub),
-        Expr::Compare(lhs, _, rhs) => {
-            visit_mut(lhs, f);
-            visit_mut(rhs, f);
-        }
-        Expr::InList { expr, .. }
-        | Expr::IsNull { expr, .. }
-        | Expr::Like { expr, .. }
-        | Expr::Not(expr)
-        | Expr::IsNotTrue(expr) => visit_mut(expr, f),
-        Expr::And(items) | Expr::Or(items) => items.iter_mut().for_each(|e| visit_mut(e, f)),
-        Expr::Aggregate(aggregate) => {
-            if let Some(arg) = &mut aggregate.arg {
-                visit_mut(arg, f);
-            }
-        }
-        Expr::Subquery(_)
-        | Expr::Exists { .. }
-        | Expr::IncludeJson(_)
-        | Expr::Column(_)
-        | Expr::Value(_)
-        | Expr::Outer { .. }
-        | Expr::Qualified { .. }
-        | Expr::Invalid(_)
-        | Expr::Raw(_) => {}
+        operator => operator.for_each_operand_mut(|e| visit_mut(e, f)),
     }
 }
