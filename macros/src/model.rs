@@ -37,6 +37,9 @@ pub struct Model {
     /// `soft_delete = deleted_at`: the field named, checked by
     /// `soft_delete::check_soft_delete`.
     pub soft_delete: Option<Ident>,
+    /// `tenant = tenant_id`: the field holding the row's tenant. Parsing
+    /// and rules: to do (issue 9).
+    pub tenant: Option<Ident>,
     /// `partial_uniques`: the `unique` keys become partial indexes over live rows.
     pub partial_uniques: Option<Span>,
 }
@@ -284,6 +287,7 @@ impl Model {
                 .collect(),
             soft_delete: (receiver.soft_delete.as_ref())
                 .and_then(|m| errors.handle(crate::soft_delete::soft_delete(m, &at))),
+            tenant: None,
             partial_uniques: receiver
                 .partial_uniques
                 .is_present()

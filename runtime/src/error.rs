@@ -141,6 +141,26 @@ pub enum Error {
         reason: String,
     },
 
+    /// A query on a tenant-scoped model (`#[strata(tenant = ..)]`) ran
+    /// outside any tenant scope: wrap the request in
+    /// `strata::tenant::scope(tenant_id, ..)`, or, for cross-tenant admin
+    /// work, `strata::tenant::unscoped(..)`.
+    #[error("{model} is tenant-scoped and no tenant is set: run it inside `strata::tenant::scope(tenant_id, ..)`, or `strata::tenant::unscoped(..)` for cross-tenant work")]
+    MissingTenant { model: &'static str },
+
+    /// A write would put a row of a tenant-scoped model under another tenant
+    /// than the scope's (a create or upsert naming another tenant_id, an
+    /// update setting it). Nothing was written.
+    #[error("{model}.{field}: the row would belong to tenant {written}, but the scope is tenant {scope}; a tenant writes only its own rows")]
+    TenantMismatch {
+        model: &'static str,
+        field: &'static str,
+        /// The tenant in scope, as text.
+        scope: String,
+        /// The tenant the write named, as text.
+        written: String,
+    },
+
     /// A nested write named a related row that does not exist, or is not
     /// related to the row being written (`connect`, `update`, `delete`,
     /// `disconnect`); nothing of the write was kept.
@@ -270,6 +290,8 @@ impl Error {
             Error::UnsupportedIndex { .. } => "unsupported_index",
             Error::InvalidUrl { .. } => "invalid_url",
             Error::InvalidValue { .. } => "invalid_value",
+            Error::MissingTenant { .. } => "missing_tenant",
+            Error::TenantMismatch { .. } => "tenant_mismatch",
             Error::RelatedNotFound { .. } => "related_not_found",
             Error::NotLoaded { .. } => "not_loaded",
             Error::MigrationFiles { .. } => "migration_files",

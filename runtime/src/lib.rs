@@ -44,6 +44,7 @@ pub mod schema;
 // Soft delete (`#[strata(soft_delete = ..)]`): the AST rewrites and the
 // built-in interceptor that applies them.
 pub mod soft_delete;
+pub mod tenant;
 mod value;
 
 pub use error::{Error, Result};

@@ -182,6 +182,7 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     relations: &[],
                     version: ::core::option::Option::None,
                     soft_delete: ::core::option::Option::None,
+                    tenant: ::core::option::Option::None,
                 };
                 fn column_value(&self, _: usize) -> ::core::option::Option<::strata::Value> {
                     ::core::option::Option::None

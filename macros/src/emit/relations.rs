@@ -181,6 +181,7 @@ fn implicit_join(model: &Model, p: &Parts<'_>) -> TokenStream {
                 relations: &[],
                 version: ::core::option::Option::None,
                 soft_delete: ::core::option::Option::None,
+                tenant: ::core::option::Option::None,
             };
             JOIN
         })

@@ -48,6 +48,13 @@ pub fn impl_model(model: &Model) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let tenant = match model.tenant.as_ref().and_then(|f| model.field_index(f)) {
+        Some(i) => {
+            let i = super::index(i);
+            quote!(::core::option::Option::Some(#i))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let foreign_keys = model
         .foreign_keys()
         .into_iter()
@@ -67,6 +74,7 @@ pub fn impl_model(model: &Model) -> TokenStream {
                 relations: &[#(#relations),*],
                 version: #version,
                 soft_delete: #soft_delete,
+                tenant: #tenant,
             };
             fn column_value(&self, index: usize) -> ::core::option::Option<::strata::Value> {
                 match index {

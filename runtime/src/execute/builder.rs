@@ -20,6 +20,7 @@ pub struct DbBuilder {
     metrics: bool,
     pgbouncer: bool,
     direct_url: Option<String>,
+    tenancy: crate::tenant::Tenancy,
 }
 
 /// What a `Db` and all its clones share besides the connection.
@@ -38,6 +39,8 @@ pub(crate) struct Context {
     /// name and never closes it, so a long-lived connection would pile up
     /// prepared statements on the server.
     pub(super) unnamed_statements: bool,
+    /// How tenant-scoped models are kept apart (`crate::tenant`).
+    pub(crate) tenancy: crate::tenant::Tenancy,
 }
 
 impl DbBuilder {
@@ -79,6 +82,13 @@ impl DbBuilder {
     /// `DIRECT_URL`).
     pub fn direct_url(mut self, url: impl Into<String>) -> Self {
         self.direct_url = Some(url.into());
+        self
+    }
+
+    /// How tenants are kept apart; [`Tenancy::Column`](crate::tenant::Tenancy::Column)
+    /// if not given. See [`crate::tenant`].
+    pub fn tenancy(mut self, tenancy: crate::tenant::Tenancy) -> Self {
+        self.tenancy = tenancy;
         self
     }
 
@@ -144,6 +154,7 @@ impl DbBuilder {
                 pgbouncer,
                 direct_url: self.direct_url,
                 unnamed_statements,
+                tenancy: self.tenancy,
             }),
             reads: Reads::default(),
         };

@@ -189,6 +189,11 @@ impl Db {
         })
     }
 
+    /// How this `Db` keeps tenants apart (`Db::builder().tenancy(..)`).
+    pub fn tenancy(&self) -> &crate::tenant::Tenancy {
+        &self.context.tenancy
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.target {
             Target::Postgres(_) => Dialect::Postgres,

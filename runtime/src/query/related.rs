@@ -382,6 +382,7 @@ mod tests {
             relations,
             version: None,
             soft_delete: None,
+            tenant: None,
         }
     }
 

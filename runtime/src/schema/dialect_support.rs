@@ -111,6 +111,7 @@ mod tests {
             relations: &[],
             version: None,
             soft_delete: None,
+            tenant: None,
         }
     }
 

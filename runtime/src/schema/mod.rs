@@ -210,6 +210,10 @@ pub struct ModelSchema {
     /// instead of removing the row, and every read requires it to be NULL
     /// (`crate::soft_delete`).
     pub soft_delete: Option<SoftDeleteSchema>,
+    /// `#[strata(tenant = ..)]`, if any: the column (an index into
+    /// `columns`) holding the row's tenant. Every statement on the model
+    /// is scoped to the task's tenant (`crate::tenant`).
+    pub tenant: Option<usize>,
 }
 
 /// A model's soft-delete column and how its unique keys treat deleted rows.
@@ -232,6 +236,11 @@ impl ModelSchema {
     /// The soft-delete column, if the model has one.
     pub fn soft_delete_column(&self) -> Option<&'static ColumnSchema> {
         self.soft_delete.and_then(|s| self.columns.get(s.column))
+    }
+
+    /// The tenant column, if the model is tenant-scoped.
+    pub fn tenant_column(&self) -> Option<&'static ColumnSchema> {
+        self.tenant.and_then(|i| self.columns.get(i))
     }
 
     /// The column a generated autoincrement key lives in, if any.

@@ -385,6 +385,7 @@ mod tests {
         checks: &[],
         version: None,
         soft_delete: None,
+        tenant: None,
         relations: &[],
     };
 
@@ -402,6 +403,7 @@ mod tests {
         checks: &[],
         version: None,
         soft_delete: None,
+        tenant: None,
         relations: &[
             relation("author", RelationKind::BelongsTo, "User", None, &[1]),
             relation(

@@ -234,6 +234,7 @@ mod tests {
             column: 1,
             partial_uniques: false,
         }),
+        tenant: None,
     };
 
     fn sql(statement: &Statement) -> String {

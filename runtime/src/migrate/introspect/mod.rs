@@ -49,6 +49,7 @@ static CATALOG: ModelSchema = ModelSchema {
     relations: &[],
     version: None,
     soft_delete: None,
+    tenant: None,
 };
 
 /// One catalog row: every column read as text (queries cast what is not).
