@@ -40,6 +40,8 @@ pub struct Model {
     /// `tenant = tenant_id`: the field holding the row's tenant. Parsing
     /// and rules: to do (issue 9).
     pub tenant: Option<Ident>,
+    /// `row_level_security`, with `tenant`: PostgreSQL policies too.
+    pub row_level_security: Option<proc_macro2::Span>,
     /// `partial_uniques`: the `unique` keys become partial indexes over live rows.
     pub partial_uniques: Option<Span>,
 }
@@ -288,6 +290,7 @@ impl Model {
             soft_delete: (receiver.soft_delete.as_ref())
                 .and_then(|m| errors.handle(crate::soft_delete::soft_delete(m, &at))),
             tenant: None,
+            row_level_security: None,
             partial_uniques: receiver
                 .partial_uniques
                 .is_present()

@@ -11,7 +11,7 @@ pub use crate::schema::relation_check::{
 pub use crate::schema::{
     decode_enum_label, decode_if, CheckSchema, ColumnSchema, DefaultValue, EnumSchema, FieldType,
     ForeignKeySchema, FromRow, IndexPartSchema, IndexSchema, KeySchema, ModelSchema,
-    ReferentialAction, RelationKind, RelationSchema, Row, SoftDeleteSchema, SqlType,
+    ReferentialAction, RelationKind, RelationSchema, Row, SoftDeleteSchema, SqlType, TenantSchema,
 };
 pub use sqlx;
 

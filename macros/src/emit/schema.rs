@@ -51,7 +51,11 @@ pub fn impl_model(model: &Model) -> TokenStream {
     let tenant = match model.tenant.as_ref().and_then(|f| model.field_index(f)) {
         Some(i) => {
             let i = super::index(i);
-            quote!(::core::option::Option::Some(#i))
+            let rls = model.row_level_security.is_some();
+            quote!(::core::option::Option::Some(::strata::__private::TenantSchema {
+                column: #i,
+                row_level_security: #rls,
+            }))
         }
         None => quote!(::core::option::Option::None),
     };

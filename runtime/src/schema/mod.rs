@@ -210,10 +210,21 @@ pub struct ModelSchema {
     /// instead of removing the row, and every read requires it to be NULL
     /// (`crate::soft_delete`).
     pub soft_delete: Option<SoftDeleteSchema>,
-    /// `#[strata(tenant = ..)]`, if any: the column (an index into
-    /// `columns`) holding the row's tenant. Every statement on the model
-    /// is scoped to the task's tenant (`crate::tenant`).
-    pub tenant: Option<usize>,
+    /// `#[strata(tenant = ..)]`, if any: every statement on the model is
+    /// scoped to the task's tenant (`crate::tenant`).
+    pub tenant: Option<TenantSchema>,
+}
+
+/// A tenant-scoped model's tenant column and how the database enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantSchema {
+    /// The column holding the row's tenant (an index into `columns`).
+    pub column: usize,
+    /// `row_level_security`: PostgreSQL enforces the tenant too, with a
+    /// policy on `current_setting('app.tenant_id', true)` (ENABLE + FORCE
+    /// ROW LEVEL SECURITY); the `Db` must then set it
+    /// (`Tenancy::RowLevelSecurity`). Ignored on SQLite and MySQL.
+    pub row_level_security: bool,
 }
 
 /// A model's soft-delete column and how its unique keys treat deleted rows.
@@ -240,7 +251,7 @@ impl ModelSchema {
 
     /// The tenant column, if the model is tenant-scoped.
     pub fn tenant_column(&self) -> Option<&'static ColumnSchema> {
-        self.tenant.and_then(|i| self.columns.get(i))
+        self.tenant.and_then(|t| self.columns.get(t.column))
     }
 
     /// The column a generated autoincrement key lives in, if any.
