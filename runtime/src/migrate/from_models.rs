@@ -4,7 +4,8 @@
 
 use super::normalize;
 use super::schema::{
-    Check, Column, DbSchema, EnumType, ForeignKey, Index, IndexPart, PrimaryKey, Table, Unique,
+    Check, Column, DbSchema, EnumType, ForeignKey, Index, IndexPart, PrimaryKey, Table,
+    TenantPolicy, Unique,
 };
 use crate::error::{Error, Result};
 use crate::render::Dialect;
@@ -111,6 +112,7 @@ fn table(model: &'static ModelSchema, dialect: Dialect) -> Result<Table> {
                 .filter_map(|c| enum_check(model.table, c)),
         );
     }
+    let row_level_security = tenant_policy(model, &columns, dialect)?;
     Ok(Table {
         name: model.table.into(),
         columns,
@@ -119,7 +121,35 @@ fn table(model: &'static ModelSchema, dialect: Dialect) -> Result<Table> {
         foreign_keys,
         indexes,
         checks,
+        row_level_security,
     })
+}
+
+/// The row-level security policy of a `row_level_security` tenant model, on
+/// PostgreSQL only: SQLite and MySQL have none (strata's tenant filter still
+/// scopes every statement there).
+fn tenant_policy(
+    model: &ModelSchema,
+    columns: &[Column],
+    dialect: Dialect,
+) -> Result<Option<TenantPolicy>> {
+    let Some(tenant) = model.tenant.filter(|t| t.row_level_security) else {
+        return Ok(None);
+    };
+    if dialect != Dialect::Postgres {
+        return Ok(None);
+    }
+    let column = columns.get(tenant.column).ok_or(Error::Unsupported {
+        model: model.name,
+        field: "?",
+        dialect,
+        reason: "the tenant names a column the model does not have",
+    })?;
+    Ok(Some(TenantPolicy {
+        name: TenantPolicy::name_for(model.table),
+        column: column.name.clone(),
+        ty: column.ty.clone(),
+    }))
 }
 
 /// A unique index that is only a list of ascending columns, as a `Unique`.

@@ -33,5 +33,5 @@ pub mod schema;
 pub use advisor::{advise, Advice, Finding};
 pub use schema::{
     Action, Check, Column, DbSchema, EnumType, ForeignKey, Index, IndexPart, PrimaryKey, Table,
-    Unique,
+    TenantPolicy, Unique,
 };

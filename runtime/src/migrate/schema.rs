@@ -72,11 +72,35 @@ pub struct Table {
     pub indexes: Vec<Index>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
+    /// PostgreSQL row-level security of a tenant table (`None` elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_level_security: Option<TenantPolicy>,
 }
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A tenant table under PostgreSQL row-level security: `ENABLE` and `FORCE`
+/// (so the owner is held to it too), and one policy letting a row be read or
+/// written only when its tenant column equals the transaction's
+/// `app.tenant_id` setting (`crate::tenant`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantPolicy {
+    /// `{table}_tenant_isolation`.
+    pub name: String,
+    pub column: String,
+    /// The type the setting is cast to: the tenant column's canonical type.
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+impl TenantPolicy {
+    /// The policy strata names for `table`.
+    pub fn name_for(table: &str) -> String {
+        format!("{table}_tenant_isolation")
     }
 }
 

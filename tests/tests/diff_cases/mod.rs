@@ -101,6 +101,7 @@ pub fn base(d: Dialect) -> DbSchema {
         foreign_keys: vec![],
         indexes: vec![],
         checks: vec![],
+        row_level_security: None,
     };
     let posts = Table {
         name: "posts".into(),
@@ -124,6 +125,7 @@ pub fn base(d: Dialect) -> DbSchema {
         }],
         indexes: vec![index("posts_user_id_idx", &["user_id"])],
         checks: vec![],
+        row_level_security: None,
     };
     let mut schema = DbSchema {
         enums: vec![],
@@ -493,6 +495,7 @@ fn enums_and_tables(cases: &mut Vec<Case>) {
                 }],
                 indexes: vec![index("comments_post_id_idx", &["post_id"])],
                 checks: vec![],
+                row_level_security: None,
             });
         },
         none(),

@@ -217,6 +217,20 @@ pub fn inverse(dialect: Dialect, change: &Change) -> Vec<Change> {
             to: from.clone(),
             referenced: *referenced,
         },
+        Change::EnableRowLevelSecurity { table } => Change::DisableRowLevelSecurity {
+            table: table.clone(),
+        },
+        Change::DisableRowLevelSecurity { table } => Change::EnableRowLevelSecurity {
+            table: table.clone(),
+        },
+        Change::CreatePolicy { table, policy } => Change::DropPolicy {
+            table: table.clone(),
+            policy: policy.clone(),
+        },
+        Change::DropPolicy { table, policy } => Change::CreatePolicy {
+            table: table.clone(),
+            policy: policy.clone(),
+        },
     };
     vec![one]
 }

@@ -10,7 +10,7 @@ use crate::render::{Dialect, SqlWriter};
 
 /// Every statement that creates `schema` on an empty database: enum types,
 /// tables (referenced before referencing), then foreign keys (SQLite: inline
-/// in the tables), then indexes.
+/// in the tables), then indexes, then PostgreSQL's row-level security.
 pub fn create_schema(dialect: Dialect, schema: &DbSchema) -> Vec<String> {
     let mut statements = Vec::new();
     if dialect == Dialect::Postgres {
@@ -29,6 +29,13 @@ pub fn create_schema(dialect: Dialect, schema: &DbSchema) -> Vec<String> {
         for index in &table.indexes {
             statements.push(create_index(dialect, &table.name, index, false));
         }
+    }
+    if dialect == Dialect::Postgres {
+        statements.extend(
+            ordered
+                .iter()
+                .flat_map(|t| super::rls::create_statements(t)),
+        );
     }
     statements
 }

@@ -11,6 +11,7 @@ mod mysql;
 mod pg_enum;
 pub mod plan;
 mod postgres;
+pub mod rls;
 mod sqlite;
 
 pub use changes::{inverse, render, Phases, Steps};

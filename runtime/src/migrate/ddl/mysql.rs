@@ -164,6 +164,11 @@ pub(super) fn up(change: &Change) -> Vec<String> {
         | Change::AddEnumValues { .. }
         | Change::ReplaceEnum { .. }
         | Change::RebuildTable { .. } => Vec::new(),
+        // PostgreSQL only: MySQL has no row-level security.
+        Change::EnableRowLevelSecurity { .. }
+        | Change::DisableRowLevelSecurity { .. }
+        | Change::CreatePolicy { .. }
+        | Change::DropPolicy { .. } => Vec::new(),
     }
 }
 

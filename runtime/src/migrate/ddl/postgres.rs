@@ -167,6 +167,12 @@ pub(super) fn up(change: &Change, online: bool) -> Phases {
             "the models no longer declare this CHECK (a changed one is added back below)",
             drop_constraint(table, &check.name),
         )]),
+        Change::EnableRowLevelSecurity { table } => main(super::rls::enable(table)),
+        Change::DisableRowLevelSecurity { table } => main(super::rls::disable(table)),
+        Change::CreatePolicy { table, policy } => main(vec![super::rls::create_policy(table, policy)]),
+        Change::DropPolicy { table, policy } => {
+            main(vec![super::rls::drop_policy(table, &policy.name)])
+        }
         // SQLite and MySQL only: the diff makes none for PostgreSQL.
         Change::RebuildTable { .. } | Change::ReplaceIndex { .. } => Phases::default(),
     }

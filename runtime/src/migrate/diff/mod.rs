@@ -22,7 +22,7 @@ pub(crate) use tables::create_table;
 
 use super::normalize;
 use super::schema::{
-    Check, Column, DbSchema, EnumType, ForeignKey, Index, PrimaryKey, Table, Unique,
+    Check, Column, DbSchema, EnumType, ForeignKey, Index, PrimaryKey, Table, TenantPolicy, Unique,
 };
 use crate::error::{Error, Result};
 use crate::render::Dialect;
@@ -150,6 +150,25 @@ pub enum Change {
         from: Table,
         to: Table,
         referenced: bool,
+    },
+    /// PostgreSQL: row-level security turned on for a tenant table
+    /// (`ENABLE` and `FORCE`); its policy is a [`Change::CreatePolicy`].
+    EnableRowLevelSecurity {
+        table: String,
+    },
+    /// PostgreSQL: `NO FORCE` and `DISABLE`, after the policy is dropped.
+    DisableRowLevelSecurity {
+        table: String,
+    },
+    /// A tenant policy created; a changed one (another column or column
+    /// type) is dropped before the columns change and created after.
+    CreatePolicy {
+        table: String,
+        policy: TenantPolicy,
+    },
+    DropPolicy {
+        table: String,
+        policy: TenantPolicy,
     },
 }
 
@@ -295,7 +314,11 @@ fn is_subsequence(short: &[String], long: &[String]) -> bool {
 fn rank(change: &Change) -> u8 {
     match change {
         Change::CreateEnum(_) | Change::AddEnumValues { .. } | Change::ReplaceEnum { .. } => 0,
-        Change::DropForeignKey { .. } => 1,
+        // A policy names its column: it goes before the column changes
+        // (PostgreSQL refuses to alter or drop a column a policy uses).
+        Change::DropForeignKey { .. }
+        | Change::DropPolicy { .. }
+        | Change::DisableRowLevelSecurity { .. } => 1,
         Change::DropIndex { .. } | Change::DropUnique { .. } | Change::DropCheck { .. } => 2,
         Change::RenameTable { .. } => 3,
         Change::RenameColumn { .. } => 4,
@@ -307,7 +330,9 @@ fn rank(change: &Change) -> u8 {
         // An index before the foreign key it serves: MySQL would otherwise
         // make its own, and refuses to drop the index while the key needs it.
         Change::CreateIndex { .. } | Change::ReplaceIndex { .. } => 10,
-        Change::AddForeignKey { .. } => 11,
+        Change::AddForeignKey { .. }
+        | Change::EnableRowLevelSecurity { .. }
+        | Change::CreatePolicy { .. } => 11,
         Change::DropColumn { .. } => 12,
         Change::DropTable(_) => 13,
         Change::DropEnum(_) => 14,

@@ -4,7 +4,7 @@
 use super::renames::{self, Rename};
 use super::{safety, same_expression, Change};
 use crate::migrate::normalize;
-use crate::migrate::schema::{Check, Column, DbSchema, Index, IndexPart, Table};
+use crate::migrate::schema::{Check, Column, DbSchema, Index, IndexPart, Table, TenantPolicy};
 use crate::render::Dialect;
 
 #[derive(Debug, Default)]
@@ -79,7 +79,52 @@ pub(super) fn diff_table(
         });
     }
     constraints(original, from, to, dialect, &mut d.changes);
+    policies(original, from, to, dialect, &mut d.changes);
     d
+}
+
+/// Row-level security turned on or off, or its policy changed (dropped and
+/// created again: the column or its type changed).
+fn policies(
+    original: &Table,
+    from: &Table,
+    to: &Table,
+    dialect: Dialect,
+    changes: &mut Vec<Change>,
+) {
+    let same = |a: &TenantPolicy, b: &TenantPolicy| {
+        a.name == b.name
+            && a.column == b.column
+            && normalize::column_type(dialect, &a.ty) == normalize::column_type(dialect, &b.ty)
+    };
+    let (old, new) = (&from.row_level_security, &to.row_level_security);
+    if let (Some(a), Some(b)) = (old, new) {
+        if same(a, b) {
+            return;
+        }
+    }
+    if let Some(policy) = old {
+        changes.push(Change::DropPolicy {
+            table: original.name.clone(),
+            policy: policy.clone(),
+        });
+        if new.is_none() {
+            changes.push(Change::DisableRowLevelSecurity {
+                table: original.name.clone(),
+            });
+        }
+    }
+    if let Some(policy) = new {
+        if old.is_none() {
+            changes.push(Change::EnableRowLevelSecurity {
+                table: to.name.clone(),
+            });
+        }
+        changes.push(Change::CreatePolicy {
+            table: to.name.clone(),
+            policy: policy.clone(),
+        });
+    }
 }
 
 fn column_differs(dialect: Dialect, a: &Column, b: &Column) -> bool {
@@ -216,6 +261,15 @@ pub(crate) fn create_table(table: &Table, dialect: Dialect) -> Vec<Change> {
         index: index.clone(),
         new_table: true,
     }));
+    if let (Some(policy), Dialect::Postgres) = (&table.row_level_security, dialect) {
+        changes.push(Change::EnableRowLevelSecurity {
+            table: table.name.clone(),
+        });
+        changes.push(Change::CreatePolicy {
+            table: table.name.clone(),
+            policy: policy.clone(),
+        });
+    }
     changes
 }
 

@@ -5,6 +5,7 @@
 //! (`_strata_*`) and SQLite's internal tables are left out.
 
 mod mysql;
+mod pg_policy;
 mod postgres;
 mod sqlite;
 mod sqlite_sql;
@@ -112,5 +113,6 @@ fn empty_table(name: &str) -> super::schema::Table {
         foreign_keys: Vec::new(),
         indexes: Vec::new(),
         checks: Vec::new(),
+        row_level_security: None,
     }
 }

@@ -88,6 +88,7 @@ pub(super) async fn introspect(db: &Db) -> Result<DbSchema> {
             table.indexes.push(index(&name, &row)?);
         }
     }
+    super::pg_policy::read(db, &mut schema).await?;
     Ok(schema)
 }
 

@@ -115,6 +115,21 @@ fn compare_tables(dialect: Dialect, l: &Table, r: &Table, report: &mut impl FnMu
             checks(r)
         ));
     }
+    let policy = |table: &Table| {
+        (table.row_level_security.as_ref()).map(|p| {
+            (
+                p.name.clone(),
+                p.column.clone(),
+                column_type(dialect, &p.ty),
+            )
+        })
+    };
+    if policy(l) != policy(r) {
+        report(format!(
+            "table {t}: row-level security {:?} vs {:?}",
+            l.row_level_security, r.row_level_security
+        ));
+    }
 }
 
 fn compare_columns(
@@ -199,6 +214,7 @@ mod tests {
                     name: "posts_views_check".into(),
                     expression: check.into(),
                 }],
+                row_level_security: None,
             }],
         }
     }
