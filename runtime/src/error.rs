@@ -141,6 +141,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// An upsert's key is held by a row of another tenant: the conflict
+    /// update touches only the scope's own rows, so that row was left as it
+    /// is and nothing was written. (A create with that key would fail on the
+    /// unique constraint the same way.)
+    #[error("{model}: upsert by ({}): the row with this key belongs to another tenant; nothing was written", fields.join(", "))]
+    TenantKeyTaken {
+        model: &'static str,
+        /// The upsert key's fields.
+        fields: Vec<&'static str>,
+    },
+
     /// A query on a tenant-scoped model (`#[strata(tenant = ..)]`) ran
     /// outside any tenant scope: wrap the request in
     /// `strata::tenant::scope(tenant_id, ..)`, or, for cross-tenant admin
@@ -160,6 +171,14 @@ pub enum Error {
         /// The tenant the write named, as text.
         written: String,
     },
+
+    /// The `Db`'s tenancy (`Db::builder().tenancy(..)`) cannot run this as
+    /// asked: a mode the database does not have, a tenant id that names no
+    /// usable schema, a transaction used from another tenant's scope than
+    /// the one it began in, or a row-level-security model on a `Db` that
+    /// does not set the tenant. Nothing was sent.
+    #[error("{model}: {reason}")]
+    Tenancy { model: &'static str, reason: String },
 
     /// A nested write named a related row that does not exist, or is not
     /// related to the row being written (`connect`, `update`, `delete`,
@@ -292,6 +311,7 @@ impl Error {
             Error::InvalidValue { .. } => "invalid_value",
             Error::MissingTenant { .. } => "missing_tenant",
             Error::TenantMismatch { .. } => "tenant_mismatch",
+            Error::Tenancy { .. } => "tenancy",
             Error::RelatedNotFound { .. } => "related_not_found",
             Error::NotLoaded { .. } => "not_loaded",
             Error::MigrationFiles { .. } => "migration_files",
@@ -304,6 +324,7 @@ impl Error {
             Error::Introspection { .. } => "introspection",
             Error::Backfill { .. } => "backfill",
             Error::Conflict { .. } => "conflict",
+            Error::TenantKeyTaken { .. } => "tenant_key_taken",
             Error::Database(source) => match source {
                 sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "connection",
                 sqlx::Error::PoolTimedOut => "pool_timed_out",

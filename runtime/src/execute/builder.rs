@@ -41,6 +41,13 @@ pub(crate) struct Context {
     pub(super) unnamed_statements: bool,
     /// How tenant-scoped models are kept apart (`crate::tenant`).
     pub(crate) tenancy: crate::tenant::Tenancy,
+    /// Statements outside a transaction may run in one of their own:
+    /// PgBouncer mode, or a tenancy that sets the tenant per transaction
+    /// (pgbouncer.rs `Db::pin`, tenant_session.rs).
+    pub(super) wraps: bool,
+    /// PostgreSQL with `Tenancy::Column`: statements on a model with
+    /// `row_level_security` are refused (tenant_session.rs).
+    pub(super) guards_row_level_security: bool,
 }
 
 impl DbBuilder {
@@ -136,6 +143,7 @@ impl DbBuilder {
             reason: "Db::builder() needs a URL: call .url(..) before .connect()",
         })?;
         let (url, pgbouncer) = super::pgbouncer::settle(&url, self.pgbouncer)?;
+        super::tenant_session::check_connect(&self.tenancy, &url)?;
         if pgbouncer {
             super::pgbouncer::check_pool(&self.pool)?;
             // See pgbouncer.rs: a named statement must fail loudly, not be reused.
@@ -146,6 +154,7 @@ impl DbBuilder {
         let target = Db::connect_target(&url, self.pool).await?;
         let dialect = target.dialect();
         let replicas = Replicas::connect(dialect, self.replicas, &replica_pool).await?;
+        let column = self.tenancy == crate::tenant::Tenancy::Column;
         let db = Db {
             target,
             context: Arc::new(Context {
@@ -155,6 +164,8 @@ impl DbBuilder {
                 direct_url: self.direct_url,
                 unnamed_statements,
                 tenancy: self.tenancy,
+                wraps: pgbouncer || !column,
+                guards_row_level_security: column && dialect == crate::render::Dialect::Postgres,
             }),
             reads: Reads::default(),
         };

@@ -48,6 +48,12 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
                     timeout: expired.timeout,
                 };
             }
+            if let Some(refused) = e.downcast_ref::<super::tenant_session::Refused>() {
+                return Error::Tenancy {
+                    model: scope.name(),
+                    reason: refused.0.clone(),
+                };
+            }
             return Error::Database(error);
         }
         sqlx::Error::Database(db) => db.as_ref(),

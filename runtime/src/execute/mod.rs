@@ -13,6 +13,7 @@ mod pool_metrics;
 mod replica;
 mod retry;
 mod run;
+mod tenant_session;
 mod transaction;
 mod tx_handle;
 mod tx_options;

@@ -1,4 +1,8 @@
-//! PgBouncer mode: correct results through a transaction-mode pooler.
+//! PgBouncer mode: correct results through a transaction-mode pooler; and
+//! the one path that runs a statement outside a transaction in a
+//! transaction of its own ([`Db::pin`], [`pinned!`], [`unpin`]), which the
+//! tenancies that set the tenant per transaction use too
+//! (tenant_session.rs).
 //!
 //! sqlx runs a statement with binds in two synced exchanges: Parse/Describe/
 //! Sync (it waits for ParseComplete and ReadyForQuery), then Bind/Execute/
@@ -22,6 +26,7 @@
 //! holds one.
 
 use super::lease::Conn;
+use super::tenant_session;
 use super::transaction::{self, BeginWith, Level};
 use super::tx_options::BeginPlan;
 use super::{Db, Target};
@@ -249,15 +254,19 @@ impl Db {
         !self.context.pgbouncer && !self.context.unnamed_statements
     }
 
-    /// Whether each statement must run in a transaction of its own: in
-    /// PgBouncer mode, outside a transaction.
+    /// Whether a statement may have to run in a transaction of its own: it
+    /// is outside a transaction, and the `Db` is in PgBouncer mode or sets
+    /// the tenant per transaction (tenant_session.rs). One flag, so a `Db`
+    /// with neither pays one test.
     pub(super) fn pins_statements(&self) -> bool {
-        self.context.pgbouncer && !self.in_transaction()
+        self.context.wraps && !self.in_transaction()
     }
 
-    /// A transaction begun on `target` for one statement, when
-    /// [`Db::pins_statements`] (see [`pinned!`]): the target to run it on
-    /// and the level that ends it.
+    /// A transaction begun on `target` (the primary or a replica) for one
+    /// statement, with the scope's tenant set in it, when
+    /// [`Db::pins_statements`] and PgBouncer mode or the tenant asks for
+    /// one (see [`pinned!`]): the target to run it on and the level that
+    /// ends it.
     pub(super) async fn pin(
         &self,
         target: &Target,
@@ -266,19 +275,28 @@ impl Db {
             Target::Postgres(conn) if self.pins_statements() => conn,
             _ => return None,
         };
+        let session = match self.session() {
+            Ok(session) => session,
+            Err(e) => return Some(Err(e)),
+        };
+        if session.setting.is_none() && !self.context.pgbouncer {
+            return None;
+        }
         let with = BeginWith {
-            plan: BeginPlan {
-                begin: None,
-                after: Vec::new(),
-            },
+            plan: BeginPlan::default(),
             max_wait: None,
             timeout: None,
+            began: session.began,
         };
-        Some(
-            transaction::begin(conn, with)
-                .await
-                .map(|(shared, level)| (Target::Postgres(Conn::Tx(shared)), level)),
-        )
+        let begun = async {
+            let (shared, level) = transaction::begin(conn, with).await?;
+            if let Some(setting) = &session.setting {
+                // A failure drops `level` open: rolled back.
+                tenant_session::apply(&shared, setting, self.keeps_statements()).await?;
+            }
+            Ok((Target::Postgres(Conn::Tx(shared)), level))
+        };
+        Some(begun.await)
     }
 
     /// Whether this `Db` is in PgBouncer mode ([`DbBuilder::pgbouncer`] or

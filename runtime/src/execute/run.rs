@@ -194,6 +194,9 @@ impl Db {
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
+        if self.context.guards_row_level_security {
+            self.check_row_level_security(prepared.op.model)?;
+        }
         let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
         let Rendered { sql, binds } = match prepared.body {
             Body::Run(rendered) => rendered,
@@ -243,6 +246,9 @@ impl Db {
         prepared: Prepared<I>,
         transactional: bool,
     ) -> Result<WriteOutcome> {
+        if self.context.guards_row_level_security {
+            self.check_row_level_security(prepared.op.model)?;
+        }
         let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
         let statements = match prepared.body {
             Body::Run(statements) => statements,
@@ -255,20 +261,48 @@ impl Db {
             }
         };
         let mut failed = None;
-        let result = on_target!(self.route(false), |conn, args, _row| {
-            let (pinned, persistent) = (self.pins_statements(), self.keeps_statements());
-            run_on(
-                conn,
-                statements,
-                args,
-                transactional || pinned,
-                persistent,
-                &watch,
-                &mut failed,
-            )
-            .await
-            .map(|result| result.map(QueryOutcome::outcome))
-        });
+        let (target, persistent) = (self.route(false), self.keeps_statements());
+        // In PgBouncer mode or with the tenant to set, outside a
+        // transaction, the write gets one of its own (pgbouncer.rs).
+        let result = match self.pin(target).await {
+            None => on_target!(target, |conn, args, _row| {
+                run_on(
+                    conn,
+                    statements,
+                    args,
+                    transactional,
+                    persistent,
+                    &watch,
+                    &mut failed,
+                )
+                .await
+                .map(|result| result.map(QueryOutcome::outcome))
+            }),
+            Some(Err(e)) => Err(e),
+            Some(Ok((in_tx, level))) => {
+                let result = on_target!(&in_tx, |conn, args, _row| {
+                    run_on(
+                        conn,
+                        statements,
+                        args,
+                        false,
+                        persistent,
+                        &watch,
+                        &mut failed,
+                    )
+                    .await
+                    .map(|result| result.map(QueryOutcome::outcome))
+                });
+                match result {
+                    // Refused by a hook: what ran before it rolls back.
+                    Ok(Err(refused)) => {
+                        let _ = level.rollback().await;
+                        Ok(Err(refused))
+                    }
+                    result => super::pgbouncer::unpin(level, result).await,
+                }
+            }
+        };
         let error = match result {
             Ok(Ok(outcome)) => return Ok(outcome),
             // An `sql` hook refused a statement: its hooks have run.

@@ -23,6 +23,7 @@
 //! `Error::TransactionTimeout`.
 
 use super::lease::{lease, Conn, Lease};
+use super::tenant_session::Began;
 use super::tx_options::BeginPlan;
 use super::{trace_query, trusted};
 use sqlx::{Database, SqlSafeStr as _};
@@ -50,6 +51,9 @@ pub(crate) struct Shared<DB: Database> {
     poisoned: Arc<AtomicBool>,
     /// When the transaction's timeout runs out, and the timeout.
     deadline: Option<(Instant, Duration)>,
+    /// The tenant it began as, which its statements must share
+    /// (tenant_session.rs).
+    began: Began,
 }
 
 impl<DB: Database> Clone for Shared<DB> {
@@ -59,6 +63,7 @@ impl<DB: Database> Clone for Shared<DB> {
             levels: Arc::clone(&self.levels),
             poisoned: Arc::clone(&self.poisoned),
             deadline: self.deadline,
+            began: self.began.clone(),
         }
     }
 }
@@ -162,8 +167,10 @@ type PinnedGuard<DB> = OwnedMappedMutexGuard<Option<Pinned<DB>>, Pinned<DB>>;
 
 impl<DB: Database> Shared<DB> {
     /// The pinned connection for one statement; statements take turns. Past
-    /// the transaction's deadline it is refused.
+    /// the transaction's deadline, or from another tenant's scope than the
+    /// one it began in, it is refused.
     pub(super) async fn lend(&self) -> Result<PinnedGuard<DB>, sqlx::Error> {
+        self.began.check()?;
         let pinned = self.lend_any().await?;
         self.check_deadline()?;
         Ok(pinned)
@@ -229,11 +236,13 @@ pub(crate) struct Level<DB: Database> {
 }
 
 /// How a transaction begins: its statements, how long to wait for its
-/// connection, and how long it may run.
+/// connection, how long it may run, and the tenant it begins as (a
+/// savepoint's is its transaction's).
 pub(super) struct BeginWith {
     pub(super) plan: BeginPlan,
     pub(super) max_wait: Option<Duration>,
     pub(super) timeout: Option<Duration>,
+    pub(super) began: Began,
 }
 
 /// `waiting`, cut off after `max_wait` with sqlx's pool timeout.
@@ -274,6 +283,7 @@ where
         plan,
         max_wait,
         timeout,
+        began,
     } = with;
     let shared = match conn {
         Conn::Tx(shared) => shared.clone(),
@@ -290,6 +300,7 @@ where
                 // The clock starts once the connection is there: waiting for
                 // it is `max_wait`'s.
                 deadline: timeout.map(|t| (Instant::now() + t, t)),
+                began,
             }
         }
     };

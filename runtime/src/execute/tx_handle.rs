@@ -4,6 +4,7 @@
 
 use super::classify;
 use super::lease::Conn;
+use super::tenant_session;
 use super::transaction::{self, BeginWith};
 use super::tx_options::TransactionOptions;
 use super::{Db, Target, TxLevel, TRANSACTION};
@@ -105,18 +106,39 @@ impl Db {
     /// guard that ends it.
     pub(crate) async fn begin_with(&self, options: &TransactionOptions) -> Result<(Db, TxLevel)> {
         let nested = self.in_transaction();
+        // The tenant is set once, by the transaction: a savepoint sets
+        // nothing (tenant_session.rs).
+        let session = match nested {
+            true => Ok(Default::default()),
+            false => self.session(),
+        };
+        let session = session.map_err(|e| classify::classify(e, TRANSACTION))?;
         let with = BeginWith {
             plan: options.plan(self.dialect(), nested)?,
             max_wait: options.max_wait,
             // A savepoint's timeout is the closure's alone; the transaction's
             // deadline stays the one it began with.
             timeout: options.timeout.filter(|_| !nested),
+            began: session.began,
         };
         let begun: Result<(Db, TxLevel), sqlx::Error> = match &self.target {
-            Target::Postgres(conn) => transaction::begin(conn, with).await.map(|(s, l)| {
-                let target = Target::Postgres(Conn::Tx(s));
-                (self.on(target), TxLevel::Postgres(l))
-            }),
+            Target::Postgres(conn) => match transaction::begin(conn, with).await {
+                Ok((shared, level)) => {
+                    let set = match &session.setting {
+                        None => Ok(()),
+                        Some(setting) => {
+                            let persistent = self.keeps_statements();
+                            tenant_session::apply(&shared, setting, persistent).await
+                        }
+                    };
+                    // A failed setting drops `level` open: rolled back.
+                    set.map(|()| {
+                        let target = Target::Postgres(Conn::Tx(shared));
+                        (self.on(target), TxLevel::Postgres(level))
+                    })
+                }
+                Err(e) => Err(e),
+            },
             Target::Sqlite(conn) => transaction::begin(conn, with).await.map(|(s, l)| {
                 let target = Target::Sqlite(Conn::Tx(s));
                 (self.on(target), TxLevel::Sqlite(l))
