@@ -16,6 +16,12 @@
 //! adds ([`Tenancy::Column`], every database), the same plus PostgreSQL
 //! row-level security, or a schema per tenant (PostgreSQL).
 
+// Schema per tenant: create, migrate, list, drop (PostgreSQL).
+#[cfg(feature = "migrate")]
+mod schemas;
+#[cfg(feature = "migrate")]
+pub use schemas::{TenantDeploy, TenantSchemas};
+
 use crate::schema::FieldType;
 use crate::value::Value;
 use std::future::Future;

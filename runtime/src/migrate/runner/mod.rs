@@ -23,7 +23,7 @@ mod apply;
 mod commands;
 mod lock;
 mod reset;
-mod session;
+pub(crate) mod session;
 mod split;
 mod squash;
 mod status;
@@ -49,6 +49,7 @@ pub struct Migrator {
     url: String,
     dir: MigrationsDir,
     lock_timeout: Duration,
+    schema: Option<String>,
 }
 
 /// How `resolve` settles a failed migration.
@@ -67,7 +68,19 @@ impl Migrator {
             url: url.into(),
             dir,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            schema: None,
         }
+    }
+
+    /// PostgreSQL: migrate the schema `name` (which must exist) instead of
+    /// the connection's default. The runner's connection sets its
+    /// `search_path` to that schema alone, so the migrations' unqualified
+    /// names, the history table `_strata_migrations` and the lock (keyed by
+    /// the current schema) are all that schema's own: each tenant schema of
+    /// `strata::tenant::TenantSchemas` has its own history.
+    pub fn schema(mut self, name: impl Into<String>) -> Self {
+        self.schema = Some(name.into());
+        self
     }
 
     /// How long to wait for another run holding the migration lock before
@@ -87,8 +100,15 @@ impl Migrator {
 
     /// Opens the session and checks the folder is for this database.
     async fn open(&self) -> Result<Session> {
-        let session = Session::open(&self.url).await?;
-        match self.check_dialect(&session) {
+        let mut session = Session::open(&self.url).await?;
+        let checked = match self.check_dialect(&session) {
+            Ok(()) => match &self.schema {
+                Some(schema) => session.use_schema(schema).await,
+                None => Ok(()),
+            },
+            Err(e) => Err(e),
+        };
+        match checked {
             Ok(()) => Ok(session),
             Err(e) => {
                 session.close().await;

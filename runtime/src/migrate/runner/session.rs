@@ -6,11 +6,11 @@
 
 use sqlx::{Connection as _, Row as _};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::bind::{mysql_arguments, pg_arguments, sqlite_arguments};
 use crate::execute::pool::{connect_options, AnyOptions};
 use crate::execute::trusted;
-use crate::render::{Dialect, Rendered};
+use crate::render::{Dialect, Rendered, SqlWriter};
 
 pub(crate) enum Session {
     Postgres(sqlx::PgConnection),
@@ -83,6 +83,40 @@ impl Session {
             }
             AnyOptions::MySql(o) => Session::MySql(sqlx::MySqlConnection::connect_with(&o).await?),
         })
+    }
+
+    /// PostgreSQL: makes `schema` the session's only `search_path` entry, so
+    /// unqualified names are created and found there (and `current_schema()`
+    /// is it). Fails when the schema does not exist (PostgreSQL would take
+    /// the setting and then have nowhere to create tables) and on the other
+    /// databases, which have no schemas within a database.
+    pub(crate) async fn use_schema(&mut self, schema: &str) -> Result<()> {
+        let refused = |reason: String| Error::MigrationFiles {
+            path: schema.to_owned(),
+            reason,
+        };
+        if self.dialect() != Dialect::Postgres {
+            return Err(refused(
+                "a target schema is PostgreSQL only: SQLite and MySQL have no schemas within a \
+                 database"
+                    .into(),
+            ));
+        }
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        // SET takes no bind; the name goes in as a quoted identifier.
+        w.push("SET search_path TO ");
+        w.push_ident(schema);
+        self.run_script(&w.finish().sql).await?;
+        let mut w = SqlWriter::new(Dialect::Postgres);
+        w.push("SELECT current_schema()::text AS ");
+        w.push_ident("schema");
+        let current = self.fetch(w.finish(), |r| r.text("schema")).await?;
+        match current.into_iter().next().flatten() {
+            Some(current) if current == schema => Ok(()),
+            _ => Err(refused(format!(
+                "schema {schema:?} does not exist in this database (create it first)"
+            ))),
+        }
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
