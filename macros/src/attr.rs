@@ -35,6 +35,10 @@ pub struct ModelReceiver {
     pub soft_delete: Option<Meta>,
     /// `partial_uniques`, with `soft_delete`: unique keys among live rows only.
     pub partial_uniques: Flag,
+    /// `tenant = tenant_id`: read by `tenant::tenant`.
+    pub tenant: Option<Meta>,
+    /// `row_level_security`, with `tenant`: PostgreSQL enforces it too.
+    pub row_level_security: Flag,
 }
 
 /// Attributes of one model field.

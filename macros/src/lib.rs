@@ -19,6 +19,7 @@ mod model;
 mod naming;
 mod soft_delete;
 mod sql;
+mod tenant;
 mod ty;
 mod validate;
 mod validate_index;
@@ -64,6 +65,12 @@ use proc_macro::TokenStream;
 /// - `check = ".."` or `check(name = "..", expr = "..")`, repeatable: a table
 ///   CHECK constraint (default name `{table}_check`, `{table}_check1`, ..).
 ///   Expressions and predicates are raw SQL, rendered as written.
+/// - `tenant = tenant_id`: the model is tenant-scoped (`strata::tenant`): every
+///   statement on it is filtered by, and every create fills, the tenant of the
+///   task's `strata::tenant::scope(id, ..)`, so `create()` does not require the
+///   field. It is an `i16`/`i32`/`i64`, `String` or `uuid::Uuid` field, not
+///   `Option`, without `default`. Add `row_level_security` for a PostgreSQL
+///   policy on the table as well (`Tenancy::RowLevelSecurity`).
 ///
 /// # Field attributes
 /// - `id`: the primary key (at most one field; use `id(fields(..))` for more).

@@ -394,3 +394,38 @@ fn value_span(meta: &Meta) -> proc_macro2::Span {
         _ => meta.span(),
     }
 }
+
+/// `key = field` on a model (`soft_delete = deleted_at`, `tenant =
+/// tenant_id`): the field's identifier, written bare or as a string. `form`
+/// is the expected form, appended to the errors.
+pub fn field_name(meta: &Meta, at: &str, form: &str) -> darling::Result<syn::Ident> {
+    let key = meta
+        .path()
+        .get_ident()
+        .map_or_else(String::new, ToString::to_string);
+    let unexpected = || {
+        hint_at(
+            meta.span(),
+            format_args!("unexpected `{key}` form on {at}"),
+            form,
+        )
+    };
+    let Meta::NameValue(nv) = meta else {
+        return Err(unexpected());
+    };
+    match &nv.value {
+        Expr::Path(path) if path.qself.is_none() => {
+            path.path.get_ident().cloned().ok_or_else(unexpected)
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.parse::<syn::Ident>().map_err(|_| {
+            hint_at(
+                s.span(),
+                format_args!("`{key}` on {at} must name a field"),
+                form,
+            )
+        }),
+        _ => Err(unexpected()),
+    }
+}

@@ -37,8 +37,8 @@ pub struct Model {
     /// `soft_delete = deleted_at`: the field named, checked by
     /// `soft_delete::check_soft_delete`.
     pub soft_delete: Option<Ident>,
-    /// `tenant = tenant_id`: the field holding the row's tenant. Parsing
-    /// and rules: to do (issue 9).
+    /// `tenant = tenant_id`: the field holding the row's tenant, checked by
+    /// `tenant::check_tenant`.
     pub tenant: Option<Ident>,
     /// `row_level_security`, with `tenant`: PostgreSQL policies too.
     pub row_level_security: Option<proc_macro2::Span>,
@@ -269,6 +269,8 @@ impl Model {
             check: Vec::new(),
             soft_delete: None,
             partial_uniques: Default::default(),
+            tenant: None,
+            row_level_security: Default::default(),
         });
         let at = format!("model `{model_name}`");
         let key = |meta: &syn::Meta| meta::key_spec(meta, &at);
@@ -289,8 +291,12 @@ impl Model {
                 .collect(),
             soft_delete: (receiver.soft_delete.as_ref())
                 .and_then(|m| errors.handle(crate::soft_delete::soft_delete(m, &at))),
-            tenant: None,
-            row_level_security: None,
+            tenant: (receiver.tenant.as_ref())
+                .and_then(|m| errors.handle(crate::tenant::tenant(m, &at))),
+            row_level_security: receiver
+                .row_level_security
+                .is_present()
+                .then(|| receiver.row_level_security.span()),
             partial_uniques: receiver
                 .partial_uniques
                 .is_present()
@@ -304,7 +310,8 @@ impl Model {
             && model.composite_uniques.len() == receiver.unique.len()
             && model.composite_indexes.len() == receiver.index.len()
             && model.checks.len() == receiver.check.len()
-            && model.soft_delete.is_some() == receiver.soft_delete.is_some();
+            && model.soft_delete.is_some() == receiver.soft_delete.is_some()
+            && model.tenant.is_some() == receiver.tenant.is_some();
 
         for field in &model.fields {
             validate::check_field(&model, field, &mut errors);
@@ -330,6 +337,35 @@ impl Model {
     pub fn relation(&self, ident: &Ident) -> Option<&RelationField> {
         let name = ident.unraw().to_string();
         self.relations.iter().find(|r| r.name == name)
+    }
+
+    /// The column field a container attribute `key = ident` names
+    /// (`soft_delete = deleted_at`); else an error at `ident` saying what it
+    /// names instead, followed by `hint`.
+    pub fn named_field(
+        &self,
+        ident: &Ident,
+        key: &str,
+        hint: &str,
+        errors: &mut darling::error::Accumulator,
+    ) -> Option<&Field> {
+        let name = ident.unraw().to_string();
+        let field = self.fields.iter().find(|f| f.name == name);
+        if field.is_none() {
+            let what = match self.relation(ident) {
+                Some(_) => "a relation, not a column",
+                None => "not a field of the model",
+            };
+            errors.push(diag::hint_at(
+                ident.span(),
+                format_args!(
+                    "`{key}` on {} names `{name}`, which is {what}",
+                    self.describe()
+                ),
+                hint,
+            ));
+        }
+        field
     }
 
     /// "model `User`", for error messages.

@@ -9,8 +9,7 @@ use crate::model::{Field, Model};
 use crate::ty;
 use darling::error::Accumulator;
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Ident, Lit, Meta};
+use syn::{Ident, Meta};
 
 pub const FORM: &str = "expected `#[strata(soft_delete = deleted_at)]` on the struct, naming a field of type `Option<chrono::DateTime<Utc>>` (or `Option<chrono::NaiveDateTime>`)";
 
@@ -19,31 +18,7 @@ const TYPE: &str = "declare the field as `Option<chrono::DateTime<Utc>>` (or `Op
 /// The `soft_delete = field` value: the field's identifier, written bare
 /// or as a string.
 pub fn soft_delete(meta: &Meta, at: &str) -> darling::Result<Ident> {
-    let unexpected = || {
-        hint_at(
-            meta.span(),
-            format_args!("unexpected `soft_delete` form on {at}"),
-            FORM,
-        )
-    };
-    let Meta::NameValue(nv) = meta else {
-        return Err(unexpected());
-    };
-    match &nv.value {
-        Expr::Path(path) if path.qself.is_none() => {
-            path.path.get_ident().cloned().ok_or_else(unexpected)
-        }
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => s.parse::<Ident>().map_err(|_| {
-            hint_at(
-                s.span(),
-                format_args!("`soft_delete` on {at} must name a field"),
-                FORM,
-            )
-        }),
-        _ => Err(unexpected()),
-    }
+    crate::meta::field_name(meta, at, FORM)
 }
 
 /// Rules about the model's `soft_delete` field; only run when every
@@ -59,18 +34,12 @@ pub fn check_soft_delete(model: &Model, errors: &mut Accumulator) {
         }
         return;
     };
-    let name = ident.unraw().to_string();
-    let Some(field) = model.fields.iter().find(|f| f.name == name) else {
-        let relation = model.relations.iter().any(|r| r.name == name);
-        errors.push(hint_at(
-            ident.span(),
-            format_args!(
-                "`soft_delete` on {} names `{name}`, which is {}",
-                model.describe(),
-                if relation { "a relation, not a column" } else { "not a field of the model" }
-            ),
-            "add a field `deleted_at: Option<chrono::DateTime<Utc>>` and name it: `#[strata(soft_delete = deleted_at)]`",
-        ));
+    let Some(field) = model.named_field(
+        ident,
+        "soft_delete",
+        "add a field `deleted_at: Option<chrono::DateTime<Utc>>` and name it: `#[strata(soft_delete = deleted_at)]`",
+        errors,
+    ) else {
         return;
     };
     let at = field.describe(model);

@@ -46,6 +46,7 @@ pub fn check_model(model: &Model, errors: &mut Accumulator) {
     check_implicit_join_key(model, errors);
     crate::validate_version::check_model_version(model, errors);
     crate::soft_delete::check_soft_delete(model, errors);
+    crate::tenant::check_tenant(model, errors);
 }
 
 /// Rules about one relation field in isolation (and the columns it names).

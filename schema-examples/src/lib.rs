@@ -2,5 +2,6 @@
 
 pub mod blog;
 pub mod jobs;
+pub mod saas;
 pub mod shop;
 pub mod soft;

@@ -1,8 +1,8 @@
 //! The type-state create builder `{Model}Create<..>`.
 //!
-//! Each required field (not `Option`, no `default`, not `updated_at`) gets a
-//! type parameter that starts as a per-field marker and becomes
-//! `__private::Set` when its setter is called. `exec` and `IntoCreate` demand
+//! Each required field (not `Option`, no `default`, not `updated_at`, not the
+//! `tenant` column) gets a type parameter that starts as a per-field marker
+//! and becomes `__private::Set` when its setter is called. `exec` and `IntoCreate` demand
 //! `Provided` of every parameter; only `Set` implements it, so a missing field
 //! is a rustc error reading "required field not set: `UserCreate_email_is_required`".
 
@@ -21,7 +21,9 @@ struct State {
 
 fn states(model: &Model) -> Vec<State> {
     (model.fields.iter().enumerate())
-        .filter(|(_, f)| f.is_required())
+        // The tenant is filled from the task's `strata::tenant::scope` at
+        // run time, so a create may leave it out; its setter stays.
+        .filter(|(_, f)| f.is_required() && !crate::tenant::is_tenant(model, f))
         .enumerate()
         .map(|(n, (index, field))| State {
             index,

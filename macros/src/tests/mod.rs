@@ -5,6 +5,7 @@ mod expansion;
 mod indexes;
 mod model_errors;
 mod relations;
+mod tenant;
 
 use proc_macro2::TokenStream;
 
