@@ -71,9 +71,10 @@ impl Db {
     }
 
     /// Whether `op` goes through the `before` hooks: there are user
-    /// interceptors, or the built-in soft delete applies to its model.
+    /// interceptors, or the built-in soft delete or tenant filter applies
+    /// to its model.
     pub(crate) fn intercepts(&self, op: &Op) -> bool {
-        self.intercepted() || op.soft_deletes()
+        self.intercepted() || op.rewrites()
     }
 
     /// Runs the `before` hooks over `ast`, then `render`s it: once, after

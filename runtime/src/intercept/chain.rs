@@ -87,6 +87,24 @@ impl Op {
             // finds them there (a no-op when none is soft-deleted).
             || self.action == Action::Select
     }
+
+    /// Whether the built-in `TenantFilter` may change the operation: its
+    /// model reaches a tenant-scoped table (one cached lookup; the scope
+    /// itself is read only then), or it is a select builder query.
+    pub(crate) fn tenant_scoped(&self) -> bool {
+        self.model.is_some_and(crate::tenant::reaches) || self.action == Action::Select
+    }
+
+    /// Whether a built-in interceptor (soft delete, tenancy) may change
+    /// the operation: it must go through `Chain::prepare` with its AST.
+    pub(crate) fn rewrites(&self) -> bool {
+        if self.soft_delete != crate::soft_delete::Scope::Live || self.action == Action::Select {
+            return true;
+        }
+        // One cached lookup answers both.
+        let reach = self.model.map(crate::schema::reach::Reach::of);
+        reach.is_some_and(|r| r.soft_delete() || r.tenant())
+    }
 }
 
 /// `Op::model(M::SCHEMA, action)`.
@@ -217,9 +235,16 @@ impl Chain {
                 }
             }
             // Built in, after the user's hooks (so what they added is
-            // covered too), called directly: soft delete's rewrites.
+            // covered too), called directly: soft delete's rewrites, then
+            // the tenant filter's. Each ANDs its conditions into what is
+            // there, so both hold.
             if skip.is_none() && op.soft_deletes() {
                 if let Err(e) = crate::soft_delete::SoftDelete.before(&mut operation) {
+                    return Err(self.failed(op, ran, e));
+                }
+            }
+            if skip.is_none() && op.tenant_scoped() {
+                if let Err(e) = crate::tenant::TenantFilter.before(&mut operation) {
                     return Err(self.failed(op, ran, e));
                 }
             }

@@ -9,6 +9,7 @@ mod find;
 pub mod optimistic;
 mod related;
 mod row_lock;
+pub(crate) mod row_filter;
 pub mod select;
 mod to_sql;
 pub(crate) mod write;

@@ -1049,13 +1049,20 @@ impl<M: Model> Upsert<M> {
             // refused it.
             return match (db.run_optional(rendered).await?, &expected) {
                 (Some(row), _) => Ok(row),
+                // The tenant filter's guard refused the row, or the version.
+                (None, expected) if crate::tenant::guards::<M>() => {
+                    Err(crate::tenant::upsert_refused(db, &key, expected.as_ref()).await)
+                }
                 (None, Some(expected)) => Err(conflict(expected)),
                 (None, None) => Err(not_found::<M>()),
             };
         }
         let outcome = db.run_execute(rendered).await?;
-        if let Some(expected) = &expected {
-            if outcome.last_insert_id == Some(optimistic::MYSQL_REFUSED_INSERT_ID) {
+        if outcome.last_insert_id == Some(optimistic::MYSQL_REFUSED_INSERT_ID) {
+            if crate::tenant::guards::<M>() {
+                return Err(crate::tenant::upsert_refused(db, &key, expected.as_ref()).await);
+            }
+            if let Some(expected) = &expected {
                 return Err(conflict(expected));
             }
         }

@@ -7,6 +7,7 @@
 pub mod dialect_support;
 mod field_type;
 mod json_row;
+pub mod reach;
 mod relation;
 pub(crate) mod relation_check;
 

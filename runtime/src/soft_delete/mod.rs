@@ -15,8 +15,6 @@ mod restore;
 pub mod rewrite;
 pub mod select;
 
-mod tables;
-
 pub use restore::{Restore, RestoreMany};
 
 /// Which rows of a soft-deleted model an operation sees. Only the
@@ -109,7 +107,7 @@ fn refuse_partial_upsert(
 /// model its relations reach is soft-deleted. The executor renders such an
 /// operation from its AST, never from a remembered shape.
 pub(crate) fn reaches(model: &'static crate::schema::ModelSchema) -> bool {
-    !tables::Tables::of(model).is_empty()
+    crate::schema::reach::Reach::of(model).soft_delete()
 }
 
 /// `with_deleted()` and `only_deleted()` on a read builder whose scope is

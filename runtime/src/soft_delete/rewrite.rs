@@ -13,20 +13,19 @@
 //! - an upsert whose key finds a deleted row revives it: `deleted_at = NULL`
 //!   joins the update's assignments.
 
-use super::tables::Tables;
 use super::Scope;
-use crate::query::ast::{
-    AssignValue, Assignment, Expr, JsonInclude, Load, Projection, Select, Statement, Update,
-};
+use crate::query::ast::{AssignValue, Assignment, Expr, Load, Statement, Update};
+use crate::query::row_filter::{self, and};
+use crate::schema::reach::Reach;
 use crate::schema::{ColumnSchema, ModelSchema};
 use crate::value::Value;
 
 /// Applies soft delete to `statement`, an operation on `model` with `scope`.
 /// Nothing changes when no table `model` reaches is soft-deleted.
 pub fn apply(statement: &mut Statement, model: &'static ModelSchema, scope: Scope) {
-    let tables = Tables::of(model);
-    if !tables.is_empty() {
-        apply_with(statement, tables, scope);
+    let reach = Reach::of(model);
+    if reach.soft_delete() {
+        apply_with(statement, reach, scope);
     }
     // A model without soft delete has no deleted rows.
     if scope == Scope::OnlyDeleted && model.soft_delete.is_none() {
@@ -52,36 +51,30 @@ fn nothing() -> Expr {
 /// [`apply`] for one include level read in its own statement: the child
 /// rows are always the live ones.
 pub fn apply_load(load: &mut Load, child: &'static ModelSchema) {
-    let tables = Tables::of(child);
-    if tables.is_empty() {
-        return;
+    let reach = Reach::of(child);
+    if reach.soft_delete() {
+        row_filter::in_load(load, &mut live_rows(reach, Scope::Live));
     }
-    if let Some(filter) = &mut load.filter {
-        hide_in_expr(filter, tables);
-    }
-    and(
-        &mut load.filter,
-        condition(tables.column(load.table), Scope::Live),
-    );
 }
 
-fn apply_with(statement: &mut Statement, tables: Tables, scope: Scope) {
+/// The soft-delete condition of each table: the statement's own rows
+/// follow `scope`, related rows are always the live ones.
+fn live_rows(reach: Reach, scope: Scope) -> impl FnMut(&'static str, bool) -> Option<Expr> {
+    move |table, own| {
+        let scope = if own { scope } else { Scope::Live };
+        condition(reach.soft_delete_column(table), scope)
+    }
+}
+
+fn apply_with(statement: &mut Statement, reach: Reach, scope: Scope) {
+    let mut rows = live_rows(reach, scope);
     match statement {
-        Statement::Select(select) => hide_in_select(select, tables, scope),
-        Statement::Update(update) => {
-            if let Some(filter) = &mut update.filter {
-                hide_in_expr(filter, tables);
-            }
-            and(
-                &mut update.filter,
-                condition(tables.column(update.table), scope),
-            );
+        Statement::Select(_) | Statement::Update(_) => {
+            row_filter::in_statement(statement, &mut rows)
         }
         Statement::Delete(delete) => {
-            if let Some(filter) = &mut delete.filter {
-                hide_in_expr(filter, tables);
-            }
-            let Some(column) = tables.column(delete.table) else {
+            row_filter::in_nested(&mut delete.filter, &mut rows);
+            let Some(column) = reach.soft_delete_column(delete.table) else {
                 return;
             };
             match scope {
@@ -108,7 +101,7 @@ fn apply_with(statement: &mut Statement, tables: Tables, scope: Scope) {
             }
         }
         Statement::Insert(insert) => {
-            let column = tables.column(insert.table);
+            let column = reach.soft_delete_column(insert.table);
             if let (Some(conflict), Some(column), Scope::Live) =
                 (&mut insert.on_conflict, column, scope)
             {
@@ -137,65 +130,10 @@ fn condition(column: Option<&'static ColumnSchema>, scope: Scope) -> Option<Expr
     })
 }
 
-/// ANDs `extra` into `filter`.
-fn and(filter: &mut Option<Expr>, extra: Option<Expr>) {
-    let Some(extra) = extra else { return };
-    *filter = Some(match filter.take() {
-        None => extra,
-        Some(Expr::And(mut items)) => {
-            items.push(extra);
-            Expr::And(items)
-        }
-        Some(existing) => Expr::And(vec![existing, extra]),
-    });
-}
-
-fn hide_in_select(select: &mut Select, tables: Tables, scope: Scope) {
-    if let Projection::Exprs(exprs) = &mut select.projection {
-        exprs.iter_mut().for_each(|e| hide_in_expr(e, tables));
-    }
-    let nested = (select.computed.iter_mut())
-        .chain(&mut select.filter)
-        .chain(&mut select.group_by)
-        .chain(&mut select.having)
-        .chain(select.order_exprs.iter_mut().map(|o| &mut o.expr));
-    nested.for_each(|e| hide_in_expr(e, tables));
-    and(
-        &mut select.filter,
-        condition(tables.column(select.table), scope),
-    );
-}
-
-fn hide_in_json(include: &mut JsonInclude, tables: Tables) {
-    if let Some(filter) = &mut include.filter {
-        hide_in_expr(filter, tables);
-    }
-    include
-        .nested
-        .iter_mut()
-        .for_each(|e| hide_in_expr(e, tables));
-    and(
-        &mut include.filter,
-        condition(tables.column(include.table), Scope::Live),
-    );
-}
-
-/// Every subquery inside `expr` reads live rows only. The select
-/// builder's subqueries follow its own rules (`super::select`).
-fn hide_in_expr(expr: &mut Expr, tables: Tables) {
-    match expr {
-        Expr::Subquery(query) | Expr::Exists { query, .. } => {
-            hide_in_select(query, tables, Scope::Live)
-        }
-        Expr::IncludeJson(include) => hide_in_json(include, tables),
-        operator => operator.for_each_operand_mut(|e| hide_in_expr(e, tables)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::ast::Delete;
+    use crate::query::ast::{Delete, Projection, Select};
     use crate::render::{render, Dialect};
     use crate::schema::{KeySchema, SoftDeleteSchema, SqlType};
 

@@ -16,6 +16,15 @@
 //! adds ([`Tenancy::Column`], every database), the same plus PostgreSQL
 //! row-level security, or a schema per tenant (PostgreSQL).
 
+mod filter;
+mod select;
+mod write;
+
+pub(crate) use filter::reaches;
+pub use filter::TenantFilter;
+pub(crate) use select::{reads_tenant, select_reads_tenant};
+pub(crate) use write::{guards, upsert_refused};
+
 // Schema per tenant: create, migrate, list, drop (PostgreSQL).
 #[cfg(feature = "migrate")]
 mod schemas;
@@ -100,3 +109,6 @@ impl Tenant {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -52,6 +52,9 @@ pub enum TableRef {
         /// The model's soft-delete column, if it has one: the AST names
         /// tables, and the soft-delete rewrite needs the column.
         soft_delete: Option<&'static crate::schema::ColumnSchema>,
+        /// The model's tenant column, if it is tenant-scoped: the tenant
+        /// filter's condition goes on it.
+        tenant: Option<&'static crate::schema::ColumnSchema>,
     },
     /// `(query) AS "name"`, its items named `c0`, `c1`..
     Derived {

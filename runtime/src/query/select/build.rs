@@ -51,6 +51,7 @@ fn table_ref<S: Source>() -> TableRef {
         table: <S::Model as crate::Model>::SCHEMA.table,
         alias: S::ALIAS,
         soft_delete: <S::Model as crate::Model>::SCHEMA.soft_delete_column(),
+        tenant: <S::Model as crate::Model>::SCHEMA.tenant_column(),
     }
 }
 

@@ -39,9 +39,9 @@ async fn fetch<T: FromRow + Send + Unpin + 'static>(
 /// [`QueryAst`].
 pub(super) trait Builder: ToSql {
     fn query_ast(&self) -> QueryAst;
-    /// Whether the built-in soft delete has rows to hide (see
-    /// `soft_delete::select`).
-    fn soft_deletes(&self) -> bool;
+    /// Whether a built-in filter has rows to hide: soft-deleted ones (see
+    /// `soft_delete::select`) or other tenants' (`tenant::select`).
+    fn rewrites(&self) -> bool;
     /// The scope user interceptors see: the outer select's.
     fn scope(&self) -> Scope;
 }
@@ -50,8 +50,9 @@ impl<Sel, S> Builder for SelectQuery<Sel, S> {
     fn query_ast(&self) -> QueryAst {
         QueryAst::Select(Box::new(self.ast.clone()))
     }
-    fn soft_deletes(&self) -> bool {
+    fn rewrites(&self) -> bool {
         crate::soft_delete::select::select_reads(&self.ast)
+            || crate::tenant::select_reads_tenant(&self.ast)
     }
     fn scope(&self) -> Scope {
         self.ast.soft_delete
@@ -62,9 +63,11 @@ impl<O> Builder for Compound<O> {
     fn query_ast(&self) -> QueryAst {
         QueryAst::Compound(Box::new(self.ast.clone()))
     }
-    fn soft_deletes(&self) -> bool {
+    fn rewrites(&self) -> bool {
         let ast = &self.ast;
-        let reads = crate::soft_delete::select::reads_soft_deleted;
+        let reads = |q: &QueryAst| {
+            crate::soft_delete::select::reads_soft_deleted(q) || crate::tenant::reads_tenant(q)
+        };
         reads(&ast.first) || ast.rest.iter().any(|(_, q)| reads(q))
     }
     fn scope(&self) -> Scope {
@@ -78,8 +81,9 @@ impl<O> Builder for Compound<O> {
 }
 
 /// `query` past the interceptors (its AST copied only when there are
-/// some, or when soft delete has rows to hide: the built-in `SoftDelete`
-/// interceptor rewrites the AST like any `before` hook); `lock` is a
+/// some, or when soft delete or tenancy has rows to hide: the built-in
+/// `SoftDelete` and `TenantFilter` interceptors rewrite the AST like any
+/// `before` hook); `lock` is a
 /// locking read's, written after the query (`query`'s own `to_sql`
 /// must write it too: a `LockedSelect`'s does).
 pub(super) fn prepare(
@@ -89,7 +93,7 @@ pub(super) fn prepare(
 ) -> Result<Prepared<Rendered>> {
     let (op, dialect) = (Op::unscoped(LABEL, Action::Select), db.dialect());
     let op = op.on_primary(lock.is_some()).soft_delete(query.scope());
-    if !db.intercepted() && !query.soft_deletes() {
+    if !db.intercepted() && !query.rewrites() {
         return Ok(Prepared::new(op, query.to_sql(dialect)?));
     }
     db.prepare(op, query.query_ast(), |ast| match (ast, lock) {

@@ -132,13 +132,14 @@ impl<Sel, S> LockedSelect<Sel, S> {
 }
 
 /// Offered to interceptors as the query it locks; rendered straight (no
-/// interceptor, nothing soft-deleted) by its own [`ToSql`], lock included.
+/// interceptor, nothing soft-deleted or tenant-scoped) by its own
+/// [`ToSql`], lock included.
 impl<Sel, S> super::fetch::Builder for LockedSelect<Sel, S> {
     fn query_ast(&self) -> super::QueryAst {
         self.query.query_ast()
     }
-    fn soft_deletes(&self) -> bool {
-        self.query.soft_deletes()
+    fn rewrites(&self) -> bool {
+        self.query.rewrites()
     }
     fn scope(&self) -> crate::soft_delete::Scope {
         self.query.scope()

@@ -24,6 +24,10 @@
 //! [`SelectQuery::with_deleted`] shows them. The built-in
 //! [`SoftDelete`](crate::soft_delete::SoftDelete) interceptor does it when
 //! the query runs; `to_sql` renders the query as built.
+//!
+//! Tenancy: inside `strata::tenant::scope(id, ..)` every tenant-scoped
+//! model the query reads gets `"t"."tenant_id" = $id` in the same places
+//! (the built-in tenant interceptor, [`crate::tenant`]).
 
 mod ast;
 mod build;
@@ -33,6 +37,7 @@ mod fetch;
 mod lock;
 mod output;
 mod raw_expr;
+pub(crate) mod row_filter;
 mod sources;
 mod subquery;
 

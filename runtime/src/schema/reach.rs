@@ -1,0 +1,123 @@
+//! The tables a statement about one model can touch, and what the built-in
+//! row filters (soft delete, tenancy) put on each.
+//!
+//! The AST names tables, not models, so a rewrite needs each table's
+//! soft-delete column and tenant column. Every table in a model statement is
+//! the model's own or one its relations reach (relation filters, counts,
+//! includes, cursors), so the set is found by walking the relation graph
+//! from the model, once per model, and kept for the process. A model that
+//! reaches neither kind of table gets [`Reach::NONE`]: one cached lookup per
+//! operation is all the filters cost it.
+
+use crate::schema::{ColumnSchema, ModelSchema};
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
+
+/// One reachable table that a built-in filter applies to.
+#[derive(Debug, Clone, Copy)]
+pub struct Reached {
+    pub table: &'static str,
+    /// The model the table belongs to, for errors.
+    pub model: &'static str,
+    /// Its soft-delete column, if the model is soft-deleted.
+    pub soft_delete: Option<&'static ColumnSchema>,
+    /// Its tenant column, if the model is tenant-scoped.
+    pub tenant: Option<&'static ColumnSchema>,
+}
+
+/// The filtered tables reachable from a model (itself included).
+#[derive(Debug, Clone, Copy)]
+pub struct Reach {
+    tables: &'static [Reached],
+    soft_delete: bool,
+    tenant: bool,
+}
+
+impl Reach {
+    /// Nothing to filter.
+    pub const NONE: Reach = Reach {
+        tables: &[],
+        soft_delete: false,
+        tenant: false,
+    };
+
+    /// Whether some reachable table is soft-deleted.
+    pub fn soft_delete(self) -> bool {
+        self.soft_delete
+    }
+
+    /// Whether some reachable table is tenant-scoped.
+    pub fn tenant(self) -> bool {
+        self.tenant
+    }
+
+    /// What is known about `table`, if a filter applies to it.
+    pub fn table(self, table: &str) -> Option<&'static Reached> {
+        self.tables.iter().find(|t| t.table == table)
+    }
+
+    /// The soft-delete column of `table`, if it has one.
+    pub fn soft_delete_column(self, table: &str) -> Option<&'static ColumnSchema> {
+        self.table(table).and_then(|t| t.soft_delete)
+    }
+
+    /// The tenant column of `table` and its model's name, if it has one.
+    pub fn tenant_column(self, table: &str) -> Option<(&'static str, &'static ColumnSchema)> {
+        (self.table(table)).and_then(|t| Some((t.model, t.tenant?)))
+    }
+
+    /// The tables reachable from `model` (itself included), computed on
+    /// first use. Keyed by the descriptor's address: a const may sit at
+    /// several addresses, which only costs a second entry.
+    pub fn of(model: &'static ModelSchema) -> Reach {
+        static CACHE: OnceLock<RwLock<HashMap<usize, Reach>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let key = model as *const ModelSchema as usize;
+        if let Some(found) = cache.read().ok().and_then(|c| c.get(&key).copied()) {
+            return found;
+        }
+        let found = reachable(model);
+        if let Ok(mut cache) = cache.write() {
+            cache.insert(key, found);
+        }
+        found
+    }
+}
+
+/// Walks the relations (and many-to-many join models) from `model`.
+fn reachable(model: &'static ModelSchema) -> Reach {
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut found = Vec::new();
+    let mut stack = vec![model];
+    while let Some(m) = stack.pop() {
+        // Stub schemas of models whose derive failed have no table.
+        if m.table.is_empty() || seen.contains(&m.table) {
+            continue;
+        }
+        seen.push(m.table);
+        let (soft_delete, tenant) = (m.soft_delete_column(), m.tenant_column());
+        if soft_delete.is_some() || tenant.is_some() {
+            found.push(Reached {
+                table: m.table,
+                model: m.name,
+                soft_delete,
+                tenant,
+            });
+        }
+        for relation in m.relations {
+            stack.push(relation.target());
+            if let Some(join) = relation.join {
+                stack.push(join());
+            }
+        }
+    }
+    if found.is_empty() {
+        return Reach::NONE;
+    }
+    Reach {
+        soft_delete: found.iter().any(|t| t.soft_delete.is_some()),
+        tenant: found.iter().any(|t| t.tenant.is_some()),
+        // Once per model descriptor for the life of the process.
+        tables: Box::leak(found.into_boxed_slice()),
+    }
+}
