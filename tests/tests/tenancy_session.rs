@@ -39,6 +39,22 @@ mod models {
     }
 }
 
+/// A model PostgreSQL guards with row-level security.
+mod guarded {
+    #![allow(dead_code)]
+    use strata::Model;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[strata(table = "items", tenant = tenant_id, row_level_security)]
+    pub struct Guarded {
+        #[strata(id)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub name: String,
+    }
+}
+
+use guarded::Guarded;
 use models::{Item, ItemPort};
 use sqlx::{AssertSqlSafe, Connection as _};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -619,6 +635,61 @@ async fn row_level_security_on_a_read_replica() {
         let none = ItemPort::find_many().exec(&db).await.unwrap();
         assert!(none.is_empty(), "unscoped on the replica saw {none:?}");
     }
+    db.close().await;
+    test.cleanup().await;
+    drop_role(&role).await;
+}
+
+/// A `row_level_security` model on a PostgreSQL `Db` that never sets the
+/// tenant (`Tenancy::Column`) is refused, naming the model and the fix,
+/// before anything is sent; on a `RowLevelSecurity` `Db` it runs, filtered
+/// by strata and by the policy.
+#[tokio::test]
+async fn a_row_level_security_model_needs_the_row_level_security_tenancy() {
+    let Some(test) = test_db(Backend::Postgres).await else {
+        return;
+    };
+    let owner = test.as_postgres().expect("a pool").clone();
+    let role = role_name();
+    run(&owner, RLS_TABLE).await;
+    run(&owner, ROWS).await;
+    create_role(&role).await;
+    run(&owner, &grants(&test.name, &role)).await;
+
+    let column = Db::connect(test.url()).await.unwrap();
+    let read = scope(1_i64, Guarded::find_many().exec(&column)).await;
+    let write = scope(
+        1_i64,
+        Guarded::delete_many()
+            .filter(Guarded::name().eq("a1"))
+            .exec(&column),
+    )
+    .await;
+    for err in [read.map(drop).unwrap_err(), write.map(drop).unwrap_err()] {
+        assert!(
+            matches!(
+                err,
+                Error::Tenancy {
+                    model: "Guarded",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("Tenancy::RowLevelSecurity"),
+            "{err}"
+        );
+    }
+    column.close().await;
+
+    let db = rls(&with_user(test.url(), &role), 1)
+        .connect()
+        .await
+        .unwrap();
+    let rows = scope(2_i64, Guarded::find_many().exec(&db)).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r.tenant_id == 2), "{rows:?}");
     db.close().await;
     test.cleanup().await;
     drop_role(&role).await;
