@@ -33,6 +33,9 @@ pub struct Tenant {
 }
 
 /// A user of one tenant; the same email may sign up with two tenants.
+// Clippy's duplicated_attributes lint takes `tenant_id` in both keys for one
+// option written twice (see README, "Model attributes").
+#[allow(clippy::duplicated_attributes)]
 #[derive(Model, Debug, Clone, PartialEq)]
 #[strata(table = "saas_users", tenant = tenant_id, row_level_security)]
 #[strata(unique(fields(tenant_id, email)), unique(fields(tenant_id, id)))]
