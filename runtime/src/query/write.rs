@@ -232,7 +232,7 @@ impl<M: Model> Create<M> {
     pub(crate) async fn insert_returning(self, db: &Db) -> Result<M> {
         let op = op::<M>(Action::Create);
         if db.dialect().supports_returning() {
-            let rendered = if db.intercepted() {
+            let rendered = if db.intercepts(&op) {
                 db.prepare_statement(op, self.statement())?
             } else {
                 Prepared::new(op, self.render_insert_returning(db.dialect()))
@@ -440,7 +440,7 @@ impl<M: Model> CreateMany<M> {
             row.refuse_nested("create_many")?;
         }
         let (op, dialect) = (op::<M>(Action::CreateMany), db.dialect());
-        let bound = if db.intercepted() {
+        let bound = if db.intercepts(&op) {
             let render = |statements: Vec<Statement>| {
                 (statements.iter())
                     .map(|s| render_checked(s, dialect).map(Bound::from))
