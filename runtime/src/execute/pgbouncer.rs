@@ -33,6 +33,17 @@ use super::{Db, Target};
 use crate::error::{Error, Result};
 use crate::render::{Dialect, SqlWriter};
 
+/// A transaction [`Db::pin`] begins for one statement: the target to run
+/// it on and the level that ends it.
+pub(super) type Begun<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = std::result::Result<(Target, Level<sqlx::Postgres>), sqlx::Error>,
+            > + Send
+            + 'a,
+    >,
+>;
+
 /// Prisma's spelling, which users of poolers already know.
 const PARAMETER: &str = "pgbouncer";
 
@@ -72,8 +83,9 @@ pub(super) fn again(e: &sqlx::Error, runs: u32) -> bool {
 
 /// `$body` (an expression yielding `(Result<_, sqlx::Error>, Duration)`)
 /// with `$t` bound to `$target` and `$input` (a statement's values) to
-/// `$i`; in PgBouncer mode, outside a transaction, on a transaction begun
-/// for it by [`Db::pin`] and ended by [`unpin`], run again per [`again`].
+/// `$i`; outside a transaction, in PgBouncer mode or with the tenant to
+/// set, on a transaction begun for it by [`Db::pin`] and ended by
+/// [`unpin`], run again per [`again`].
 /// strata's transaction core does the BEGIN, so a statement cancelled
 /// half-way rolls back at once, as any transaction does, instead of keeping
 /// a server connection of the pooler. A macro, not a function taking an
@@ -82,12 +94,13 @@ pub(super) fn again(e: &sqlx::Error, runs: u32) -> bool {
 macro_rules! pinned {
     ($db:expr, $target:expr, $input:expr, |$t:ident, $i:ident| $body:expr) => {{
         let (db, target, input) = ($db, $target, $input);
-        match db.pin(target).await {
+        match db.pin(target) {
             None => {
                 let ($t, $i) = (target, input);
                 $body
             }
-            Some(mut begun) => {
+            Some(begin) => {
+                let mut begun = begin.await;
                 let mut runs = 0;
                 loop {
                     let (pinned, level) = match begun {
@@ -100,8 +113,8 @@ macro_rules! pinned {
                     runs += 1;
                     match result {
                         Err(e) if super::pgbouncer::again(&e, runs) => {
-                            begun = match db.pin(target).await {
-                                Some(next) => next,
+                            begun = match db.pin(target) {
+                                Some(next) => next.await,
                                 None => break (Err(e), wait),
                             };
                         }
@@ -262,22 +275,21 @@ impl Db {
         self.context.wraps && !self.in_transaction()
     }
 
-    /// A transaction begun on `target` (the primary or a replica) for one
-    /// statement, with the scope's tenant set in it, when
+    /// A transaction to begin on `target` (the primary or a replica) for
+    /// one statement, with the scope's tenant set in it, when
     /// [`Db::pins_statements`] and PgBouncer mode or the tenant asks for
-    /// one (see [`pinned!`]): the target to run it on and the level that
-    /// ends it.
-    pub(super) async fn pin(
-        &self,
-        target: &Target,
-    ) -> Option<Result<(Target, Level<sqlx::Postgres>), sqlx::Error>> {
+    /// one (see [`pinned!`]): it yields the target to run the statement on
+    /// and the level that ends it. Decided without an `.await` and boxed,
+    /// so a statement that needs none carries none of its state in its
+    /// own future.
+    pub(super) fn pin<'a>(&'a self, target: &'a Target) -> Option<Begun<'a>> {
         let conn = match target {
             Target::Postgres(conn) if self.pins_statements() => conn,
             _ => return None,
         };
         let session = match self.session() {
             Ok(session) => session,
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Box::pin(std::future::ready(Err(e)))),
         };
         if session.setting.is_none() && !self.context.pgbouncer {
             return None;
@@ -288,15 +300,14 @@ impl Db {
             timeout: None,
             began: session.began,
         };
-        let begun = async {
+        Some(Box::pin(async move {
             let (shared, level) = transaction::begin(conn, with).await?;
             if let Some(setting) = &session.setting {
                 // A failure drops `level` open: rolled back.
                 tenant_session::apply(&shared, setting, self.keeps_statements()).await?;
             }
             Ok((Target::Postgres(Conn::Tx(shared)), level))
-        };
-        Some(begun.await)
+        }))
     }
 
     /// Whether this `Db` is in PgBouncer mode ([`DbBuilder::pgbouncer`] or

@@ -265,7 +265,11 @@ impl Db {
         let (target, persistent) = (self.route(false), self.keeps_statements());
         // In PgBouncer mode or with the tenant to set, outside a
         // transaction, the write gets one of its own (pgbouncer.rs).
-        let result = match self.pin(target).await {
+        let begun = match self.pin(target) {
+            Some(begin) => Some(begin.await),
+            None => None,
+        };
+        let result = match begun {
             None => on_target!(target, |conn, args, _row| {
                 run_on(
                     conn,
