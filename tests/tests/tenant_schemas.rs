@@ -8,7 +8,10 @@ mod runner_support;
 
 use runner_support::{count, Folders};
 use sqlx::{AssertSqlSafe, Connection as _, Executor as _};
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::task::Poll;
 use strata::tenant::TenantSchemas;
 use strata::Error;
 use strata_tests::{run_on, Backend};
@@ -49,15 +52,23 @@ async fn scalar(conn: &mut sqlx::PgConnection, sql: String) -> i64 {
         .unwrap()
 }
 
-/// Runs `work` on a task of its own, then drops every schema with the
-/// prefix, also when `work` panicked (the panic is then resumed).
-async fn guarded(tenants: &TenantSchemas, work: impl Future<Output = ()> + Send + 'static) {
-    let outcome = tokio::spawn(work).await;
+/// Runs `work`, then drops every schema with the prefix, also when `work`
+/// panicked (the panic is then resumed).
+async fn guarded(tenants: &TenantSchemas, work: impl Future<Output = ()>) {
+    let mut work = pin!(work);
+    let outcome = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
+            Err(panic) => Poll::Ready(Err(panic)),
+        },
+    )
+    .await;
     for schema in tenants.list_tenants().await.unwrap() {
         tenants.drop_schema(&schema).await.unwrap();
     }
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+    if let Err(panic) = outcome {
+        resume_unwind(panic);
     }
 }
 
@@ -169,10 +180,15 @@ async fn fifty(tenants: &TenantSchemas, dir: &Folders) -> Result<(), Error> {
     let stray = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() \
                  AND tablename IN ('items', '_strata_migrations')";
     assert_eq!(scalar(&mut conn, stray.into()).await, 0);
-    // Up to date: a second deploy applies nothing anywhere.
-    for report in tenants.deploy_all().await? {
-        assert_eq!(report.applied?, Vec::<String>::new(), "{}", report.schema);
-    }
+    // Up to date: a second deploy, through the command line, applies
+    // nothing anywhere.
+    let (ok, report) = cli_deploy(&prefix, dir).await;
+    assert!(ok, "{report}");
+    assert_eq!(report.lines().count(), TENANTS as usize, "{report}");
+    assert!(
+        report.lines().all(|l| l.ends_with(": already up to date")),
+        "{report}"
+    );
 
     // A migration that fails in one tenant (its row breaks the new CHECK):
     // that tenant stays where it was, recorded failed; the others go on.
@@ -199,6 +215,11 @@ async fn fifty(tenants: &TenantSchemas, dir: &Folders) -> Result<(), Error> {
     };
     assert_eq!(scalar(&mut conn, checks(13)).await, 0, "rolled back");
     assert_eq!(scalar(&mut conn, checks(14)).await, 1);
+    // The command line says which tenant failed, and exits non-zero.
+    let (ok, report) = cli_deploy(&prefix, dir).await;
+    assert!(!ok, "{report}");
+    assert!(report.contains(&format!("{prefix}13: FAILED")), "{report}");
+    assert!(report.contains("1 of 50 tenant schemas failed"), "{report}");
 
     // Drop one: its schema goes, the others stay.
     tenants.drop_tenant(50_i64).await?;
@@ -208,6 +229,31 @@ async fn fifty(tenants: &TenantSchemas, dir: &Folders) -> Result<(), Error> {
     assert!(tenants.drop_schema("public").await.is_err(), "not a tenant");
     conn.close().await?;
     Ok(())
+}
+
+/// `strata migrate deploy --tenants PREFIX`, in-process: whether it
+/// succeeded, and what it printed.
+async fn cli_deploy(prefix: &str, dir: &Folders) -> (bool, String) {
+    let folder = dir.path().display().to_string();
+    let argv = [
+        "strata",
+        "--migrations-dir",
+        &folder,
+        "migrate",
+        "deploy",
+        "--tenants",
+        prefix,
+    ];
+    let cli = strata::cli::parse_from(argv).unwrap();
+    let sources = strata::migrate::runner::UrlSources {
+        explicit: Some(admin_url()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let ok = strata::cli::execute(&cli, &[], &sources, &mut out)
+        .await
+        .unwrap();
+    (ok, String::from_utf8(out).unwrap())
 }
 
 #[tokio::test]

@@ -61,7 +61,14 @@ pub enum MigrateCommand {
         exit_code: bool,
     },
     /// Apply every pending migration, in order (what a deploy runs).
-    Deploy,
+    Deploy {
+        /// Schema per tenant (PostgreSQL): deploy to every schema named
+        /// PREFIX followed by a tenant id, one after the other, instead of
+        /// the URL's own schema. A failing tenant does not stop the others;
+        /// the exit code is non-zero if any failed.
+        #[arg(long, value_name = "PREFIX")]
+        tenants: Option<String>,
+    },
     /// Show each migration: applied, pending, rolled back, failed, edited or missing.
     Status,
     /// Apply the next COUNT pending migrations (all by default).

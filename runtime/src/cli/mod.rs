@@ -16,6 +16,7 @@
 mod advise;
 mod args;
 mod generate;
+mod tenants;
 
 pub use args::{ChangeOptions, Cli, Command, MigrateCommand};
 
@@ -111,6 +112,9 @@ async fn migrate(
             let differs = generate::diff(&url, changes, models, out).await?;
             return Ok(!(differs && *exit_code));
         }
+        MigrateCommand::Deploy {
+            tenants: Some(prefix),
+        } => return tenants::deploy(&sources.choose()?, prefix, dir, lock_timeout, out).await,
         _ => {}
     }
     let migrator = Migrator::new(sources.choose()?, dir).lock_timeout(lock_timeout);
@@ -122,7 +126,7 @@ async fn migrate(
                 || (status.migrations.iter()).any(|m| matches!(m.state, State::Edited { .. }));
             Ok(!broken)
         }
-        MigrateCommand::Deploy => report_applied(out, &migrator.deploy().await?),
+        MigrateCommand::Deploy { .. } => report_applied(out, &migrator.deploy().await?),
         MigrateCommand::Up { count } => report_applied(out, &migrator.up(*count).await?),
         MigrateCommand::Down { count } => {
             let rolled_back = migrator.down(*count).await?;

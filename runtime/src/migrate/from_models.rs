@@ -132,7 +132,7 @@ fn tenant_policy(
     model: &ModelSchema,
     columns: &[Column],
     dialect: Dialect,
-) -> Result<Option<TenantPolicy>> {
+) -> Result<Option<Box<TenantPolicy>>> {
     let Some(tenant) = model.tenant.filter(|t| t.row_level_security) else {
         return Ok(None);
     };
@@ -145,11 +145,11 @@ fn tenant_policy(
         dialect,
         reason: "the tenant names a column the model does not have",
     })?;
-    Ok(Some(TenantPolicy {
+    Ok(Some(Box::new(TenantPolicy {
         name: TenantPolicy::name_for(model.table),
         column: column.name.clone(),
         ty: column.ty.clone(),
-    }))
+    })))
 }
 
 /// A unique index that is only a list of ascending columns, as a `Unique`.

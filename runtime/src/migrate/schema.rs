@@ -73,8 +73,10 @@ pub struct Table {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
     /// PostgreSQL row-level security of a tenant table (`None` elsewhere).
+    /// Boxed: most tables have none, and `Change::RebuildTable` holds two
+    /// tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row_level_security: Option<TenantPolicy>,
+    pub row_level_security: Option<Box<TenantPolicy>>,
 }
 
 impl Table {

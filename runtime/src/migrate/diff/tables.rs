@@ -106,7 +106,7 @@ fn policies(
     if let Some(policy) = old {
         changes.push(Change::DropPolicy {
             table: original.name.clone(),
-            policy: policy.clone(),
+            policy: TenantPolicy::clone(policy),
         });
         if new.is_none() {
             changes.push(Change::DisableRowLevelSecurity {
@@ -122,7 +122,7 @@ fn policies(
         }
         changes.push(Change::CreatePolicy {
             table: to.name.clone(),
-            policy: policy.clone(),
+            policy: TenantPolicy::clone(policy),
         });
     }
 }
@@ -267,7 +267,7 @@ pub(crate) fn create_table(table: &Table, dialect: Dialect) -> Vec<Change> {
         });
         changes.push(Change::CreatePolicy {
             table: table.name.clone(),
-            policy: policy.clone(),
+            policy: TenantPolicy::clone(policy),
         });
     }
     changes

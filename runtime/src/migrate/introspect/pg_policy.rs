@@ -38,11 +38,11 @@ pub(super) async fn read(db: &Db, schema: &mut DbSchema) -> Result<()> {
         let parsed = (plain && using == check).then(|| parse(using)).flatten();
         let (column, ty) = parsed.unwrap_or_else(|| (String::new(), using.to_owned()));
         if let Some(t) = schema.tables.iter_mut().find(|t| t.name == table) {
-            t.row_level_security = Some(TenantPolicy {
+            t.row_level_security = Some(Box::new(TenantPolicy {
                 name: name.to_owned(),
                 column,
                 ty,
-            });
+            }));
         }
     }
     Ok(())
