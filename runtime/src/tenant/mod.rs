@@ -15,6 +15,56 @@
 //! How the database enforces it is the `Db`'s [`Tenancy`]: a filter strata
 //! adds ([`Tenancy::Column`], every database), the same plus PostgreSQL
 //! row-level security, or a schema per tenant (PostgreSQL).
+//!
+//! # The filter (every mode, every database)
+//!
+//! The built-in [`TenantFilter`] interceptor runs on every `Db`, after the
+//! user's interceptors and after soft delete. Inside `scope(id)`:
+//!
+//! - every statement strata builds that reads a tenant-scoped table gets
+//!   `<table>.<tenant column> = $id` ANDed in, at every depth: the model's
+//!   own rows, relation filters (`some`/`every`/`none`/`is`), `_count`
+//!   subqueries, cursors, joined includes' JSON subqueries, include loads,
+//!   `aggregate`/`group_by`, `update_many`/`delete_many`, and the select
+//!   builder (FROM in WHERE, a joined tenant table in its ON, subqueries,
+//!   derived tables, CTEs, each branch of a set operation). It is ANDed
+//!   with every other condition (soft delete's, a user interceptor's),
+//!   never replaces one; soft delete's `with_deleted()` does not lift it.
+//! - a create (`create`, `create_many`, nested creates, an upsert's insert)
+//!   that leaves the tenant column out gets the scope's id; one naming
+//!   another tenant fails with
+//!   [`Error::TenantMismatch`](crate::Error::TenantMismatch), nothing sent.
+//! - an update assigning the tenant column another tenant's id fails the
+//!   same way (the scope's own id is allowed: it changes nothing).
+//! - an upsert's conflict update touches only a row of the scope's tenant
+//!   (`DO UPDATE .. WHERE "t"."tenant_id" = $id`; MySQL/MariaDB, which have
+//!   no WHERE there, `col = IF("t"."tenant_id" = ?, new, col)`). When the
+//!   key is held by another tenant's row nothing is written and the upsert
+//!   fails with [`Error::TenantKeyTaken`](crate::Error::TenantKeyTaken)
+//!   (the key's existence is not hidden: a create would fail on the
+//!   unique constraint just the same).
+//!
+//! The scope's id must have the tenant column's type (an integer of another
+//! width is converted when it fits); a `String` scope for a `bigint` column
+//! is an [`Error::InvalidValue`](crate::Error::InvalidValue) naming the
+//! model and field, not a cast left to the database. Without any scope, a
+//! statement that reads a tenant-scoped table fails with `MissingTenant`
+//! naming that model; a model that only relates to tenant-scoped ones needs
+//! a scope only when a statement reads them (an include, a relation
+//! filter). Under [`unscoped`] nothing is added, and a create must set the
+//! tenant column itself. An operation whose model reaches no tenant-scoped
+//! table through its relations costs one cached lookup, as before: no AST
+//! is rebuilt and the scope is not read.
+//!
+//! # Limits
+//!
+//! - `sql!` (raw SQL) is not filtered in [`Tenancy::Column`] mode: it is
+//!   the user's SQL. [`Tenancy::RowLevelSecurity`] protects it.
+//! - `to_sql()`/`explain()` render a query as built, without the filter.
+//! - A many-to-many relation's join table is read as the path to the
+//!   related rows; the related rows themselves are filtered.
+//! - strata's own statements (migrations, the saga and backfill tables,
+//!   introspection, `push_schema`) are not filtered.
 
 mod filter;
 mod select;
