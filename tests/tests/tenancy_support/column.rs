@@ -1,0 +1,15 @@
+//! Tenant-scoped models (Column mode everywhere, schema mode on PostgreSQL)
+//! and the scenarios compiled against them.
+
+tenant_models!();
+
+#[path = "concurrency.rs"]
+pub mod concurrency;
+#[path = "guards.rs"]
+pub mod guards;
+#[path = "reads.rs"]
+pub mod reads;
+#[path = "seed.rs"]
+pub mod seed;
+#[path = "writes.rs"]
+pub mod writes;
