@@ -10,13 +10,14 @@
 mod runner_support;
 
 use runner_support::{assert_lint_clean, count, exec, migrator, Folders};
+use schema_examples::saas::SaasSchema;
 use sqlx::{AssertSqlSafe, Connection as _, Executor as _};
 use strata::migrate::ddl::{create, plan};
 use strata::migrate::diff::{diff, DiffOptions};
 use strata::migrate::from_models;
 use strata::migrate::generate::{diff_database, generate};
 use strata::schema::{KeySchema, ModelSchema, TenantSchema};
-use strata::{Db, Dialect, Model};
+use strata::{Db, Dialect, Model, ModelSet};
 use strata_tests::{run_on, url_of, Backend, DIALECTS};
 
 #[allow(dead_code)] // the derive's builders the test does not use
@@ -104,6 +105,41 @@ fn create_ddl_per_dialect() {
         let drop = create::drop_schema(dialect, &schema);
         insta::assert_snapshot!(format!("rls_drop@{suffix}"), drop.join(";\n"));
     }
+}
+
+/// The SaaS example's models, whose attribute (`tenant = tenant_id,
+/// row_level_security`) the derive turns into the descriptor: a policy per
+/// tenant table on PostgreSQL (not on `saas_tenants`), none elsewhere.
+#[test]
+fn saas_example_ddl_per_dialect() {
+    for (dialect, suffix) in DIALECTS {
+        let schema = from_models::db_schema(&SaasSchema::schemas(), dialect).unwrap();
+        let ddl = create::create_schema(dialect, &schema).join(";\n\n");
+        let policies = ddl.matches("CREATE POLICY").count();
+        assert_eq!(policies, if dialect == Dialect::Postgres { 3 } else { 0 });
+        insta::assert_snapshot!(format!("saas_create@{suffix}"), ddl);
+    }
+}
+
+#[tokio::test]
+async fn saas_example_migrates_in_sync() {
+    run_on(Backend::Postgres, |db| async move {
+        let dir = Folders::new();
+        let models = SaasSchema::schemas();
+        let options = DiffOptions::default();
+        let written = generate(&models, Dialect::Postgres, &dir.dir(), "init", &options).unwrap();
+        assert_lint_clean(Dialect::Postgres, &written, &models);
+        migrator(&db, &dir).deploy().await.unwrap();
+        let forced = count(
+            &db,
+            "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relrowsecurity AND c.relforcerowsecurity",
+        )
+        .await;
+        assert_eq!(forced, 3);
+        assert_in_sync(&db, &models, &dir, "the SaaS example").await;
+    })
+    .await;
 }
 
 /// The migration text of each change (PostgreSQL; none elsewhere).

@@ -282,6 +282,17 @@ async fn tenant_from_models_and_refusals() {
             Ok::<_, Error>(())
         };
         guarded(&tenants, async move { body.await.unwrap() }).await;
+        // Schemas within a database are PostgreSQL's: refused elsewhere.
+        let sqlite = TenantSchemas::new("sqlite::memory:", "tenant_").unwrap();
+        let refused = sqlite.list_tenants().await;
+        assert!(
+            matches!(&refused, Err(Error::Tenancy { reason, .. }) if reason.contains("PostgreSQL")),
+            "{refused:?}"
+        );
+        let dir = Folders::new();
+        let migrator = strata::migrate::runner::Migrator::new("sqlite::memory:", dir.dir());
+        let refused = migrator.schema("tenant_1").deploy().await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("PostgreSQL only")));
         assert!(TenantSchemas::new(admin_url(), "bad-prefix").is_err());
         assert!(TenantSchemas::new(admin_url(), "").is_err());
         assert!(tenants.schema_name("x\"; DROP SCHEMA public --".to_owned()).is_err());
