@@ -532,7 +532,7 @@ async fn row_level_security_through_pgbouncer() {
                 let rows: Vec<(i64, String)> = scope(
                     tenant,
                     sql!("SELECT tenant_id, current_setting('app.tenant_id') FROM items")
-                        .fetch_all(&*db),
+                        .fetch_all(&db),
                 )
                 .await
                 .unwrap();
@@ -542,7 +542,7 @@ async fn row_level_security_through_pgbouncer() {
                     checked += 1;
                 }
                 // The model builder.
-                let items = scope(tenant, Item::find_many().exec(&*db)).await.unwrap();
+                let items = scope(tenant, Item::find_many().exec(&db)).await.unwrap();
                 assert_eq!(items.len(), base, "task {task} round {round}");
                 assert!(items.iter().all(|i| i.tenant_id == tenant), "{items:?}");
                 checked += items.len() as u64;
@@ -577,7 +577,7 @@ async fn row_level_security_through_pgbouncer() {
                     // Outside a scope nothing is set: the policy shows nothing.
                     1 => {
                         let rows: Vec<(i64,)> = sql!("SELECT tenant_id FROM items")
-                            .fetch_all(&*db)
+                            .fetch_all(&db)
                             .await
                             .unwrap();
                         assert!(rows.is_empty(), "task {task}: unscoped saw {rows:?}");
