@@ -150,18 +150,20 @@ pub(crate) fn schema_name(prefix: &str, id: &Value) -> std::result::Result<Strin
 }
 
 /// A `SchemaPerTenant` prefix: a plain identifier start, so every schema
-/// name it makes is one too.
+/// name it makes is one too, and not `pg_`, which PostgreSQL reserves (the
+/// rules of `tenant::TenantSchemas`, which makes the schemas).
 fn check_prefix(prefix: &str) -> std::result::Result<(), String> {
     let mut chars = prefix.chars();
     let first = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    if first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && prefix.len() < MAX_NAME {
+    let plain = first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain && prefix.len() < MAX_NAME && !prefix.to_ascii_lowercase().starts_with("pg_") {
         return Ok(());
     }
     Err(format!(
-        "Tenancy::SchemaPerTenant prefix {prefix:?} must start with an ASCII letter or `_` \
-         and hold only ASCII letters, digits and `_` (e.g. \"tenant_\")"
+        "Tenancy::SchemaPerTenant prefix {prefix:?} must start with an ASCII letter or `_`, \
+         hold only ASCII letters, digits and `_`, and not start with `pg_` (e.g. \"tenant_\")"
     ))
 }
 
@@ -292,6 +294,7 @@ mod tests {
         assert!(check_prefix("").is_err());
         assert!(check_prefix("7t").is_err());
         assert!(check_prefix("te-nant").is_err());
+        assert!(check_prefix("pg_tenant").is_err());
     }
 
     #[test]
