@@ -10,7 +10,9 @@ use std::pin::Pin;
 use strata::dsl::*;
 use strata::observe::Scope;
 use strata::relation::Strategy;
-use strata::{increment, tenant, BelongsTo, Db, Dialect, Error, HasMany, Model, WithNested};
+use strata::{
+    increment, tenant, BelongsTo, Db, Dialect, Error, HasMany, ManyToMany, Model, WithNested,
+};
 use strata_tests::backend_tests;
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -42,6 +44,35 @@ pub struct Project {
     pub code: String,
     pub views: i32,
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[strata(many_to_many(through = ProjectLabel))]
+    pub labels: ManyToMany<Label>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[strata(table = "labels")]
+#[strata(tenant = tenant_id)]
+pub struct Label {
+    #[strata(id, default = autoincrement)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    #[strata(many_to_many(through = ProjectLabel))]
+    pub projects: ManyToMany<Project>,
+}
+
+/// The links are tenant-scoped too: a link another tenant wrote never
+/// leads to a row.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[strata(table = "project_labels", id(fields(project_id, label_id)))]
+#[strata(tenant = tenant_id)]
+pub struct ProjectLabel {
+    pub project_id: i64,
+    pub label_id: i64,
+    pub tenant_id: i64,
+    #[strata(belongs_to(fields(project_id), references(id)), on_delete = cascade)]
+    pub project: BelongsTo<Project>,
+    #[strata(belongs_to(fields(label_id), references(id)), on_delete = cascade)]
+    pub label: BelongsTo<Label>,
 }
 
 /// Not tenant-scoped, relates to nothing: needs no scope.
@@ -53,7 +84,7 @@ pub struct Region {
     pub name: String,
 }
 
-type Schema = (Workspace, Project, Region);
+type Schema = (Workspace, Project, Label, ProjectLabel, Region);
 
 /// Runs `query` as tenant 7 in a statement scope and appends its
 /// statements under `label`. Boxed: a test body holding every query's
@@ -154,6 +185,38 @@ backend_tests!(tenant_reads_sql, |db| async move {
         let read = record(out, &label, tree.exec(db)).await.unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].projects.get().map(<[_]>::len), Some(1));
+    }
+    // Tenant 7's project and labels l7 and l7b; l7 linked by tenant 7,
+    // l7b by a link tenant 8 wrote (between tenant 7's rows).
+    let p7 = Project::find_by_code("p7");
+    let p7 = tenant::scope(7_i64, p7.exec(db)).await.unwrap().unwrap();
+    for (name, link_tenant) in [("l7", 7_i64), ("l7b", 8)] {
+        let label = tenant::scope(7_i64, Label::create().name(name).exec(db));
+        let label = label.await.unwrap();
+        let link = ProjectLabel::create()
+            .project_id(p7.id)
+            .label_id(label.id)
+            .tenant_id(link_tenant);
+        tenant::unscoped(link.exec(db)).await.unwrap();
+    }
+    for strategy in [Strategy::Batched, Strategy::Joined] {
+        let tree = Project::find_many()
+            .strategy(strategy)
+            .include(Project::labels());
+        let label = format!("many-to-many include {strategy:?}");
+        let read = record(out, &label, tree.exec(db)).await.unwrap();
+        let names: Vec<_> = read[0]
+            .labels
+            .get()
+            .unwrap()
+            .iter()
+            .map(|l| &*l.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["l7"],
+            "{strategy:?}: tenant 8's link and label unseen"
+        );
     }
     let joined = strata::select((Workspace::name(), Project::code()))
         .from::<Workspace>()

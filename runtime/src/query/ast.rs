@@ -507,6 +507,11 @@ pub struct LoadJoin {
     pub parent_side: Vec<&'static ColumnSchema>,
     pub child_side: Vec<&'static ColumnSchema>,
     pub child_key: Vec<&'static ColumnSchema>,
+    /// A condition on the join table's own rows (its columns
+    /// [`Expr::Column`]): the built-in row filters' (a tenant-scoped or
+    /// soft-deleted join model), so only links that pass them lead to a
+    /// child row.
+    pub filter: Option<Expr>,
 }
 
 impl Load {

@@ -44,6 +44,10 @@ pub(crate) fn in_statement(statement: &mut Statement, f: &mut impl RowFilter) {
 pub(crate) fn in_load(load: &mut Load, f: &mut impl RowFilter) {
     in_nested(&mut load.filter, f);
     and(&mut load.filter, f.condition(load.table, false));
+    // A many-to-many level: only links that pass lead to a child.
+    if let Some(join) = &mut load.join {
+        and(&mut join.filter, f.condition(join.table, false));
+    }
 }
 
 /// Only the queries nested in `filter` (not a table's own rows).
@@ -72,6 +76,9 @@ fn in_json(include: &mut JsonInclude, f: &mut impl RowFilter) {
     in_nested(&mut include.filter, f);
     include.nested.iter_mut().for_each(|e| in_expr(e, f));
     and(&mut include.filter, f.condition(include.table, false));
+    if let Some(join) = &mut include.join {
+        and(&mut join.filter, f.condition(join.table, false));
+    }
 }
 
 /// Every model subquery inside `expr`. The select builder's subqueries

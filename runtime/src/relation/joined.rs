@@ -58,6 +58,7 @@ where
                     parent_side: join.parent_side,
                     child_side: join.child_side,
                     child_key: link.child,
+                    filter: None,
                 }),
             ),
         };

@@ -139,6 +139,7 @@ where
                 parent_side: join.parent_side,
                 child_side: join.child_side,
                 child_key: Vec::new(),
+                filter: None,
             }),
         })
     }

@@ -349,6 +349,14 @@ fn write_related_rows(w: &mut SqlWriter, include: &JsonInclude, alias: &str) {
                 w.push(" = ");
                 w.push_outer_column(include.parent_table, parent);
             });
+            if let Some(filter) = &join.filter {
+                // Its columns qualified by the join table's alias.
+                w.push(" AND (");
+                w.enter_alias(join_alias);
+                write_expr(w, filter);
+                w.leave_scope();
+                w.push(")");
+            }
         }
     }
     if let Some(filter) = &include.filter {

@@ -159,6 +159,12 @@ fn write_join(w: &mut SqlWriter, child_table: &str, join: &LoadJoin, keys: Vec<V
     w.push_ident(join.table);
     w.push(" WHERE ");
     write_key_match(w, &join.parent_side, keys);
+    if let Some(filter) = &join.filter {
+        // Bare columns: inside this subquery they name the join table.
+        w.push(" AND (");
+        write_expr(w, filter);
+        w.push(")");
+    }
     w.push(") AS ");
     w.push_ident("__j");
     w.push(" ON ");

@@ -149,6 +149,16 @@ impl SqlWriter {
         name
     }
 
+    /// Qualifies columns by `alias` until `leave_scope`: a second table
+    /// read in the current subquery under a name of its own (a
+    /// many-to-many include's join table, for a condition on its rows).
+    pub(crate) fn enter_alias(&mut self, alias: String) {
+        self.scopes.push(Scope {
+            name: alias.into(),
+            aliased: true,
+        });
+    }
+
     /// Ends the scope begun by the matching `enter_*`.
     pub(crate) fn leave_scope(&mut self) {
         self.scopes.pop();
