@@ -61,8 +61,12 @@
 //! - `sql!` (raw SQL) is not filtered in [`Tenancy::Column`] mode: it is
 //!   the user's SQL. [`Tenancy::RowLevelSecurity`] protects it.
 //! - `to_sql()`/`explain()` render a query as built, without the filter.
-//! - A many-to-many relation's join table is read as the path to the
-//!   related rows; the related rows themselves are filtered.
+//! - The filter reads the tenant of the rows it returns, not of the rows
+//!   they point at: a foreign key to another tenant's row (written under
+//!   `unscoped()`, or by SQL strata did not build) is followed as far as
+//!   the filter allows, which is to rows of the scope's tenant only. A
+//!   many-to-many join model that is itself tenant-scoped has its link
+//!   rows filtered too; an implicit join table has no tenant.
 //! - strata's own statements (migrations, the saga and backfill tables,
 //!   introspection, `push_schema`) are not filtered.
 
