@@ -694,3 +694,65 @@ async fn a_row_level_security_model_needs_the_row_level_security_tenancy() {
     test.cleanup().await;
     drop_role(&role).await;
 }
+
+/// Schema per tenant through PgBouncer: 8 tasks, tenants and no tenant
+/// interleaved on server connections every client shares; every read is
+/// its own tenant's schema, or the default one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn schema_per_tenant_through_pgbouncer() {
+    let Some(pooled) = pooled_db().await else {
+        return;
+    };
+    let direct = sqlx::PgPool::connect(&pooled.direct_url).await.unwrap();
+    let table = "(id BIGSERIAL PRIMARY KEY, tenant_id BIGINT NOT NULL, name TEXT NOT NULL)";
+    for tenant in 1..=3 {
+        run(
+            &direct,
+            &format!(
+                "CREATE SCHEMA tenant_{tenant};
+                 CREATE TABLE tenant_{tenant}.items {table};
+                 INSERT INTO tenant_{tenant}.items (tenant_id, name) VALUES ({tenant}, 't{tenant}')"
+            ),
+        )
+        .await;
+    }
+    run(&direct, &format!("CREATE TABLE public.items {table}")).await;
+    run(
+        &direct,
+        "INSERT INTO public.items (tenant_id, name) VALUES (0, 'public')",
+    )
+    .await;
+    direct.close().await;
+    let db = Db::builder()
+        .url(format!("{}?pgbouncer=true", pooled.pooled_url))
+        .tenancy(Tenancy::SchemaPerTenant {
+            prefix: "tenant_".into(),
+        })
+        .pool(PoolOptions {
+            max_connections: 8,
+            ..PoolOptions::default()
+        })
+        .connect()
+        .await
+        .unwrap();
+    let db = Arc::new(db);
+    let mut tasks = Vec::new();
+    for task in 0..8_i64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..30_i64 {
+                let tenant = (task + round) % 4;
+                let (seen, expected) = match tenant {
+                    0 => (names(&db).await, "public".to_owned()),
+                    t => (scope(t, names(&db)).await, format!("t{t}")),
+                };
+                assert_eq!(seen.unwrap(), [expected], "task {task} round {round}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    db.close().await;
+    pooled.cleanup().await;
+}
