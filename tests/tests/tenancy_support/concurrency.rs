@@ -1,5 +1,5 @@
 //! 20 tenants, 40 tasks on a pool of 4 connections: each task runs a
-//! random sequence of operations, each in a random tenant's scope (creates
+//! random sequence of 40 operations, each in a random tenant's scope (creates
 //! with nested children, reads with includes, update_many, counts,
 //! aggregates, soft deletes, transactions). Every row a task gets back must
 //! be its tenant's; at the end each tenant holds exactly what was written
@@ -24,7 +24,7 @@ const TENANTS: &[i64] = &[
     320,
 ];
 const TASKS: u64 = 40;
-const OPS: u64 = 12;
+const OPS: u64 = 40;
 
 /// Per tenant, a task's own projects: name -> points.
 type Expected = HashMap<i64, BTreeMap<String, i64>>;

@@ -6,7 +6,7 @@ use super::*;
 use crate::tenancy_support::world::Mode;
 use strata::dsl::*;
 use strata::relation::Strategy;
-use strata::tenant::scope;
+use strata::tenant::{scope, unscoped};
 
 const BOTH: [Strategy; 2] = [Strategy::Batched, Strategy::Joined];
 const NONE: [Uuid; 0] = [];
@@ -423,6 +423,60 @@ pub async fn select_builder(fx: Fx) {
             .union_all(strata::select(Tag::name()).from::<Tag>());
         let rows = union.fetch_all(db).await.unwrap();
         assert_eq!(sorted(rows), ["blue", "red", "team1", "team2"], "UNION ALL");
+    })
+    .await;
+}
+
+/// A row of A's whose parent is B's (written unscoped: data no scoped
+/// write can make): the parent stays invisible through every path to it.
+pub async fn a_row_under_bs_parent(fx: Fx) {
+    let (db, planted) = (fx.db(), &*fx.planted);
+    let orphan = Project::create()
+        .tenant_id(A)
+        .team_id(planted.team.id)
+        .name("orphan");
+    let orphan = unscoped(orphan.exec(fx.w.area(A))).await.unwrap();
+    scope(A, async {
+        let parent = Team::find_unique(Team::by_id(orphan.team_id))
+            .exec(db)
+            .await;
+        assert_eq!(parent.unwrap(), None);
+        for strategy in BOTH {
+            let loaded = Project::find_many()
+                .strategy(strategy)
+                .filter(Project::id().eq(orphan.id))
+                .include(Project::team())
+                .exec(db)
+                .await;
+            // A required parent that is not there is an error (as for a
+            // soft-deleted one); B's team must never be what is loaded.
+            if let Ok(rows) = &loaded {
+                let teams: Vec<_> = rows.iter().filter_map(|p| p.team.get()).collect();
+                assert!(
+                    teams.iter().all(|t| t.tenant_id == A),
+                    "{strategy:?}: {teams:?}"
+                );
+            }
+        }
+        let under_planted = Project::team().is(Team::name().eq("planted"));
+        let found = Project::find_many().filter(under_planted).exec(db).await;
+        assert_eq!(found.unwrap(), []);
+        let pairs: Vec<(String, String)> = strata::select((Project::name(), Team::name()))
+            .from::<Project>()
+            .inner_join::<Team>(eq(Project::team_id(), Team::id()))
+            .filter(eq(Project::name(), "orphan"))
+            .fetch_all(db)
+            .await
+            .unwrap();
+        assert_eq!(pairs, []);
+        let left: Vec<(String, Option<String>)> = strata::select((Project::name(), Team::name()))
+            .from::<Project>()
+            .left_join::<Team>(eq(Project::team_id(), Team::id()))
+            .filter(eq(Project::name(), "orphan"))
+            .fetch_all(db)
+            .await
+            .unwrap();
+        assert_eq!(left, [("orphan".to_owned(), None)]);
     })
     .await;
 }

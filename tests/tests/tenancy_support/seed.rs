@@ -83,12 +83,33 @@ impl Fx {
     /// Asserts B's rows are exactly as seeded (and planted).
     pub async fn assert_b_unchanged(&self, after: &str) {
         let now = rows_of(&self.w, B).await;
-        assert_eq!(
-            &now, &*self.b_before,
-            "{:?} mode: tenant B's rows changed after {after}",
-            self.w.mode
-        );
+        if now != *self.b_before {
+            let before = &*self.b_before;
+            panic!(
+                "{:?} mode: tenant B's rows changed after {after}:\n{}{}{}{}{}",
+                self.w.mode,
+                changed("teams", &before.teams, &now.teams),
+                changed("projects", &before.projects, &now.projects),
+                changed("tasks", &before.tasks, &now.tasks),
+                changed("tags", &before.tags, &now.tags),
+                changed("project tags", &before.links, &now.links),
+            );
+        }
     }
+}
+
+/// The rows of one table that differ, as lines to read.
+fn changed<T: PartialEq + std::fmt::Debug>(table: &str, before: &[T], now: &[T]) -> String {
+    let gone = before.iter().filter(|r| !now.contains(r));
+    let new = now.iter().filter(|r| !before.contains(r));
+    let mut lines = String::new();
+    for row in gone {
+        lines += &format!("  {table} before: {row:?}\n");
+    }
+    for row in new {
+        lines += &format!("  {table} now:    {row:?}\n");
+    }
+    lines
 }
 
 /// Seeds both tenants, plants B's rows, runs `body`, then checks B.
