@@ -58,7 +58,6 @@ macro_rules! mode_tests {
 mode_tests!(column_sqlite, Mode::Column, Backend::Sqlite;
     column::reads::model_reads,
     column::reads::includes,
-    #[ignore = "waiting for filter: includes do not filter a many_to_many join model's tenant (B's join rows link A's rows)"]
     column::reads::many_to_many_includes,
     column::reads::relation_filters,
     column::reads::select_builder,
@@ -79,7 +78,6 @@ mode_tests!(column_sqlite, Mode::Column, Backend::Sqlite;
 mode_tests!(column_postgres, Mode::Column, Backend::Postgres;
     column::reads::model_reads,
     column::reads::includes,
-    #[ignore = "waiting for filter: includes do not filter a many_to_many join model's tenant (B's join rows link A's rows)"]
     column::reads::many_to_many_includes,
     column::reads::relation_filters,
     column::reads::select_builder,
@@ -100,7 +98,6 @@ mode_tests!(column_postgres, Mode::Column, Backend::Postgres;
 mode_tests!(column_mysql, Mode::Column, Backend::MySql;
     column::reads::model_reads,
     column::reads::includes,
-    #[ignore = "waiting for filter: includes do not filter a many_to_many join model's tenant (B's join rows link A's rows)"]
     column::reads::many_to_many_includes,
     column::reads::relation_filters,
     column::reads::select_builder,
@@ -143,7 +140,6 @@ mode_tests!(rls_postgres, Mode::Rls, Backend::Postgres;
 mode_tests!(schema_postgres, Mode::Schema, Backend::Postgres;
     column::reads::model_reads,
     column::reads::includes,
-    #[ignore = "waiting for filter: includes do not filter a many_to_many join model's tenant (B's join rows link A's rows)"]
     column::reads::many_to_many_includes,
     column::reads::relation_filters,
     column::reads::select_builder,
