@@ -349,6 +349,20 @@ async fn a_transaction_refuses_another_tenants_scope() {
     assert_eq!(scope(1_i64, names(&tx)).await.unwrap().len(), 3);
     tx.rollback().await.unwrap();
 
+    // Options (SET LOCAL timeouts, an isolation level) and a retried
+    // transaction: the tenant is set after them, the same way.
+    let options = strata::TransactionOptions::new()
+        .isolation(strata::Isolation::Serializable)
+        .timeout(std::time::Duration::from_secs(5));
+    let seen = scope(2_i64, async {
+        db.retry(strata::RetryPolicy::new())
+            .transaction_with(options, |tx| Box::pin(async move { names(tx).await }))
+            .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, ["b1", "b2"]);
+
     db.close().await;
     test.cleanup().await;
     drop_role(&role).await;
