@@ -84,7 +84,13 @@ async fn lease_timed<DB: sqlx::Database>(
 ) -> Result<(Lease<DB>, Duration), sqlx::Error> {
     let pooled = match conn {
         Conn::Single(c) => {
-            return Ok((Lease::Single(c.clone().lock_owned().await), Duration::ZERO));
+            // Free in a serial workload: taken without building the
+            // waiting future.
+            let guard = match c.clone().try_lock_owned() {
+                Ok(guard) => guard,
+                Err(_) => c.clone().lock_owned().await,
+            };
+            return Ok((Lease::Single(guard), Duration::ZERO));
         }
         Conn::Tx(shared) => {
             return shared

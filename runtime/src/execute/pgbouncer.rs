@@ -65,13 +65,18 @@ pub(super) async fn unpin<R>(
     level: Level<sqlx::Postgres>,
     result: std::result::Result<R, sqlx::Error>,
 ) -> std::result::Result<R, sqlx::Error> {
-    match result {
-        Ok(value) => level.commit().await.map(|()| value),
-        Err(e) => {
-            let _ = level.rollback().await;
-            Err(e)
+    // Boxed, as `Db::pin`'s BEGIN is: inline, the COMMIT's state would be
+    // part of every statement's future, pinned or not.
+    Box::pin(async move {
+        match result {
+            Ok(value) => level.commit().await.map(|()| value),
+            Err(e) => {
+                let _ = level.rollback().await;
+                Err(e)
+            }
         }
-    }
+    })
+    .await
 }
 
 /// Whether a pinned statement that failed with `e` after `runs` runs goes

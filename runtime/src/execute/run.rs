@@ -209,34 +209,60 @@ impl Db {
         let query = watch.query(&sql, &binds);
         let span = watch.span(&query);
         in_span(&span, || watch.send(&query))?;
-        let run = async {
-            let target = self.route(watch.op.read);
-            // A read a replica could not serve runs again on the primary,
-            // with the same values.
-            let again = self.is_replica(target).then(|| binds.clone());
-            let start = Instant::now();
-            let persistent = persistent && self.keeps_statements();
-            let (mut result, mut wait) = pinned!(self, target, binds, |t, binds| {
-                fetch_on(t, &sql, binds, &decode, rows, persistent).await
-            });
-            if let (Err(e), Some(binds)) = (&result, again) {
-                if let Some(primary) = self.fallback(target, e) {
-                    let (retried, waited) = pinned!(self, primary, binds, |t, binds| {
-                        fetch_on(t, &sql, binds, &decode, rows, persistent).await
-                    });
-                    (result, wait) = (retried, wait + waited);
-                }
+        let persistent = persistent && self.keeps_statements();
+        // Called and awaited in place: a future held in a local (or passed
+        // to a helper) is moved whole at its await, ~300 instructions per
+        // move for a point read.
+        match span.is_disabled() {
+            true => (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent)).await,
+            false => {
+                (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent))
+                    .instrument(span.clone())
+                    .await
             }
-            let duration = start.elapsed();
-            let result = result.map_err(|e| classify::classify(e, scope(&watch.op)));
-            let returned = match &result {
-                Ok(rows) => Ok(intercept::Rows::Returned(rows.len() as u64)),
-                Err(e) => Err(e),
-            };
-            watch.after(Some(watch.query(&sql, &[])), returned, duration, wait);
-            result
+        }
+    }
+
+    /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
+    /// the primary if a replica could not serve it), timed, with its
+    /// `after` hooks.
+    async fn fetch_timed<T, D>(
+        &self,
+        watch: &Watch<'_>,
+        sql: &str,
+        binds: Vec<Value>,
+        decode: &D,
+        rows: Rows,
+        persistent: bool,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + Unpin + 'static,
+        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    {
+        let target = self.route(watch.op.read);
+        // A read a replica could not serve runs again on the primary,
+        // with the same values.
+        let again = self.is_replica(target).then(|| binds.clone());
+        let start = Clock::start(watch.timed());
+        let (mut result, mut wait) = pinned!(self, target, binds, |t, binds| {
+            fetch_on(t, sql, binds, decode, rows, persistent).await
+        });
+        if let (Err(e), Some(binds)) = (&result, again) {
+            if let Some(primary) = self.fallback(target, e) {
+                let (retried, waited) = pinned!(self, primary, binds, |t, binds| {
+                    fetch_on(t, sql, binds, decode, rows, persistent).await
+                });
+                (result, wait) = (retried, wait + waited);
+            }
+        }
+        let duration = start.elapsed();
+        let result = result.map_err(|e| classify::classify(e, scope(&watch.op)));
+        let returned = match &result {
+            Ok(rows) => Ok(intercept::Rows::Returned(rows.len() as u64)),
+            Err(e) => Err(e),
         };
-        within(&span, run).await
+        watch.after(Some(watch.query(sql, &[])), returned, duration, wait);
+        result
     }
 
     /// Runs the statements of one write on one connection of the primary
@@ -301,7 +327,8 @@ impl Db {
                 match result {
                     // Refused by a hook: what ran before it rolls back.
                     Ok(Err(refused)) => {
-                        let _ = level.rollback().await;
+                        // Boxed: see `Db::pin`.
+                        let _ = Box::pin(level.rollback()).await;
                         Ok(Err(refused))
                     }
                     result => super::pgbouncer::unpin(level, result).await,
@@ -422,17 +449,26 @@ impl Db {
     }
 }
 
-/// Runs `future` inside `span`; a disabled span (no subscriber wants it)
-/// is not entered at all, which would cost more than the statement's
-/// whole interceptor path.
-async fn within<F: std::future::Future>(span: &tracing::Span, future: F) -> F::Output {
-    match span.is_disabled() {
-        true => future.await,
-        false => future.instrument(span.clone()).await,
+/// A statement's start: the clock is read only when a hook, a span or an
+/// enabled event will see the duration (`Watch::timed`); otherwise its
+/// duration is zero, which nobody sees.
+#[derive(Clone, Copy)]
+struct Clock(Option<Instant>);
+
+impl Clock {
+    fn start(timed: bool) -> Clock {
+        Clock(timed.then(Instant::now))
+    }
+
+    fn elapsed(self) -> Duration {
+        self.0.map_or(Duration::ZERO, |start| start.elapsed())
     }
 }
 
-/// [`within`] for a synchronous part (the hooks).
+/// Runs the synchronous hooks inside `span`; a disabled span (no
+/// subscriber wants it) is not entered at all, which would cost more than
+/// the statement's whole interceptor path. (The statement's future is
+/// entered the same way, at its `await`.)
 fn in_span<T>(span: &tracing::Span, f: impl FnOnce() -> T) -> T {
     match span.is_disabled() {
         true => f(),
@@ -517,7 +553,7 @@ where
     DB::Arguments: sqlx::IntoArguments<DB>,
     DB::QueryResult: QueryOutcome,
 {
-    let start = Instant::now();
+    let start = Clock::start(watch.timed());
     let mut lent = lend(conn).await?;
     let mut wait = lent.waited();
     let mut each = Each {
@@ -567,7 +603,7 @@ struct Each<'w, 'f, DB: sqlx::Database> {
     failed: &'f mut Option<Failed>,
     /// When the first statement began waiting for its connection: its
     /// duration includes the wait, the later ones' only themselves.
-    start: Option<Instant>,
+    start: Option<Clock>,
     wait: &'f mut Duration,
 }
 
@@ -591,11 +627,14 @@ impl<DB: sqlx::Database> Each<'_, '_, DB> {
             if let Err(refused) = in_span(&span, || watch.send(&query)) {
                 return Ok(Err(refused));
             }
-            let start = self.start.take().unwrap_or_else(Instant::now);
+            let start = (self.start.take()).unwrap_or_else(|| Clock::start(watch.timed()));
             let wait = std::mem::take(self.wait);
             let args = (self.arguments)(binds).map_err(sqlx::Error::Encode)?;
             let query = sqlx::query_with(trusted(&sql), args).persistent(self.persistent);
-            let result = within(&span, query.execute(&mut *conn)).await;
+            let result = match span.is_disabled() {
+                true => query.execute(&mut *conn).await,
+                false => query.execute(&mut *conn).instrument(span.clone()).await,
+            };
             let duration = start.elapsed();
             match result {
                 Ok(result) => {

@@ -309,6 +309,13 @@ impl Watch<'_> {
         self.chain.tracing.span(query)
     }
 
+    /// Whether anyone sees a statement's duration: a user interceptor's
+    /// `after`, or the built-in's span, debug event or slow-query warning.
+    /// If not, the executor does not read the clock.
+    pub(crate) fn timed(&self) -> bool {
+        !self.seen().is_empty() || self.chain.tracing.wants_duration()
+    }
+
     /// The `sql` hooks, in order; the first error ends the statement (and
     /// is passed through the `after` hooks).
     pub(crate) fn send(&self, query: &Query<'_>) -> Result<()> {

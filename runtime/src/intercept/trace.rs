@@ -59,6 +59,17 @@ impl Tracing {
     }
 }
 
+impl Tracing {
+    /// Whether a subscriber would see a statement's duration: its span,
+    /// its debug event or the slow-query warning (any threshold: a
+    /// statement may take longer than it).
+    pub(crate) fn wants_duration(&self) -> bool {
+        spans_wanted()
+            || tracing::enabled!(target: "strata::query", tracing::Level::DEBUG)
+            || tracing::enabled!(target: "strata::slow_query", tracing::Level::WARN)
+    }
+}
+
 impl Interceptor for Tracing {
     fn after(&self, outcome: &Outcome<'_>) {
         let Some(query) = outcome.query else {
@@ -66,22 +77,22 @@ impl Interceptor for Tracing {
         };
         let sql = query.sql;
         crate::observe::record(sql);
-        // The statement's span is the current one (the executor entered it).
-        let span = if spans_wanted() {
-            Span::current()
-        } else {
-            Span::none()
-        };
         let rows = match outcome.result {
             Ok(Rows::Returned(n) | Rows::Affected(n)) => Some(n),
             Err(_) => None,
         };
-        if !span.is_disabled() {
-            span.record("rows", rows);
-            span.record("duration_us", micros(outcome.duration));
-            span.record("pool_wait_us", micros(outcome.pool_wait));
-            if let Err(e) = outcome.result {
-                span.record("error", tracing::field::display(e));
+        // The statement's span is the current one (the executor entered
+        // it); none is looked up, made or dropped when no subscriber wants
+        // spans.
+        if spans_wanted() {
+            let span = Span::current();
+            if !span.is_disabled() {
+                span.record("rows", rows);
+                span.record("duration_us", micros(outcome.duration));
+                span.record("pool_wait_us", micros(outcome.pool_wait));
+                if let Err(e) = outcome.result {
+                    span.record("error", tracing::field::display(e));
+                }
             }
         }
         let elapsed = outcome.duration;
