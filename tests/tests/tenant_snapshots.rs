@@ -152,8 +152,8 @@ backend_tests!(tenant_reads_sql, |db| async move {
     record(out, "find_many with a cursor", paged.exec(db))
         .await
         .unwrap();
-    let count = record(out, "count", Project::count().exec(db)).await;
-    assert_eq!(count.unwrap(), 1);
+    let counted = record(out, "count", Project::count().exec(db)).await;
+    assert_eq!(counted.unwrap(), 1);
     let total = record(
         out,
         "aggregate",
@@ -233,6 +233,27 @@ backend_tests!(tenant_reads_sql, |db| async move {
     record(out, "select builder subquery", inner.fetch_all(db))
         .await
         .unwrap();
+    let codes = strata::select(Project::code()).from::<Project>();
+    let names = strata::select(Workspace::name()).from::<Workspace>();
+    let both = record(
+        out,
+        "select builder union",
+        codes.union(names).fetch_all(db),
+    )
+    .await;
+    let mut both = both.unwrap();
+    both.sort();
+    assert_eq!(both, ["p7", "w7"]);
+    let mine = strata::select((Project::id(), Project::code()))
+        .from::<Project>()
+        .as_cte("mine");
+    let labelled = strata::select((mine.col::<1>(), count(Label::id())))
+        .from_table(&mine)
+        .left_join::<ProjectLabel>(eq(ProjectLabel::project_id(), mine.col::<0>()))
+        .left_join::<Label>(eq(Label::id(), ProjectLabel::label_id()))
+        .group_by(mine.col::<1>());
+    let counted = record(out, "select builder CTE and joins", labelled.fetch_all(db)).await;
+    assert_eq!(counted.unwrap(), [("p7".to_owned(), 1)]);
     // No tenant table read: no scope needed, nothing added.
     let regions = Scope::new().run(Region::find_many().exec(db)).await;
     out.push(format!(
