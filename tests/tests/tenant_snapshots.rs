@@ -310,6 +310,29 @@ backend_tests!(tenant_writes_sql, |db| async move {
         ),
         "{taken:?}"
     );
+    // An upsert that updates nothing still carries the guard.
+    let own = Workspace::upsert(
+        Workspace::by_id(w7.id),
+        Workspace::create().name("x"),
+        Workspace::changes(),
+    );
+    let own = record(out, "upsert updating nothing (own row)", own.exec(db)).await;
+    assert_eq!(own.unwrap().name, "w7");
+    let theirs = Workspace::upsert(
+        Workspace::by_id(w8.id),
+        Workspace::create().name("x"),
+        Workspace::changes(),
+    );
+    let theirs = record(
+        out,
+        "upsert updating nothing (another tenant's)",
+        theirs.exec(db),
+    )
+    .await;
+    assert!(
+        matches!(theirs, Err(Error::TenantKeyTaken { .. })),
+        "{theirs:?}"
+    );
     let delete = Project::delete(Project::by_code("p7d"));
     record(out, "delete (soft)", delete.exec(db)).await.unwrap();
     let gone = Project::delete_many().filter(Project::views().gt(100));
