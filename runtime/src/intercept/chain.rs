@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::query::ast::{Load, Statement};
 use crate::query::select::QueryAst;
 use crate::raw::Sql;
+use crate::schema::reach::Reach;
 use crate::schema::ModelSchema;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,32 +79,25 @@ impl Op {
         self
     }
 
-    /// Whether the built-in `SoftDelete` interceptor may change the
-    /// operation, so it must go through `Chain::prepare` with its AST.
-    pub(crate) fn soft_deletes(&self) -> bool {
-        self.soft_delete != crate::soft_delete::Scope::Live
-            || self.model.is_some_and(crate::soft_delete::reaches)
-            // The select builder's AST names its models; the rewrite
-            // finds them there (a no-op when none is soft-deleted).
-            || self.action == Action::Select
-    }
-
-    /// Whether the built-in `TenantFilter` may change the operation: its
-    /// model reaches a tenant-scoped table (one cached lookup; the scope
-    /// itself is read only then), or it is a select builder query.
-    pub(crate) fn tenant_scoped(&self) -> bool {
-        self.model.is_some_and(crate::tenant::reaches) || self.action == Action::Select
+    /// Which built-in interceptors may change the operation: soft delete
+    /// (a scope other than live rows, or its model reaches a soft-deleted
+    /// table) and the tenant filter (its model reaches a tenant-scoped
+    /// table). The select builder's AST names its models: both look there.
+    /// One cached lookup answers both; the tenant scope is not read here.
+    pub(crate) fn builtins(&self) -> (bool, bool) {
+        if self.action == Action::Select {
+            return (true, true);
+        }
+        let reach = self.model.map_or(Reach::NONE, Reach::of);
+        let soft = self.soft_delete != crate::soft_delete::Scope::Live || reach.soft_delete();
+        (soft, reach.tenant())
     }
 
     /// Whether a built-in interceptor (soft delete, tenancy) may change
     /// the operation: it must go through `Chain::prepare` with its AST.
     pub(crate) fn rewrites(&self) -> bool {
-        if self.soft_delete != crate::soft_delete::Scope::Live || self.action == Action::Select {
-            return true;
-        }
-        // One cached lookup answers both.
-        let reach = self.model.map(crate::schema::reach::Reach::of);
-        reach.is_some_and(|r| r.soft_delete() || r.tenant())
+        let (soft_delete, tenant) = self.builtins();
+        soft_delete || tenant
     }
 }
 
@@ -238,12 +232,13 @@ impl Chain {
             // covered too), called directly: soft delete's rewrites, then
             // the tenant filter's. Each ANDs its conditions into what is
             // there, so both hold.
-            if skip.is_none() && op.soft_deletes() {
+            let (soft_delete, tenant) = op.builtins();
+            if skip.is_none() && soft_delete {
                 if let Err(e) = crate::soft_delete::SoftDelete.before(&mut operation) {
                     return Err(self.failed(op, ran, e));
                 }
             }
-            if skip.is_none() && op.tenant_scoped() {
+            if skip.is_none() && tenant {
                 if let Err(e) = crate::tenant::TenantFilter.before(&mut operation) {
                     return Err(self.failed(op, ran, e));
                 }

@@ -103,13 +103,6 @@ fn refuse_partial_upsert(
     })
 }
 
-/// Whether an operation on `model` may need [`SoftDelete`]: the model or a
-/// model its relations reach is soft-deleted. The executor renders such an
-/// operation from its AST, never from a remembered shape.
-pub(crate) fn reaches(model: &'static crate::schema::ModelSchema) -> bool {
-    crate::schema::reach::Reach::of(model).soft_delete()
-}
-
 /// `with_deleted()` and `only_deleted()` on a read builder whose scope is
 /// the field `$field`.
 macro_rules! soft_delete_methods {

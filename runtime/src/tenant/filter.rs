@@ -8,7 +8,7 @@ use crate::intercept::{Args, Flow, Interceptor, Operation};
 use crate::query::ast::{CompareOp, Expr, Statement};
 use crate::query::row_filter;
 use crate::schema::reach::Reach;
-use crate::schema::{ColumnSchema, ModelSchema, SqlType};
+use crate::schema::{ColumnSchema, SqlType};
 use crate::value::Value;
 
 /// The built-in interceptor behind [`Tenancy::Column`](super::Tenancy):
@@ -68,12 +68,6 @@ impl Interceptor for TenantFilter {
         }
         filter.finish().map(|()| Flow::Continue)
     }
-}
-
-/// Whether an operation on `model` may need [`TenantFilter`]: the model
-/// or one its relations reach is tenant-scoped (one cached lookup).
-pub(crate) fn reaches(model: &'static ModelSchema) -> bool {
-    Reach::of(model).tenant()
 }
 
 /// One operation's tenant: the conditions and ids it gives each table, and

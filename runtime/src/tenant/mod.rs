@@ -74,7 +74,6 @@ mod filter;
 mod select;
 mod write;
 
-pub(crate) use filter::reaches;
 pub use filter::TenantFilter;
 pub(crate) use select::{reads_tenant, select_reads_tenant};
 pub(crate) use write::{guards, upsert_refused};
