@@ -23,16 +23,13 @@ use super::transaction::Shared;
 use super::{pool, trace_query, trusted, Db};
 use crate::error::{Error, Result};
 use crate::render::{Dialect, SqlWriter};
+use crate::tenant::naming::{check_prefix, id_text, schema_name};
 use crate::tenant::{Tenancy, Tenant};
 use crate::value::Value;
 use std::time::Instant;
 
 const SET_TENANT_ID: &str = "SELECT set_config('app.tenant_id', $1, true)";
 const SET_SEARCH_PATH: &str = "SELECT set_config('search_path', $1, true)";
-
-/// PostgreSQL's longest identifier (NAMEDATALEN - 1 bytes): a longer schema
-/// name is cut silently, and two tenants could end up in one schema.
-const MAX_NAME: usize = 63;
 
 /// What one transaction sets right after its BEGIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,60 +108,6 @@ impl Began {
             describe(now.as_ref()),
         )))
     }
-}
-
-/// A tenant id as the text the session setting holds: integers and
-/// strings as written, UUIDs hyphenated.
-fn id_text(id: &Value) -> Result<String, String> {
-    match id {
-        Value::I16(n) => Ok(n.to_string()),
-        Value::I32(n) => Ok(n.to_string()),
-        Value::I64(n) => Ok(n.to_string()),
-        Value::Text(s) => Ok(s.clone()),
-        Value::Uuid(u) => Ok(u.to_string()),
-        _ => {
-            Err("a tenant id set in the database session is an integer, a string or a UUID".into())
-        }
-    }
-}
-
-/// The schema of tenant `id` under `prefix`: `{prefix}{id}`, unquoted.
-/// The id must be ASCII letters, digits, `_` or `-` (so no two ids share
-/// a schema and none reads as SQL), and the whole name at most 63 bytes
-/// (PostgreSQL would cut it silently).
-pub(crate) fn schema_name(prefix: &str, id: &Value) -> std::result::Result<String, String> {
-    let id = id_text(id)?;
-    let sane = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    if id.is_empty() || !id.chars().all(sane) {
-        return Err(format!(
-            "tenant id {id:?} cannot name a schema: use ASCII letters, digits, `_` or `-`"
-        ));
-    }
-    let name = format!("{prefix}{id}");
-    if name.len() > MAX_NAME {
-        return Err(format!(
-            "the schema name {name:?} is longer than PostgreSQL's {MAX_NAME} bytes"
-        ));
-    }
-    Ok(name)
-}
-
-/// A `SchemaPerTenant` prefix: a plain identifier start, so every schema
-/// name it makes is one too, and not `pg_`, which PostgreSQL reserves (the
-/// rules of `tenant::TenantSchemas`, which makes the schemas).
-fn check_prefix(prefix: &str) -> std::result::Result<(), String> {
-    let mut chars = prefix.chars();
-    let first = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    let plain = first && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain && prefix.len() < MAX_NAME && !prefix.to_ascii_lowercase().starts_with("pg_") {
-        return Ok(());
-    }
-    Err(format!(
-        "Tenancy::SchemaPerTenant prefix {prefix:?} must start with an ASCII letter or `_`, \
-         hold only ASCII letters, digits and `_`, and not start with `pg_` (e.g. \"tenant_\")"
-    ))
 }
 
 /// Refuses, before connecting, a tenancy the database at `url` cannot do.
@@ -269,33 +212,6 @@ pub(super) async fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schema_names_are_plain_and_short() {
-        assert_eq!(
-            schema_name("tenant_", &Value::I64(7)).as_deref(),
-            Ok("tenant_7")
-        );
-        let uuid = uuid::Uuid::nil();
-        assert_eq!(
-            schema_name("t_", &Value::Uuid(uuid)).unwrap(),
-            format!("t_{uuid}")
-        );
-        assert!(schema_name("tenant_", &Value::Text("a\"; DROP".into())).is_err());
-        assert!(schema_name("tenant_", &Value::Text(String::new())).is_err());
-        assert!(schema_name("tenant_", &Value::Text("x".repeat(60))).is_err());
-        assert!(schema_name("tenant_", &Value::Bool(true)).is_err());
-    }
-
-    #[test]
-    fn prefixes_are_identifiers() {
-        assert!(check_prefix("tenant_").is_ok());
-        assert!(check_prefix("_t").is_ok());
-        assert!(check_prefix("").is_err());
-        assert!(check_prefix("7t").is_err());
-        assert!(check_prefix("te-nant").is_err());
-        assert!(check_prefix("pg_tenant").is_err());
-    }
 
     #[test]
     fn session_modes_need_postgres() {

@@ -80,6 +80,7 @@ pub(crate) use write::{guards, upsert_refused};
 
 // Schema per tenant: create, migrate, list, drop (PostgreSQL).
 #[cfg(feature = "migrate")]
+pub(crate) mod naming;
 mod schemas;
 #[cfg(feature = "migrate")]
 pub use schemas::{TenantDeploy, TenantSchemas};

@@ -42,10 +42,6 @@ use crate::ModelSet;
 /// What errors name: there is no model here.
 const WHAT: &str = "tenant schemas";
 
-/// PostgreSQL's longest identifier (NAMEDATALEN - 1 bytes): a longer name is
-/// cut silently, and two tenants could end up in one schema.
-const MAX_NAME: usize = 63;
-
 /// Creates, migrates, lists and drops the tenant schemas of one database.
 #[derive(Debug, Clone)]
 pub struct TenantSchemas {
@@ -73,17 +69,7 @@ impl TenantSchemas {
     /// [`drop_schema`](Self::drop_schema).
     pub fn new(url: impl Into<String>, prefix: impl Into<String>) -> Result<Self> {
         let prefix = prefix.into();
-        let mut chars = prefix.chars();
-        let starts = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        let plain = starts && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !plain || prefix.len() >= MAX_NAME || prefix.to_ascii_lowercase().starts_with("pg_") {
-            return Err(refused(format!(
-                "prefix {prefix:?} must start with an ASCII letter or `_`, hold only ASCII \
-                 letters, digits and `_`, and not start with `pg_` (e.g. \"tenant_\")"
-            )));
-        }
+        super::naming::check_prefix(&prefix).map_err(refused)?;
         Ok(TenantSchemas {
             url: url.into(),
             prefix,
@@ -112,30 +98,7 @@ impl TenantSchemas {
     /// string or a UUID) must be ASCII letters, digits, `_` or `-`, so no two
     /// ids share a schema, and the name at most 63 bytes.
     pub fn schema_name<T: FieldType>(&self, id: T) -> Result<String> {
-        let id = match id.into_value() {
-            Value::I16(n) => n.to_string(),
-            Value::I32(n) => n.to_string(),
-            Value::I64(n) => n.to_string(),
-            Value::Text(s) => s,
-            Value::Uuid(u) => u.to_string(),
-            other => {
-                return Err(refused(format!(
-                    "tenant id {other:?} cannot name a schema: use an integer, a string or a UUID"
-                )))
-            }
-        };
-        if id.is_empty() || !id.chars().all(is_id_char) {
-            return Err(refused(format!(
-                "tenant id {id:?} cannot name a schema: use ASCII letters, digits, `_` or `-`"
-            )));
-        }
-        let name = format!("{}{id}", self.prefix);
-        if name.len() > MAX_NAME {
-            return Err(refused(format!(
-                "the schema name {name:?} is longer than PostgreSQL's {MAX_NAME} bytes"
-            )));
-        }
-        Ok(name)
+        super::naming::schema_name(&self.prefix, &id.into_value()).map_err(refused)
     }
 
     /// Creates tenant `id`'s schema and applies every migration to it; the
@@ -236,9 +199,7 @@ impl TenantSchemas {
     }
 
     fn is_tenant_schema(&self, name: &str) -> bool {
-        name.strip_prefix(&self.prefix)
-            .is_some_and(|id| !id.is_empty() && id.chars().all(is_id_char))
-            && name.len() <= MAX_NAME
+        super::naming::is_tenant_schema(&self.prefix, name)
     }
 
     fn migrator(&self, schema: &str) -> Result<Migrator> {
@@ -284,10 +245,6 @@ impl TenantSchemas {
         session.close().await;
         Ok(result?)
     }
-}
-
-fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 fn refused(reason: String) -> Error {
