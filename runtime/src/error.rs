@@ -152,6 +152,18 @@ pub enum Error {
         fields: Vec<&'static str>,
     },
 
+    /// PostgreSQL's row-level security refused a row (42501): a write the
+    /// table's policy does not allow, such as another tenant's row written
+    /// through raw SQL under `Tenancy::RowLevelSecurity`. Nothing was
+    /// written. (An upsert whose key is another tenant's row reports
+    /// [`Error::TenantKeyTaken`] instead.)
+    #[error("{model}: the row was refused by the table's row-level security policy; nothing was written")]
+    RowSecurityViolation {
+        model: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+
     /// A query on a tenant-scoped model (`#[strata(tenant = ..)]`) ran
     /// outside any tenant scope: wrap the request in
     /// `strata::tenant::scope(tenant_id, ..)`, or, for cross-tenant admin
@@ -325,6 +337,7 @@ impl Error {
             Error::Backfill { .. } => "backfill",
             Error::Conflict { .. } => "conflict",
             Error::TenantKeyTaken { .. } => "tenant_key_taken",
+            Error::RowSecurityViolation { .. } => "row_security_violation",
             Error::Database(source) => match source {
                 sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "connection",
                 sqlx::Error::PoolTimedOut => "pool_timed_out",

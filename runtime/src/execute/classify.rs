@@ -83,6 +83,14 @@ pub(crate) fn classify(error: sqlx::Error, scope: impl Into<Scope>) -> Error {
     if is_timeout(db) {
         return Error::Timeout { source: error };
     }
+    // 42501 is PostgreSQL's "insufficient privilege" at large; a policy's
+    // refusal says so in its message.
+    if db.code().as_deref() == Some("42501") && db.message().contains("row-level security") {
+        return Error::RowSecurityViolation {
+            model: scope.name(),
+            source: error,
+        };
+    }
     let constraint = db.constraint().map(str::to_owned);
     match db.kind() {
         ErrorKind::UniqueViolation => {

@@ -1047,7 +1047,15 @@ impl<M: Model> Upsert<M> {
         if db.dialect().supports_returning() {
             // No row back: the key existed and the DO UPDATE's WHERE
             // refused it.
-            return match (db.run_optional(rendered).await?, &expected) {
+            let row = match db.run_optional(rendered).await {
+                // Under row-level security the policy refuses the conflict
+                // update of a row it hides, before the guard's WHERE can.
+                Err(Error::RowSecurityViolation { .. }) if crate::tenant::guards::<M>() => {
+                    return Err(crate::tenant::upsert_refused(db, &key, expected.as_ref()).await)
+                }
+                other => other?,
+            };
+            return match (row, &expected) {
                 (Some(row), _) => Ok(row),
                 // The tenant filter's guard refused the row, or the version.
                 (None, expected) if crate::tenant::guards::<M>() => {
