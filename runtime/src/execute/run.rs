@@ -296,27 +296,20 @@ impl Db {
             None => None,
         };
         let result = match begun {
-            None => on_target!(target, |conn, args, _row| {
-                run_on(
-                    conn,
-                    statements,
-                    args,
-                    transactional,
-                    persistent,
-                    &watch,
-                    &mut failed,
-                )
-                .await
-                .map(|result| result.map(QueryOutcome::outcome))
-            }),
             Some(Err(e)) => Err(e),
-            Some(Ok((in_tx, level))) => {
-                let result = on_target!(&in_tx, |conn, args, _row| {
+            begun => {
+                let (pinned, level) = match begun {
+                    Some(Ok((in_tx, level))) => (Some(in_tx), Some(level)),
+                    _ => (None, None),
+                };
+                // A pinned write is inside its own transaction already.
+                let transactional = transactional && level.is_none();
+                let result = on_target!(pinned.as_ref().unwrap_or(target), |conn, args, _row| {
                     run_on(
                         conn,
                         statements,
                         args,
-                        false,
+                        transactional,
                         persistent,
                         &watch,
                         &mut failed,
@@ -324,14 +317,15 @@ impl Db {
                     .await
                     .map(|result| result.map(QueryOutcome::outcome))
                 });
-                match result {
+                match (level, result) {
+                    (None, result) => result,
                     // Refused by a hook: what ran before it rolls back.
-                    Ok(Err(refused)) => {
+                    (Some(level), Ok(Err(refused))) => {
                         // Boxed: see `Db::pin`.
                         let _ = Box::pin(level.rollback()).await;
                         Ok(Err(refused))
                     }
-                    result => super::pgbouncer::unpin(level, result).await,
+                    (Some(level), result) => super::pgbouncer::unpin(level, result).await,
                 }
             }
         };
