@@ -322,6 +322,21 @@ macro_rules! column_scenario {
                 );
                 let inserted = upsert("c3", "new").await.unwrap();
                 assert_eq!((inserted.code.as_str(), &inserted.tenant_id), ("c3", &a));
+                // A key naming B's tenant: refused, B's row unchanged (below).
+                let theirs = $Account::upsert(
+                    $Account::by_tenant_id_code(b.clone(), "c2"),
+                    $Account::create().code("c2").name("hijacked"),
+                    $Account::changes().name("hijacked"),
+                )
+                .exec(&db)
+                .await;
+                let shown = (tenant_shown(&a), tenant_shown(&b));
+                mismatch(
+                    theirs,
+                    model,
+                    (&shown.0, &shown.1),
+                    "upsert whose key names B",
+                );
 
                 // Naming B: refused, nothing written.
                 let theirs = $Account::create()
@@ -545,6 +560,39 @@ async fn rls_scenario(w: world::World) {
             matches!(forged, Err(Error::RowSecurityViolation { .. })),
             "a raw INSERT of B's row: {forged:?}"
         );
+        let n = sql!("UPDATE {RAccount} SET {RAccount::name:bare} = {\"raw\"}")
+            .execute(db)
+            .await;
+        assert_eq!(n.unwrap(), 2, "a raw UPDATE with no WHERE: A's rows only");
+
+        // strata's own writes, with the policy underneath.
+        let n = RItem::update_many(RItem::label().ne(""))
+            .label("x")
+            .exec(db)
+            .await;
+        assert_eq!(n.unwrap(), 2, "update_many: A's two items");
+        let upsert = |code: &'static str, name: &'static str| {
+            RAccount::upsert(
+                RAccount::by_tenant_id_code(a, code),
+                RAccount::create().code(code).name(name),
+                RAccount::changes().name(name),
+            )
+            .exec(db)
+        };
+        let updated = upsert("c1", "upserted").await.unwrap();
+        assert_eq!((updated.name.as_str(), updated.tenant_id), ("upserted", a));
+        let inserted = upsert("c3", "new").await.unwrap();
+        assert_eq!((inserted.code.as_str(), inserted.tenant_id), ("c3", a));
+        let theirs = RAccount::create()
+            .tenant_id(b)
+            .code("c9")
+            .name("forged")
+            .exec(db)
+            .await;
+        let shown = (a.to_string(), b.to_string());
+        mismatch(theirs, "RAccount", (&shown.0, &shown.1), "create naming B");
+        let n = RItem::delete_many().exec(db).await;
+        assert_eq!(n.unwrap(), 2, "delete_many: A's two items");
     })
     .await;
     let all: Vec<(Uuid, String)> =
@@ -552,8 +600,24 @@ async fn rls_scenario(w: world::World) {
             .fetch_all(&w.owner)
             .await
             .unwrap();
-    assert_eq!(all.len(), 4, "nothing forged: {all:?}");
-    assert_eq!(all.iter().filter(|(t, _)| *t == b).count(), 2);
+    let mut rows: Vec<(bool, String)> = all.iter().map(|(t, n)| (*t == a, n.clone())).collect();
+    rows.sort();
+    let expected = [
+        (false, "b-c1"),
+        (false, "b-c2"),
+        (true, "new"),
+        (true, "raw"),
+        (true, "upserted"),
+    ];
+    let expected: Vec<(bool, String)> = expected.iter().map(|(t, n)| (*t, n.to_string())).collect();
+    assert_eq!(rows, expected, "B's rows untouched, nothing forged");
+    let items: Vec<(Uuid, String)> = sql!("SELECT {RItem::tenant_id}, {RItem::label} FROM {RItem}")
+        .fetch_all(&w.owner)
+        .await
+        .unwrap();
+    let mut labels: Vec<&str> = items.iter().map(|(_, l)| l.as_str()).collect();
+    labels.sort();
+    assert_eq!(labels, ["b-c1", "b-c2"], "B's items untouched");
 }
 
 /// String tenant ids are compared exactly: ids differing in case or in
