@@ -167,6 +167,18 @@ async fn create_role(role: &str) {
     .await;
 }
 
+/// The RLS table and its rows, made by the owner, and an application
+/// role granted on them: what the row-level-security tests start from.
+async fn rls_fixture(test: &strata_tests::TestDb) -> String {
+    let owner = test.as_postgres().expect("a pool").clone();
+    let role = role_name();
+    run(&owner, RLS_TABLE).await;
+    run(&owner, ROWS).await;
+    create_role(&role).await;
+    run(&owner, &grants(&test.name, &role)).await;
+    role
+}
+
 fn rls(url: &str, connections: u32) -> strata::DbBuilder {
     Db::builder()
         .url(url)
@@ -208,12 +220,7 @@ async fn row_level_security_protects_raw_sql_and_builders() {
     let Some(test) = test_db(Backend::Postgres).await else {
         return;
     };
-    let owner = test.as_postgres().expect("a pool").clone();
-    let role = role_name();
-    run(&owner, RLS_TABLE).await;
-    run(&owner, ROWS).await;
-    create_role(&role).await;
-    run(&owner, &grants(&test.name, &role)).await;
+    let role = rls_fixture(&test).await;
     let db = rls(&with_user(test.url(), &role), 1)
         .connect()
         .await
@@ -326,12 +333,7 @@ async fn a_transaction_refuses_another_tenants_scope() {
     let Some(test) = test_db(Backend::Postgres).await else {
         return;
     };
-    let owner = test.as_postgres().expect("a pool").clone();
-    let role = role_name();
-    run(&owner, RLS_TABLE).await;
-    run(&owner, ROWS).await;
-    create_role(&role).await;
-    run(&owner, &grants(&test.name, &role)).await;
+    let role = rls_fixture(&test).await;
     let db = rls(&with_user(test.url(), &role), 2)
         .connect()
         .await
@@ -624,12 +626,7 @@ async fn row_level_security_on_a_read_replica() {
         test.cleanup().await;
         return;
     };
-    let owner = test.as_postgres().expect("a pool").clone();
-    let role = role_name();
-    run(&owner, RLS_TABLE).await;
-    run(&owner, ROWS).await;
-    create_role(&role).await;
-    run(&owner, &grants(&test.name, &role)).await;
+    let role = rls_fixture(&test).await;
     wait_for_replay(&test.db, &replica).await;
     let db = rls(&with_user(test.url(), &role), 2)
         .replica(with_user(&replica, &role))
@@ -663,12 +660,7 @@ async fn a_row_level_security_model_needs_the_row_level_security_tenancy() {
     let Some(test) = test_db(Backend::Postgres).await else {
         return;
     };
-    let owner = test.as_postgres().expect("a pool").clone();
-    let role = role_name();
-    run(&owner, RLS_TABLE).await;
-    run(&owner, ROWS).await;
-    create_role(&role).await;
-    run(&owner, &grants(&test.name, &role)).await;
+    let role = rls_fixture(&test).await;
 
     let column = Db::connect(test.url()).await.unwrap();
     let read = scope(1_i64, Guarded::find_many().exec(&column)).await;
