@@ -521,6 +521,17 @@ async fn rls_scenario(w: world::World) {
         })
         .await;
     }
+    // Refused by strata before the policy sees a setting it cannot cast.
+    let wrong = scope(7_i64, RAccount::find_many().exec(db)).await;
+    invalid_value(wrong, "RAccount", "RLS: find_many in an i64 scope");
+    let wrong = scope(a.to_string(), RAccount::count().exec(db)).await;
+    invalid_value(wrong, "RAccount", "RLS: count in a String scope");
+    missing(
+        RAccount::find_many().exec(db).await,
+        "RAccount",
+        "RLS, no scope",
+    );
+
     // The owner (a superuser, bypassing the policy) sees all of them.
     let all: Vec<(Uuid,)> = sql!("SELECT {RAccount::tenant_id} FROM {RAccount}")
         .fetch_all(&w.owner)
