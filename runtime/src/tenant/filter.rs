@@ -148,6 +148,7 @@ pub(super) fn value_for(
     id: Option<&Value>,
 ) -> Result<Value> {
     let id = id.ok_or(Error::MissingTenant { model })?;
+    refuse_padded(model, column, id)?;
     fit(id, column.ty).ok_or_else(|| Error::InvalidValue {
         model,
         field: Some(column.field),
@@ -157,6 +158,22 @@ pub(super) fn value_for(
             column.ty
         ),
     })
+}
+
+/// A text tenant id may not end in a space, on any database: MySQL and
+/// MariaDB compare `'acme '` equal to `'acme'` (their collations pad), so
+/// two such tenants would read each other's rows there.
+pub(super) fn refuse_padded(model: &'static str, column: &ColumnSchema, id: &Value) -> Result<()> {
+    match id {
+        Value::Text(text) if text.ends_with(' ') => Err(Error::InvalidValue {
+            model,
+            field: Some(column.field),
+            reason: format!(
+                "the tenant id {text:?} ends in a space: MySQL/MariaDB compare it equal to the id without, so strata refuses such ids on every database"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `lhs = value`.

@@ -47,7 +47,9 @@
 //! The scope's id must have the tenant column's type (an integer of another
 //! width is converted when it fits); a `String` scope for a `bigint` column
 //! is an [`Error::InvalidValue`](crate::Error::InvalidValue) naming the
-//! model and field, not a cast left to the database. Without any scope, a
+//! model and field, not a cast left to the database. A text id ending in a
+//! space is refused too (in a scope and in an unscoped create), on every
+//! database: MySQL/MariaDB compare `'acme '` equal to `'acme'`. Without any scope, a
 //! statement that reads a tenant-scoped table fails with `MissingTenant`
 //! naming that model; a model that only relates to tenant-scoped ones needs
 //! a scope only when a statement reads them (an include, a relation

@@ -125,12 +125,17 @@ pub(super) fn check_unscoped(args: &Args<'_>, reach: Reach) -> Result<Flow> {
         let Some((model, column)) = reach.tenant_column(insert.table) else {
             continue;
         };
-        if !insert.columns.iter().any(|c| c.is(column)) {
+        let Some(at) = insert.columns.iter().position(|c| c.is(column)) else {
             return Err(Error::InvalidValue {
                 model,
                 field: Some(column.field),
                 reason: "a create under `strata::tenant::unscoped` must set the tenant column itself: there is no scope to take it from".into(),
             });
+        };
+        for row in &insert.rows {
+            if let Some(written) = row.get(at) {
+                super::filter::refuse_padded(model, column, written)?;
+            }
         }
     }
     Ok(Flow::Continue)
