@@ -55,104 +55,42 @@ macro_rules! mode_tests {
     };
 }
 
-mode_tests!(column_sqlite, Mode::Column, Backend::Sqlite;
-    column::reads::model_reads,
-    column::reads::includes,
-    column::reads::many_to_many_includes,
-    column::reads::relation_filters,
-    column::reads::select_builder,
-    column::reads::a_row_under_bs_parent,
-    column::writes::updates_and_deletes,
-    column::writes::moving_rows_to_another_tenant,
-    column::writes::upserts,
-    column::writes::creates_and_nested_writes,
-    column::writes::transactions,
-    column::guards::missing_tenant,
-    column::guards::soft_delete_keeps_the_tenant_filter,
-    column::guards::unscoped_reads,
-    column::guards::raw_sql,
-    column::guards::sessions_carry_nothing_over;
-    custom: column::concurrency::concurrent_tenants,
-);
+/// Every scenario of model set `$set` as one group of tests, plus the
+/// group's own `$extra` scenarios (`file::name` in `$set`).
+macro_rules! scenarios {
+    ($group:ident, $mode:expr, $backend:expr, $set:ident $(, $extra_file:ident :: $extra:ident)* $(,)?) => {
+        mode_tests!($group, $mode, $backend;
+            $set::reads::model_reads,
+            $set::reads::includes,
+            $set::reads::many_to_many_includes,
+            $set::reads::relation_filters,
+            $set::reads::select_builder,
+            $set::reads::a_row_under_bs_parent,
+            $set::writes::updates_and_deletes,
+            $set::writes::moving_rows_to_another_tenant,
+            $set::writes::upserts,
+            $set::writes::creates_and_nested_writes,
+            $set::writes::transactions,
+            $set::guards::missing_tenant,
+            $set::guards::soft_delete_keeps_the_tenant_filter,
+            $set::guards::unscoped_reads,
+            $set::guards::raw_sql,
+            $set::guards::sessions_carry_nothing_over
+            $(, $set::$extra_file::$extra)*;
+            custom: $set::concurrency::concurrent_tenants,
+        );
+    };
+}
 
-mode_tests!(column_postgres, Mode::Column, Backend::Postgres;
-    column::reads::model_reads,
-    column::reads::includes,
-    column::reads::many_to_many_includes,
-    column::reads::relation_filters,
-    column::reads::select_builder,
-    column::reads::a_row_under_bs_parent,
-    column::writes::updates_and_deletes,
-    column::writes::moving_rows_to_another_tenant,
-    column::writes::upserts,
-    column::writes::creates_and_nested_writes,
-    column::writes::transactions,
-    column::guards::missing_tenant,
-    column::guards::soft_delete_keeps_the_tenant_filter,
-    column::guards::unscoped_reads,
-    column::guards::raw_sql,
-    column::guards::sessions_carry_nothing_over;
-    custom: column::concurrency::concurrent_tenants,
+scenarios!(column_sqlite, Mode::Column, Backend::Sqlite, column);
+scenarios!(column_postgres, Mode::Column, Backend::Postgres, column);
+scenarios!(column_mysql, Mode::Column, Backend::MySql, column);
+scenarios!(
+    rls_postgres,
+    Mode::Rls,
+    Backend::Postgres,
+    rls,
+    guards::rls_policies,
+    guards::column_tenancy_refuses_rls_models,
 );
-
-mode_tests!(column_mysql, Mode::Column, Backend::MySql;
-    column::reads::model_reads,
-    column::reads::includes,
-    column::reads::many_to_many_includes,
-    column::reads::relation_filters,
-    column::reads::select_builder,
-    column::reads::a_row_under_bs_parent,
-    column::writes::updates_and_deletes,
-    column::writes::moving_rows_to_another_tenant,
-    column::writes::upserts,
-    column::writes::creates_and_nested_writes,
-    column::writes::transactions,
-    column::guards::missing_tenant,
-    column::guards::soft_delete_keeps_the_tenant_filter,
-    column::guards::unscoped_reads,
-    column::guards::raw_sql,
-    column::guards::sessions_carry_nothing_over;
-    custom: column::concurrency::concurrent_tenants,
-);
-
-mode_tests!(rls_postgres, Mode::Rls, Backend::Postgres;
-    rls::reads::model_reads,
-    rls::reads::includes,
-    rls::reads::many_to_many_includes,
-    rls::reads::relation_filters,
-    rls::reads::select_builder,
-    rls::reads::a_row_under_bs_parent,
-    rls::writes::updates_and_deletes,
-    rls::writes::moving_rows_to_another_tenant,
-    rls::writes::upserts,
-    rls::writes::creates_and_nested_writes,
-    rls::writes::transactions,
-    rls::guards::missing_tenant,
-    rls::guards::soft_delete_keeps_the_tenant_filter,
-    rls::guards::unscoped_reads,
-    rls::guards::raw_sql,
-    rls::guards::sessions_carry_nothing_over,
-    rls::guards::rls_policies,
-    rls::guards::column_tenancy_refuses_rls_models;
-    custom: rls::concurrency::concurrent_tenants,
-);
-
-mode_tests!(schema_postgres, Mode::Schema, Backend::Postgres;
-    column::reads::model_reads,
-    column::reads::includes,
-    column::reads::many_to_many_includes,
-    column::reads::relation_filters,
-    column::reads::select_builder,
-    column::reads::a_row_under_bs_parent,
-    column::writes::updates_and_deletes,
-    column::writes::moving_rows_to_another_tenant,
-    column::writes::upserts,
-    column::writes::creates_and_nested_writes,
-    column::writes::transactions,
-    column::guards::missing_tenant,
-    column::guards::soft_delete_keeps_the_tenant_filter,
-    column::guards::unscoped_reads,
-    column::guards::raw_sql,
-    column::guards::sessions_carry_nothing_over;
-    custom: column::concurrency::concurrent_tenants,
-);
+scenarios!(schema_postgres, Mode::Schema, Backend::Postgres, column);
