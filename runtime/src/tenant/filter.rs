@@ -11,7 +11,8 @@ use crate::schema::reach::Reach;
 use crate::schema::{ColumnSchema, SqlType};
 use crate::value::Value;
 
-/// The built-in interceptor behind [`Tenancy::Column`](super::Tenancy):
+/// The built-in interceptor behind every [`Tenancy`](super::Tenancy) mode
+/// (alone in `Column`, under the database's own guard in the others):
 /// every `Db` runs it after the user's interceptors and after soft delete
 /// (whose conditions it adds to, never replaces). Inside
 /// [`scope(id)`](super::scope) it ANDs `tenant_id = id` into every read of
