@@ -305,6 +305,12 @@ pub(crate) fn trusted(sql: &str) -> AssertSqlSafe<String> {
     AssertSqlSafe(sql.to_owned())
 }
 
+/// [`trusted`] for a statement's text the caller keeps too (its hooks read
+/// it after the statement): shared, not copied, on the point-read path.
+pub(crate) fn trusted_shared(sql: &Arc<String>) -> AssertSqlSafe<Arc<String>> {
+    AssertSqlSafe(Arc::clone(sql))
+}
+
 /// BEGIN, COMMIT, ROLLBACK and SAVEPOINTs (transaction.rs): the same debug
 /// event and N+1 record as the built-in `Tracing` interceptor gives other
 /// statements. They are not offered to interceptors: they belong to no

@@ -11,7 +11,7 @@ use super::bind::{self, Binds, Bound};
 use super::classify::{self, Scope};
 use super::lease::{lend, Conn};
 use super::pgbouncer::pinned;
-use super::{trusted, Db, Rows, Target, WriteOutcome};
+use super::{trusted, trusted_shared, Db, Rows, Target, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::intercept::chain::{Body, Intercepted, Op, Prepared, Watch};
 use crate::intercept::{self, Action};
@@ -20,6 +20,7 @@ use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
 use futures_util::TryStreamExt as _;
 use sqlx::error::BoxDynError;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument as _;
 
@@ -210,6 +211,10 @@ impl Db {
         let span = watch.span(&query);
         in_span(&span, || watch.send(&query))?;
         let persistent = persistent && self.keeps_statements();
+        // Shared with sqlx rather than copied into it: `Arc::new` moves the
+        // String (no copy of the text), and the hooks after the read, and
+        // a replica's retry on the primary, read the same text.
+        let sql = Arc::new(sql);
         // Called and awaited in place: a future held in a local (or passed
         // to a helper) is moved whole at its await, ~300 instructions per
         // move for a point read.
@@ -229,7 +234,7 @@ impl Db {
     async fn fetch_timed<T, D>(
         &self,
         watch: &Watch<'_>,
-        sql: &str,
+        sql: &Arc<String>,
         binds: Vec<Value>,
         decode: &D,
         rows: Rows,
@@ -474,7 +479,7 @@ fn in_span<T>(span: &tracing::Span, f: impl FnOnce() -> T) -> T {
 /// a connection.
 async fn fetch_on<T, D>(
     target: &Target,
-    sql: &str,
+    sql: &Arc<String>,
     binds: Vec<Value>,
     decode: &D,
     rows: Rows,
@@ -496,7 +501,7 @@ where
         let wait = lent.waited();
         // Rows are decoded straight off the driver's stream (no `try_map`
         // layer), by position.
-        let query = sqlx::query_with(trusted(sql), args).persistent(persistent);
+        let query = sqlx::query_with(trusted_shared(sql), args).persistent(persistent);
         let result = match rows {
             Rows::All => {
                 let mut stream = sqlx::Executor::fetch(&mut *lent, query);
