@@ -310,22 +310,9 @@ mod tests {
     use super::*;
     use crate::query::ast::Statement;
     use crate::render::{render, render_checked, Dialect};
-    use crate::schema::{
-        ColumnSchema, ForeignKeySchema, KeySchema, ReferentialAction, RelationKind, SqlType,
-    };
+    use crate::schema::test_schema::{self, column};
+    use crate::schema::{ColumnSchema, ForeignKeySchema, ReferentialAction, RelationKind, SqlType};
     use crate::value::Value;
-
-    const fn column(name: &'static str, ty: SqlType, nullable: bool) -> ColumnSchema {
-        ColumnSchema {
-            field: name,
-            name,
-            ty,
-            nullable,
-            default: None,
-            updated_at: false,
-            db_type: None,
-        }
-    }
 
     const fn relation(
         field: &'static str,
@@ -368,21 +355,9 @@ mod tests {
         relations: &'static [RelationSchema],
     ) -> ModelSchema {
         ModelSchema {
-            name,
-            table,
-            columns,
-            primary_key: KeySchema {
-                name: "pk",
-                columns: &[0],
-            },
-            uniques: &[],
             foreign_keys,
-            indexes: &[],
-            checks: &[],
             relations,
-            version: None,
-            soft_delete: None,
-            tenant: None,
+            ..test_schema::model(name, table, columns)
         }
     }
 

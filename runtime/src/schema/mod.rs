@@ -10,6 +10,8 @@ mod json_row;
 pub mod reach;
 mod relation;
 pub(crate) mod relation_check;
+#[cfg(test)]
+pub(crate) mod test_schema;
 
 pub use field_type::{decode_enum_label, FieldType, FromRow, Json, Row};
 pub use json_row::JsonRow;

@@ -135,19 +135,8 @@ mod tests {
     use super::*;
     use crate::query::ast::{Delete, Projection, Select};
     use crate::render::{render, Dialect};
-    use crate::schema::{KeySchema, SoftDeleteSchema, SqlType};
-
-    const fn column(name: &'static str, ty: SqlType, nullable: bool) -> ColumnSchema {
-        ColumnSchema {
-            field: name,
-            name,
-            ty,
-            nullable,
-            default: None,
-            updated_at: false,
-            db_type: None,
-        }
-    }
+    use crate::schema::test_schema::{column, model};
+    use crate::schema::{SoftDeleteSchema, SqlType};
 
     static COLUMNS: [ColumnSchema; 2] = [
         column("id", SqlType::BigInt, false),
@@ -155,24 +144,11 @@ mod tests {
     ];
 
     static DOCS: ModelSchema = ModelSchema {
-        name: "Doc",
-        table: "docs",
-        columns: &COLUMNS,
-        primary_key: KeySchema {
-            name: "docs_pkey",
-            columns: &[0],
-        },
-        uniques: &[],
-        foreign_keys: &[],
-        indexes: &[],
-        checks: &[],
-        relations: &[],
-        version: None,
         soft_delete: Some(SoftDeleteSchema {
             column: 1,
             partial_uniques: false,
         }),
-        tenant: None,
+        ..model("Doc", "docs", &COLUMNS)
     };
 
     fn sql(statement: &Statement) -> String {

@@ -11,22 +11,9 @@ use crate::query::ast::{
     Statement, Update,
 };
 use crate::render::{render, Dialect};
-use crate::schema::{
-    ColumnSchema, KeySchema, ModelSchema, SoftDeleteSchema, SqlType, TenantSchema,
-};
+use crate::schema::test_schema::{column, model};
+use crate::schema::{ColumnSchema, ModelSchema, SoftDeleteSchema, SqlType, TenantSchema};
 use crate::value::Value;
-
-const fn column(name: &'static str, ty: SqlType, nullable: bool) -> ColumnSchema {
-    ColumnSchema {
-        field: name,
-        name,
-        ty,
-        nullable,
-        default: None,
-        updated_at: false,
-        db_type: None,
-    }
-}
 
 static COLUMNS: [ColumnSchema; 4] = [
     column("id", SqlType::BigInt, false),
@@ -37,19 +24,6 @@ static COLUMNS: [ColumnSchema; 4] = [
 
 /// Tenant-scoped and soft-deleted.
 static DOCS: ModelSchema = ModelSchema {
-    name: "Doc",
-    table: "docs",
-    columns: &COLUMNS,
-    primary_key: KeySchema {
-        name: "docs_pkey",
-        columns: &[0],
-    },
-    uniques: &[],
-    foreign_keys: &[],
-    indexes: &[],
-    checks: &[],
-    relations: &[],
-    version: None,
     soft_delete: Some(SoftDeleteSchema {
         column: 3,
         partial_uniques: false,
@@ -58,26 +32,11 @@ static DOCS: ModelSchema = ModelSchema {
         column: 1,
         row_level_security: false,
     }),
+    ..model("Doc", "docs", &COLUMNS)
 };
 
 /// Neither.
-static PLAIN: ModelSchema = ModelSchema {
-    name: "Plain",
-    table: "plain",
-    columns: &COLUMNS,
-    primary_key: KeySchema {
-        name: "plain_pkey",
-        columns: &[0],
-    },
-    uniques: &[],
-    foreign_keys: &[],
-    indexes: &[],
-    checks: &[],
-    relations: &[],
-    version: None,
-    soft_delete: None,
-    tenant: None,
-};
+static PLAIN: ModelSchema = model("Plain", "plain", &COLUMNS);
 
 fn by_name() -> Expr {
     Expr::Compare(
