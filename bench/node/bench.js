@@ -7,11 +7,19 @@
 //
 // Env: STRATA_PEERS_PG_URL (default postgres://postgres@127.0.0.1:5432/strata_peers),
 // STRATA_PEERS_OUT (default <repo>/target/bench-results/node.jsonl),
-// STRATA_BENCH_ROUNDS (default 40), STRATA_BENCH_FILTER (substring of a case
-// name), STRATA_BENCH_SHOW_SQL=1 (log the SQL each library sends, check only,
-// no timing).
+// STRATA_BENCH_ROUNDS (default 40), STRATA_BENCH_BATCH_MS (default 5),
+// STRATA_BENCH_FILTER (substring of a case name), STRATA_BENCH_PIN=0 (do not
+// pin to one CPU), STRATA_BENCH_SHOW_SQL=1 (log the SQL each library sends,
+// check only, no timing).
+//
+// As the Rust side does (strata_bench::pin), every thread of this process and
+// every PostgreSQL backend serving the bench database run on one CPU while
+// timing, so that where a wake-up lands does not decide a library's numbers:
+// through `taskset` (util-linux), as root; skipped with a warning where that
+// fails.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -28,9 +36,10 @@ const OUT =
 const ROUNDS = Number(process.env.STRATA_BENCH_ROUNDS || 40);
 const FILTER = process.env.STRATA_BENCH_FILTER || '';
 const SHOW_SQL = Boolean(process.env.STRATA_BENCH_SHOW_SQL);
+const PIN = process.env.STRATA_BENCH_PIN !== '0';
 
 // strata_bench::Settings::default().
-const BATCH_TARGET_NS = 5e6;
+const BATCH_TARGET_NS = Number(process.env.STRATA_BENCH_BATCH_MS || 5) * 1e6;
 const MIN_BATCH = 1;
 const MAX_BATCH = 100;
 const WARMUP_NS = 100e6;
@@ -380,6 +389,58 @@ async function check(admin, c, libs) {
 }
 
 // ---------------------------------------------------------------------------
+// Pinning to one CPU (strata_bench::pin)
+
+/** This process's threads and the bench database's backends on one CPU. */
+class Pinned {
+  static start(admin) {
+    // Field 39 of /proc/self/stat: the CPU this process last ran on.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const cpu = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[36]);
+    try {
+      execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(cpu), String(process.pid)], {
+        stdio: 'ignore',
+      });
+    } catch (e) {
+      console.error(`not pinned (taskset on this process: ${e.message}); numbers will be noisier`);
+      return null;
+    }
+    return new Pinned(admin, cpu);
+  }
+
+  constructor(admin, cpu) {
+    this.admin = admin;
+    this.cpu = cpu;
+    this.pinned = new Set();
+    this.failed = new Set();
+  }
+
+  /** Pins every client backend of the bench database not pinned yet (each library's pool's, and the admin's). */
+  async pinBackends() {
+    const { rows } = await this.admin.query(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
+    );
+    for (const { pid } of rows) {
+      if (this.pinned.has(pid) || this.failed.has(pid)) continue;
+      let comm;
+      try {
+        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        continue; // exited since the listing
+      }
+      try {
+        if (comm !== 'postgres') throw new Error(`/proc/${pid}/comm is ${comm}`);
+        execFileSync('taskset', ['--pid', '--cpu-list', String(this.cpu), String(pid)], { stdio: 'ignore' });
+        this.pinned.add(pid);
+      } catch (e) {
+        this.failed.add(pid);
+        console.error(`backend ${pid} not pinned: ${e.message}`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Timing (strata_bench::compare)
 
 let sink; // keeps answers observable, so no work is optimized away
@@ -411,9 +472,11 @@ function p99(values) {
 /**
  * A warm-up (at least 3 iterations and 100 ms per library), then ROUNDS
  * rounds in which every library runs a batch of n iterations, the first
- * rotating each round; `cleanup` runs after every batch, untimed.
+ * rotating each round; `cleanup` runs after every batch, `prepare` before
+ * the warm-up, after it and before every round, both untimed.
  */
-async function compare(fns, cleanup) {
+async function compare(fns, cleanup, prepare) {
+  await prepare();
   let slowest = 0;
   for (const fn of fns) {
     const scratch = [];
@@ -426,9 +489,11 @@ async function compare(fns, cleanup) {
     slowest = Math.max(slowest, median(scratch.slice(Math.floor(scratch.length / 2))));
   }
   const n = Math.min(Math.max(slowest === 0 ? MAX_BATCH : Math.floor(BATCH_TARGET_NS / slowest), MIN_BATCH), MAX_BATCH);
+  await prepare();
   const k = fns.length;
   const measured = fns.map(() => ({ samples: [], roundMedians: [] }));
   for (let round = 0; round < ROUNDS; round++) {
+    await prepare();
     for (let step = 0; step < k; step++) {
       const c = (round + step) % k;
       const before = measured[c].samples.length;
@@ -446,6 +511,9 @@ async function main() {
   const admin = await connectAdmin();
   await ensureTables(admin);
   const libs = [nodePg(SHOW_SQL), drizzleOrm(SHOW_SQL), await prismaOrm(SHOW_SQL)];
+  // Pinned for the whole run; seeding and checks are untimed.
+  const pinned = PIN && !SHOW_SQL ? Pinned.start(admin) : null;
+  const prepare = pinned ? () => pinned.pinBackends() : async () => {};
   const cases = CASES.filter((c) => c.name.includes(FILTER));
   if (cases.length === 0) throw new Error(`no case matches STRATA_BENCH_FILTER=${FILTER}`);
 
@@ -459,6 +527,7 @@ async function main() {
     const { measured, n } = await compare(
       libs.map((lib) => run(lib, c)),
       cleanup,
+      prepare,
     );
     const base = measured[libs.findIndex((l) => l.name === BASELINE)];
     libs.forEach((lib, i) => {
