@@ -1,0 +1,19 @@
+//! Every contender, connected. Each library lives in its own module under
+//! `peers/` and is written as that library's documentation recommends.
+
+#[path = "peers/sqlx_peer.rs"]
+mod sqlx_peer;
+
+use crate::fixture::Fixture;
+use crate::peer::Peer;
+
+/// The contender every other is compared to in the records' `round_ratio`.
+pub const BASELINE: &str = "sqlx (connection)";
+
+/// Connects every contender that supports `fixture`'s database, the baseline
+/// first.
+pub async fn connect_all(fixture: &Fixture) -> Vec<Box<dyn Peer>> {
+    let mut peers: Vec<Box<dyn Peer>> = Vec::new();
+    peers.extend(sqlx_peer::connect_all(fixture).await);
+    peers
+}
