@@ -87,6 +87,8 @@ const PG_DDL = [
   'CREATE TABLE users (id SERIAL PRIMARY KEY, name VARCHAR NOT NULL, hair_color VARCHAR)',
   'CREATE TABLE posts (id SERIAL PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), title VARCHAR NOT NULL, body TEXT)',
   'CREATE TABLE comments (id SERIAL PRIMARY KEY, post_id INTEGER NOT NULL REFERENCES posts (id), text TEXT NOT NULL)',
+  'CREATE INDEX posts_user_id ON posts (user_id)',
+  'CREATE INDEX comments_post_id ON comments (post_id)',
 ];
 
 async function connectAdmin() {
@@ -103,6 +105,8 @@ async function connectAdmin() {
   const server = new pg.Client({ connectionString: url.toString() });
   await server.connect();
   await server.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+  // As fixture.rs: a commit does not wait for the disk.
+  await server.query(`ALTER DATABASE ${pg.escapeIdentifier(database)} SET synchronous_commit = off`);
   await server.end();
   const created = new pg.Client({ connectionString: URL });
   await created.connect();

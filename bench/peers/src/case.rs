@@ -63,7 +63,7 @@ impl Case {
             Case::TrivialQuery(_) => None,
             Case::Insert(_) => Some("hair_color".into()),
             Case::MediumComplexQuery(_) | Case::Associations => {
-                Some(if index % 2 == 0 { "black" } else { "brown" }.into())
+                Some(if index.is_multiple_of(2) { "black" } else { "brown" }.into())
             }
         }
     }

@@ -8,5 +8,7 @@
 //! - [`record`]: one measured contender in one case, one JSON line.
 
 pub mod case;
+pub mod chart;
 pub mod record;
+pub mod report;
 pub mod rows;

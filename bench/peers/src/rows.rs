@@ -27,6 +27,10 @@ pub struct CommentRow {
     pub text: String,
 }
 
+/// A user with its posts, each with its comments: one row of
+/// [`crate::case::Case::Associations`].
+pub type UserTree = (UserRow, Vec<(PostRow, Vec<CommentRow>)>);
+
 /// A library's answer to one case, normalized and sorted by id at every
 /// level, so that answers compare equal whatever order rows arrived in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +43,7 @@ pub enum Output {
     /// (The runner also reads the table back and compares its contents.)
     Inserted(u64),
     /// [`crate::case::Case::Associations`].
-    UsersPostsComments(Vec<(UserRow, Vec<(PostRow, Vec<CommentRow>)>)>),
+    UsersPostsComments(Vec<UserTree>),
 }
 
 impl Output {
