@@ -1,7 +1,7 @@
 //! Turning [`Value`]s into each driver's arguments. The only place that knows how
 //! a value is shaped on the wire for each database.
 
-use crate::render::Rendered;
+use crate::render::{Rendered, Shared};
 use crate::schema::SqlType;
 use crate::value::Value;
 use chrono::{Datelike as _, SecondsFormat, Timelike as _};
@@ -70,12 +70,23 @@ impl Binds {
 /// One statement to run: its text and its binds.
 #[derive(Debug)]
 pub(crate) struct Bound {
-    pub sql: String,
+    /// Shared with the driver (and, for a remembered shape, with
+    /// `render::shape`'s cache), not copied.
+    pub sql: Arc<String>,
     pub binds: Binds,
 }
 
 impl From<Rendered> for Bound {
     fn from(rendered: Rendered) -> Self {
+        Bound {
+            sql: Arc::new(rendered.sql),
+            binds: Binds::Values(rendered.binds),
+        }
+    }
+}
+
+impl From<Shared> for Bound {
+    fn from(rendered: Shared) -> Self {
         Bound {
             sql: rendered.sql,
             binds: Binds::Values(rendered.binds),

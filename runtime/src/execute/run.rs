@@ -11,11 +11,11 @@ use super::bind::{self, Binds, Bound};
 use super::classify::{self, Scope};
 use super::lease::{lend, Conn};
 use super::pgbouncer::pinned;
-use super::{trusted, trusted_shared, Db, Rows, Target, WriteOutcome};
+use super::{trusted_shared, Db, Rows, Target, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::intercept::chain::{Body, Intercepted, Op, Prepared, Watch};
 use crate::intercept::{self, Action};
-use crate::render::Rendered;
+use crate::render::{Rendered, Shared};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
 use futures_util::TryStreamExt as _;
@@ -100,14 +100,14 @@ impl Db {
         &self,
         op: Op,
         statement: impl FnOnce() -> crate::query::ast::Statement,
-        shaped: impl FnOnce() -> Result<Rendered>,
-    ) -> Result<Prepared<Rendered>> {
+        shaped: impl FnOnce() -> Result<Shared>,
+    ) -> Result<Prepared<Shared>> {
         if !self.intercepts(&op) {
             return Ok(Prepared::new(op, shaped()?));
         }
         let dialect = self.dialect();
         let render = |s, changed| match changed {
-            true => crate::render::render_checked(&s, dialect),
+            true => crate::render::render_checked(&s, dialect).map(Shared::from),
             false => shaped(),
         };
         self.context
@@ -130,7 +130,7 @@ impl Db {
     /// Rows of `T` for a prepared read.
     pub(crate) async fn run_all<T: FromRow + Send + Unpin + 'static>(
         &self,
-        prepared: Prepared<Rendered>,
+        prepared: Prepared<impl Into<Shared>>,
     ) -> Result<Vec<T>> {
         self.run_fetch(prepared, |row| T::from_row(row, &mut 0), Rows::All)
             .await
@@ -139,7 +139,7 @@ impl Db {
     /// The first row of `T`, if any.
     pub(crate) async fn run_optional<T: FromRow + Send + Unpin + 'static>(
         &self,
-        prepared: Prepared<Rendered>,
+        prepared: Prepared<impl Into<Shared>>,
     ) -> Result<Option<T>> {
         let rows = self
             .run_fetch(prepared, |row| T::from_row(row, &mut 0), Rows::First)
@@ -151,7 +151,7 @@ impl Db {
     /// reading there).
     pub(crate) async fn run_fetch<T, D>(
         &self,
-        prepared: Prepared<Rendered>,
+        prepared: Prepared<impl Into<Shared>>,
         decode: D,
         rows: Rows,
     ) -> Result<Vec<T>>
@@ -163,10 +163,13 @@ impl Db {
     }
 
     /// A write (or `sql!`'s execute): rows affected.
-    pub(crate) async fn run_execute(&self, prepared: Prepared<Rendered>) -> Result<WriteOutcome> {
+    pub(crate) async fn run_execute(
+        &self,
+        prepared: Prepared<impl Into<Bound>>,
+    ) -> Result<WriteOutcome> {
         let Prepared { op, body, ran } = prepared;
         let body = match body {
-            Body::Run(rendered) => Body::Run(std::iter::once(Bound::from(rendered))),
+            Body::Run(rendered) => Body::Run(std::iter::once(rendered.into())),
             Body::Skip { rows_affected } => Body::Skip { rows_affected },
         };
         self.execute_prepared(Prepared { op, body, ran }, false)
@@ -187,7 +190,7 @@ impl Db {
 
     async fn fetch_prepared<T, D>(
         &self,
-        prepared: Prepared<Rendered>,
+        prepared: Prepared<impl Into<Shared>>,
         decode: D,
         rows: Rows,
         persistent: bool,
@@ -200,8 +203,8 @@ impl Db {
             self.check_row_level_security(prepared.op.model)?;
         }
         let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
-        let Rendered { sql, binds } = match prepared.body {
-            Body::Run(rendered) => rendered,
+        let Shared { sql, binds } = match prepared.body {
+            Body::Run(rendered) => rendered.into(),
             Body::Skip { .. } => {
                 watch.skipped(intercept::Rows::Returned(0));
                 return Ok(Vec::new());
@@ -210,11 +213,10 @@ impl Db {
         let query = watch.query(&sql, &binds);
         let span = watch.span(&query);
         in_span(&span, || watch.send(&query))?;
+        // Shared with sqlx rather than copied into it: the hooks after the
+        // read, and a replica's retry on the primary, read the same text
+        // (for a point statement, the text `render::shape` remembers).
         let persistent = persistent && self.keeps_statements();
-        // Shared with sqlx rather than copied into it: `Arc::new` moves the
-        // String (no copy of the text), and the hooks after the read, and
-        // a replica's retry on the primary, read the same text.
-        let sql = Arc::new(sql);
         // Called and awaited in place: a future held in a local (or passed
         // to a helper) is moved whole at its await, ~300 instructions per
         // move for a point read.
@@ -362,7 +364,7 @@ impl Db {
         // MySQL commits each DDL statement implicitly, so its transaction only
         // groups them; PostgreSQL and SQLite apply all or nothing.
         let statements = statements.into_iter().map(|sql| Bound {
-            sql,
+            sql: Arc::new(sql),
             binds: Binds::Values(Vec::new()),
         });
         let op = Op::unscoped("schema", Action::Internal);
@@ -529,7 +531,7 @@ where
 
 /// The statement a write failed on, kept until its error is classified.
 struct Failed {
-    sql: String,
+    sql: Arc<String>,
     duration: Duration,
     wait: Duration,
     span: tracing::Span,
@@ -629,7 +631,7 @@ impl<DB: sqlx::Database> Each<'_, '_, DB> {
             let start = (self.start.take()).unwrap_or_else(|| Clock::start(watch.timed()));
             let wait = std::mem::take(self.wait);
             let args = (self.arguments)(binds).map_err(sqlx::Error::Encode)?;
-            let query = sqlx::query_with(trusted(&sql), args).persistent(self.persistent);
+            let query = sqlx::query_with(trusted_shared(&sql), args).persistent(self.persistent);
             let result = match span.is_disabled() {
                 true => query.execute(&mut *conn).await,
                 false => query.execute(&mut *conn).instrument(span.clone()).await,

@@ -153,6 +153,17 @@ impl<R> Prepared<R> {
             ran: usize::MAX,
         }
     }
+
+    /// The same operation with its rendering converted (`Rendered` into
+    /// `Shared`).
+    pub(crate) fn map<S>(self, f: impl FnOnce(R) -> S) -> Prepared<S> {
+        let Prepared { op, body, ran } = self;
+        let body = match body {
+            Body::Run(rendered) => Body::Run(f(rendered)),
+            Body::Skip { rows_affected } => Body::Skip { rows_affected },
+        };
+        Prepared { op, body, ran }
+    }
 }
 
 /// An AST a `before` hook can see as [`Args`].

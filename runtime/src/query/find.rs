@@ -10,7 +10,7 @@ use crate::intercept::chain::{op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::Statement;
 use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
-use crate::render::{render, render_checked, render_shape, Dialect, Rendered, Shape, ShapeKind};
+use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
 use std::marker::PhantomData;
@@ -508,7 +508,7 @@ impl<M: Model> FindUnique<M> {
     /// Past the interceptors: unless one changed it, the text of a
     /// statement with no counts, includes or lock comes from
     /// `render::shape`.
-    fn prepare(&self, db: &Db) -> Result<Prepared<Rendered>> {
+    fn prepare(&self, db: &Db) -> Result<Prepared<Shared>> {
         let op = op::<M>(Action::FindUnique)
             .on_primary(self.lock.requested())
             .soft_delete(self.soft_delete);
@@ -517,9 +517,9 @@ impl<M: Model> FindUnique<M> {
 
     /// The statement; without counts, includes or a lock, its text
     /// remembered per key (`render::shape`).
-    fn render(&self, dialect: Dialect) -> Result<Rendered> {
+    fn render(&self, dialect: Dialect) -> Result<Shared> {
         if !self.counts.is_empty() || !self.includes.is_empty() || self.lock.requested() {
-            return render_checked(&self.statement(), dialect);
+            return render_checked(&self.statement(), dialect).map(Shared::from);
         }
         let binds = self.key.values().to_vec();
         let shape = Shape::new::<M>(ShapeKind::SelectByKey, dialect)
@@ -528,7 +528,7 @@ impl<M: Model> FindUnique<M> {
         let full = |_| render(&self.statement(), dialect);
         Ok(match shape {
             Some(shape) => render_shape(shape, binds, full),
-            None => full(binds),
+            None => full(binds).into(),
         })
     }
 

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
 use crate::intercept::chain::Prepared;
 use crate::relation::{resolve, BelongsTo, HasMany, HasOne, Link, Relation, ToOne};
-use crate::render::Rendered;
+use crate::render::Shared;
 use crate::schema::{FromRow, Model, ModelSchema, PartialModel, RelationSchema};
 
 /// To-many relations (`has_many`, `many_to_many`): a condition on the set of
@@ -281,7 +281,7 @@ impl<M: Model> Counts<M> {
     pub(crate) async fn fetch(
         self,
         db: &Db,
-        rendered: Prepared<Rendered>,
+        rendered: Prepared<impl Into<Shared>>,
         rows: Rows,
     ) -> Result<Vec<M>> {
         if self.is_empty() {

@@ -17,8 +17,8 @@ use crate::intercept::Action;
 use crate::query::ast::{Expr, Statement};
 use crate::relation::{CreateWith, Nested};
 use crate::render::{
-    remember, remembered, render, render_checked, render_owned, render_shape, Dialect, Rendered,
-    Shape, ShapeKind,
+    remember, remembered, render, render_checked, render_owned, render_shape, Dialect, Shape,
+    ShapeKind, Shared,
 };
 use crate::schema::{ColumnSchema, DefaultValue, FieldType, Model, RelationSchema, SqlType};
 use crate::soft_delete::Scope as SoftDeleteScope;
@@ -162,7 +162,7 @@ impl<M: Model> Create<M> {
 
     /// The INSERT .. RETURNING of this row, its text remembered per set of
     /// written columns (`render::shape`).
-    fn render_insert_returning(self, dialect: Dialect) -> Rendered {
+    fn render_insert_returning(self, dialect: Dialect) -> Shared {
         let mut shape = Some(Shape::new::<M>(ShapeKind::InsertReturning, dialect));
         let mut columns = Vec::new();
         let values = self.into_values(false, |i, column| {
@@ -181,7 +181,7 @@ impl<M: Model> Create<M> {
         };
         match shape.and_then(|s| s.binds(&values)) {
             Some(shape) => render_shape(shape, values, full),
-            None => full(values),
+            None => full(values).into(),
         }
     }
 
@@ -234,6 +234,7 @@ impl<M: Model> Create<M> {
         if db.dialect().supports_returning() {
             let rendered = if db.intercepts(&op) {
                 db.prepare_statement(op, self.statement())?
+                    .map(Shared::from)
             } else {
                 Prepared::new(op, self.render_insert_returning(db.dialect()))
             };
@@ -411,7 +412,7 @@ impl<M: Model> CreateMany<M> {
                             #[cfg(debug_assertions)]
                             {
                                 let again = full(chunk.clone());
-                                assert_eq!(again.sql, sql, "{shape:?}: remembered text");
+                                assert_eq!(again.sql, *sql, "{shape:?}: remembered text");
                                 let binds: Vec<Value> =
                                     chunk.iter().flatten().flatten().cloned().collect();
                                 assert_eq!(again.binds, binds, "{shape:?}: binds in render order");
@@ -423,7 +424,7 @@ impl<M: Model> CreateMany<M> {
                             }
                         }
                         None => {
-                            let rendered = full(chunk);
+                            let rendered = Shared::from(full(chunk));
                             remember(shape, &rendered.sql);
                             Bound::from(rendered)
                         }
@@ -694,7 +695,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
 
     /// The UPDATE .. RETURNING of `set`, its text remembered per key and
     /// assignments (`render::shape`).
-    fn render_returning(&self, set: &[Assignment], dialect: Dialect) -> Rendered {
+    fn render_returning(&self, set: &[Assignment], dialect: Dialect) -> Shared {
         let mut shape = Shape::new::<M>(ShapeKind::UpdateByKey, dialect).push(self.target.index());
         let mut binds = Vec::with_capacity(set.len() + self.target.values().len());
         for assignment in set {
@@ -720,7 +721,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         let full = |_| render(&self.statement_with(set.to_vec()), dialect);
         match shape.and_then(|s| s.binds(&binds)) {
             Some(shape) => render_shape(shape, binds, full),
-            None => full(binds),
+            None => full(binds).into(),
         }
     }
 

@@ -8,7 +8,7 @@ use crate::execute::{Db, Rows};
 use crate::intercept::chain::Prepared;
 use crate::query::ast::Select;
 use crate::query::Counts;
-use crate::render::Rendered;
+use crate::render::Shared;
 use crate::schema::{FieldType, Model, Row};
 use std::sync::Arc;
 
@@ -80,7 +80,7 @@ impl<M: Model> Includes<M> {
     pub(crate) async fn fetch(
         self,
         db: &Db,
-        rendered: Prepared<Rendered>,
+        rendered: Prepared<impl Into<Shared>>,
         counts: Counts<M>,
         rows: Rows,
     ) -> Result<Vec<M>> {

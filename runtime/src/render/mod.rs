@@ -19,6 +19,7 @@ pub(crate) use shape::{remember, remembered, render_shape, Kind as ShapeKind, Sh
 use crate::query::ast::{InvalidExpr, Statement};
 use crate::schema::ColumnSchema;
 use crate::value::Value;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
@@ -48,6 +49,25 @@ impl Dialect {
 pub struct Rendered {
     pub sql: String,
     pub binds: Vec<Value>,
+}
+
+/// A [`Rendered`] statement whose text is shared rather than owned: a point
+/// statement's text remembered per shape (`shape.rs`), handed to the driver
+/// and read by the hooks after it without a copy.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shared {
+    pub(crate) sql: Arc<String>,
+    pub(crate) binds: Vec<Value>,
+}
+
+impl From<Rendered> for Shared {
+    /// Moves the text behind an `Arc`: no copy of it.
+    fn from(rendered: Rendered) -> Self {
+        Shared {
+            sql: Arc::new(rendered.sql),
+            binds: rendered.binds,
+        }
+    }
 }
 
 /// Renders one statement for `dialect`.

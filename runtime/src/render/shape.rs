@@ -6,15 +6,17 @@
 //! written and how, the key, and which binds PostgreSQL must cast to an enum;
 //! never on the values. So the caller names that [`Shape`], and the statement
 //! is rendered the first time each thread sees it; after that its text is
-//! copied and the caller supplies the binds, in the order the renderer would
-//! write them. A debug build renders every time and checks both.
+//! shared (not copied: the driver and the hooks read the same `Arc`) and the
+//! caller supplies the binds, in the order the renderer would write them. A
+//! debug build renders every time and checks both.
 
-use super::{Dialect, Rendered};
+use super::{Dialect, Rendered, Shared};
 use crate::value::Value;
 use std::any::TypeId;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// How many parts (column and key indices) a shape may have; a statement with
 /// more is rendered every time.
@@ -159,7 +161,7 @@ impl Hasher for FxHasher {
 
 #[derive(Default)]
 struct Remembered {
-    text: HashMap<Shape, String, BuildHasherDefault<FxHasher>>,
+    text: HashMap<Shape, Arc<String>, BuildHasherDefault<FxHasher>>,
     bytes: usize,
 }
 
@@ -167,20 +169,21 @@ thread_local! {
     static TEXT: RefCell<Remembered> = RefCell::new(Remembered::default());
 }
 
-/// The text remembered for `shape` on this thread, if any.
-pub(crate) fn remembered(shape: &Shape) -> Option<String> {
+/// The text remembered for `shape` on this thread, if any: shared, a
+/// reference count's increment rather than a copy of the text.
+pub(crate) fn remembered(shape: &Shape) -> Option<Arc<String>> {
     TEXT.with(|known| known.borrow().text.get(shape).cloned())
 }
 
 /// Remembers `sql` as the text of `shape` on this thread.
-pub(crate) fn remember(shape: Shape, sql: &str) {
+pub(crate) fn remember(shape: Shape, sql: &Arc<String>) {
     TEXT.with(|known| {
         let mut known = known.borrow_mut();
         if known.text.len() >= MAX_SHAPES || known.bytes + sql.len() > MAX_BYTES {
             *known = Remembered::default();
         }
         known.bytes += sql.len();
-        known.text.insert(shape, sql.to_owned());
+        known.text.insert(shape, Arc::clone(sql));
     });
 }
 
@@ -191,11 +194,11 @@ pub(crate) fn render_shape(
     shape: Shape,
     binds: Vec<Value>,
     render: impl FnOnce(Vec<Value>) -> Rendered,
-) -> Rendered {
+) -> Shared {
     let Some(sql) = remembered(&shape) else {
         #[cfg(debug_assertions)]
         let expected = binds.clone();
-        let rendered = render(binds);
+        let rendered = Shared::from(render(binds));
         #[cfg(debug_assertions)]
         assert_eq!(rendered.binds, expected, "{shape:?}: binds in render order");
         remember(shape, &rendered.sql);
@@ -204,12 +207,12 @@ pub(crate) fn render_shape(
     #[cfg(debug_assertions)]
     {
         let rendered = render(binds.clone());
-        assert_eq!(rendered.sql, sql, "{shape:?}: remembered text");
+        assert_eq!(rendered.sql, *sql, "{shape:?}: remembered text");
         assert_eq!(rendered.binds, binds, "{shape:?}: binds in render order");
     }
     #[cfg(not(debug_assertions))]
     drop(render);
-    Rendered { sql, binds }
+    Shared { sql, binds }
 }
 
 #[cfg(test)]
@@ -238,7 +241,7 @@ mod tests {
             move |binds| Rendered { sql, binds }
         };
         let first = render_shape(shape(), vec![Value::I64(1)], render("SELECT 1"));
-        assert_eq!(first.sql, "SELECT 1");
+        assert_eq!(*first.sql, "SELECT 1");
         // Remembered: a release build would not call `render` at all; a debug
         // build checks that it still agrees.
         let again = std::panic::catch_unwind(|| {
