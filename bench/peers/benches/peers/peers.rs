@@ -3,6 +3,8 @@
 
 #[path = "peers/sqlx_peer.rs"]
 mod sqlx_peer;
+#[path = "peers/sea_orm_peer.rs"]
+mod sea_orm_peer;
 
 use crate::fixture::Fixture;
 use crate::peer::Peer;
@@ -15,5 +17,6 @@ pub const BASELINE: &str = "sqlx (connection)";
 pub async fn connect_all(fixture: &Fixture) -> Vec<Box<dyn Peer>> {
     let mut peers: Vec<Box<dyn Peer>> = Vec::new();
     peers.extend(sqlx_peer::connect_all(fixture).await);
+    peers.extend(sea_orm_peer::connect_all(fixture).await);
     peers
 }
