@@ -5,6 +5,10 @@
 mod sqlx_peer;
 #[path = "peers/sea_orm_peer.rs"]
 mod sea_orm_peer;
+#[path = "peers/strata_peer.rs"]
+mod strata_peer;
+#[path = "peers/tokio_postgres_peer.rs"]
+mod tokio_postgres_peer;
 
 use crate::fixture::Fixture;
 use crate::peer::Peer;
@@ -18,5 +22,7 @@ pub async fn connect_all(fixture: &Fixture) -> Vec<Box<dyn Peer>> {
     let mut peers: Vec<Box<dyn Peer>> = Vec::new();
     peers.extend(sqlx_peer::connect_all(fixture).await);
     peers.extend(sea_orm_peer::connect_all(fixture).await);
+    peers.extend(strata_peer::connect_all(fixture).await);
+    peers.extend(tokio_postgres_peer::connect_all(fixture).await);
     peers
 }
