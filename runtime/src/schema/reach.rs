@@ -10,6 +10,7 @@
 //! operation is all the filters cost it.
 
 use crate::schema::{ColumnSchema, ModelSchema};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{OnceLock, RwLock};
@@ -70,11 +71,31 @@ impl Reach {
     /// The tables reachable from `model` (itself included), computed on
     /// first use. Keyed by the descriptor's address: a const may sit at
     /// several addresses, which only costs a second entry.
+    ///
+    /// Each thread first asks a few slots of its own (by address, the
+    /// answers never change): every operation asks, and the shared map's
+    /// lock and lookup were most of an operation's cost of the built-in
+    /// filters (~90 instructions, callgrind).
     pub fn of(model: &'static ModelSchema) -> Reach {
+        let key = model as *const ModelSchema as usize;
+        let slot = recent_slot(key);
+        let recent = RECENT.with(|recent| {
+            let (address, reach) = recent[slot].get();
+            (address == key).then_some(reach)
+        });
+        if let Some(found) = recent {
+            return found;
+        }
+        let found = Reach::shared(model, key);
+        RECENT.with(|recent| recent[slot].set((key, found)));
+        found
+    }
+
+    /// [`Reach::of`] from the map all threads share.
+    fn shared(model: &'static ModelSchema, key: usize) -> Reach {
         type ByAddress = HashMap<usize, Reach, BuildHasherDefault<AddressHasher>>;
         static CACHE: OnceLock<RwLock<ByAddress>> = OnceLock::new();
         let cache = CACHE.get_or_init(Default::default);
-        let key = model as *const ModelSchema as usize;
         if let Some(found) = cache.read().ok().and_then(|c| c.get(&key).copied()) {
             return found;
         }
@@ -84,6 +105,23 @@ impl Reach {
         }
         found
     }
+}
+
+/// How many answers of [`Reach::of`] each thread keeps: a direct-mapped
+/// table by address, so a program with more models only asks the shared
+/// map more often.
+const RECENT_SLOTS: usize = 8;
+
+thread_local! {
+    /// `(descriptor address, its reach)`; address 0 is no descriptor.
+    static RECENT: [Cell<(usize, Reach)>; RECENT_SLOTS] =
+        const { [const { Cell::new((0, Reach::NONE)) }; RECENT_SLOTS] };
+}
+
+/// The slot of `address` in `RECENT`: the top bits of a Fibonacci hash.
+fn recent_slot(address: usize) -> usize {
+    let bits = RECENT_SLOTS.trailing_zeros();
+    ((address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
 }
 
 /// Hashes a descriptor's address with one multiply: every operation looks
