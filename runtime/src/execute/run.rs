@@ -136,15 +136,16 @@ impl Db {
             .await
     }
 
-    /// The first row of `T`, if any.
-    pub(crate) async fn run_optional<T: FromRow + Send + Unpin + 'static>(
-        &self,
-        prepared: Prepared<impl Into<Shared>>,
-    ) -> Result<Option<T>> {
-        let rows = self
-            .run_fetch(prepared, |row| T::from_row(row, &mut 0), Rows::First)
-            .await?;
-        Ok(rows.into_iter().next())
+    /// The first row of `T`, if any: collected as itself, not in a
+    /// vector (an allocation, a move in and a move out per point read).
+    /// `fetch_prepared`'s own future, not one more `async` layer around it
+    /// (each layer's state is moved and polled through once more).
+    pub(crate) fn run_optional<'a, T: FromRow + Send + Unpin + 'static, R: Into<Shared> + 'a>(
+        &'a self,
+        prepared: Prepared<R>,
+    ) -> impl std::future::Future<Output = Result<Option<T>>> + 'a {
+        let decode = |row: Row<'_>| T::from_row(row, &mut 0);
+        self.fetch_prepared(prepared, decode, Rows::First, true)
     }
 
     /// Rows decoded by `decode`: all of them, or only the first (which stops
@@ -188,16 +189,17 @@ impl Db {
         Ok(outcome.rows_affected)
     }
 
-    async fn fetch_prepared<T, D>(
+    async fn fetch_prepared<T, D, O>(
         &self,
         prepared: Prepared<impl Into<Shared>>,
         decode: D,
         rows: Rows,
         persistent: bool,
-    ) -> Result<Vec<T>>
+    ) -> Result<O>
     where
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+        O: Collected<T>,
     {
         if self.context.guards_row_level_security {
             self.check_row_level_security(prepared.op.model)?;
@@ -207,7 +209,7 @@ impl Db {
             Body::Run(rendered) => rendered.into(),
             Body::Skip { .. } => {
                 watch.skipped(intercept::Rows::Returned(0));
-                return Ok(Vec::new());
+                return Ok(O::default());
             }
         };
         let query = watch.query(&sql, &binds);
@@ -233,7 +235,7 @@ impl Db {
     /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
     /// the primary if a replica could not serve it), timed, with its
     /// `after` hooks.
-    async fn fetch_timed<T, D>(
+    async fn fetch_timed<T, D, O>(
         &self,
         watch: &Watch<'_>,
         sql: &Arc<String>,
@@ -241,10 +243,11 @@ impl Db {
         decode: &D,
         rows: Rows,
         persistent: bool,
-    ) -> Result<Vec<T>>
+    ) -> Result<O>
     where
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+        O: Collected<T>,
     {
         let target = self.route(watch.op.read);
         // A read a replica could not serve runs again on the primary,
@@ -252,12 +255,12 @@ impl Db {
         let again = self.is_replica(target).then(|| binds.clone());
         let start = Clock::start(watch.timed());
         let (mut result, mut wait) = pinned!(self, target, binds, |t, binds| {
-            fetch_on(t, sql, binds, decode, rows, persistent).await
+            fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
         });
         if let (Err(e), Some(binds)) = (&result, again) {
             if let Some(primary) = self.fallback(target, e) {
                 let (retried, waited) = pinned!(self, primary, binds, |t, binds| {
-                    fetch_on(t, sql, binds, decode, rows, persistent).await
+                    fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
                 });
                 (result, wait) = (retried, wait + waited);
             }
@@ -265,7 +268,7 @@ impl Db {
         let duration = start.elapsed();
         let result = result.map_err(|e| classify::classify(e, scope(&watch.op)));
         let returned = match &result {
-            Ok(rows) => Ok(intercept::Rows::Returned(rows.len() as u64)),
+            Ok(rows) => Ok(intercept::Rows::Returned(rows.count())),
             Err(e) => Err(e),
         };
         watch.after(Some(watch.query(sql, &[])), returned, duration, wait);
@@ -479,17 +482,18 @@ fn in_span<T>(span: &tracing::Span, f: impl FnOnce() -> T) -> T {
 
 /// One statement's read on `target`: its rows, and how long it waited for
 /// a connection.
-async fn fetch_on<T, D>(
+async fn fetch_on<T, D, O>(
     target: &Target,
     sql: &Arc<String>,
     binds: Vec<Value>,
     decode: &D,
     rows: Rows,
     persistent: bool,
-) -> (Result<Vec<T>, sqlx::Error>, Duration)
+) -> (Result<O, sqlx::Error>, Duration)
 where
     T: Send + Unpin + 'static,
     D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+    O: Collected<T>,
 {
     on_target!(target, |conn, args, row| {
         let args = match args(Binds::Values(binds)) {
@@ -507,7 +511,7 @@ where
         let result = match rows {
             Rows::All => {
                 let mut stream = sqlx::Executor::fetch(&mut *lent, query);
-                let mut out = Vec::new();
+                let mut out = O::default();
                 loop {
                     match stream.try_next().await {
                         Ok(Some(r)) => match decode(row(&r)) {
@@ -522,11 +526,50 @@ where
             Rows::First => sqlx::Executor::fetch_optional(&mut *lent, query)
                 .await
                 .and_then(|r| r.map(|r| decode(row(&r))).transpose())
-                .map(|value| value.into_iter().collect()),
+                .map(O::first),
         };
         lent.finish(&result);
         (result, wait)
     })
+}
+
+/// What a read collects its decoded rows into: a `Vec` of them, or (a
+/// point read, [`Rows::First`]) the row itself, with no vector allocated.
+pub(crate) trait Collected<T>: Default + Send {
+    /// The outcome of a [`Rows::First`] read.
+    fn first(row: Option<T>) -> Self;
+    /// Adds a row of a [`Rows::All`] read.
+    fn push(&mut self, row: T);
+    /// How many rows it holds (the `after` hooks' rows returned).
+    fn count(&self) -> u64;
+}
+
+impl<T: Send> Collected<T> for Vec<T> {
+    fn first(row: Option<T>) -> Self {
+        row.into_iter().collect()
+    }
+    fn push(&mut self, row: T) {
+        Vec::push(self, row);
+    }
+    fn count(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// Only ever read with [`Rows::First`] (`Db::run_optional`); a
+/// [`Rows::All`] read into it would keep its first row.
+impl<T: Send> Collected<T> for Option<T> {
+    fn first(row: Option<T>) -> Self {
+        row
+    }
+    fn push(&mut self, row: T) {
+        if self.is_none() {
+            *self = Some(row);
+        }
+    }
+    fn count(&self) -> u64 {
+        u64::from(self.is_some())
+    }
 }
 
 /// The statement a write failed on, kept until its error is classified.

@@ -498,11 +498,16 @@ impl<M: Model> FindUnique<M> {
         let rendered = self.prepare(db)?;
         let lock = self.lock;
         lock.check(db, M::SCHEMA.name)?;
-        let rows = (self.includes)
-            .fetch(db, rendered, self.counts, Rows::First)
-            .await
-            .map_err(|e| lock.classify(e, M::SCHEMA.name))?;
-        Ok(rows.into_iter().next())
+        let found = if self.includes.is_empty() && self.counts.is_empty() {
+            // The row alone: `Includes::fetch` would read it into a vector.
+            db.run_optional(rendered).await
+        } else {
+            let rows = (self.includes)
+                .fetch(db, rendered, self.counts, Rows::First)
+                .await;
+            rows.map(|rows| rows.into_iter().next())
+        };
+        found.map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
     /// Past the interceptors: unless one changed it, the text of a
