@@ -1,10 +1,16 @@
 //! Every contender, connected. Each library lives in its own module under
 //! `peers/` and is written as that library's documentation recommends.
 
-#[path = "peers/sqlx_peer.rs"]
-mod sqlx_peer;
+#[path = "peers/diesel_async_peer.rs"]
+mod diesel_async_peer;
+#[path = "peers/diesel_peer.rs"]
+mod diesel_peer;
+#[path = "peers/diesel_schema.rs"]
+mod diesel_schema;
 #[path = "peers/sea_orm_peer.rs"]
 mod sea_orm_peer;
+#[path = "peers/sqlx_peer.rs"]
+mod sqlx_peer;
 #[path = "peers/strata_peer.rs"]
 mod strata_peer;
 #[path = "peers/tokio_postgres_peer.rs"]
@@ -22,6 +28,8 @@ pub async fn connect_all(fixture: &Fixture) -> Vec<Box<dyn Peer>> {
     let mut peers: Vec<Box<dyn Peer>> = Vec::new();
     peers.extend(sqlx_peer::connect_all(fixture).await);
     peers.extend(sea_orm_peer::connect_all(fixture).await);
+    peers.extend(diesel_peer::connect_all(fixture).await);
+    peers.extend(diesel_async_peer::connect_all(fixture).await);
     peers.extend(strata_peer::connect_all(fixture).await);
     peers.extend(tokio_postgres_peer::connect_all(fixture).await);
     peers
