@@ -9,8 +9,10 @@
 //! commits do not wait for the disk (PostgreSQL `synchronous_commit = off`
 //! on the bench database; the SQLite file is on tmpfs).
 
-use sqlx::query_builder::Separated;
-use sqlx::{Any, AnyConnection, AssertSqlSafe, Connection, Executor, PgConnection, QueryBuilder};
+use sqlx::{
+    AnyConnection, AssertSqlSafe, Connection, Executor, PgConnection, QueryBuilder,
+    SqliteConnection,
+};
 use strata_peers_bench::case::{Case, ASSOCIATION_FANOUT, ASSOCIATION_USERS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,12 @@ CREATE TABLE comments (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, post_id IN
 CREATE INDEX posts_user_id ON posts (user_id);
 CREATE INDEX comments_post_id ON comments (post_id);
 ";
+
+/// A seeded column value.
+enum Seed {
+    Int(i32),
+    Text(Option<String>),
+}
 
 /// The bench database of one kind, created empty with the three tables.
 pub struct Fixture {
@@ -113,14 +121,9 @@ impl Fixture {
         let users: Vec<(String, Option<String>)> = (0..users)
             .map(|i| (Case::user_name(i), case.hair_color(i)))
             .collect();
-        self.insert(
-            "users",
-            &["name", "hair_color"],
-            &users,
-            |b, (name, hair)| {
-                b.push_bind(name.clone()).push_bind(hair.clone());
-            },
-        )
+        self.insert("users", &["name", "hair_color"], &users, |(name, hair)| {
+            vec![Seed::Text(Some(name.clone())), Seed::Text(hair.clone())]
+        })
         .await;
         if case != Case::Associations {
             return;
@@ -131,14 +134,9 @@ impl Fixture {
                 (0..ASSOCIATION_FANOUT).map(move |i| (user, Case::post_title(i, user)))
             })
             .collect();
-        self.insert(
-            "posts",
-            &["user_id", "title"],
-            &posts,
-            |b, (user, title)| {
-                b.push_bind(*user as i32).push_bind(title.clone());
-            },
-        )
+        self.insert("posts", &["user_id", "title"], &posts, |(user, title)| {
+            vec![Seed::Int(*user as i32), Seed::Text(Some(title.clone()))]
+        })
         .await;
         let comments: Vec<(i64, String)> = (1..=posts.len() as i64)
             .flat_map(|post| {
@@ -149,9 +147,7 @@ impl Fixture {
             "comments",
             &["post_id", "text"],
             &comments,
-            |b, (post, text)| {
-                b.push_bind(*post as i32).push_bind(text.clone());
-            },
+            |(post, text)| vec![Seed::Int(*post as i32), Seed::Text(Some(text.clone()))],
         )
         .await;
     }
@@ -184,20 +180,37 @@ impl Fixture {
         table: &str,
         columns: &[&str],
         rows: &[T],
-        push: impl Fn(&mut Separated<'_, Any, &'static str>, &T),
+        values: impl Fn(&T) -> Vec<Seed>,
     ) {
         if rows.is_empty() {
             return;
         }
         let head = format!("INSERT INTO {table} ({}) ", columns.join(", "));
-        let mut conn = self.connect().await;
-        let mut tx = conn.begin().await.expect("begin");
-        for chunk in rows.chunks(1000) {
-            let mut b = QueryBuilder::<Any>::new(head.clone());
-            b.push_values(chunk, |mut s, row| push(&mut s, row));
-            b.build().execute(&mut *tx).await.expect("seed");
+        // Per dialect, not through `Any`: its builder writes `?` placeholders,
+        // which PostgreSQL does not take.
+        macro_rules! chunks {
+            ($conn:ty, $db:ty) => {{
+                let mut conn = <$conn>::connect(&self.url).await.expect("connect");
+                let mut tx = conn.begin().await.expect("begin");
+                for chunk in rows.chunks(1000) {
+                    let mut b = QueryBuilder::<$db>::new(head.clone());
+                    b.push_values(chunk, |mut s, row| {
+                        for value in values(row) {
+                            match value {
+                                Seed::Int(v) => s.push_bind(v),
+                                Seed::Text(v) => s.push_bind(v),
+                            };
+                        }
+                    });
+                    b.build().execute(&mut *tx).await.expect("seed");
+                }
+                tx.commit().await.expect("commit");
+            }};
         }
-        tx.commit().await.expect("commit");
+        match self.database {
+            Database::Postgres => chunks!(PgConnection, sqlx::Postgres),
+            Database::Sqlite => chunks!(SqliteConnection, sqlx::Sqlite),
+        }
     }
 
     async fn execute_many(&self, sql: &str) {
