@@ -62,9 +62,14 @@ impl Case {
         match self {
             Case::TrivialQuery(_) => None,
             Case::Insert(_) => Some("hair_color".into()),
-            Case::MediumComplexQuery(_) | Case::Associations => {
-                Some(if index.is_multiple_of(2) { "black" } else { "brown" }.into())
-            }
+            Case::MediumComplexQuery(_) | Case::Associations => Some(
+                if index.is_multiple_of(2) {
+                    "black"
+                } else {
+                    "brown"
+                }
+                .into(),
+            ),
         }
     }
 
