@@ -194,7 +194,9 @@ async fn run(cfg: Arc<Config>, database: Database, flavor: Flavor) -> Vec<Record
 /// Every peer's answer to `case` must equal the first's; for inserts, so must
 /// the rows each left in the table.
 async fn check_equal(fixture: &Fixture, peers: &[SharedPeer], case: Case) {
-    let mut expected: Option<(String, Output, Vec<(String, Option<String>)>)> = None;
+    // (peer, its answer, the users an insert left): the first peer's.
+    type Answer = (String, Output, Vec<(String, Option<String>)>);
+    let mut expected: Option<Answer> = None;
     for peer in peers {
         let mut peer = peer.lock().await;
         let output = peer.output(case).await;

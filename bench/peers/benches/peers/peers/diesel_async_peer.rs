@@ -6,7 +6,7 @@
 //! diesel_bench's diesel_async_benches.rs does. The one exception, the
 //! multi-row INSERT on SQLite, is explained at `insert`.
 
-use super::diesel_schema::{new_users, posts, stitch, users, Comment, Post, User};
+use super::diesel_schema::{new_users, posts, stitch, users, Comment, Post, User, UserTree};
 use crate::fixture::{Database, Fixture};
 use crate::peer::Peer;
 use diesel::prelude::*;
@@ -15,7 +15,8 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 enum Conn {
-    Pg(AsyncPgConnection),
+    // Boxed: the PostgreSQL connection is ~10x the SQLite wrapper's size.
+    Pg(Box<AsyncPgConnection>),
     Sqlite(SyncConnectionWrapper<SqliteConnection>),
 }
 
@@ -27,7 +28,9 @@ pub struct DieselAsyncPeer {
 pub async fn connect_all(fixture: &Fixture) -> Vec<Box<dyn Peer>> {
     let url = fixture.url.as_str();
     let conn = match fixture.database {
-        Database::Postgres => Conn::Pg(AsyncPgConnection::establish(url).await.expect("connect")),
+        Database::Postgres => Conn::Pg(Box::new(
+            AsyncPgConnection::establish(url).await.expect("connect"),
+        )),
         Database::Sqlite => Conn::Sqlite(
             SyncConnectionWrapper::<SqliteConnection>::establish(url)
                 .await
@@ -93,7 +96,7 @@ impl DieselAsyncPeer {
         inserted as u64
     }
 
-    async fn associations(&mut self) -> Vec<(User, Vec<(Post, Vec<Comment>)>)> {
+    async fn associations(&mut self) -> Vec<UserTree> {
         with_conn!(self, |c| {
             let users = users::table.load::<User>(c).await.expect("users");
             let posts = Post::belonging_to(&users)

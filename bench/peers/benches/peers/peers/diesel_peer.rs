@@ -4,7 +4,7 @@
 //! runs the synchronous call, holding the runtime's thread meanwhile, as any
 //! synchronous application on a runtime would.
 
-use super::diesel_schema::{new_users, posts, stitch, users, Comment, Post, User};
+use super::diesel_schema::{new_users, posts, stitch, users, Comment, Post, User, UserTree};
 use crate::fixture::{Database, Fixture};
 use crate::peer::Peer;
 use diesel::prelude::*;
@@ -67,7 +67,7 @@ impl DieselPeer {
         inserted as u64
     }
 
-    async fn associations(&mut self) -> Vec<(User, Vec<(Post, Vec<Comment>)>)> {
+    async fn associations(&mut self) -> Vec<UserTree> {
         with_conn!(self, |c| {
             let users = users::table.load::<User>(c).expect("users");
             let posts = Post::belonging_to(&users).load::<Post>(c).expect("posts");

@@ -83,13 +83,12 @@ pub fn new_users(rows: usize) -> Vec<NewUser> {
         .collect()
 }
 
+/// A user with its posts, each with its comments.
+pub type UserTree = (User, Vec<(Post, Vec<Comment>)>);
+
 /// Stitches loaded users, posts and comments with `grouped_by`, as Diesel's
 /// association docs do.
-pub fn stitch(
-    users: Vec<User>,
-    posts: Vec<Post>,
-    comments: Vec<Comment>,
-) -> Vec<(User, Vec<(Post, Vec<Comment>)>)> {
+pub fn stitch(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> Vec<UserTree> {
     let comments = comments.grouped_by(&posts);
     let posts = posts.into_iter().zip(comments).grouped_by(&users);
     users.into_iter().zip(posts).collect()
