@@ -8,6 +8,8 @@ use plotters::prelude::*;
 
 const WIDTH: u32 = 1100;
 const PANEL_HEIGHT: u32 = 420;
+/// The legend's column, right of the bars.
+const LEGEND_WIDTH: u32 = 230;
 
 /// A colour per library, stable across runs (by position in this list).
 const PALETTE: [RGBColor; 10] = [
@@ -42,7 +44,9 @@ pub fn svg(records: &[Record]) -> Result<String, String> {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let panels = root.split_evenly((databases.len().max(1), 1));
         for (db, area) in databases.iter().zip(panels) {
-            panel(&area, records, db, runtime)?;
+            let (plot, legend_area) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
+            let libs = panel(&plot, records, db, runtime)?;
+            legend(&legend_area, &libs)?;
         }
         root.present().map_err(|e| e.to_string())?;
     }
@@ -54,7 +58,7 @@ fn panel<DB: DrawingBackend>(
     records: &[Record],
     database: &str,
     runtime: &str,
-) -> Result<(), String> {
+) -> Result<Vec<String>, String> {
     let here: Vec<&Record> = records
         .iter()
         .filter(|r| r.database == database && r.runtime == runtime)
@@ -100,7 +104,7 @@ fn panel<DB: DrawingBackend>(
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
             if (x - i as f64 - 0.5).abs() < 0.01 {
-                case_labels.get(i).cloned().unwrap_or_default()
+                case_labels.get(i).map(|c| short(c)).unwrap_or_default()
             } else {
                 String::new()
             }
@@ -123,18 +127,29 @@ fn panel<DB: DrawingBackend>(
                 ))
             })
             .collect();
-        chart
-            .draw_series(bars)
-            .map_err(|e| e.to_string())?
-            .label(lib.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+        chart.draw_series(bars).map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    Ok(libs)
+}
+
+/// One coloured square and name per library, top to bottom, in bar order.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    libs: &[String],
+) -> Result<(), String> {
+    for (k, lib) in libs.iter().enumerate() {
+        let y = 50 + 22 * k as i32;
+        let color = PALETTE[k % PALETTE.len()];
+        area.draw(&Rectangle::new([(4, y - 6), (16, y + 6)], color.filled()))
+            .map_err(|e| e.to_string())?;
+        area.draw(&Text::new(lib.clone(), (22, y - 7), ("sans-serif", 14)))
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
+}
+
+/// A case name short enough for an axis label: `medium/10000`.
+fn short(case: &str) -> String {
+    case.replace("medium_complex_query", "medium")
+        .replace("trivial_query", "trivial")
 }
