@@ -209,7 +209,6 @@ pub fn section(records: &[Record], ctx: &Context) -> String {
     }
     node(w, records);
     if let Some(compile) = &ctx.compile_results {
-        let _ = writeln!(w, "### Compile time\n");
         let _ = writeln!(w, "{}\n", compile.trim());
     }
     let _ = writeln!(w, "{END}");
