@@ -6,7 +6,9 @@
 
 use crate::error::{Error, Result};
 use crate::schema::PartialModel;
+use std::any::Any;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// What a relation field holds. `Partial` rows come from an include with
@@ -17,15 +19,37 @@ use std::sync::Arc;
 /// `Vec` already and is stored as is (no allocation per parent).
 enum State<T, P> {
     NotLoaded,
-    Rows(T),
+    /// A `T`, behind `dyn Any`: the compiler proves `Send`/`Sync` and drop
+    /// safety of a model through the type of each field, and a `T` stored as
+    /// itself would make that proof walk the whole relation graph (a chain
+    /// of 200 models overflows the recursion limit).
+    Rows(Box<dyn Any + Send + Sync>, PhantomData<fn() -> T>),
     Partial(Arc<[P]>),
 }
 
-impl<T: Clone, P> Clone for State<T, P> {
+impl<T: Send + Sync + 'static, P> State<T, P> {
+    fn rows(rows: T) -> Self {
+        State::Rows(Box::new(rows), PhantomData)
+    }
+}
+
+impl<T: 'static, P> State<T, P> {
+    fn get(&self) -> Option<&T> {
+        match self {
+            State::Rows(rows, _) => rows.downcast_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static, P> Clone for State<T, P> {
     fn clone(&self) -> Self {
         match self {
             State::NotLoaded => State::NotLoaded,
-            State::Rows(rows) => State::Rows(rows.clone()),
+            State::Rows(..) => match self.get() {
+                Some(rows) => State::rows(rows.clone()),
+                None => State::NotLoaded,
+            },
             State::Partial(rows) => State::Partial(Arc::clone(rows)),
         }
     }
@@ -33,22 +57,25 @@ impl<T: Clone, P> Clone for State<T, P> {
 
 /// Loaded rows compare by value; partial rows by identity (`{Model}Partial`
 /// need not implement `PartialEq`).
-impl<T: PartialEq, P> PartialEq for State<T, P> {
+impl<T: PartialEq + 'static, P> PartialEq for State<T, P> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (State::NotLoaded, State::NotLoaded) => true,
-            (State::Rows(a), State::Rows(b)) => a == b,
+            (State::Rows(..), State::Rows(..)) => self.get() == other.get(),
             (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
 }
 
-impl<T: fmt::Debug, P> fmt::Debug for State<T, P> {
+impl<T: fmt::Debug + 'static, P> fmt::Debug for State<T, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             State::NotLoaded => f.write_str("NotLoaded"),
-            State::Rows(rows) => rows.fmt(f),
+            State::Rows(..) => match self.get() {
+                Some(rows) => rows.fmt(f),
+                None => f.write_str("NotLoaded"),
+            },
             State::Partial(_) => f.write_str("Partial(..)"),
         }
     }
@@ -119,7 +146,7 @@ macro_rules! slot_type {
 
             #[doc(hidden)]
             pub fn set_rows(&mut self, rows: $rows) {
-                self.state = State::Rows($store(rows));
+                self.state = State::rows($store(rows));
             }
 
             #[doc(hidden)]
@@ -134,7 +161,7 @@ macro_rules! slot_type {
 
             fn rows(&self) -> Option<&$stored> {
                 match &self.state {
-                    State::Rows(rows) => Some(rows),
+                    State::Rows(..) => self.state.get(),
                     _ => None,
                 }
             }
@@ -175,7 +202,7 @@ impl<C: PartialModel> HasMany<C> {
     /// Takes the loaded rows out, leaving the relation not loaded.
     pub fn take(&mut self) -> Option<Vec<C>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
-            State::Rows(rows) => Some(rows),
+            State::Rows(rows, _) => rows.downcast::<Vec<C>>().ok().map(|rows| *rows),
             other => {
                 self.state = other;
                 None
@@ -220,14 +247,14 @@ pub trait ToOne: Send + Sync + 'static {
         Self: Sized;
 }
 
-impl<M: PartialModel + Sync> ToOne for M {
+impl<M: PartialModel> ToOne for M {
     type Model = M;
     fn from_found(found: Option<M>) -> Option<M> {
         found
     }
 }
 
-impl<M: PartialModel + Sync> ToOne for Option<M> {
+impl<M: PartialModel> ToOne for Option<M> {
     type Model = M;
     fn from_found(found: Option<M>) -> Option<Option<M>> {
         Some(found)
