@@ -76,8 +76,14 @@ where
                     let rows = db.run_fetch(statement, decode, Rows::All);
                     let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
                         rows.await?.into_iter().unzip();
-                    keys.extend(batch_keys);
-                    children.extend(batch_children);
+                    // One statement is the usual case: take its vectors
+                    // instead of copying every row into empty ones.
+                    if keys.is_empty() {
+                        (keys, children) = (batch_keys, batch_children);
+                    } else {
+                        keys.extend(batch_keys);
+                        children.extend(batch_children);
+                    }
                 }
                 for include in &self.includes {
                     include.load(db, &mut children).await?;
@@ -197,10 +203,18 @@ where
                 }
             }
         }
-        let mut buckets: Vec<Vec<C>> = Vec::new();
-        buckets.resize_with(parents.len(), Vec::new);
-        for (key, child) in keys.iter().zip(children) {
-            if let Some(&i) = first_with_key.get(key) {
+        // Each child's parent, looked up once; then every bucket is sized
+        // before it is filled, so no bucket grows row by row.
+        let owners: Vec<Option<usize>> = (keys.iter())
+            .map(|key| first_with_key.get(key).copied())
+            .collect();
+        let mut counts = vec![0usize; parents.len()];
+        for &i in owners.iter().flatten() {
+            counts[i] += 1;
+        }
+        let mut buckets: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
+        for (owner, child) in owners.into_iter().zip(children) {
+            if let Some(i) = owner {
                 buckets[i].push(child);
             }
         }
@@ -289,6 +303,10 @@ fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Value> {
 }
 
 fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::Error> {
+    // A single-column key (the usual foreign key) without a Vec per row.
+    if let [ty] = types {
+        return Ok(RowKey::One(decode_as(row, at, *ty)?));
+    }
     let values = (types.iter().enumerate())
         .map(|(i, &ty)| decode_as(row, at + i, ty))
         .collect::<Result<Vec<_>, _>>()?;
