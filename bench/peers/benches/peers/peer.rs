@@ -93,3 +93,28 @@ macro_rules! impl_peer {
         }
     };
 }
+
+/// `From` conversions into the normalized rows for a library's `User`,
+/// `Post` and `Comment` types whose fields are named as the tables' columns.
+#[macro_export]
+macro_rules! impl_into_rows {
+    ($user:ty, $post:ty, $comment:ty) => {
+        impl From<$user> for ::strata_peers_bench::rows::UserRow {
+            fn from(u: $user) -> Self {
+                (u.id, u.name, u.hair_color).into()
+            }
+        }
+
+        impl From<$post> for ::strata_peers_bench::rows::PostRow {
+            fn from(p: $post) -> Self {
+                (p.id, p.user_id, p.title, p.body).into()
+            }
+        }
+
+        impl From<$comment> for ::strata_peers_bench::rows::CommentRow {
+            fn from(c: $comment) -> Self {
+                (c.id, c.post_id, c.text).into()
+            }
+        }
+    };
+}

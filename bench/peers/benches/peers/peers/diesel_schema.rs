@@ -4,7 +4,6 @@
 
 use diesel::prelude::*;
 use strata_peers_bench::case::Case;
-use strata_peers_bench::rows::{CommentRow, PostRow, UserRow};
 
 diesel::table! {
     users (id) {
@@ -94,20 +93,4 @@ pub fn stitch(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> Vec
     users.into_iter().zip(posts).collect()
 }
 
-impl From<User> for UserRow {
-    fn from(u: User) -> Self {
-        (u.id, u.name, u.hair_color).into()
-    }
-}
-
-impl From<Post> for PostRow {
-    fn from(p: Post) -> Self {
-        (p.id, p.user_id, p.title, p.body).into()
-    }
-}
-
-impl From<Comment> for CommentRow {
-    fn from(c: Comment) -> Self {
-        (c.id, c.post_id, c.text).into()
-    }
-}
+impl_into_rows!(User, Post, Comment);

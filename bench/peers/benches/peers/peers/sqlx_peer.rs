@@ -13,7 +13,6 @@ use sqlx::{
 };
 use std::collections::HashMap;
 use strata_peers_bench::case::Case;
-use strata_peers_bench::rows::{CommentRow, PostRow, UserRow};
 
 #[derive(FromRow)]
 pub struct User {
@@ -266,22 +265,6 @@ impl SqlxPeer {
     }
 }
 
-impl From<User> for UserRow {
-    fn from(u: User) -> Self {
-        (u.id, u.name, u.hair_color).into()
-    }
-}
-
-impl From<Post> for PostRow {
-    fn from(p: Post) -> Self {
-        (p.id, p.user_id, p.title, p.body).into()
-    }
-}
-
-impl From<Comment> for CommentRow {
-    fn from(c: Comment) -> Self {
-        (c.id, c.post_id, c.text).into()
-    }
-}
+impl_into_rows!(User, Post, Comment);
 
 impl_peer!(SqlxPeer);

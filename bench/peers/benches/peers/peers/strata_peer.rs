@@ -10,7 +10,6 @@ use crate::peer::Peer;
 use strata::dsl::eq;
 use strata::{BelongsTo, Db, HasMany, Model};
 use strata_peers_bench::case::Case;
-use strata_peers_bench::rows::{CommentRow, PostRow, UserRow};
 
 #[derive(Model, Debug, Clone)]
 #[strata(table = "users")]
@@ -160,22 +159,6 @@ impl IntoIterator for Loaded {
     }
 }
 
-impl From<User> for UserRow {
-    fn from(u: User) -> Self {
-        (u.id, u.name, u.hair_color).into()
-    }
-}
-
-impl From<Post> for PostRow {
-    fn from(p: Post) -> Self {
-        (p.id, p.user_id, p.title, p.body).into()
-    }
-}
-
-impl From<Comment> for CommentRow {
-    fn from(c: Comment) -> Self {
-        (c.id, c.post_id, c.text).into()
-    }
-}
+impl_into_rows!(User, Post, Comment);
 
 impl_peer!(StrataPeer);

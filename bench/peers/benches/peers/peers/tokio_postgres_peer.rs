@@ -8,7 +8,6 @@ use crate::fixture::{Database, Fixture};
 use crate::peer::Peer;
 use std::collections::HashMap;
 use strata_peers_bench::case::Case;
-use strata_peers_bench::rows::{CommentRow, PostRow, UserRow};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
@@ -190,22 +189,6 @@ impl TokioPostgresPeer {
     }
 }
 
-impl From<User> for UserRow {
-    fn from(u: User) -> Self {
-        (u.id, u.name, u.hair_color).into()
-    }
-}
-
-impl From<Post> for PostRow {
-    fn from(p: Post) -> Self {
-        (p.id, p.user_id, p.title, p.body).into()
-    }
-}
-
-impl From<Comment> for CommentRow {
-    fn from(c: Comment) -> Self {
-        (c.id, c.post_id, c.text).into()
-    }
-}
+impl_into_rows!(User, Post, Comment);
 
 impl_peer!(TokioPostgresPeer);
