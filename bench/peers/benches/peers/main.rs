@@ -35,41 +35,12 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 use strata_bench::pin::{Pinned, PinnedBackends};
+use strata_bench::vs_sqlx::cases::Flavor;
 use strata_bench::{compare, BoxFuture, Cleanup, Contender, Measured, Settings};
 use strata_peers_bench::case::Case;
 use strata_peers_bench::record::Record;
 use strata_peers_bench::rows::Output;
 use tokio::sync::Mutex;
-
-/// The tokio runtime a comparison runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    CurrentThread,
-    MultiThread,
-}
-
-impl Flavor {
-    fn name(self) -> &'static str {
-        match self {
-            Flavor::CurrentThread => "current-thread",
-            Flavor::MultiThread => "multi-thread",
-        }
-    }
-
-    fn runtime(self) -> tokio::runtime::Runtime {
-        match self {
-            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
-            Flavor::MultiThread => {
-                let mut b = tokio::runtime::Builder::new_multi_thread();
-                b.worker_threads(2);
-                b
-            }
-        }
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-    }
-}
 
 struct Config {
     pg_url: String,

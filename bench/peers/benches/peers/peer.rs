@@ -118,3 +118,31 @@ macro_rules! impl_into_rows {
         }
     };
 }
+
+/// users -> posts -> comments stitched by hand with `HashMap`s, as the
+/// hand-written contenders (sqlx, tokio-postgres) do it: any row types with
+/// `id`, `user_id` and `post_id` fields of one integer type.
+#[macro_export]
+macro_rules! stitch_by_hand {
+    ($users:expr, $posts:expr, $comments:expr) => {{
+        let mut comments_by_post = ::std::collections::HashMap::<_, Vec<_>>::new();
+        for c in $comments {
+            comments_by_post.entry(c.post_id).or_default().push(c);
+        }
+        let mut posts_by_user = ::std::collections::HashMap::<_, Vec<_>>::new();
+        for p in $posts {
+            let comments = comments_by_post.remove(&p.id).unwrap_or_default();
+            posts_by_user
+                .entry(p.user_id)
+                .or_default()
+                .push((p, comments));
+        }
+        $users
+            .into_iter()
+            .map(|u| {
+                let posts = posts_by_user.remove(&u.id).unwrap_or_default();
+                (u, posts)
+            })
+            .collect()
+    }};
+}

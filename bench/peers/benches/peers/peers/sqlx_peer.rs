@@ -11,7 +11,6 @@ use sqlx::{
     AssertSqlSafe, Connection, FromRow, PgConnection, PgPool, QueryBuilder, SqliteConnection,
     SqlitePool,
 };
-use std::collections::HashMap;
 use strata_peers_bench::case::Case;
 
 #[derive(FromRow)]
@@ -214,25 +213,7 @@ impl SqlxPeer {
                 &post_ids,
             )
             .await;
-        let mut comments_by_post: HashMap<i32, Vec<Comment>> = HashMap::new();
-        for c in comments {
-            comments_by_post.entry(c.post_id).or_default().push(c);
-        }
-        let mut posts_by_user: HashMap<i32, Vec<(Post, Vec<Comment>)>> = HashMap::new();
-        for p in posts {
-            let comments = comments_by_post.remove(&p.id).unwrap_or_default();
-            posts_by_user
-                .entry(p.user_id)
-                .or_default()
-                .push((p, comments));
-        }
-        users
-            .into_iter()
-            .map(|u| {
-                let posts = posts_by_user.remove(&u.id).unwrap_or_default();
-                (u, posts)
-            })
-            .collect()
+        stitch_by_hand!(users, posts, comments)
     }
 
     /// `<select> = ANY($1)` with the ids as one array on PostgreSQL (one

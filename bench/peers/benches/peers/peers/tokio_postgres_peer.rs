@@ -162,30 +162,12 @@ impl TokioPostgresPeer {
             .collect();
         let post_ids: Vec<i32> = posts.iter().map(|p| p.id).collect();
         let comments = (self.client.query(&self.comments, &[&post_ids]).await).expect("comments");
-        let mut comments_by_post: HashMap<i32, Vec<Comment>> = HashMap::new();
-        for row in &comments {
-            let c = Comment {
-                id: row.get(0),
-                post_id: row.get(1),
-                text: row.get(2),
-            };
-            comments_by_post.entry(c.post_id).or_default().push(c);
-        }
-        let mut posts_by_user: HashMap<i32, Vec<(Post, Vec<Comment>)>> = HashMap::new();
-        for p in posts {
-            let comments = comments_by_post.remove(&p.id).unwrap_or_default();
-            posts_by_user
-                .entry(p.user_id)
-                .or_default()
-                .push((p, comments));
-        }
-        users
-            .into_iter()
-            .map(|u| {
-                let posts = posts_by_user.remove(&u.id).unwrap_or_default();
-                (u, posts)
-            })
-            .collect()
+        let comments = comments.iter().map(|row| Comment {
+            id: row.get(0),
+            post_id: row.get(1),
+            text: row.get(2),
+        });
+        stitch_by_hand!(users, posts, comments)
     }
 }
 
