@@ -314,15 +314,7 @@ async fn half(
         (Some(cpu), Kind::Postgres) => PinnedBackends::connect(url, cpu).await,
         _ => None,
     };
-    let backends = backends.map(|b| std::sync::Arc::new(tokio::sync::Mutex::new(b)));
-    let mut prepare: Option<Cleanup> = backends.map(|backends| -> Cleanup {
-        Box::new(move || -> BoxFuture<'static, ()> {
-            let backends = backends.clone();
-            Box::pin(async move {
-                backends.lock().await.pin_all().await;
-            })
-        })
-    });
+    let mut prepare: Option<Cleanup> = backends.map(PinnedBackends::into_prepare);
     let strata = StrataSide {
         db: db.clone(),
         shape,

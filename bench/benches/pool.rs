@@ -211,16 +211,7 @@ async fn pin(url: &str) -> (Option<Pinned>, Option<Cleanup>) {
         Some(p) if url.starts_with("postgres") => PinnedBackends::connect(url, p.cpu()).await,
         _ => None,
     };
-    let prepare = backends.map(|backends| -> Cleanup {
-        let backends = Arc::new(tokio::sync::Mutex::new(backends));
-        Box::new(move || -> BoxFuture<'static, ()> {
-            let backends = backends.clone();
-            Box::pin(async move {
-                backends.lock().await.pin_all().await;
-            })
-        })
-    });
-    (pinned, prepare)
+    (pinned, backends.map(PinnedBackends::into_prepare))
 }
 
 /// Opens `tasks` bare connections, one per task.

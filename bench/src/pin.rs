@@ -205,6 +205,18 @@ impl PinnedBackends {
         self.pinned.len()
     }
 
+    /// The `prepare` step for [`crate::compare`]: pins the backends opened
+    /// since the last call (a pool's new connections) before every round.
+    pub fn into_prepare(self) -> crate::Cleanup {
+        let backends = std::sync::Arc::new(tokio::sync::Mutex::new(self));
+        Box::new(move || -> crate::BoxFuture<'static, ()> {
+            let backends = backends.clone();
+            Box::pin(async move {
+                backends.lock().await.pin_all().await;
+            })
+        })
+    }
+
     /// The backends that could not be pinned, and why.
     pub fn failed(&self) -> &std::collections::HashMap<libc::pid_t, String> {
         &self.failed

@@ -214,19 +214,12 @@ async fn time(
         None
     };
     let backends = match (&pinned, fixture.database) {
-        (Some(pinned), Database::Postgres) => PinnedBackends::connect(&fixture.url, pinned.cpu())
-            .await
-            .map(|b| Arc::new(Mutex::new(b))),
+        (Some(pinned), Database::Postgres) => {
+            PinnedBackends::connect(&fixture.url, pinned.cpu()).await
+        }
         _ => None,
     };
-    let mut prepare: Option<Cleanup> = backends.map(|backends| -> Cleanup {
-        Box::new(move || -> BoxFuture<'static, ()> {
-            let backends = backends.clone();
-            Box::pin(async move {
-                backends.lock().await.pin_all().await;
-            })
-        })
-    });
+    let mut prepare: Option<Cleanup> = backends.map(PinnedBackends::into_prepare);
     let mut cleanup: Option<Cleanup> = matches!(case, Case::Insert(_)).then(|| -> Cleanup {
         let fixture = fixture.clone();
         Box::new(move || -> BoxFuture<'static, ()> {
