@@ -160,10 +160,7 @@ macro_rules! slot_type {
             }
 
             fn rows(&self) -> Option<&$stored> {
-                match &self.state {
-                    State::Rows(..) => self.state.get(),
-                    _ => None,
-                }
+                self.state.get()
             }
 
             fn require(&self) -> Result<&$stored> {
