@@ -82,15 +82,20 @@ pub(super) async fn lease<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<D
 async fn lease_timed<DB: sqlx::Database>(
     conn: &Conn<DB>,
 ) -> Result<(Lease<DB>, Duration), sqlx::Error> {
+    match lease_now(conn) {
+        Ok(lease) => Ok((lease, Duration::ZERO)),
+        Err(taken) => lease_waiting(conn, taken).await,
+    }
+}
+
+/// [`lease_timed`] past [`lease_now`], with what that took.
+async fn lease_waiting<DB: sqlx::Database>(
+    conn: &Conn<DB>,
+    (permit, held): Taken<DB>,
+) -> Result<(Lease<DB>, Duration), sqlx::Error> {
     let pooled = match conn {
         Conn::Single(c) => {
-            // Free in a serial workload: taken without building the
-            // waiting future.
-            let guard = match c.clone().try_lock_owned() {
-                Ok(guard) => guard,
-                Err(_) => c.clone().lock_owned().await,
-            };
-            return Ok((Lease::Single(guard), Duration::ZERO));
+            return Ok((Lease::Single(c.clone().lock_owned().await), Duration::ZERO))
         }
         Conn::Tx(shared) => {
             return shared
@@ -100,33 +105,7 @@ async fn lease_timed<DB: sqlx::Database>(
         }
         Conn::Pool(p) => p,
     };
-    // The fast path, most statements of a serial workload: a permit is free
-    // and so is slot 0's connection, fit to lend, so no clock is read for
-    // the metrics.
     let slots = &*pooled.slots;
-    let (permit, held) = match slots.permits.clone().try_acquire_owned() {
-        Err(_) => (None, None),
-        Ok(permit) => match slots.slots[0].clone().try_lock_owned() {
-            Err(_) => (Some(permit), None),
-            Ok(guard) => {
-                let ready = !slots.limits.test_before_acquire
-                    && guard.as_ref().is_some_and(|c| slots.is_fresh(c));
-                if !ready {
-                    (Some(permit), Some(guard))
-                } else {
-                    match OwnedMutexGuard::try_map(guard, Option::as_mut) {
-                        Ok(mut cached) => {
-                            cached.uses = cached.uses.saturating_add(1);
-                            slots.metrics.record_immediate();
-                            let slot = slots.slots[0].clone();
-                            return Ok((Lease::Cached(cached, slot, permit), Duration::ZERO));
-                        }
-                        Err(guard) => (Some(permit), Some(guard)),
-                    }
-                }
-            }
-        },
-    };
     let start = Instant::now();
     let waiting = Waiting::start(&slots.metrics);
     let result = pooled.lease_slow(permit, held).await;
@@ -138,6 +117,52 @@ async fn lease_timed<DB: sqlx::Database>(
         Err(_) => {}
     }
     result.map(|(cached, slot, permit)| (Lease::Cached(cached, slot, permit), waited))
+}
+
+/// What [`lease_now`] took before it found it must wait: the pool's permit
+/// and slot 0, if it got them, handed on to the waiting path.
+type Taken<DB> = (
+    Option<OwnedSemaphorePermit>,
+    Option<OwnedMutexGuard<Option<Cached<DB>>>>,
+);
+
+/// The lease a statement gets without waiting, most statements of a serial
+/// workload: the dedicated connection when it is free, or a pooled `Db`'s
+/// slot 0 when a permit and its connection are free and fit to lend (no
+/// clock is read for the metrics). A transaction's connection always goes
+/// through [`lease_timed`].
+fn lease_now<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lease<DB>, Taken<DB>> {
+    let pooled = match conn {
+        Conn::Single(c) => {
+            return c
+                .clone()
+                .try_lock_owned()
+                .map(Lease::Single)
+                .map_err(|_| (None, None))
+        }
+        Conn::Tx(_) => return Err((None, None)),
+        Conn::Pool(p) => p,
+    };
+    let slots = &*pooled.slots;
+    let Ok(permit) = slots.permits.clone().try_acquire_owned() else {
+        return Err((None, None));
+    };
+    let Ok(guard) = slots.slots[0].clone().try_lock_owned() else {
+        return Err((Some(permit), None));
+    };
+    let ready =
+        !slots.limits.test_before_acquire && guard.as_ref().is_some_and(|c| slots.is_fresh(c));
+    if !ready {
+        return Err((Some(permit), Some(guard)));
+    }
+    match OwnedMutexGuard::try_map(guard, Option::as_mut) {
+        Ok(mut cached) => {
+            cached.uses = cached.uses.saturating_add(1);
+            slots.metrics.record_immediate();
+            Ok(Lease::Cached(cached, slots.slots[0].clone(), permit))
+        }
+        Err(guard) => Err((Some(permit), Some(guard))),
+    }
 }
 
 /// A connection lent to one statement by [`lend`]. If the statement's future
@@ -155,8 +180,14 @@ pub(super) struct Lent<DB: sqlx::Database> {
 }
 
 /// [`lease`] for one statement: see [`Lent`].
+/// The waiting paths are boxed: their futures (a lock's, the pool's) would
+/// otherwise sit, once per database, in every statement's future, which is
+/// moved whole through each layer above it.
 pub(super) async fn lend<DB: sqlx::Database>(conn: &Conn<DB>) -> Result<Lent<DB>, sqlx::Error> {
-    let (lease, waited) = lease_timed(conn).await?;
+    let (lease, waited) = match lease_now(conn) {
+        Ok(lease) => (lease, Duration::ZERO),
+        Err(taken) => Box::pin(lease_waiting(conn, taken)).await?,
+    };
     Ok(Lent {
         lease,
         finished: false,

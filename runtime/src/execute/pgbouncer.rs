@@ -104,28 +104,33 @@ macro_rules! pinned {
                 let ($t, $i) = (target, input);
                 $body
             }
+            // Boxed: a statement that is not pinned does not carry this
+            // path's state (a second copy of `$body`'s) in its future.
             Some(begin) => {
-                let mut begun = begin.await;
-                let mut runs = 0;
-                loop {
-                    let (pinned, level) = match begun {
-                        Ok(begun) => begun,
-                        Err(e) => break (Err(e), ::std::time::Duration::ZERO),
-                    };
-                    let ($t, $i) = (&pinned, input.clone());
-                    let (result, wait) = $body;
-                    let result = super::pgbouncer::unpin(level, result).await;
-                    runs += 1;
-                    match result {
-                        Err(e) if super::pgbouncer::again(&e, runs) => {
-                            begun = match db.pin(target) {
-                                Some(next) => next.await,
-                                None => break (Err(e), wait),
-                            };
+                ::std::boxed::Box::pin(async move {
+                    let mut begun = begin.await;
+                    let mut runs = 0;
+                    loop {
+                        let (pinned, level) = match begun {
+                            Ok(begun) => begun,
+                            Err(e) => break (Err(e), ::std::time::Duration::ZERO),
+                        };
+                        let ($t, $i) = (&pinned, input.clone());
+                        let (result, wait) = $body;
+                        let result = super::pgbouncer::unpin(level, result).await;
+                        runs += 1;
+                        match result {
+                            Err(e) if super::pgbouncer::again(&e, runs) => {
+                                begun = match db.pin(target) {
+                                    Some(next) => next.await,
+                                    None => break (Err(e), wait),
+                                };
+                            }
+                            result => break (result, wait),
                         }
-                        result => break (result, wait),
                     }
-                }
+                })
+                .await
             }
         }
     }};

@@ -219,17 +219,12 @@ impl Db {
         // read, and a replica's retry on the primary, read the same text
         // (for a point statement, the text `render::shape` remembers).
         let persistent = persistent && self.keeps_statements();
-        // Called and awaited in place: a future held in a local (or passed
-        // to a helper) is moved whole at its await, ~300 instructions per
-        // move for a point read.
-        match span.is_disabled() {
-            true => (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent)).await,
-            false => {
-                (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent))
-                    .instrument(span.clone())
-                    .await
-            }
-        }
+        // One await point, not one with the span and one without: the
+        // compiler lays out each await's future apart, so two would double
+        // this future's size (and every caller's).
+        (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent))
+            .instrument(span)
+            .await
     }
 
     /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
@@ -259,9 +254,14 @@ impl Db {
         });
         if let (Err(e), Some(binds)) = (&result, again) {
             if let Some(primary) = self.fallback(target, e) {
-                let (retried, waited) = pinned!(self, primary, binds, |t, binds| {
-                    fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
-                });
+                // Boxed, as the pinned path is: rare, and not carried in
+                // every read's future.
+                let (retried, waited) = Box::pin(async move {
+                    pinned!(self, primary, binds, |t, binds| {
+                        fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
+                    })
+                })
+                .await;
                 (result, wait) = (retried, wait + waited);
             }
         }

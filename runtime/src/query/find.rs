@@ -502,9 +502,10 @@ impl<M: Model> FindUnique<M> {
             // The row alone: `Includes::fetch` would read it into a vector.
             db.run_optional(rendered).await
         } else {
-            let rows = (self.includes)
-                .fetch(db, rendered, self.counts, Rows::First)
-                .await;
+            // Boxed: its state would otherwise size every point read's
+            // future, include or not.
+            let rows =
+                Box::pin((self.includes).fetch(db, rendered, self.counts, Rows::First)).await;
             rows.map(|rows| rows.into_iter().next())
         };
         found.map_err(|e| lock.classify(e, M::SCHEMA.name))
