@@ -50,6 +50,64 @@ backend_tests!(include_loads_nested_levels_in_order, |db| async move {
     Ok::<_, Error>(())
 });
 
+// With no order of its own, an include is read without `ORDER BY` when
+// the child's key compares in Rust as in SQL (integers, uuids) and each
+// parent's rows are sorted in the client: rows written out of key order
+// must still come in key order, on every database, for both key kinds.
+backend_tests!(
+    include_without_an_order_comes_in_primary_key_order,
+    |db| async move {
+        let Blog { bob, .. } = blog(&db).await;
+        let uuid = uuid::Uuid::from_u128;
+        for i in [3, 1, 4, 2] {
+            (Post::create().title(format!("p{i}")))
+                .author_id(&bob.id)
+                .id(uuid(i << 120 | i))
+                .exec(&db)
+                .await?;
+        }
+        let mut comments = Vec::new();
+        for i in 1..=4 {
+            let comment = (Comment::create().body(format!("c{i}")))
+                .post_id(uuid(3 << 120 | 3))
+                .author_id(&bob.id)
+                .exec(&db)
+                .await?;
+            comments.push(comment.id);
+        }
+        // PostgreSQL writes an updated row's new version after the others:
+        // read in table order, these two would come last.
+        for &id in &comments[..2] {
+            Comment::update(Comment::by_id(id))
+                .body(format!("c{id} edited"))
+                .exec(&db)
+                .await?;
+        }
+        let bob = User::find_unique(User::by_id(bob.id.clone()))
+            .include(User::posts().include(Post::comments()))
+            .exec(&db)
+            .await?
+            .expect("bob");
+        let posts = bob.posts.loaded()?;
+        let ids: Vec<uuid::Uuid> = posts.iter().map(|p| p.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "posts in uuid order");
+        let written: Vec<&str> = (titles(posts).into_iter())
+            .filter(|t| t.starts_with('p'))
+            .collect();
+        assert_eq!(written, ["p1", "p2", "p3", "p4"]);
+        let p3 = posts.iter().find(|p| p.title == "p3").expect("p3");
+        let bodies: Vec<&str> = (p3.comments.loaded()?.iter())
+            .map(|c| c.body.as_str())
+            .collect();
+        let (first, second) = (comments[0], comments[1]);
+        let edited = [format!("c{first} edited"), format!("c{second} edited")];
+        assert_eq!(bodies, [&*edited[0], &*edited[1], "c3", "c4"]);
+        Ok::<_, Error>(())
+    }
+);
+
 backend_tests!(
     include_filters_orders_and_pages_per_parent,
     |db| async move {

@@ -492,7 +492,8 @@ pub struct Load {
     /// `key_width()` values per parent, one allocation for the whole batch.
     pub keys: Vec<Value>,
     pub filter: Option<Expr>,
-    /// The include's order, ending with the child's primary key.
+    /// The include's order, ending with the child's primary key; empty
+    /// when the client sorts each parent's rows by primary key instead.
     pub order_by: Vec<OrderBy>,
     /// Per-parent page: rows numbered within each parent, `skip < n <= skip + take`.
     pub skip: Option<i64>,

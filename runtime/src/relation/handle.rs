@@ -130,6 +130,23 @@ impl<P, C: PartialModel, S> Relation<P, C, S> {
         order_by
     }
 
+    /// Whether the batched strategy sorts each parent's rows by primary key
+    /// itself instead of asking the database to: the include has no order
+    /// or page of its own, reads whole rows, and every primary key column
+    /// compares in Rust as on every database ([`super::key::compare`]).
+    /// An `ORDER BY` over the whole batch is a sort of every row on the
+    /// server (PostgreSQL: ~2 ms of ~5 for 10,000 comments; SQLite a
+    /// temporary B-tree), where each parent's few rows sort in the client
+    /// for almost nothing (they mostly come in key order already).
+    pub(super) fn sorts_on_client(&self) -> bool {
+        self.order_by.is_empty()
+            && self.skip.is_none()
+            && self.take.is_none()
+            && self.selected.is_none()
+            && (C::SCHEMA.primary_key.columns.iter())
+                .all(|&i| super::key::compares_in_rust(C::SCHEMA.column(i).ty))
+    }
+
     /// The child's columns read: all, or those `select`/`omit` kept, in
     /// schema order.
     pub(super) fn read_columns(&self) -> Vec<&'static ColumnSchema> {

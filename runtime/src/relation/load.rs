@@ -154,7 +154,10 @@ where
     /// primary key (so each parent's rows come in a total, repeatable order),
     /// and its per-parent page.
     fn load_statement(&self, plan: &Plan, keys: Vec<Value>) -> Load {
-        let order_by = self.total_order();
+        let order_by = match self.sorts_on_client() {
+            true => Vec::new(),
+            false => self.total_order(),
+        };
         let columns = self.read_columns();
         let (key, join) = match &plan.join {
             Some(join) => (
@@ -216,6 +219,12 @@ where
         for (owner, child) in owners.into_iter().zip(children) {
             if let Some(i) = owner {
                 buckets[i].push(child);
+            }
+        }
+        if self.sorts_on_client() {
+            let primary_key = C::SCHEMA.primary_key.columns;
+            for bucket in buckets.iter_mut().filter(|b| b.len() > 1) {
+                bucket.sort_by(|a, b| by_columns(a, b, primary_key));
             }
         }
         for (first, other) in sharing {
@@ -311,4 +320,16 @@ fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::
         .map(|(i, &ty)| decode_as(row, at + i, ty))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RowKey::from_values(values))
+}
+
+/// `a` and `b` in the order of their `columns` (see
+/// `Relation::sorts_on_client`).
+fn by_columns<C: Model>(a: &C, b: &C, columns: &[usize]) -> std::cmp::Ordering {
+    (columns.iter())
+        .map(|&i| match (a.column_value(i), b.column_value(i)) {
+            (Some(a), Some(b)) => super::key::compare(&a, &b),
+            _ => std::cmp::Ordering::Equal,
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }

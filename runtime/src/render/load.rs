@@ -134,7 +134,8 @@ fn write_inner(w: &mut SqlWriter, load: &Load, keys: Vec<Value>, paged: bool) {
         write_expr(w, filter);
         w.push(")");
     }
-    if !paged {
+    // No order: the rows are sorted in the client (`Relation::sorts_on_client`).
+    if !paged && !load.order_by.is_empty() {
         w.push(" ORDER BY ");
         w.push_list(&load.order_by, ", ", write_order);
     }
