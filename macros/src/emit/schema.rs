@@ -14,7 +14,14 @@ pub fn impl_model(model: &Model) -> TokenStream {
     let name = ident.to_string();
     let table = &model.table;
     let columns = model.fields.iter().map(column);
-    let primary_key = key(&model.primary_key());
+    let pk = model.primary_key();
+    let primary_key = key(&pk);
+    // `FieldType::key_order` of each key field in turn: how the batched
+    // include sorts a parent's rows in the client.
+    let key_order = pk.fields.iter().map(|&i| {
+        let name = &model.fields[i].ident;
+        quote!(::strata::__private::FieldType::key_order(&self.#name, &other.#name))
+    });
     let uniques = model.uniques().iter().map(key).collect::<Vec<_>>();
     let indexes = model.indexes().iter().map(index_schema).collect::<Vec<_>>();
     let checks = model.checks().into_iter().map(|check| {
@@ -85,6 +92,9 @@ pub fn impl_model(model: &Model) -> TokenStream {
                     #(#values,)*
                     _ => ::core::option::Option::None,
                 }
+            }
+            fn key_order(&self, other: &Self) -> ::core::cmp::Ordering {
+                ::core::cmp::Ordering::Equal #(.then_with(|| #key_order))*
             }
         }
     }

@@ -133,7 +133,7 @@ impl<P, C: PartialModel, S> Relation<P, C, S> {
     /// Whether the batched strategy sorts each parent's rows by primary key
     /// itself instead of asking the database to: the include has no order
     /// or page of its own, reads whole rows, and every primary key column
-    /// compares in Rust as on every database ([`super::key::compare`]).
+    /// compares in Rust as on every database (`Model::key_order`).
     /// An `ORDER BY` over the whole batch is a sort of every row on the
     /// server (PostgreSQL: ~2 ms of ~5 for 10,000 comments; SQLite a
     /// temporary B-tree), where each parent's few rows sort in the client

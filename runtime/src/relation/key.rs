@@ -5,7 +5,6 @@
 
 use crate::schema::SqlType;
 use crate::value::Value;
-use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,22 +76,11 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
 /// database, whatever its collation: integers, and uuids (PostgreSQL
 /// compares their bytes; SQLite and MySQL store them as lowercase
 /// hyphenated text, whose order is the bytes' in any collation). Text is
-/// not: its order is the column's collation.
+/// not: its order is the column's collation. `FieldType::key_order`
+/// compares exactly these types.
 pub(crate) fn compares_in_rust(ty: SqlType) -> bool {
     matches!(
         ty,
         SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Uuid
     )
-}
-
-/// The SQL order of two values of one [`compares_in_rust`] column; `Equal`
-/// for anything else (never asked).
-pub(crate) fn compare(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::I16(a), Value::I16(b)) => a.cmp(b),
-        (Value::I32(a), Value::I32(b)) => a.cmp(b),
-        (Value::I64(a), Value::I64(b)) => a.cmp(b),
-        (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
-        _ => Ordering::Equal,
-    }
 }

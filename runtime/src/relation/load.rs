@@ -15,10 +15,14 @@ use crate::query::ast::{Expr, Load, LoadJoin};
 use crate::render::render_load;
 use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
 use crate::value::{decode_as, Value};
+use foldhash::fast::RandomState;
 use futures_util::future::BoxFuture;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+/// Maps keyed by a row's key values (see the foldhash note in Cargo.toml).
+type HashMap<K, V> = std::collections::HashMap<K, V, RandomState>;
+type HashSet<K> = std::collections::HashSet<K, RandomState>;
 
 impl<P, C, S> Include<P> for Relation<P, C, S>
 where
@@ -194,7 +198,8 @@ where
     ) -> Result<()> {
         // Each child is moved once, into the bucket of the first parent with
         // its key; parents sharing a key (many posts, one author) get clones.
-        let mut first_with_key: HashMap<&RowKey, usize> = HashMap::with_capacity(parents.len());
+        let mut first_with_key: HashMap<&RowKey, usize> =
+            HashMap::with_capacity_and_hasher(parents.len(), RandomState::default());
         let mut sharing = Vec::new();
         for (i, key) in parent_keys.iter().enumerate() {
             if let Some(key) = key {
@@ -222,9 +227,8 @@ where
             }
         }
         if self.sorts_on_client() {
-            let primary_key = C::SCHEMA.primary_key.columns;
             for bucket in buckets.iter_mut().filter(|b| b.len() > 1) {
-                bucket.sort_by(|a, b| by_columns(a, b, primary_key));
+                bucket.sort_by(C::key_order);
             }
         }
         for (first, other) in sharing {
@@ -244,7 +248,7 @@ where
         parent_keys: Vec<Option<RowKey>>,
         rows: Vec<(RowKey, C::Partial)>,
     ) {
-        let mut groups: HashMap<RowKey, Vec<C::Partial>> = HashMap::new();
+        let mut groups: HashMap<RowKey, Vec<C::Partial>> = HashMap::default();
         for (key, child) in rows {
             groups.entry(key).or_default().push(child);
         }
@@ -303,7 +307,7 @@ fn key_of<P: Model>(parent: &P, columns: &[usize]) -> Option<RowKey> {
 }
 
 fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Value> {
-    let mut seen = HashSet::with_capacity(keys.len());
+    let mut seen = HashSet::with_capacity_and_hasher(keys.len(), RandomState::default());
     keys.iter()
         .flatten()
         .filter(|k| seen.insert(*k))
@@ -320,16 +324,4 @@ fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::
         .map(|(i, &ty)| decode_as(row, at + i, ty))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RowKey::from_values(values))
-}
-
-/// `a` and `b` in the order of their `columns` (see
-/// `Relation::sorts_on_client`).
-fn by_columns<C: Model>(a: &C, b: &C, columns: &[usize]) -> std::cmp::Ordering {
-    (columns.iter())
-        .map(|&i| match (a.column_value(i), b.column_value(i)) {
-            (Some(a), Some(b)) => super::key::compare(&a, &b),
-            _ => std::cmp::Ordering::Equal,
-        })
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
 }

@@ -59,6 +59,32 @@ pub trait FieldType: Sized + Send + Sync + 'static {
     /// keys of rows it already holds.
     fn to_value(&self) -> Value;
     fn decode(row: Row<'_>, index: usize) -> Result<Self, sqlx::Error>;
+    /// How two key values order, for the types whose order in Rust is
+    /// their order in SQL on every database (`relation::key::compares_in_rust`:
+    /// integers and uuids); `Equal` for the rest, which are never asked.
+    fn key_order(&self, _other: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+/// `FieldType::key_order` of a native type: `Ord` for the integer types.
+macro_rules! key_order {
+    (SmallInt) => {
+        fn key_order(&self, other: &Self) -> std::cmp::Ordering {
+            self.cmp(other)
+        }
+    };
+    (Int) => {
+        fn key_order(&self, other: &Self) -> std::cmp::Ordering {
+            self.cmp(other)
+        }
+    };
+    (BigInt) => {
+        fn key_order(&self, other: &Self) -> std::cmp::Ordering {
+            self.cmp(other)
+        }
+    };
+    ($other:ident) => {};
 }
 
 impl<T: FieldType> FromRow for T {
@@ -83,6 +109,7 @@ macro_rules! native_field {
             type Base = $ty;
             type Nullable = Option<$ty>;
             const SQL_TYPE: SqlType = SqlType::$sql;
+            key_order!($sql);
             fn into_value(self) -> Value {
                 Value::$variant(self)
             }
@@ -212,6 +239,9 @@ impl FieldType for uuid::Uuid {
     const SQL_TYPE: SqlType = SqlType::Uuid;
     fn into_value(self) -> Value {
         Value::Uuid(self)
+    }
+    fn key_order(&self, other: &Self) -> std::cmp::Ordering {
+        self.cmp(other)
     }
     fn to_value(&self) -> Value {
         Value::Uuid(*self)

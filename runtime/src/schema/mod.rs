@@ -292,6 +292,14 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     /// without consuming the row: relation loading matches rows by key.
     #[doc(hidden)]
     fn column_value(&self, index: usize) -> Option<crate::Value>;
+
+    /// The order of two rows' primary keys, field by field
+    /// ([`FieldType::key_order`]); only asked when every key column
+    /// compares in Rust as in SQL (see `Relation::sorts_on_client`).
+    #[doc(hidden)]
+    fn key_order(&self, _other: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
 }
 
 /// The model with only some fields read (`find_many().omit(..)`): generated as
