@@ -149,16 +149,17 @@ impl Db {
     }
 
     /// Rows decoded by `decode`: all of them, or only the first (which stops
-    /// reading there).
-    pub(crate) async fn run_fetch<T, D>(
+    /// reading there), collected into `O` (usually a `Vec`).
+    pub(crate) async fn run_fetch<T, D, O>(
         &self,
         prepared: Prepared<impl Into<Shared>>,
         decode: D,
         rows: Rows,
-    ) -> Result<Vec<T>>
+    ) -> Result<O>
     where
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
+        O: Collected<T>,
     {
         self.fetch_prepared(prepared, decode, rows, true).await
     }

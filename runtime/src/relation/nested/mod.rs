@@ -382,6 +382,5 @@ async fn select_one(
             .map(|(i, &ty)| decode_as(row, i, ty))
             .collect::<Result<Vec<Value>, sqlx::Error>>()
     };
-    let rows = db.run_fetch(rendered, decode, Rows::First).await?;
-    Ok(rows.into_iter().next())
+    db.run_fetch(rendered, decode, Rows::First).await
 }
