@@ -84,3 +84,33 @@ pub(crate) fn compares_in_rust(ty: SqlType) -> bool {
         SqlType::SmallInt | SqlType::Int | SqlType::BigInt | SqlType::Uuid
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::compares_in_rust;
+    use crate::schema::{FieldType, SqlType};
+    use std::cmp::Ordering::{Equal, Less};
+
+    /// The client sort is only chosen for `compares_in_rust` types, and
+    /// only sorts if their `key_order` is real: the two lists must agree.
+    #[test]
+    fn key_order_is_real_exactly_where_the_client_sorts() {
+        fn orders<T: FieldType>(low: T, high: T) -> bool {
+            assert!(low.key_order(&low) == Equal);
+            low.key_order(&high) == Less
+        }
+        let uuid = uuid::Uuid::from_u128;
+        let cases = [
+            (SqlType::SmallInt, orders(1i16, 2)),
+            (SqlType::Int, orders(1i32, 2)),
+            (SqlType::BigInt, orders(1i64, 2)),
+            (SqlType::Uuid, orders(uuid(1), uuid(2))),
+            (SqlType::Text, orders(String::from("a"), String::from("b"))),
+            (SqlType::Double, orders(1.0f64, 2.0)),
+            (SqlType::Bool, orders(false, true)),
+        ];
+        for (ty, ordered) in cases {
+            assert_eq!(compares_in_rust(ty), ordered, "{ty:?}");
+        }
+    }
+}

@@ -69,17 +69,10 @@ pub trait FieldType: Sized + Send + Sync + 'static {
 
 /// `FieldType::key_order` of a native type: `Ord` for the integer types.
 macro_rules! key_order {
-    (SmallInt) => {
-        fn key_order(&self, other: &Self) -> std::cmp::Ordering {
-            self.cmp(other)
-        }
-    };
-    (Int) => {
-        fn key_order(&self, other: &Self) -> std::cmp::Ordering {
-            self.cmp(other)
-        }
-    };
-    (BigInt) => {
+    (SmallInt) => { key_order!(@ord); };
+    (Int) => { key_order!(@ord); };
+    (BigInt) => { key_order!(@ord); };
+    (@ord) => {
         fn key_order(&self, other: &Self) -> std::cmp::Ordering {
             self.cmp(other)
         }
