@@ -20,6 +20,7 @@ use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
 use futures_util::TryStreamExt as _;
 use sqlx::error::BoxDynError;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument as _;
@@ -138,14 +139,12 @@ impl Db {
 
     /// The first row of `T`, if any: collected as itself, not in a
     /// vector (an allocation, a move in and a move out per point read).
-    /// `fetch_prepared`'s own future, not one more `async` layer around it
-    /// (each layer's state is moved and polled through once more).
     pub(crate) fn run_optional<'a, T: FromRow + Send + Unpin + 'static, R: Into<Shared> + 'a>(
         &'a self,
         prepared: Prepared<R>,
     ) -> impl std::future::Future<Output = Result<Option<T>>> + 'a {
         let decode = |row: Row<'_>| T::from_row(row, &mut 0);
-        self.fetch_prepared(prepared, decode, Rows::First, true)
+        self.collect(prepared, decode, Rows::First, true)
     }
 
     /// Rows decoded by `decode`: all of them, or only the first (which stops
@@ -161,7 +160,7 @@ impl Db {
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
         O: Collected<T>,
     {
-        self.fetch_prepared(prepared, decode, rows, true).await
+        self.collect(prepared, decode, rows, true).await
     }
 
     /// A write (or `sql!`'s execute): rows affected.
@@ -190,7 +189,12 @@ impl Db {
         Ok(outcome.rows_affected)
     }
 
-    async fn fetch_prepared<T, D, O>(
+    /// A read's rows decoded by `decode` into an `O`: the only part of a
+    /// read generic over its row type. The statement's path below it takes
+    /// the rows through `dyn Sink`, so it is compiled once, in strata,
+    /// rather than once per row type in every crate that reads a model
+    /// (it was ~40% of a user crate's LLVM IR; bench/compile/RESULTS.md).
+    async fn collect<T, D, O>(
         &self,
         prepared: Prepared<impl Into<Shared>>,
         decode: D,
@@ -202,15 +206,36 @@ impl Db {
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
         O: Collected<T>,
     {
+        let Prepared { op, body, ran } = prepared;
+        let body = match body {
+            Body::Run(rendered) => Body::Run(rendered.into()),
+            Body::Skip { rows_affected } => Body::Skip { rows_affected },
+        };
+        let mut sink = Collect {
+            out: O::default(),
+            decode,
+            row: PhantomData,
+        };
+        (self.fetch_prepared(Prepared { op, body, ran }, &mut sink, rows, persistent)).await?;
+        Ok(sink.out)
+    }
+
+    async fn fetch_prepared(
+        &self,
+        prepared: Prepared<Shared>,
+        sink: &mut dyn Sink,
+        rows: Rows,
+        persistent: bool,
+    ) -> Result<()> {
         if self.context.guards_row_level_security {
             self.check_row_level_security(prepared.op.model)?;
         }
         let watch = self.context.interceptors.watch(prepared.op, prepared.ran);
         let Shared { sql, binds } = match prepared.body {
-            Body::Run(rendered) => rendered.into(),
+            Body::Run(rendered) => rendered,
             Body::Skip { .. } => {
                 watch.skipped(intercept::Rows::Returned(0));
-                return Ok(O::default());
+                return Ok(());
             }
         };
         let query = watch.query(&sql, &binds);
@@ -223,7 +248,7 @@ impl Db {
         // One await point, not one with the span and one without: the
         // compiler lays out each await's future apart, so two would double
         // this future's size (and every caller's).
-        (self.fetch_timed(&watch, &sql, binds, &decode, rows, persistent))
+        (self.fetch_timed(&watch, &sql, binds, sink, rows, persistent))
             .instrument(span)
             .await
     }
@@ -231,35 +256,34 @@ impl Db {
     /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
     /// the primary if a replica could not serve it), timed, with its
     /// `after` hooks.
-    async fn fetch_timed<T, D, O>(
+    async fn fetch_timed(
         &self,
         watch: &Watch<'_>,
         sql: &Arc<String>,
         binds: Vec<Value>,
-        decode: &D,
+        sink: &mut dyn Sink,
         rows: Rows,
         persistent: bool,
-    ) -> Result<O>
-    where
-        T: Send + Unpin + 'static,
-        D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-        O: Collected<T>,
-    {
+    ) -> Result<()> {
         let target = self.route(watch.op.read);
         // A read a replica could not serve runs again on the primary,
         // with the same values.
         let again = self.is_replica(target).then(|| binds.clone());
         let start = Clock::start(watch.timed());
+        // Reborrowed for each attempt: the pinned path's `async move`
+        // would otherwise take `sink` itself.
+        let first = &mut *sink;
         let (mut result, mut wait) = pinned!(self, target, binds, |t, binds| {
-            fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
+            fetch_on(t, sql, binds, &mut *first, rows, persistent).await
         });
         if let (Err(e), Some(binds)) = (&result, again) {
             if let Some(primary) = self.fallback(target, e) {
                 // Boxed, as the pinned path is: rare, and not carried in
                 // every read's future.
+                let retry = &mut *sink;
                 let (retried, waited) = Box::pin(async move {
                     pinned!(self, primary, binds, |t, binds| {
-                        fetch_on::<T, D, O>(t, sql, binds, decode, rows, persistent).await
+                        fetch_on(t, sql, binds, &mut *retry, rows, persistent).await
                     })
                 })
                 .await;
@@ -269,7 +293,7 @@ impl Db {
         let duration = start.elapsed();
         let result = result.map_err(|e| classify::classify(e, scope(&watch.op)));
         let returned = match &result {
-            Ok(rows) => Ok(intercept::Rows::Returned(rows.count())),
+            Ok(()) => Ok(intercept::Rows::Returned(sink.count())),
             Err(e) => Err(e),
         };
         watch.after(Some(watch.query(sql, &[])), returned, duration, wait);
@@ -392,7 +416,7 @@ impl Db {
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
         let op = Op::model(model, Action::Internal);
-        self.fetch_prepared(Prepared::new(op, rendered), decode, rows, true)
+        self.collect(Prepared::new(op, rendered), decode, rows, true)
             .await
     }
 
@@ -409,7 +433,7 @@ impl Db {
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
         let op = Op::unscoped(label, Action::Internal);
-        self.fetch_prepared(Prepared::new(op, rendered), decode, rows, true)
+        self.collect(Prepared::new(op, rendered), decode, rows, true)
             .await
     }
 
@@ -428,7 +452,7 @@ impl Db {
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
     {
         let op = Op::unscoped(label, Action::Internal);
-        self.fetch_prepared(Prepared::new(op, rendered), decode, Rows::All, false)
+        self.collect(Prepared::new(op, rendered), decode, Rows::All, false)
             .await
     }
 
@@ -483,19 +507,17 @@ fn in_span<T>(span: &tracing::Span, f: impl FnOnce() -> T) -> T {
 
 /// One statement's read on `target`: its rows, and how long it waited for
 /// a connection.
-async fn fetch_on<T, D, O>(
+async fn fetch_on(
     target: &Target,
     sql: &Arc<String>,
     binds: Vec<Value>,
-    decode: &D,
+    sink: &mut dyn Sink,
     rows: Rows,
     persistent: bool,
-) -> (Result<O, sqlx::Error>, Duration)
-where
-    T: Send + Unpin + 'static,
-    D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-    O: Collected<T>,
-{
+) -> (Result<(), sqlx::Error>, Duration) {
+    // Rows of an attempt that failed part way (a replica's, or one the
+    // pooler made us retry) are not kept.
+    sink.clear();
     on_target!(target, |conn, args, row| {
         let args = match args(Binds::Values(binds)) {
             Err(e) => return (Err(sqlx::Error::Encode(e)), Duration::ZERO),
@@ -512,43 +534,74 @@ where
         let result = match rows {
             Rows::All => {
                 let mut stream = sqlx::Executor::fetch(&mut *lent, query);
-                let mut out = O::default();
                 loop {
                     match stream.try_next().await {
-                        Ok(Some(r)) => match decode(row(&r)) {
-                            Ok(value) => out.push(value),
+                        Ok(Some(r)) => match sink.push(row(&r)) {
+                            Ok(()) => {}
                             Err(e) => break Err(e),
                         },
-                        Ok(None) => break Ok(out),
+                        Ok(None) => break Ok(()),
                         Err(e) => break Err(e),
                     }
                 }
             }
             Rows::First => sqlx::Executor::fetch_optional(&mut *lent, query)
                 .await
-                .and_then(|r| r.map(|r| decode(row(&r))).transpose())
-                .map(O::first),
+                .and_then(|r| r.map_or(Ok(()), |r| sink.push(row(&r)))),
         };
         lent.finish(&result);
         (result, wait)
     })
 }
 
+/// Where a read's rows go as they arrive, decoded by the caller's code.
+/// Behind `dyn`, so the statement's path (hooks, route, lease, the three
+/// drivers' streams) is compiled once in strata, not once per row type in
+/// each crate that reads a model; it costs one indirect call per row.
+trait Sink: Send {
+    /// Decodes and keeps one row.
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error>;
+    /// How many rows it holds (the `after` hooks' rows returned).
+    fn count(&self) -> u64;
+    /// Drops the rows kept so far (before an attempt, which may be a retry).
+    fn clear(&mut self);
+}
+
+/// Rows decoded by `decode` into an `O`.
+struct Collect<T, D, O> {
+    out: O,
+    decode: D,
+    row: PhantomData<fn() -> T>,
+}
+
+impl<T, D, O> Sink for Collect<T, D, O>
+where
+    T: Send,
+    D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send,
+    O: Collected<T>,
+{
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        self.out.push((self.decode)(row)?);
+        Ok(())
+    }
+    fn count(&self) -> u64 {
+        self.out.count()
+    }
+    fn clear(&mut self) {
+        self.out = O::default();
+    }
+}
+
 /// What a read collects its decoded rows into: a `Vec` of them, or (a
 /// point read, [`Rows::First`]) the row itself, with no vector allocated.
 pub(crate) trait Collected<T>: Default + Send {
-    /// The outcome of a [`Rows::First`] read.
-    fn first(row: Option<T>) -> Self;
-    /// Adds a row of a [`Rows::All`] read.
+    /// Adds a row (the only one, for a [`Rows::First`] read).
     fn push(&mut self, row: T);
     /// How many rows it holds (the `after` hooks' rows returned).
     fn count(&self) -> u64;
 }
 
 impl<T: Send> Collected<T> for Vec<T> {
-    fn first(row: Option<T>) -> Self {
-        row.into_iter().collect()
-    }
     fn push(&mut self, row: T) {
         Vec::push(self, row);
     }
@@ -560,9 +613,6 @@ impl<T: Send> Collected<T> for Vec<T> {
 /// Only ever read with [`Rows::First`] (`Db::run_optional`); a
 /// [`Rows::All`] read into it would keep its first row.
 impl<T: Send> Collected<T> for Option<T> {
-    fn first(row: Option<T>) -> Self {
-        row
-    }
     fn push(&mut self, row: T) {
         if self.is_none() {
             *self = Some(row);
