@@ -92,17 +92,17 @@ impl<P: Model, C, S> Relation<P, C, S> {
     /// `[NOT] EXISTS` of the related rows matching the relation's filter and
     /// `condition`.
     fn exists(self, condition: Expr, negated: bool) -> Filter<P> {
-        let condition = match self.filter {
-            Some(own) => Expr::all(vec![own.expr, condition]),
+        let condition = match self.spec.filter {
+            Some(own) => Expr::all(vec![own, condition]),
             None => condition,
         };
-        Filter::new(exists(P::SCHEMA, self.schema, condition, negated))
+        Filter::new(exists(P::SCHEMA, self.spec.schema, condition, negated))
     }
 
     /// `(SELECT COUNT(*) ..)` of the related rows matching the relation's filter.
     fn count_expr(&self) -> Expr {
-        let condition = self.filter.as_ref().map(|f| f.expr.clone());
-        match related_rows(P::SCHEMA, self.schema, Projection::CountAll, condition) {
+        let condition = self.spec.filter.clone();
+        match related_rows(P::SCHEMA, self.spec.schema, Projection::CountAll, condition) {
             Ok(query) => Expr::Subquery(Box::new(query)),
             Err(invalid) => Expr::Invalid(invalid),
         }
@@ -284,19 +284,13 @@ impl<M: Model> Counts<M> {
         rendered: Prepared<impl Into<Shared>>,
         rows: Rows,
     ) -> Result<Vec<M>> {
-        if self.is_empty() {
-            return db
-                .run_fetch(rendered, |row| M::from_row(row, &mut 0), rows)
-                .await;
-        }
-        let setters = self.setters;
+        // One decoder whether or not there are counts (then its loop runs
+        // zero times): each decoder type compiles the read's future again,
+        // in every crate that reads `M`.
         let decode = move |row: crate::schema::Row<'_>| {
             let mut index = 0;
             let mut model = M::from_row(row, &mut index)?;
-            for set in &setters {
-                let count = i64::from_row(row, &mut index)?;
-                set(&mut model, u64::try_from(count).unwrap_or(0));
-            }
+            self.read(&mut model, row, &mut index)?;
             Ok(model)
         };
         db.run_fetch(rendered, decode, rows).await

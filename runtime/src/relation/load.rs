@@ -4,25 +4,24 @@
 //! of the level above, so an include tree of depth `d` costs `d` statements
 //! whatever the number of parents (more only when an `IN` list must be split
 //! under SQLite's or MySQL's bind limit).
+//!
+//! Only the decoding and the handing out of rows is here, generic over the
+//! models; the statement and which child goes to which parent are
+//! [`super::spec::Spec`]'s.
 
 use super::key::RowKey;
-use super::{resolve, Holder, Include, Relation};
-use crate::error::{Error, Result};
+use super::spec::{row_key, Assignment, Spec};
+use super::{Holder, Include, Relation};
+use crate::error::Result;
 use crate::execute::{Db, Rows};
-use crate::intercept::chain::op;
+use crate::intercept::chain::Op;
+use crate::intercept::chain::Prepared;
 use crate::intercept::Action;
-use crate::query::ast::{Expr, Load, LoadJoin};
-use crate::render::render_load;
-use crate::schema::{ColumnSchema, Model, PartialModel, Row, SqlType};
+use crate::render::{render_load, Rendered};
+use crate::schema::{Model, PartialModel, Row, SqlType};
 use crate::value::{decode_as, Value};
-use foldhash::fast::RandomState;
 use futures_util::future::BoxFuture;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
-
-/// Maps keyed by a row's key values (see the foldhash note in Cargo.toml).
-type HashMap<K, V> = std::collections::HashMap<K, V, RandomState>;
-type HashSet<K> = std::collections::HashSet<K, RandomState>;
 
 impl<P, C, S> Include<P> for Relation<P, C, S>
 where
@@ -34,8 +33,9 @@ where
         Box::pin(self.load_into(db, parents))
     }
 
-    fn json_expr(&self) -> Expr {
-        self.joined_expr()
+    fn json_expr(&self) -> crate::query::ast::Expr {
+        let nested = self.includes.iter().map(|i| i.json_expr()).collect();
+        self.spec.joined_expr(nested)
     }
 
     fn fill_json(&self, parent: &mut P, rows: serde_json::Value) -> Result<()> {
@@ -53,25 +53,18 @@ where
         if parents.is_empty() {
             return Ok(());
         }
-        let plan = self.plan()?;
-        if let Some(invalid) = self.filter.as_ref().and_then(|f| f.expr.invalid()) {
-            return Err(invalid.clone().into());
-        }
-        let parent_keys: Vec<Option<RowKey>> = parents
-            .iter()
-            .map(|p| key_of(p, &plan.parent_columns))
+        let spec = &self.spec;
+        let plan = spec.plan()?;
+        let parent_keys: Vec<Option<RowKey>> = (parents.iter())
+            .map(|p| row_key(&plan.parent_columns, &|i| p.column_value(i)))
             .collect();
-        let load = self.load_statement(&plan, distinct_keys(&parent_keys));
-        let (op, dialect) = (op::<C>(Action::Include), db.dialect());
-        let statements = db
-            .prepare(op, load, |l| Ok(render_load(l, dialect)))?
-            .each();
-        let key_types: Arc<[SqlType]> = plan.key_types.into();
-        match &self.selected {
+        let statements = prepare_load(db, spec, &plan, &parent_keys)?;
+        let key_types = &plan.key_types;
+        match &spec.selected {
             None => {
                 let (mut keys, mut children) = (Vec::new(), Vec::new());
                 for statement in statements {
-                    let key_types = Arc::clone(&key_types);
+                    let key_types = Arc::clone(key_types);
                     let decode = move |row: Row<'_>| {
                         let mut index = 0;
                         let child = C::from_row(row, &mut index)?;
@@ -96,26 +89,27 @@ where
                 for include in &self.includes {
                     include.load(db, &mut children).await?;
                 }
-                self.hand_out(parents, parent_keys, keys, children)
+                self.hand_out(parents, &parent_keys, &keys, children)
             }
             Some(selected) => {
                 if !self.includes.is_empty() {
-                    return Err(self.invalid(NESTED_UNDER_PARTIAL));
+                    return Err(spec.invalid(NESTED_UNDER_PARTIAL));
                 }
                 let offset = selected.iter().filter(|&&s| s).count();
-                let mut rows: Vec<(RowKey, C::Partial)> = Vec::new();
+                let (mut keys, mut children) = (Vec::new(), Vec::new());
                 for statement in statements {
-                    let (key_types, selected) = (Arc::clone(&key_types), Arc::clone(selected));
+                    let (key_types, selected) = (Arc::clone(key_types), Arc::clone(selected));
                     let decode = move |row: Row<'_>| {
                         let child = C::decode_partial(row, &selected)?;
                         Ok((read_key(row, offset, &key_types)?, child))
                     };
-                    rows.extend(
-                        db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All)
-                            .await?,
-                    );
+                    let rows = db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All);
+                    for (key, child) in rows.await? {
+                        keys.push(key);
+                        children.push(child);
+                    }
                 }
-                self.hand_out_partial(parents, parent_keys, rows);
+                self.hand_out_partial(parents, &parent_keys, &keys, children);
                 Ok(())
             }
         }
@@ -129,68 +123,9 @@ where
         keys: Vec<Vec<Value>>,
         dialect: crate::Dialect,
     ) -> Result<Vec<crate::render::Rendered>> {
-        let plan = self.plan()?;
+        let plan = self.spec.plan()?;
         let keys = keys.into_iter().flatten().collect();
-        Ok(render_load(self.load_statement(&plan, keys), dialect))
-    }
-
-    fn plan(&self) -> Result<Plan> {
-        let link = resolve(P::SCHEMA, self.schema)?;
-        let key_columns = match &link.join {
-            Some(join) => &join.parent_side,
-            None => &link.child,
-        };
-        Ok(Plan {
-            key_types: key_columns.iter().map(|c| c.ty).collect(),
-            parent_columns: link
-                .parent
-                .iter()
-                .map(|c| column_index(P::SCHEMA.columns, c))
-                .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    self.invalid("a relation key column is not a column of the model")
-                })?,
-            child_key: link.child,
-            join: link.join.map(|join| LoadJoin {
-                table: join.table.table,
-                parent_side: join.parent_side,
-                child_side: join.child_side,
-                child_key: Vec::new(),
-                filter: None,
-            }),
-        })
-    }
-
-    /// The read for `keys`: the include's filter, its order ending in the
-    /// primary key (so each parent's rows come in a total, repeatable order),
-    /// and its per-parent page.
-    fn load_statement(&self, plan: &Plan, keys: Vec<Value>) -> Load {
-        let order_by = match self.sorts_on_client() {
-            true => Vec::new(),
-            false => self.total_order(),
-        };
-        let columns = self.read_columns();
-        let (key, join) = match &plan.join {
-            Some(join) => (
-                Vec::new(),
-                Some(LoadJoin {
-                    child_key: plan.child_key.clone(),
-                    ..join.clone()
-                }),
-            ),
-            None => (plan.child_key.clone(), None),
-        };
-        Load {
-            table: C::SCHEMA.table,
-            columns,
-            key,
-            join,
-            keys,
-            filter: self.filter.as_ref().map(|f| f.expr.clone()),
-            order_by,
-            skip: self.skip,
-            take: self.take,
-        }
+        Ok(render_load(self.spec.load_for_keys(&plan, keys), dialect))
     }
 
     /// Gives each parent its rows. A row shared by several parents (a
@@ -199,41 +134,25 @@ where
     fn hand_out(
         &self,
         parents: &mut [P],
-        parent_keys: Vec<Option<RowKey>>,
-        keys: Vec<RowKey>,
+        parent_keys: &[Option<RowKey>],
+        keys: &[RowKey],
         children: Vec<C>,
     ) -> Result<()> {
         // Each child is moved once, into the bucket of the first parent with
         // its key; parents sharing a key (many posts, one author) get clones.
-        let mut first_with_key: HashMap<&RowKey, usize> =
-            HashMap::with_capacity_and_hasher(parents.len(), RandomState::default());
-        let mut sharing = Vec::new();
-        for (i, key) in parent_keys.iter().enumerate() {
-            if let Some(key) = key {
-                match first_with_key.entry(key) {
-                    Entry::Vacant(slot) => {
-                        slot.insert(i);
-                    }
-                    Entry::Occupied(first) => sharing.push((*first.get(), i)),
-                }
-            }
-        }
-        // Each child's parent, looked up once; then every bucket is sized
-        // before it is filled, so no bucket grows row by row.
-        let owners: Vec<Option<usize>> = (keys.iter())
-            .map(|key| first_with_key.get(key).copied())
-            .collect();
-        let mut counts = vec![0usize; parents.len()];
-        for &i in owners.iter().flatten() {
-            counts[i] += 1;
-        }
+        // Every bucket is sized before it is filled, so none grows row by row.
+        let Assignment {
+            owners,
+            counts,
+            sharing,
+        } = Spec::assign(parent_keys, keys);
         let mut buckets: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
         for (owner, child) in owners.into_iter().zip(children) {
             if let Some(i) = owner {
                 buckets[i].push(child);
             }
         }
-        if self.sorts_on_client() {
+        if self.spec.sorts_on_client() {
             for bucket in buckets.iter_mut().filter(|b| b.len() > 1) {
                 bucket.sort_by(C::key_order);
             }
@@ -244,39 +163,60 @@ where
         for (parent, children) in parents.iter_mut().zip(buckets) {
             (self.slot)(parent)
                 .fill(children)
-                .map_err(|_| self.invalid(MISSING_REQUIRED))?;
+                .map_err(|_| self.spec.invalid(MISSING_REQUIRED))?;
         }
         Ok(())
     }
 
+    /// [`Relation::hand_out`] for partial rows: parents sharing a key share
+    /// one slice.
     fn hand_out_partial(
         &self,
         parents: &mut [P],
-        parent_keys: Vec<Option<RowKey>>,
-        rows: Vec<(RowKey, C::Partial)>,
+        parent_keys: &[Option<RowKey>],
+        keys: &[RowKey],
+        children: Vec<C::Partial>,
     ) {
-        let mut groups: HashMap<RowKey, Vec<C::Partial>> = HashMap::default();
-        for (key, child) in rows {
-            groups.entry(key).or_default().push(child);
+        let Assignment {
+            owners,
+            counts,
+            sharing,
+        } = Spec::assign(parent_keys, keys);
+        let mut buckets: Vec<Vec<C::Partial>> =
+            counts.into_iter().map(Vec::with_capacity).collect();
+        for (owner, child) in owners.into_iter().zip(children) {
+            if let Some(i) = owner {
+                buckets[i].push(child);
+            }
         }
-        let shared: HashMap<RowKey, Arc<[C::Partial]>> =
-            groups.into_iter().map(|(k, v)| (k, v.into())).collect();
         let empty: Arc<[C::Partial]> = Arc::new([]);
-        for (parent, key) in parents.iter_mut().zip(parent_keys) {
-            let rows = key
-                .and_then(|k| shared.get(&k).cloned())
-                .unwrap_or_else(|| Arc::clone(&empty));
+        let mut shared: Vec<Arc<[C::Partial]>> = (buckets.into_iter())
+            .map(|b| match b.is_empty() {
+                true => Arc::clone(&empty),
+                false => b.into(),
+            })
+            .collect();
+        for (first, other) in sharing {
+            shared[other] = Arc::clone(&shared[first]);
+        }
+        for (parent, rows) in parents.iter_mut().zip(shared) {
             (self.slot)(parent).fill_partial(rows);
         }
     }
+}
 
-    pub(super) fn invalid(&self, reason: &str) -> Error {
-        Error::InvalidValue {
-            model: P::SCHEMA.name,
-            field: Some(self.schema.field),
-            reason: reason.to_owned(),
-        }
-    }
+/// The batched load's statements for `parent_keys`, past the `before` hooks.
+fn prepare_load(
+    db: &Db,
+    spec: &Spec,
+    plan: &super::spec::Plan,
+    parent_keys: &[Option<RowKey>],
+) -> Result<Vec<Prepared<Rendered>>> {
+    let load = spec.load_statement(plan, parent_keys);
+    let (op, dialect) = (Op::model(spec.child, Action::Include), db.dialect());
+    Ok(db
+        .prepare(op, load, |l| Ok(render_load(l, dialect)))?
+        .each())
 }
 
 /// Why an include with `select`/`omit` and nested includes is refused.
@@ -286,41 +226,6 @@ pub(super) const NESTED_UNDER_PARTIAL: &str =
 /// Why a required `belongs_to` row that is not found is an error.
 pub(super) const MISSING_REQUIRED: &str =
     "the related row was not found (a required belongs_to cannot be filtered out)";
-
-/// What an include level needs from its relation, resolved once per load.
-struct Plan {
-    /// Positions in the parent's columns of the key the children match.
-    parent_columns: Vec<usize>,
-    /// The types of the key values each row carries (child or join columns).
-    key_types: Vec<SqlType>,
-    /// Direct: the child's key columns; through a join table: the child's
-    /// columns the join table references.
-    child_key: Vec<&'static ColumnSchema>,
-    join: Option<LoadJoin>,
-}
-
-fn column_index(columns: &'static [ColumnSchema], column: &ColumnSchema) -> Option<usize> {
-    columns.iter().position(|c| c.is(column))
-}
-
-/// The parent's key, or `None` if part of it is NULL (it then has no related rows).
-fn key_of<P: Model>(parent: &P, columns: &[usize]) -> Option<RowKey> {
-    let values = columns
-        .iter()
-        .map(|&i| parent.column_value(i))
-        .collect::<Option<Vec<Value>>>()?;
-    let key = RowKey::from_values(values);
-    (!key.has_null()).then_some(key)
-}
-
-fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Value> {
-    let mut seen = HashSet::with_capacity_and_hasher(keys.len(), RandomState::default());
-    keys.iter()
-        .flatten()
-        .filter(|k| seen.insert(*k))
-        .flat_map(|k| k.parts().iter().cloned())
-        .collect()
-}
 
 fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::Error> {
     // A single-column key (the usual foreign key) without a Vec per row.

@@ -11,6 +11,7 @@ mod load;
 mod nested;
 mod resolve;
 mod slot;
+mod spec;
 mod strategy;
 
 pub use handle::Relation;

@@ -75,14 +75,14 @@ where
 {
     fn many(self, op: ManyOp<P, C>) -> Nested<P> {
         Nested::new(ToManyWrite {
-            relation: self.schema,
+            relation: self.spec.schema,
             op,
             link: None,
         })
     }
 
     fn one(self, op: OneOp<C>) -> Nested<P> {
-        Nested::new(ToOneWrite::new(self.schema, op))
+        Nested::new(ToOneWrite::new(self.spec.schema, op))
     }
 }
 
