@@ -85,6 +85,17 @@ pub(crate) fn compares_in_rust(ty: SqlType) -> bool {
     )
 }
 
+/// The positions `0..len` in the order `compare` sorts them (stable): one
+/// instantiation of the standard library's sort for every model's rows.
+pub(super) fn sorted_positions(
+    len: usize,
+    compare: &dyn Fn(usize, usize) -> std::cmp::Ordering,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| compare(a, b));
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::compares_in_rust;

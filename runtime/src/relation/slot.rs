@@ -19,15 +19,38 @@ use std::sync::Arc;
 /// `Vec` already and is stored as is (no allocation per parent).
 enum State<T, P> {
     NotLoaded,
-    /// A `T`, behind `dyn Any`: the compiler proves `Send`/`Sync` and drop
+    /// A `T`, behind `dyn`: the compiler proves `Send`/`Sync` and drop
     /// safety of a model through the type of each field, and a `T` stored as
     /// itself would make that proof walk the whole relation graph (a chain
     /// of 200 models overflows the recursion limit).
-    Rows(Box<dyn Any + Send + Sync>, PhantomData<fn() -> T>),
+    Rows(Box<dyn Stored>, PhantomData<fn() -> T>),
     Partial(Arc<[P]>),
 }
 
-impl<T: Send + Sync + 'static, P> State<T, P> {
+/// Loaded rows behind `dyn`, cloned through it: a model's `Clone` clones
+/// its relations' rows, and calling `T::clone` here would make compiling
+/// one model's clone compile the next model's, and so on down a chain of
+/// relations (200 models reach the recursion limit while instantiating).
+/// Through the vtable each is compiled where its rows are stored.
+trait Stored: Any + Send + Sync {
+    fn clone_stored(&self) -> Box<dyn Stored>;
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+impl<T: Any + Clone + Send + Sync> Stored for T {
+    fn clone_stored(&self) -> Box<dyn Stored> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static, P> State<T, P> {
     fn rows(rows: T) -> Self {
         State::Rows(Box::new(rows), PhantomData)
     }
@@ -36,20 +59,17 @@ impl<T: Send + Sync + 'static, P> State<T, P> {
 impl<T: 'static, P> State<T, P> {
     fn get(&self) -> Option<&T> {
         match self {
-            State::Rows(rows, _) => rows.downcast_ref(),
+            State::Rows(rows, _) => (**rows).as_any().downcast_ref(),
             _ => None,
         }
     }
 }
 
-impl<T: Clone + Send + Sync + 'static, P> Clone for State<T, P> {
+impl<T, P> Clone for State<T, P> {
     fn clone(&self) -> Self {
         match self {
             State::NotLoaded => State::NotLoaded,
-            State::Rows(..) => match self.get() {
-                Some(rows) => State::rows(rows.clone()),
-                None => State::NotLoaded,
-            },
+            State::Rows(rows, _) => State::Rows((**rows).clone_stored(), PhantomData),
             State::Partial(rows) => State::Partial(Arc::clone(rows)),
         }
     }
@@ -145,7 +165,7 @@ macro_rules! slot_type {
             }
 
             #[doc(hidden)]
-            pub fn set_rows(&mut self, rows: $rows) {
+            pub fn set_rows(&mut self, rows: $rows) where $stored: Clone {
                 self.state = State::rows($store(rows));
             }
 
@@ -199,7 +219,7 @@ impl<C: PartialModel> HasMany<C> {
     /// Takes the loaded rows out, leaving the relation not loaded.
     pub fn take(&mut self) -> Option<Vec<C>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
-            State::Rows(rows, _) => rows.downcast::<Vec<C>>().ok().map(|rows| *rows),
+            State::Rows(rows, _) => rows.into_any().downcast::<Vec<C>>().ok().map(|rows| *rows),
             other => {
                 self.state = other;
                 None
@@ -272,7 +292,7 @@ pub trait Holder<C: PartialModel>: Send + 'static {
 #[derive(Debug)]
 pub struct MissingRow;
 
-impl<C: PartialModel> Holder<C> for HasMany<C> {
+impl<C: PartialModel + Clone> Holder<C> for HasMany<C> {
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows);
         Ok(())
@@ -282,7 +302,7 @@ impl<C: PartialModel> Holder<C> for HasMany<C> {
     }
 }
 
-impl<C: PartialModel> Holder<C> for HasOne<C> {
+impl<C: PartialModel + Clone> Holder<C> for HasOne<C> {
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows.into_iter().next());
         Ok(())
@@ -292,7 +312,7 @@ impl<C: PartialModel> Holder<C> for HasOne<C> {
     }
 }
 
-impl<T: ToOne> Holder<T::Model> for BelongsTo<T> {
+impl<T: ToOne + Clone> Holder<T::Model> for BelongsTo<T> {
     fn fill(&mut self, rows: Vec<T::Model>) -> std::result::Result<(), MissingRow> {
         let row = T::from_found(rows.into_iter().next()).ok_or(MissingRow)?;
         self.set_rows(row);
