@@ -136,6 +136,20 @@ fn stub_columns(input: &DeriveInput) -> TokenStream {
 
 /// `tokens` with every `Self` replaced by the model's name (keeping the
 /// span): for code outside the model's impls.
+/// `ty`'s schema as a `fn() -> &'static ModelSchema` for a descriptor: a
+/// named function, not a closure. Each model's schema points at the next
+/// model's this way, and the compiler instantiates a closure's fn-pointer
+/// shim under one shared name, so a chain of 200 related models reached
+/// the recursion limit; named functions are counted apart.
+fn schema_fn(ty: &impl quote::ToTokens) -> TokenStream {
+    quote!({
+        fn schema() -> &'static ::strata::__private::ModelSchema {
+            <#ty as ::strata::Model>::SCHEMA
+        }
+        schema
+    })
+}
+
 fn resolve_self(model: &Model, tokens: &impl quote::ToTokens) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     (tokens.to_token_stream().into_iter())

@@ -67,7 +67,7 @@ fn schema(model: &Model, p: &Parts<'_>) -> TokenStream {
         RelationKind::HasMany => quote!(HasMany),
         RelationKind::ManyToMany => quote!(ManyToMany),
     };
-    let target = &p.target;
+    let target_schema = super::schema_fn(&p.target);
     let target_name = &p.target_name;
     let fields = (p.spec.fields.iter())
         .filter_map(|f| model.field_index(f))
@@ -79,7 +79,10 @@ fn schema(model: &Model, p: &Parts<'_>) -> TokenStream {
             let path = super::resolve_self(model, path);
             let through = path_name(model, &p.spec.through);
             (
-                quote!(::core::option::Option::Some(|| <#path as ::strata::Model>::SCHEMA)),
+                {
+                    let schema = super::schema_fn(&path);
+                    quote!(::core::option::Option::Some(#schema))
+                },
                 false,
                 opt_str(through.as_deref()),
             )
@@ -92,7 +95,7 @@ fn schema(model: &Model, p: &Parts<'_>) -> TokenStream {
             field: #field,
             name: #name,
             kind: ::strata::__private::RelationKind::#kind,
-            target: || <#target as ::strata::Model>::SCHEMA,
+            target: #target_schema,
             target_name: #target_name,
             fields: &[#(#fields),*],
             references: &[#(#references),*],
@@ -144,11 +147,12 @@ fn implicit_join(model: &Model, p: &Parts<'_>) -> TokenStream {
     let foreign_key = |letter: &str, index: usize, ty: &TokenStream| {
         let name = format!("{table}_{letter}_fkey");
         let index = super::index(index);
+        let target_schema = super::schema_fn(ty);
         quote! {
             ::strata::__private::ForeignKeySchema {
                 name: #name,
                 columns: &[#index],
-                target: || <#ty as ::strata::Model>::SCHEMA,
+                target: #target_schema,
                 target_fields: &[::strata::__private::key_column(<#ty as ::strata::Model>::SCHEMA).field],
                 on_delete: ::strata::__private::ReferentialAction::Cascade,
                 on_update: ::strata::__private::ReferentialAction::Cascade,

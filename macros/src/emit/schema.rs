@@ -195,14 +195,14 @@ fn key(key: &Key) -> TokenStream {
 fn foreign_key(model: &Model, fk: &ForeignKey<'_>) -> TokenStream {
     let name = &fk.name;
     let columns = super::indices(&fk.columns);
-    let target = target_model(model, &fk.target);
+    let target_schema = super::schema_fn(&target_model(model, &fk.target));
     let target_fields = fk.target_fields.iter().map(|f| f.unraw().to_string());
     let (on_delete, on_update) = (action(fk.on_delete), action(fk.on_update));
     quote! {
         ::strata::__private::ForeignKeySchema {
             name: #name,
             columns: &[#(#columns),*],
-            target: || <#target as ::strata::Model>::SCHEMA,
+            target: #target_schema,
             target_fields: &[#(#target_fields),*],
             on_delete: ::strata::__private::ReferentialAction::#on_delete,
             on_update: ::strata::__private::ReferentialAction::#on_update,
