@@ -57,7 +57,8 @@ fn ten_field_model_expansion() {
         "columns: &[2, 3]",
         "::strata::Column::new(9)",
         "pub fn find_by_email(",
-        "target: || <Team as ::strata::Model>::SCHEMA",
+        "fn schema() -> &'static ::strata::__private::ModelSchema {\n",
+        "<Team as ::strata::Model>::SCHEMA\n",
         "let _ = <Team>::id;",
     ] {
         assert!(code.contains(expected), "missing {expected:?} in:\n{code}");

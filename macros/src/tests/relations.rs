@@ -100,10 +100,10 @@ fn relation_schemas_and_accessors() {
             "field: \"posts\"",
             "name: ::core::option::Option::Some(\"authored\")",
             "kind: ::strata::__private::RelationKind::HasMany",
-            "target: || <Post as ::strata::Model>::SCHEMA",
+            "target: { fn schema() -> &'static ::strata::__private::ModelSchema { <Post as ::strata::Model>::SCHEMA } schema }",
             "target_name: \"Post\"",
             // `Self` is spelled as the model outside its impls.
-            "target: || <User as ::strata::Model>::SCHEMA",
+            "target: { fn schema() -> &'static ::strata::__private::ModelSchema { <User as ::strata::Model>::SCHEMA } schema }",
             "kind: ::strata::__private::RelationKind::BelongsTo",
             "fields: &[1]",
             "references: &[\"id\"]",
@@ -183,8 +183,7 @@ fn through_model() {
     assert_contains(
         &code,
         &[
-            "join: ::core::option::Option::Some(||",
-            "<PostTag as ::strata::Model>::SCHEMA",
+            "join: ::core::option::Option::Some({ fn schema() -> &'static ::strata::__private::ModelSchema { <PostTag as ::strata::Model>::SCHEMA } schema })",
             "implicit_join: false",
             "through: ::core::option::Option::Some(\"PostTag\")",
             "::core::option::Option::Some(<PostTag as ::strata::Model>::SCHEMA)",
