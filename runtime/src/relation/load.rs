@@ -214,9 +214,7 @@ fn sort_by_key<C: Model>(rows: &mut Vec<C>) {
     if rows.is_sorted_by(|a, b| C::key_order(a, b).is_le()) {
         return;
     }
-    let order = super::key::sorted_positions(rows.len(), &|a, b| {
-        C::key_order(&rows[a], &rows[b])
-    });
+    let order = super::key::sorted_positions(rows.len(), &|a, b| C::key_order(&rows[a], &rows[b]));
     let mut taken: Vec<Option<C>> = rows.drain(..).map(Some).collect();
     rows.extend(order.into_iter().filter_map(|i| taken[i].take()));
 }
