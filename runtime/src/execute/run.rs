@@ -148,19 +148,22 @@ impl Db {
     }
 
     /// Rows decoded by `decode`: all of them, or only the first (which stops
-    /// reading there), collected into `O` (usually a `Vec`).
-    pub(crate) async fn run_fetch<T, D, O>(
-        &self,
-        prepared: Prepared<impl Into<Shared>>,
+    /// reading there), collected into `O` (usually a `Vec`). `collect`'s own
+    /// future, not an `async` layer around it: each layer is one more state
+    /// machine compiled per row type in the user's crate.
+    pub(crate) fn run_fetch<'a, T, D, O, R>(
+        &'a self,
+        prepared: Prepared<R>,
         decode: D,
         rows: Rows,
-    ) -> Result<O>
+    ) -> impl std::future::Future<Output = Result<O>> + 'a
     where
         T: Send + Unpin + 'static,
         D: Fn(Row<'_>) -> Result<T, sqlx::Error> + Send + Sync + 'static,
-        O: Collected<T>,
+        O: Collected<T> + 'a,
+        R: Into<Shared> + 'a,
     {
-        self.collect(prepared, decode, rows, true).await
+        self.collect(prepared, decode, rows, true)
     }
 
     /// A write (or `sql!`'s execute): rows affected.

@@ -278,12 +278,12 @@ impl<M: Model> Counts<M> {
     }
 
     /// Runs `rendered` and decodes each row as `M`, then its counts.
-    pub(crate) async fn fetch(
+    pub(crate) fn fetch<'a, R: Into<Shared> + 'a>(
         self,
-        db: &Db,
-        rendered: Prepared<impl Into<Shared>>,
+        db: &'a Db,
+        rendered: Prepared<R>,
         rows: Rows,
-    ) -> Result<Vec<M>> {
+    ) -> impl std::future::Future<Output = Result<Vec<M>>> + 'a {
         // One decoder whether or not there are counts (then its loop runs
         // zero times): each decoder type compiles the read's future again,
         // in every crate that reads `M`.
@@ -293,7 +293,7 @@ impl<M: Model> Counts<M> {
             self.read(&mut model, row, &mut index)?;
             Ok(model)
         };
-        db.run_fetch(rendered, decode, rows).await
+        db.run_fetch(rendered, decode, rows)
     }
 }
 

@@ -74,7 +74,7 @@ where
                     // straight into two vectors cost ~1.2M more instructions
                     // per 10,000 rows (likely two reallocating vectors where
                     // one large one grows in place).
-                    let rows = db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All);
+                    let rows = db.run_fetch::<_, _, Vec<_>, _>(statement, decode, Rows::All);
                     let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
                         rows.await?.into_iter().unzip();
                     // One statement is the usual case: take its vectors
@@ -103,7 +103,7 @@ where
                         let child = C::decode_partial(row, &selected)?;
                         Ok((read_key(row, offset, &key_types)?, child))
                     };
-                    let rows = db.run_fetch::<_, _, Vec<_>>(statement, decode, Rows::All);
+                    let rows = db.run_fetch::<_, _, Vec<_>, _>(statement, decode, Rows::All);
                     for (key, child) in rows.await? {
                         keys.push(key);
                         children.push(child);

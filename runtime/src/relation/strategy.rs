@@ -106,7 +106,8 @@ impl<M: Model> Includes<M> {
             }
             Ok(filled.map(|()| model))
         };
-        (db.run_fetch::<_, _, Vec<_>>(rendered, decode, rows).await?)
+        (db.run_fetch::<_, _, Vec<_>, _>(rendered, decode, rows)
+            .await?)
             .into_iter()
             .collect::<Result<Vec<M>, Error>>()
     }
