@@ -345,23 +345,32 @@ fn node(w: &mut String, records: &[Record]) {
 }
 
 /// `doc` with the section between the markers replaced by `section`, or
-/// `section` put after the first heading line if the markers are not there.
-pub fn splice(doc: &str, section: &str) -> String {
-    if let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) {
-        if b < e {
+/// `section` put after the first heading line if neither marker is there.
+/// One marker without the other (or the two out of order) is an error: the
+/// end of the generated text is unknown, and splicing anyway would leave the
+/// old section behind (or cut a hand-written one).
+pub fn splice(doc: &str, section: &str) -> Result<String, String> {
+    match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => {
             let end = e + END.len();
             let rest = doc[end..].strip_prefix('\n').unwrap_or(&doc[end..]);
-            return format!("{}{}{}", &doc[..b], section, rest);
+            Ok(format!("{}{}{}", &doc[..b], section, rest))
         }
-    }
-    match doc.find('\n') {
-        Some(i) if doc.starts_with('#') => format!(
-            "{}\n\n{}\n{}",
-            &doc[..i],
-            section,
-            doc[i + 1..].trim_start_matches('\n')
-        ),
-        _ => format!("{section}\n{doc}"),
+        (None, None) => Ok(match doc.find('\n') {
+            Some(i) if doc.starts_with('#') => format!(
+                "{}\n\n{}\n{}",
+                &doc[..i],
+                section,
+                doc[i + 1..].trim_start_matches('\n')
+            ),
+            _ => format!("{section}\n{doc}"),
+        }),
+        (b, e) => Err(format!(
+            "the generated section's markers are broken ({BEGIN} {}, {END} {}): \
+             put them back around the old section by hand, then run the report again",
+            b.map_or("missing".to_string(), |b| format!("at byte {b}")),
+            e.map_or("missing".to_string(), |e| format!("at byte {e}")),
+        )),
     }
 }
 
@@ -439,7 +448,7 @@ mod tests {
     #[test]
     fn splice_replaces_only_between_the_markers() {
         let doc = format!("# Benchmarks\n\nintro\n{BEGIN}\nold\n{END}\nhistory\n");
-        let out = splice(&doc, &format!("{BEGIN}\nnew\n{END}\n"));
+        let out = splice(&doc, &format!("{BEGIN}\nnew\n{END}\n")).unwrap();
         assert_eq!(
             out,
             format!("# Benchmarks\n\nintro\n{BEGIN}\nnew\n{END}\nhistory\n")
@@ -447,11 +456,25 @@ mod tests {
         let fresh = splice(
             "# Benchmarks\n\nhistory\n",
             &format!("{BEGIN}\nnew\n{END}\n"),
-        );
+        )
+        .unwrap();
         assert_eq!(
             fresh,
             format!("# Benchmarks\n\n{BEGIN}\nnew\n{END}\n\nhistory\n")
         );
+    }
+
+    #[test]
+    fn splice_refuses_a_lone_marker() {
+        let section = format!("{BEGIN}\nnew\n{END}\n");
+        for doc in [
+            format!("# Benchmarks\n{BEGIN}\nold\nhistory\n"),
+            format!("# Benchmarks\nold\n{END}\nhistory\n"),
+            format!("# Benchmarks\n{END}\nold\n{BEGIN}\nhistory\n"),
+        ] {
+            let err = splice(&doc, &section).unwrap_err();
+            assert!(err.contains("markers are broken"), "{err}");
+        }
     }
 
     #[test]

@@ -52,7 +52,8 @@ fn main() {
         compile_results: rest.first().and_then(|p| std::fs::read_to_string(p).ok()),
     };
     let doc = std::fs::read_to_string(benchmarks).unwrap_or_default();
-    let doc = splice(&doc, &section(&records, &ctx));
+    let doc = splice(&doc, &section(&records, &ctx))
+        .unwrap_or_else(|e| fail(&format!("{benchmarks}: {e}")));
     std::fs::write(benchmarks, doc).unwrap_or_else(|e| fail(&format!("write {benchmarks}: {e}")));
     eprintln!(
         "wrote {benchmarks} and {chart} from {} records",
