@@ -3,8 +3,8 @@
 //! (`FieldType::to_value` on one side, `decode_as` on the other), so equal
 //! keys are equal `Value`s of the same variant.
 
-use crate::schema::SqlType;
-use crate::value::Value;
+use crate::schema::{Row, SqlType};
+use crate::value::{decode_as, Value};
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,28 @@ impl RowKey {
             RowKey::One(value) => std::slice::from_ref(value),
             RowKey::Many(values) => values,
         }
+    }
+}
+
+/// Where a loaded row's parent key is: the positions of its columns in the
+/// row (the child's own foreign key columns, or the `__k*` aliases after
+/// them; `Load::key_positions`) and their types.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyAt {
+    pub(crate) positions: Vec<usize>,
+    pub(crate) types: Vec<SqlType>,
+}
+
+impl KeyAt {
+    pub(crate) fn read(&self, row: Row<'_>) -> Result<RowKey, sqlx::Error> {
+        // A single-column key (the usual foreign key) without a Vec per row.
+        if let ([at], [ty]) = (self.positions.as_slice(), self.types.as_slice()) {
+            return Ok(RowKey::One(decode_as(row, *at, *ty)?));
+        }
+        let values = (self.positions.iter().zip(&self.types))
+            .map(|(&at, &ty)| decode_as(row, at, ty))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RowKey::from_values(values))
     }
 }
 

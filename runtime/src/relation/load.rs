@@ -18,8 +18,8 @@ use crate::intercept::chain::Op;
 use crate::intercept::chain::Prepared;
 use crate::intercept::Action;
 use crate::render::{render_load, Rendered};
-use crate::schema::{Model, PartialModel, Row, SqlType};
-use crate::value::{decode_as, Value};
+use crate::schema::{Model, PartialModel, Row};
+use crate::value::Value;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
@@ -59,16 +59,15 @@ where
             .map(|p| row_key(&plan.parent_columns, &|i| p.column_value(i)))
             .collect();
         let statements = prepare_load(db, spec, &plan, &parent_keys)?;
-        let key_types = &plan.key_types;
+        let key = Arc::new(spec.key_at(&plan));
         match &spec.selected {
             None => {
                 let (mut keys, mut children) = (Vec::new(), Vec::new());
                 for statement in statements {
-                    let key_types = Arc::clone(key_types);
+                    let key = Arc::clone(&key);
                     let decode = move |row: Row<'_>| {
-                        let mut index = 0;
-                        let child = C::from_row(row, &mut index)?;
-                        Ok((read_key(row, index, &key_types)?, child))
+                        let child = C::from_row(row, &mut 0)?;
+                        Ok((key.read(row)?, child))
                     };
                     // Collected as pairs and split once: tried, collecting
                     // straight into two vectors cost ~1.2M more instructions
@@ -95,13 +94,12 @@ where
                 if !self.includes.is_empty() {
                     return Err(spec.invalid(NESTED_UNDER_PARTIAL));
                 }
-                let offset = selected.iter().filter(|&&s| s).count();
                 let (mut keys, mut children) = (Vec::new(), Vec::new());
                 for statement in statements {
-                    let (key_types, selected) = (Arc::clone(key_types), Arc::clone(selected));
+                    let (key, selected) = (Arc::clone(&key), Arc::clone(selected));
                     let decode = move |row: Row<'_>| {
                         let child = C::decode_partial(row, &selected)?;
-                        Ok((read_key(row, offset, &key_types)?, child))
+                        Ok((key.read(row)?, child))
                     };
                     let rows = db.run_fetch::<_, _, Vec<_>, _>(statement, decode, Rows::All);
                     for (key, child) in rows.await? {
@@ -240,14 +238,3 @@ pub(super) const NESTED_UNDER_PARTIAL: &str =
 /// Why a required `belongs_to` row that is not found is an error.
 pub(super) const MISSING_REQUIRED: &str =
     "the related row was not found (a required belongs_to cannot be filtered out)";
-
-fn read_key(row: Row<'_>, at: usize, types: &[SqlType]) -> Result<RowKey, sqlx::Error> {
-    // A single-column key (the usual foreign key) without a Vec per row.
-    if let [ty] = types {
-        return Ok(RowKey::One(decode_as(row, at, *ty)?));
-    }
-    let values = (types.iter().enumerate())
-        .map(|(i, &ty)| decode_as(row, at + i, ty))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RowKey::from_values(values))
-}

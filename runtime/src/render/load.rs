@@ -3,7 +3,9 @@
 //! the database's bind limit). PostgreSQL gets the whole batch as one array
 //! (`= ANY($1)`), so the statement text is the same for any batch size.
 //!
-//! Shape, with a per-parent page:
+//! Shape, with a per-parent page, when `select`/`omit` left the foreign key
+//! out (otherwise the key is read from its own column, `"author_id"`, and no
+//! `__k0` is sent):
 //! ```sql
 //! SELECT "id", "title", .., "__k0" FROM (
 //!   SELECT "id", "title", .., "author_id" AS "__k0",
@@ -56,16 +58,20 @@ fn uses_array(load: &Load, dialect: Dialect) -> bool {
 fn render_chunk(load: &Load, keys: Vec<Value>, dialect: Dialect) -> Rendered {
     let mut w = SqlWriter::new(dialect);
     let paged = load.skip.is_some() || load.take.is_some();
+    // Keys read from the child's own columns get no alias of their own.
+    let aliased = load.key_positions().is_none();
     if paged {
         w.push("SELECT ");
         w.push_list(&load.columns, ", ", |w, c| w.push_ident(c.name));
-        for i in 0..load.key_width() {
-            w.push(", ");
-            w.push_ident(&key_alias(i));
+        if aliased {
+            for i in 0..load.key_width() {
+                w.push(", ");
+                w.push_ident(&key_alias(i));
+            }
         }
         w.push(" FROM (");
     }
-    write_inner(&mut w, load, keys, paged);
+    write_inner(&mut w, load, keys, paged, aliased);
     if paged {
         w.push(") AS ");
         w.push_ident("__w");
@@ -86,25 +92,28 @@ fn render_chunk(load: &Load, keys: Vec<Value>, dialect: Dialect) -> Rendered {
             None => rank(&mut w, " > ", skip),
         }
         w.push(" ORDER BY ");
-        w.push_list(0..load.key_width(), ", ", |w, i| {
-            w.push_ident(&key_alias(i))
-        });
+        match aliased {
+            true => w.push_list(0..load.key_width(), ", ", |w, i| {
+                w.push_ident(&key_alias(i))
+            }),
+            false => w.push_list(&load.key, ", ", |w, c| w.push_ident(c.name)),
+        }
         w.push(", ");
         w.push_ident("__rn");
     }
     w.finish()
 }
 
-/// The rows of every parent in `keys`, with their key (and, when `paged`,
-/// their rank within the parent).
-fn write_inner(w: &mut SqlWriter, load: &Load, keys: Vec<Value>, paged: bool) {
+/// The rows of every parent in `keys`, with their key (under an alias when
+/// `aliased`) and, when `paged`, their rank within the parent.
+fn write_inner(w: &mut SqlWriter, load: &Load, keys: Vec<Value>, paged: bool, aliased: bool) {
     let key_exprs: Vec<KeyExpr> = match &load.join {
         Some(join) => (0..join.parent_side.len()).map(KeyExpr::Joined).collect(),
         None => load.key.iter().copied().map(KeyExpr::Column).collect(),
     };
     w.push("SELECT ");
     w.push_list(&load.columns, ", ", |w, c| w.push_ident(c.name));
-    for (i, key) in key_exprs.iter().enumerate() {
+    for (i, key) in key_exprs.iter().enumerate().filter(|_| aliased) {
         w.push(", ");
         key.write(w);
         w.push(" AS ");
