@@ -39,7 +39,7 @@ pub(super) struct Plan {
     /// Positions in the parent's columns of the key the children match.
     pub(super) parent_columns: Vec<usize>,
     /// The types of the key values each row carries (child or join columns).
-    pub(super) key_types: Arc<[SqlType]>,
+    pub(super) key_types: Vec<SqlType>,
     /// Direct: the child's key columns; through a join table: the child's
     /// columns the join table references.
     child_key: Vec<&'static ColumnSchema>,
@@ -176,7 +176,7 @@ impl Spec {
         let width = plan.key_types.len();
         KeyAt {
             positions: direct.unwrap_or_else(|| (columns.len()..columns.len() + width).collect()),
-            types: plan.key_types.to_vec(),
+            types: plan.key_types.clone(),
         }
     }
 
