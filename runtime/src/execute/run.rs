@@ -223,6 +223,20 @@ impl Db {
         Ok(sink.out)
     }
 
+    /// A read's rows into a sink its caller owns and decodes with: a typed
+    /// read that needs more than [`Db::run_fetch`]'s one decoder (a model's
+    /// row and its joined includes' columns; an include's rows and their
+    /// parent keys) builds its sink from the untyped ones below and keeps
+    /// its own future free of another per-type copy of this path.
+    pub(crate) fn fetch_into<'a>(
+        &'a self,
+        prepared: Prepared<Shared>,
+        sink: &'a mut dyn Sink,
+        rows: Rows,
+    ) -> impl std::future::Future<Output = Result<()>> + 'a {
+        self.fetch_prepared(prepared, sink, rows, true)
+    }
+
     async fn fetch_prepared(
         &self,
         prepared: Prepared<Shared>,
@@ -561,7 +575,7 @@ async fn fetch_on(
 /// Behind `dyn`, so the statement's path (hooks, route, lease, the three
 /// drivers' streams) is compiled once in strata, not once per row type in
 /// each crate that reads a model; it costs one indirect call per row.
-trait Sink: Send {
+pub(crate) trait Sink: Send {
     /// Decodes and keeps one row.
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error>;
     /// How many rows it holds (the `after` hooks' rows returned).

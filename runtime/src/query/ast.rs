@@ -540,10 +540,7 @@ impl Load {
 }
 
 /// The position of each of `key` in `columns`, if all are there.
-pub(crate) fn key_positions(
-    columns: &[&ColumnSchema],
-    key: &[&ColumnSchema],
-) -> Option<Vec<usize>> {
+fn key_positions(columns: &[&ColumnSchema], key: &[&ColumnSchema]) -> Option<Vec<usize>> {
     (key.iter())
         .map(|k| columns.iter().position(|c| c.is(k)))
         .collect()

@@ -19,10 +19,7 @@
 use super::ast::{CompareOp, Expr, InvalidExpr, Projection, Select};
 use super::filter::{Filter, IntoFilter};
 use crate::error::{Error, Result};
-use crate::execute::{Db, Rows};
-use crate::intercept::chain::Prepared;
 use crate::relation::{resolve, BelongsTo, HasMany, HasOne, Link, Relation, ToOne};
-use crate::render::Shared;
 use crate::schema::{FromRow, Model, ModelSchema, PartialModel, RelationSchema};
 
 /// To-many relations (`has_many`, `many_to_many`): a condition on the set of
@@ -275,25 +272,6 @@ impl<M: Model> Counts<M> {
             set(model, u64::try_from(count).unwrap_or(0));
         }
         Ok(())
-    }
-
-    /// Runs `rendered` and decodes each row as `M`, then its counts.
-    pub(crate) fn fetch<'a, R: Into<Shared> + 'a>(
-        self,
-        db: &'a Db,
-        rendered: Prepared<R>,
-        rows: Rows,
-    ) -> impl std::future::Future<Output = Result<Vec<M>>> + 'a {
-        // One decoder whether or not there are counts (then its loop runs
-        // zero times): each decoder type compiles the read's future again,
-        // in every crate that reads `M`.
-        let decode = move |row: crate::schema::Row<'_>| {
-            let mut index = 0;
-            let mut model = M::from_row(row, &mut index)?;
-            self.read(&mut model, row, &mut index)?;
-            Ok(model)
-        };
-        db.run_fetch(rendered, decode, rows)
     }
 }
 

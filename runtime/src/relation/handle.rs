@@ -11,18 +11,27 @@ use crate::schema::{Model, PartialModel, RelationSchema};
 use std::marker::PhantomData;
 
 /// One relation of `P` to `C`, stored on `P` in a field of type `S`
-/// ([`super::HasMany`], [`super::HasOne`] or [`super::BelongsTo`]).
+/// ([`super::HasMany`], [`super::HasOne`] or [`super::BelongsTo`]); an
+/// include of it reads whole rows of `C` ([`Whole`]) or, after `select`
+/// or `omit`, `{C}Partial` ones ([`Partial`]).
 ///
 /// A typed shell over [`Spec`]: the options, the statements and the errors
 /// live in the untyped `Spec`, compiled once in strata; only what touches a
 /// row of `P` or `C` is generic here, and so instantiated per relation in
 /// every crate that includes one.
-pub struct Relation<P, C, S> {
+pub struct Relation<P, C, S, R = Whole> {
     pub(crate) spec: Spec,
     pub(crate) slot: fn(&mut P) -> &mut S,
     pub(crate) includes: Vec<Box<dyn Include<C>>>,
-    _marker: PhantomData<fn() -> (P, C)>,
+    _marker: PhantomData<fn(P) -> (C, R)>,
 }
+
+/// What an include of a [`Relation`] reads by default: whole rows.
+pub struct Whole;
+
+/// What an include of a [`Relation`] reads after `select`/`omit`: the
+/// related model's `{Model}Partial`.
+pub struct Partial;
 
 impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
     #[doc(hidden)]
@@ -34,7 +43,9 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
             _marker: PhantomData,
         }
     }
+}
 
+impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
     /// The relation's descriptor.
     pub fn schema(&self) -> &'static RelationSchema {
         self.spec.schema
@@ -75,15 +86,50 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
 
     /// Reads only `columns` of the related rows, into `{Model}Partial` (see
     /// the relation field's `partial()`).
-    pub fn select<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
+    pub fn select<Cols: Projection<C>>(mut self, columns: Cols) -> Relation<P, C, S, Partial> {
         self.spec.select(&columns.columns(), true);
-        self
+        self.read_partial()
     }
 
     /// Reads every column of the related rows except `columns`, into
     /// `{Model}Partial` (see the relation field's `partial()`).
-    pub fn omit<Cols: Projection<C>>(mut self, columns: Cols) -> Self {
+    pub fn omit<Cols: Projection<C>>(mut self, columns: Cols) -> Relation<P, C, S, Partial> {
         self.spec.select(&columns.columns(), false);
-        self
+        self.read_partial()
+    }
+
+    fn read_partial(self) -> Relation<P, C, S, Partial> {
+        Relation {
+            spec: self.spec,
+            slot: self.slot,
+            includes: self.includes,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The statements this include runs for parents whose keys are `keys`
+    /// (one tuple per parent, in the relation's key column order): what the
+    /// SQL snapshots show, and a way to see an include's SQL without a database.
+    pub fn statements_for_keys(
+        &self,
+        keys: Vec<Vec<crate::Value>>,
+        dialect: crate::Dialect,
+    ) -> crate::Result<Vec<crate::render::Rendered>> {
+        let plan = self.spec.plan()?;
+        let keys = keys.into_iter().flatten().collect();
+        Ok(crate::render::render_load(
+            self.spec.load_for_keys(&plan, keys),
+            dialect,
+        ))
+    }
+
+    /// This include as a JSON column of its parents' statement, its own
+    /// includes inside it.
+    pub(super) fn joined_expr(&self) -> crate::query::ast::Expr {
+        let mut nested = Vec::with_capacity(self.includes.len());
+        for include in &self.includes {
+            nested.push(include.json_expr());
+        }
+        self.spec.joined_expr(nested)
     }
 }

@@ -39,7 +39,7 @@ impl RowKey {
 /// Where a loaded row's parent key is: the positions of its columns in the
 /// row (the child's own foreign key columns, or the `__k*` aliases after
 /// them; `Load::key_positions`) and their types.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct KeyAt {
     pub(crate) positions: Vec<usize>,
     pub(crate) types: Vec<SqlType>,
@@ -107,20 +107,43 @@ pub(crate) fn compares_in_rust(ty: SqlType) -> bool {
     )
 }
 
-/// The positions `0..len` in the order `compare` sorts them (stable): one
-/// instantiation of the standard library's sort for every model's rows.
-pub(super) fn sorted_positions(
+/// The positions `0..len` in the order `compare` sorts them (stable), or
+/// `None` if they are in that order already (rows mostly arrive in key
+/// order). Through positions, so the standard library's sort is compiled
+/// once in strata rather than for every model a crate includes.
+pub(super) fn sort_order(
     len: usize,
     compare: &dyn Fn(usize, usize) -> std::cmp::Ordering,
-) -> Vec<usize> {
+) -> Option<Vec<usize>> {
+    if (1..len).all(|i| compare(i - 1, i).is_le()) {
+        return None;
+    }
     let mut order: Vec<usize> = (0..len).collect();
     order.sort_by(|&a, &b| compare(a, b));
-    order
+    Some(order)
+}
+
+/// Rearranges a slice in place, through `swap` alone, so that position `k`
+/// holds what was at `order[k]`: each cycle of the permutation is followed
+/// once, every swap putting one element where it belongs.
+pub(super) fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
+    const DONE: usize = usize::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = std::mem::replace(&mut order[at], DONE);
+            if from == start {
+                break;
+            }
+            swap(at, from);
+            at = from;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::compares_in_rust;
+    use super::{compares_in_rust, permute, sort_order};
     use crate::schema::{FieldType, SqlType};
     use std::cmp::Ordering::{Equal, Less};
 
@@ -144,6 +167,37 @@ mod tests {
         ];
         for (ty, ordered) in cases {
             assert_eq!(compares_in_rust(ty), ordered, "{ty:?}");
+        }
+    }
+
+    /// `sort_order` then `permute` sorts stably, for every arrangement of
+    /// a few keys with repeats (the key's tie-break is the arrival order).
+    #[test]
+    fn sort_order_and_permute_sort_stably() {
+        let keys = [3, 1, 2, 1, 0, 3];
+        let mut arrangements = vec![vec![]];
+        for _ in 0..keys.len() {
+            arrangements = (arrangements.into_iter())
+                .flat_map(|a: Vec<usize>| {
+                    (0..keys.len())
+                        .filter(|i| !a.contains(i))
+                        .map(|i| [a.clone(), vec![i]].concat())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        }
+        assert_eq!(arrangements.len(), 720);
+        for arrangement in arrangements {
+            // (key, arrival) pairs in this arrangement.
+            let mut rows: Vec<(i32, usize)> = arrangement.iter().map(|&i| (keys[i], i)).collect();
+            let mut expected = rows.clone();
+            expected.sort_by_key(|&(key, _)| key);
+            let order = sort_order(rows.len(), &|a, b| rows[a].0.cmp(&rows[b].0));
+            match order {
+                None => assert_eq!(rows, expected, "said sorted"),
+                Some(order) => permute(order, &mut |a, b| rows.swap(a, b)),
+            }
+            assert_eq!(rows, expected, "{arrangement:?}");
         }
     }
 }

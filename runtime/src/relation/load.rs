@@ -5,25 +5,25 @@
 //! whatever the number of parents (more only when an `IN` list must be split
 //! under SQLite's or MySQL's bind limit).
 //!
-//! Only the decoding and the handing out of rows is here, generic over the
-//! models; the statement and which child goes to which parent are
-//! [`super::spec::Spec`]'s.
+//! The statements run in [`fetch_children`], which is not generic: the rows
+//! arrive through `dyn` ([`super::batch`]), so the read's future is compiled
+//! once in strata. Only decoding a row and handing the rows out are generic
+//! over the models, compiled per relation in each crate that includes one;
+//! which child goes to which parent is [`super::spec::Spec`]'s.
 
-use super::key::RowKey;
-use super::spec::{row_key, Assignment, Spec};
-use super::{Holder, Include, Relation};
+use super::batch::{Batch, FullRows, JsonRows, Keyed};
+use super::key::{KeyAt, RowKey};
+use super::spec::{row_key, Assignment, Plan, Spec};
+use super::{Holder, Include, Relation, Whole};
 use crate::error::Result;
 use crate::execute::{Db, Rows};
 use crate::intercept::chain::Op;
-use crate::intercept::chain::Prepared;
 use crate::intercept::Action;
-use crate::render::{render_load, Rendered};
-use crate::schema::{Model, PartialModel, Row};
-use crate::value::Value;
+use crate::render::render_load;
+use crate::schema::{Model, PartialModel};
 use futures_util::future::BoxFuture;
-use std::sync::Arc;
 
-impl<P, C, S> Include<P> for Relation<P, C, S>
+impl<P, C, S> Include<P> for Relation<P, C, S, Whole>
 where
     P: Model,
     C: PartialModel + Clone + Sync,
@@ -34,16 +34,21 @@ where
     }
 
     fn json_expr(&self) -> crate::query::ast::Expr {
-        let nested = self.includes.iter().map(|i| i.json_expr()).collect();
-        self.spec.joined_expr(nested)
+        self.joined_expr()
     }
 
-    fn fill_json(&self, parent: &mut P, rows: serde_json::Value) -> Result<()> {
-        self.fill_from_json(parent, rows)
+    fn fill_json(&self, parents: &mut [P], column: Vec<serde_json::Value>) -> Result<()> {
+        let split = JsonRows::split(&self.spec, column, self.includes.len())?;
+        let mut children = FullRows(Vec::new());
+        split.decode(&mut children)?;
+        for (include, column) in self.includes.iter().zip(split.nested) {
+            include.fill_json(&mut children.0, column)?;
+        }
+        self.hand_out(parents, split.assignment, children.0, false)
     }
 }
 
-impl<P, C, S> Relation<P, C, S>
+impl<P, C, S> Relation<P, C, S, Whole>
 where
     P: Model,
     C: PartialModel + Clone + Sync,
@@ -55,102 +60,32 @@ where
         }
         let spec = &self.spec;
         let plan = spec.plan()?;
-        let parent_keys: Vec<Option<RowKey>> = (parents.iter())
-            .map(|p| row_key(&plan.parent_columns, &|i| p.column_value(i)))
-            .collect();
-        let statements = prepare_load(db, spec, &plan, &parent_keys)?;
-        let key = Arc::new(spec.key_at(&plan));
-        match &spec.selected {
-            None => {
-                let (mut keys, mut children) = (Vec::new(), Vec::new());
-                for statement in statements {
-                    let key = Arc::clone(&key);
-                    let decode = move |row: Row<'_>| {
-                        let child = C::from_row(row, &mut 0)?;
-                        Ok((key.read(row)?, child))
-                    };
-                    // Collected as pairs and split once: tried, collecting
-                    // straight into two vectors cost ~1.2M more instructions
-                    // per 10,000 rows (likely two reallocating vectors where
-                    // one large one grows in place).
-                    let rows = db.run_fetch::<_, _, Vec<_>, _>(statement, decode, Rows::All);
-                    let (batch_keys, batch_children): (Vec<RowKey>, Vec<C>) =
-                        rows.await?.into_iter().unzip();
-                    // One statement is the usual case: take its vectors
-                    // instead of copying every row into empty ones.
-                    if keys.is_empty() {
-                        (keys, children) = (batch_keys, batch_children);
-                    } else {
-                        keys.extend(batch_keys);
-                        children.extend(batch_children);
-                    }
-                }
-                for include in &self.includes {
-                    include.load(db, &mut children).await?;
-                }
-                self.hand_out(parents, &parent_keys, &keys, children)
-            }
-            Some(selected) => {
-                if !self.includes.is_empty() {
-                    return Err(spec.invalid(NESTED_UNDER_PARTIAL));
-                }
-                let (mut keys, mut children) = (Vec::new(), Vec::new());
-                for statement in statements {
-                    let (key, selected) = (Arc::clone(&key), Arc::clone(selected));
-                    let decode = move |row: Row<'_>| {
-                        let child = C::decode_partial(row, &selected)?;
-                        Ok((key.read(row)?, child))
-                    };
-                    let rows = db.run_fetch::<_, _, Vec<_>, _>(statement, decode, Rows::All);
-                    for (key, child) in rows.await? {
-                        keys.push(key);
-                        children.push(child);
-                    }
-                }
-                self.hand_out_partial(parents, &parent_keys, &keys, children);
-                Ok(())
-            }
+        let parent_keys = keys_of(&plan.parent_columns, parents);
+        let mut children = FullRows(Vec::new());
+        let keys = fetch_children(db, spec, &plan, &parent_keys, &mut children).await?;
+        let mut children = children.0;
+        for include in &self.includes {
+            include.load(db, &mut children).await?;
         }
+        let assignment = Spec::assign(&parent_keys, &keys);
+        self.hand_out(parents, assignment, children, spec.sorts_on_client())
     }
 
-    /// The statements this include runs for parents whose keys are `keys`
-    /// (one tuple per parent, in the relation's key column order): what the
-    /// SQL snapshots show, and a way to see an include's SQL without a database.
-    pub fn statements_for_keys(
-        &self,
-        keys: Vec<Vec<Value>>,
-        dialect: crate::Dialect,
-    ) -> Result<Vec<crate::render::Rendered>> {
-        let plan = self.spec.plan()?;
-        let keys = keys.into_iter().flatten().collect();
-        Ok(render_load(self.spec.load_for_keys(&plan, keys), dialect))
-    }
-
-    /// Gives each parent its rows. A row shared by several parents (a
-    /// `belongs_to` target, a tag on many posts) is cloned for all but the
-    /// last of them; a parent's own rows are moved.
+    /// Gives each parent its rows (`children`, in the order read, placed by
+    /// `assignment`), sorted by primary key first if `sort`. A row shared by
+    /// several parents (a `belongs_to` target, a tag on many posts) is
+    /// cloned for all but the first of them; a parent's own rows are moved.
+    /// Plain loops over the vectors: each iterator adapter here would be
+    /// compiled again for every relation a crate includes.
     fn hand_out(
         &self,
         parents: &mut [P],
-        parent_keys: &[Option<RowKey>],
-        keys: &[RowKey],
+        assignment: Assignment,
         children: Vec<C>,
+        sort: bool,
     ) -> Result<()> {
-        // Each child is moved once, into the bucket of the first parent with
-        // its key; parents sharing a key (many posts, one author) get clones.
-        // Every bucket is sized before it is filled, so none grows row by row.
-        let Assignment {
-            owners,
-            counts,
-            sharing,
-        } = Spec::assign(parent_keys, keys);
-        let mut buckets: Vec<Vec<C>> = counts.into_iter().map(Vec::with_capacity).collect();
-        for (owner, child) in owners.into_iter().zip(children) {
-            if let Some(i) = owner {
-                buckets[i].push(child);
-            }
-        }
-        if self.spec.sorts_on_client() {
+        let (mut buckets, sharing) = buckets(assignment, children);
+        if sort {
             for bucket in &mut buckets {
                 sort_by_key(bucket);
             }
@@ -158,77 +93,101 @@ where
         for (first, other) in sharing {
             buckets[other] = buckets[first].clone();
         }
-        for (parent, children) in parents.iter_mut().zip(buckets) {
+        let mut buckets = buckets.into_iter();
+        for parent in parents {
+            let Some(children) = buckets.next() else {
+                break;
+            };
             (self.slot)(parent)
                 .fill(children)
                 .map_err(|_| self.spec.invalid(MISSING_REQUIRED))?;
         }
         Ok(())
     }
+}
 
-    /// [`Relation::hand_out`] for partial rows: parents sharing a key share
-    /// one slice.
-    fn hand_out_partial(
-        &self,
-        parents: &mut [P],
-        parent_keys: &[Option<RowKey>],
-        keys: &[RowKey],
-        children: Vec<C::Partial>,
-    ) {
-        let Assignment {
-            owners,
-            counts,
-            sharing,
-        } = Spec::assign(parent_keys, keys);
-        let mut buckets: Vec<Vec<C::Partial>> =
-            counts.into_iter().map(Vec::with_capacity).collect();
-        for (owner, child) in owners.into_iter().zip(children) {
-            if let Some(i) = owner {
-                buckets[i].push(child);
-            }
+/// The rows of each bucket in arrival order, bucket `i` sized for parent
+/// `i`'s rows, and which parents share a bucket (see [`Assignment`]).
+pub(super) fn buckets<T>(
+    assignment: Assignment,
+    rows: Vec<T>,
+) -> (Vec<Vec<T>>, Vec<(usize, usize)>) {
+    let Assignment {
+        owners,
+        counts,
+        sharing,
+    } = assignment;
+    // Every bucket is sized before it is filled, so none grows row by row.
+    let mut buckets: Vec<Vec<T>> = Vec::with_capacity(counts.len());
+    for count in counts {
+        buckets.push(Vec::with_capacity(count));
+    }
+    let mut owners = owners.into_iter();
+    for row in rows {
+        if let Some(Some(i)) = owners.next() {
+            buckets[i].push(row);
         }
-        let empty: Arc<[C::Partial]> = Arc::new([]);
-        let mut shared: Vec<Arc<[C::Partial]>> = (buckets.into_iter())
-            .map(|b| match b.is_empty() {
-                true => Arc::clone(&empty),
-                false => b.into(),
-            })
-            .collect();
-        for (first, other) in sharing {
-            shared[other] = Arc::clone(&shared[first]);
-        }
-        for (parent, rows) in parents.iter_mut().zip(shared) {
-            (self.slot)(parent).fill_partial(rows);
-        }
+    }
+    (buckets, sharing)
+}
+
+/// Each parent's key (`None` where part of it is NULL), by column position.
+/// Generic over the parent alone: shared by all of a model's relations.
+pub(super) fn keys_of<P: Model>(columns: &[usize], parents: &[P]) -> Vec<Option<RowKey>> {
+    let mut keys = Vec::with_capacity(parents.len());
+    for parent in parents {
+        keys.push(row_key(columns, &|i| parent.column_value(i)));
+    }
+    keys
+}
+
+/// Sorts `rows` by primary key (`Model::key_order`), stably. The sort and
+/// the moves are strata's, through positions ([`super::key::sort_order`],
+/// [`super::key::permute`]): only the comparison and the swap are compiled
+/// per model (the standard library's sort was ~1,500 lines of LLVM IR for
+/// each model a crate includes, draining and refilling the vector ~3,000).
+fn sort_by_key<C: Model>(rows: &mut [C]) {
+    let order = super::key::sort_order(rows.len(), &|a, b| C::key_order(&rows[a], &rows[b]));
+    if let Some(order) = order {
+        super::key::permute(order, &mut |a, b| rows.swap(a, b));
     }
 }
 
-/// Sorts `rows` by primary key (`Model::key_order`). Rows mostly arrive in
-/// key order already, which is checked first; otherwise the sort runs on
-/// their positions through [`super::key::sorted_positions`], so the standard
-/// library's sort is compiled once in strata rather than again for every
-/// model a crate includes (~1,500 lines of LLVM IR each).
-fn sort_by_key<C: Model>(rows: &mut Vec<C>) {
-    if rows.is_sorted_by(|a, b| C::key_order(a, b).is_le()) {
-        return;
-    }
-    let order = super::key::sorted_positions(rows.len(), &|a, b| C::key_order(&rows[a], &rows[b]));
-    let mut taken: Vec<Option<C>> = rows.drain(..).map(Some).collect();
-    rows.extend(order.into_iter().filter_map(|i| taken[i].take()));
-}
-
-/// The batched load's statements for `parent_keys`, past the `before` hooks.
-fn prepare_load(
+/// Runs the batched load for `parent_keys` (past the `before` hooks; more
+/// than one statement when the keys are split under a bind limit), its rows
+/// into `batch`; returns each row's parent key. Not generic: compiled once,
+/// whatever the relation.
+pub(super) async fn fetch_children(
     db: &Db,
     spec: &Spec,
-    plan: &super::spec::Plan,
+    plan: &Plan,
     parent_keys: &[Option<RowKey>],
-) -> Result<Vec<Prepared<Rendered>>> {
+    batch: &mut dyn Batch,
+) -> Result<Vec<RowKey>> {
     let load = spec.load_statement(plan, parent_keys);
+    // Where each row carries its parent key, decided with the statement
+    // it is read from (the child's own column, or `__k*` after the columns).
+    let width = plan.key_types.len();
+    let key = KeyAt {
+        positions: (load.key_positions())
+            .unwrap_or_else(|| (load.columns.len()..load.columns.len() + width).collect()),
+        types: plan.key_types.clone(),
+    };
     let (op, dialect) = (Op::model(spec.child, Action::Include), db.dialect());
-    Ok(db
-        .prepare(op, load, |l| Ok(render_load(l, dialect)))?
-        .each())
+    let statements = db.prepare(op, load, |l| Ok(render_load(l, dialect)))?;
+    let mut keys = Vec::new();
+    for statement in statements.each() {
+        let base = batch.len();
+        let mut sink = Keyed {
+            batch: &mut *batch,
+            key: &key,
+            keys: &mut keys,
+            base,
+        };
+        db.fetch_into(statement.map(Into::into), &mut sink, Rows::All)
+            .await?;
+    }
+    Ok(keys)
 }
 
 /// Why an include with `select`/`omit` and nested includes is refused.

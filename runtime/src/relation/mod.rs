@@ -4,17 +4,18 @@
 //! level, or the whole tree in the parent read's statement: [`Strategy`]), and
 //! nested writes (`nested/`).
 
+mod batch;
 mod handle;
-mod joined;
 mod key;
 mod load;
 mod nested;
+mod partial;
 mod resolve;
 mod slot;
 mod spec;
 mod strategy;
 
-pub use handle::Relation;
+pub use handle::{Partial, Relation, Whole};
 pub use nested::{CreateWith, Nested, UpdateWith, WithNested};
 pub(crate) use resolve::{resolve, JoinLink, Link};
 pub use slot::{BelongsTo, HasMany, HasOne, Holder, ManyToMany, ToOne};
@@ -43,7 +44,8 @@ pub trait Include<P>: Send + Sync {
     #[doc(hidden)]
     fn json_expr(&self) -> Expr;
 
-    /// Fills this relation on `parent` from that column's value.
+    /// Fills this relation on every row of `parents` from that column:
+    /// `column[i]` is the value `parents[i]` was read with.
     #[doc(hidden)]
-    fn fill_json(&self, parent: &mut P, rows: serde_json::Value) -> Result<()>;
+    fn fill_json(&self, parents: &mut [P], column: Vec<serde_json::Value>) -> Result<()>;
 }

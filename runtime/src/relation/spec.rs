@@ -5,11 +5,11 @@
 //! shell instantiated in a user's crate for each relation it includes is
 //! only the decoding and the handing out of rows (bench/compile/RESULTS.md).
 
-use super::key::{compares_in_rust, KeyAt, RowKey};
+use super::key::{compares_in_rust, RowKey};
 use super::load::NESTED_UNDER_PARTIAL;
 use super::resolve;
 use crate::error::{Error, Result};
-use crate::query::ast::{key_positions, Expr, InvalidExpr, JsonInclude, Load, LoadJoin, OrderBy};
+use crate::query::ast::{Expr, InvalidExpr, JsonInclude, Load, LoadJoin, OrderBy};
 use crate::schema::{ColumnSchema, ModelSchema, RelationSchema, SqlType};
 use crate::value::Value;
 use foldhash::fast::RandomState;
@@ -162,21 +162,6 @@ impl Spec {
         match self.filter.as_ref().and_then(Expr::invalid) {
             Some(invalid) => Err(invalid.clone().into()),
             None => Ok(plan),
-        }
-    }
-
-    /// Where the rows of [`Spec::load_for_keys`]'s statement carry their
-    /// parent key: the same choice as `Load::key_positions`.
-    pub(super) fn key_at(&self, plan: &Plan) -> KeyAt {
-        let columns = self.read_columns();
-        let direct = match plan.join {
-            Some(_) => None,
-            None => key_positions(&columns, &plan.child_key),
-        };
-        let width = plan.key_types.len();
-        KeyAt {
-            positions: direct.unwrap_or_else(|| (columns.len()..columns.len() + width).collect()),
-            types: plan.key_types.clone(),
         }
     }
 

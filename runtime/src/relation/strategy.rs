@@ -1,16 +1,27 @@
 //! Choosing how a read loads its includes ([`Strategy`]), and the includes
 //! a read carries: after its rows, one statement per level (`load.rs`), or
-//! inside its own statement as JSON (`joined.rs`).
+//! inside its own statement as JSON.
+//!
+//! Joined: each include becomes a JSON subquery of the read (`JsonInclude`,
+//! rendered by `render/json_load.rs`), nested includes inside it, so a whole
+//! include tree is one statement. Each parent row carries one JSON array per
+//! include; [`super::batch::JsonRows`] takes a column of them apart, and its
+//! row arrays decode positionally through `JsonRow` with the same generated
+//! `FromRow`/`decode_partial` as a driver's row, then are handed out as a
+//! batched load's are.
+//!
+//! Both strategies take the order (ending with the child's primary key),
+//! columns, filter and page from the same `Relation` fields, so they return
+//! the same rows in the same order.
 
 use super::Include;
-use crate::error::{Error, Result};
-use crate::execute::{Db, Rows};
+use crate::error::Result;
+use crate::execute::{Db, Rows, Sink};
 use crate::intercept::chain::Prepared;
 use crate::query::ast::Select;
 use crate::query::Counts;
 use crate::render::Shared;
 use crate::schema::{FieldType, Model, Row};
-use std::sync::Arc;
 
 /// How `include`d relations are read; set per query with `.strategy(..)`.
 /// Both return the same rows in the same order (each parent's related rows
@@ -84,32 +95,77 @@ impl<M: Model> Includes<M> {
         counts: Counts<M>,
         rows: Rows,
     ) -> Result<Vec<M>> {
-        if !self.joined() {
-            let mut out = counts.fetch(db, rendered, rows).await?;
-            for include in &self.list {
-                include.load(db, &mut out).await?;
+        let joined = self.joined();
+        let mut read = ModelRows {
+            rows: Vec::new(),
+            counts,
+            json: JsonColumns::new(if joined { self.list.len() } else { 0 }),
+        };
+        db.fetch_into(rendered.map(Into::into), &mut read, rows)
+            .await?;
+        let mut out = read.rows;
+        if joined {
+            for (include, column) in self.list.iter().zip(read.json.columns) {
+                include.fill_json(&mut out, column)?;
             }
             return Ok(out);
         }
-        let includes: Arc<[Box<dyn Include<M>>]> = self.list.into();
-        let decode = move |row: Row<'_>| {
-            let mut index = 0;
-            let mut model = M::from_row(row, &mut index)?;
-            counts.read(&mut model, row, &mut index)?;
-            let mut filled = Ok(());
-            for include in includes.iter() {
-                let related = read_json(row, index)?;
-                index += 1;
-                if filled.is_ok() {
-                    filled = include.fill_json(&mut model, related);
-                }
-            }
-            Ok(filled.map(|()| model))
-        };
-        (db.run_fetch::<_, _, Vec<_>, _>(rendered, decode, rows)
-            .await?)
-            .into_iter()
-            .collect::<Result<Vec<M>, Error>>()
+        for include in &self.list {
+            include.load(db, &mut out).await?;
+        }
+        Ok(out)
+    }
+}
+
+/// A read's rows of `M`: each decoded with its relation counts, then the
+/// joined includes' JSON columns that follow them.
+struct ModelRows<M> {
+    rows: Vec<M>,
+    counts: Counts<M>,
+    json: JsonColumns,
+}
+
+impl<M: Model> Sink for ModelRows<M> {
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        let mut index = 0;
+        let mut model = M::from_row(row, &mut index)?;
+        self.counts.read(&mut model, row, &mut index)?;
+        self.json.read(row, index)?;
+        self.rows.push(model);
+        Ok(())
+    }
+    fn count(&self) -> u64 {
+        self.rows.len() as u64
+    }
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.json.clear();
+    }
+}
+
+/// The joined includes' columns of a read, one vector per include with a
+/// value per row (none for a batched read). Not generic over the model.
+struct JsonColumns {
+    columns: Vec<Vec<serde_json::Value>>,
+}
+
+impl JsonColumns {
+    fn new(includes: usize) -> Self {
+        JsonColumns {
+            columns: vec![Vec::new(); includes],
+        }
+    }
+
+    /// Reads the row's include columns, which start at `index`.
+    fn read(&mut self, row: Row<'_>, index: usize) -> Result<(), sqlx::Error> {
+        for (at, column) in (index..).zip(&mut self.columns) {
+            column.push(read_json(row, at)?);
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.columns.iter_mut().for_each(Vec::clear);
     }
 }
 

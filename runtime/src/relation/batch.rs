@@ -1,0 +1,131 @@
+//! An include level's rows as they are read, behind `dyn`: the statements,
+//! the parent keys and the JSON arrays are handled once, in strata, and only
+//! decoding a row into the child model (and, later, handing the rows out)
+//! is compiled per relation in the user's crate.
+
+use super::key::{KeyAt, RowKey};
+use super::spec::{Assignment, Spec};
+use crate::error::Result;
+use crate::execute::Sink;
+use crate::schema::{FromRow, JsonRow, PartialModel, Row};
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// Child rows being decoded: whole models ([`FullRows`]) or `select`/`omit`
+/// ones ([`PartialRows`]).
+pub(super) trait Batch: Send {
+    /// Decodes one row and keeps it.
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error>;
+    fn len(&self) -> usize;
+    /// Drops the rows after the first `len` (an attempt being retried).
+    fn truncate(&mut self, len: usize);
+}
+
+pub(super) struct FullRows<C>(pub(super) Vec<C>);
+
+impl<C: FromRow + Send> Batch for FullRows<C> {
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        self.0.push(C::from_row(row, &mut 0)?);
+        Ok(())
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn truncate(&mut self, len: usize) {
+        self.0.truncate(len);
+    }
+}
+
+pub(super) struct PartialRows<C: PartialModel> {
+    pub(super) rows: Vec<C::Partial>,
+    /// Which of the child's columns the statement reads.
+    pub(super) selected: Arc<[bool]>,
+}
+
+impl<C: PartialModel> Batch for PartialRows<C> {
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        self.rows.push(C::decode_partial(row, &self.selected)?);
+        Ok(())
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn truncate(&mut self, len: usize) {
+        self.rows.truncate(len);
+    }
+}
+
+/// One load statement's rows into `batch`, each row's parent key (read
+/// where `key` says) into `keys`: the two stay in step, row for row.
+pub(super) struct Keyed<'a> {
+    pub(super) batch: &'a mut dyn Batch,
+    pub(super) key: &'a KeyAt,
+    pub(super) keys: &'a mut Vec<RowKey>,
+    /// The rows earlier statements of the same load left in `batch`.
+    pub(super) base: usize,
+}
+
+impl Sink for Keyed<'_> {
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        let key = self.key.read(row)?;
+        self.batch.push(row)?;
+        self.keys.push(key);
+        Ok(())
+    }
+    fn count(&self) -> u64 {
+        (self.batch.len() - self.base) as u64
+    }
+    fn clear(&mut self) {
+        self.batch.truncate(self.base);
+        self.keys.truncate(self.base);
+    }
+}
+
+/// One joined include's JSON column over all its parents, taken apart: the
+/// child rows' value arrays, which parent each belongs to, and each nested
+/// include's JSON column over these children.
+pub(super) struct JsonRows {
+    rows: Vec<Vec<Json>>,
+    pub(super) assignment: Assignment,
+    pub(super) nested: Vec<Vec<Json>>,
+}
+
+impl JsonRows {
+    /// `column[i]` is parent `i`'s array of row arrays; each row array ends
+    /// with one element per nested include (`nested` of them).
+    pub(super) fn split(spec: &Spec, column: Vec<Json>, nested: usize) -> Result<JsonRows> {
+        let mut split = JsonRows {
+            rows: Vec::new(),
+            assignment: Assignment {
+                owners: Vec::new(),
+                counts: Vec::with_capacity(column.len()),
+                sharing: Vec::new(),
+            },
+            nested: vec![Vec::new(); nested],
+        };
+        for (parent, rows) in column.into_iter().enumerate() {
+            let rows = spec.array(rows)?;
+            split.assignment.counts.push(rows.len());
+            for row in rows {
+                let mut values = spec.array(row)?;
+                let Some(at) = values.len().checked_sub(nested) else {
+                    return Err(spec.malformed("a row array of the wrong length"));
+                };
+                for (column, value) in split.nested.iter_mut().zip(values.drain(at..)) {
+                    column.push(value);
+                }
+                split.assignment.owners.push(Some(parent));
+                split.rows.push(values);
+            }
+        }
+        Ok(split)
+    }
+
+    /// Decodes every child row into `batch`, in order.
+    pub(super) fn decode(&self, batch: &mut dyn Batch) -> Result<()> {
+        for values in &self.rows {
+            batch.push(JsonRow::new(values).row())?;
+        }
+        Ok(())
+    }
+}
