@@ -213,9 +213,11 @@ pub fn entry_points(model: &Model) -> TokenStream {
     let markers: Vec<_> = states(model).into_iter().map(|s| s.marker).collect();
     let start = angle(&markers);
     quote! {
+        #[inline]
         pub fn create() -> #builder #start {
             #builder { inner: ::strata::Create::new(), state: ::core::marker::PhantomData }
         }
+        #[inline]
         pub fn create_many<__I, __C>(rows: __I) -> ::strata::CreateMany<#ident>
         where
             __I: ::core::iter::IntoIterator<Item = __C>,

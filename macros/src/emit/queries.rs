@@ -66,34 +66,43 @@ pub fn inherent(model: &Model) -> TokenStream {
             #(#columns)*
             #relations
             #keys
+            #[inline]
             pub fn find_many() -> ::strata::FindMany<#ident> {
                 ::strata::FindMany::new()
             }
+            #[inline]
             pub fn find_first() -> ::strata::FindFirst<#ident> {
                 ::strata::FindFirst::new()
             }
+            #[inline]
             pub fn find_unique(key: ::strata::UniqueKey<#ident>) -> ::strata::FindUnique<#ident> {
                 ::strata::FindUnique::new(key)
             }
+            #[inline]
             pub fn count() -> ::strata::Count<#ident> {
                 ::strata::Count::new()
             }
+            #[inline]
             pub fn exists() -> ::strata::Exists<#ident> {
                 ::strata::Exists::new()
             }
+            #[inline]
             pub fn aggregate<A: ::strata::AggregateSelection>(
                 aggregates: A,
             ) -> ::strata::Aggregate<#ident, A> {
                 ::strata::Aggregate::new(aggregates)
             }
+            #[inline]
             pub fn group_by<K: ::strata::query::GroupKeys<#ident>>(
                 keys: K,
             ) -> ::strata::GroupBy<#ident, K> {
                 ::strata::GroupBy::new(keys)
             }
+            #[inline]
             pub fn delete(key: ::strata::UniqueKey<#ident>) -> ::strata::Delete<#ident> {
                 ::strata::Delete::new(key)
             }
+            #[inline]
             pub fn delete_many() -> ::strata::DeleteMany<#ident> {
                 ::strata::DeleteMany::new()
             }
@@ -126,10 +135,12 @@ fn unique_keys(model: &Model) -> TokenStream {
                 .map(|(ty, param)| quote!(::strata::ValueFor::<#ty>::into_value_for(#param)));
             quote! {
                 #[allow(clippy::too_many_arguments)]
+                #[inline]
                 pub fn #by(#(#params: #value_tys),*) -> ::strata::UniqueKey<#ident> {
                     ::strata::UniqueKey::new(#index, ::std::vec![#(#values),*])
                 }
                 #[allow(clippy::too_many_arguments)]
+                #[inline]
                 pub fn #find_by(#(#params: #value_tys),*) -> ::strata::FindUnique<#ident> {
                     ::strata::FindUnique::new(Self::#by(#(#params),*))
                 }

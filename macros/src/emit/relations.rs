@@ -206,6 +206,7 @@ pub fn accessors(model: &Model) -> TokenStream {
         );
         quote! {
             #[doc = #doc]
+            #[inline]
             pub fn #name() -> ::strata::relation::Relation<#ident, #target, #slot> {
                 ::strata::relation::Relation::new(
                     &<#ident as ::strata::Model>::SCHEMA.relations[#index],

@@ -14,11 +14,13 @@ pub fn entry_points(model: &Model) -> TokenStream {
     quote! {
         /// Makes the soft-deleted row with this key live again and returns
         /// it; `strata::Error::NotFound` if no deleted row has the key.
+        #[inline]
         pub fn restore(key: ::strata::UniqueKey<#ident>) -> ::strata::soft_delete::Restore<#ident> {
             ::strata::soft_delete::Restore::new(key)
         }
         /// Makes the soft-deleted rows matching a filter live again;
         /// returns how many.
+        #[inline]
         pub fn restore_many() -> ::strata::soft_delete::RestoreMany<#ident> {
             ::strata::soft_delete::RestoreMany::new()
         }

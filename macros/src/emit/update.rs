@@ -139,15 +139,19 @@ pub fn entry_points(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let builder = naming::update_builder(model);
     quote! {
+        #[inline]
         pub fn update(key: ::strata::UniqueKey<#ident>) -> #builder<::strata::UniqueKey<#ident>> {
             #builder { inner: ::strata::Update::new(key) }
         }
+        #[inline]
         pub fn update_many(filter: impl ::strata::IntoFilter<#ident>) -> #builder<::strata::Filter<#ident>> {
             #builder { inner: ::strata::Update::new(::strata::IntoFilter::into_filter(filter)) }
         }
+        #[inline]
         pub fn changes() -> #builder<()> {
             #builder { inner: ::strata::Update::new(()) }
         }
+        #[inline]
         pub fn upsert(
             key: ::strata::UniqueKey<#ident>,
             create: impl ::strata::IntoCreate<#ident>,

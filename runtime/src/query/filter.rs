@@ -4,7 +4,7 @@
 //! compile error.
 
 use super::ast::{CompareOp, Expr, LikePosition, NullsOrder, OrderBy};
-use crate::schema::{ColumnSchema, FieldType, Model};
+use crate::schema::{ColumnSchema, FieldType, Model, ModelSchema};
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -88,11 +88,7 @@ impl<M: Model, T: FieldType> Column<M, T> {
     }
 
     fn compare(self, op: CompareOp, value: impl ValueFor<T>) -> Filter<M> {
-        Filter::new(Expr::Compare(
-            Box::new(Expr::Column(self.schema())),
-            op,
-            Box::new(Expr::Value(value.into_value_for())),
-        ))
+        Filter::new(compare(self.schema(), op, value.into_value_for()))
     }
 
     pub fn eq(self, value: impl ValueFor<T>) -> Filter<M> {
@@ -255,25 +251,11 @@ impl<M> Filter<M> {
 
     /// Both conditions. Chains flatten: `a.and(b).and(c)` is one `(a AND b AND c)`.
     pub fn and(self, other: impl IntoFilter<M>) -> Self {
-        let other = other.into_filter().expr;
-        Filter::new(match self.expr {
-            Expr::And(mut items) => {
-                items.push(other);
-                Expr::And(items)
-            }
-            expr => Expr::And(vec![expr, other]),
-        })
+        Filter::new(join(self.expr, other.into_filter().expr, true))
     }
     /// Either condition. Chains flatten like [`Filter::and`].
     pub fn or(self, other: impl IntoFilter<M>) -> Self {
-        let other = other.into_filter().expr;
-        Filter::new(match self.expr {
-            Expr::Or(mut items) => {
-                items.push(other);
-                Expr::Or(items)
-            }
-            expr => Expr::Or(vec![expr, other]),
-        })
+        Filter::new(join(self.expr, other.into_filter().expr, false))
     }
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Self {
@@ -369,11 +351,7 @@ impl<M: Model> UniqueKey<M> {
     }
 
     pub(crate) fn columns(&self) -> impl Iterator<Item = &'static ColumnSchema> {
-        // `key` comes from generated code, so it always names a key of `M`; an
-        // out-of-range one would match no columns rather than panic.
-        let schema = M::SCHEMA;
-        let columns = schema.keys().nth(self.key).map_or(&[][..], |k| k.columns);
-        columns.iter().map(move |&i| schema.column(i))
+        key_columns(M::SCHEMA, self.key)
     }
 
     pub(crate) fn values(&self) -> &[Value] {
@@ -386,23 +364,58 @@ impl<M: Model> UniqueKey<M> {
     }
 
     pub(crate) fn filter(&self) -> Filter<M> {
-        let parts: Vec<Expr> = self
-            .columns()
-            .zip(&self.values)
-            .map(|(column, value)| {
-                Expr::Compare(
-                    Box::new(Expr::Column(column)),
-                    CompareOp::Eq,
-                    Box::new(Expr::Value(value.clone())),
-                )
-            })
-            .collect();
-        if parts.is_empty() {
-            // Never "every row": a key with no columns matches nothing.
-            return Filter::new(Expr::Or(Vec::new()));
-        }
-        Filter::new(Expr::all(parts))
+        Filter::new(key_filter(M::SCHEMA, self.key, &self.values))
     }
+}
+
+/// The columns of `model`'s unique key number `key`. `key` comes from
+/// generated code, so it always names a key of the model; an out-of-range
+/// one would match no columns rather than panic.
+fn key_columns(
+    model: &'static ModelSchema,
+    key: usize,
+) -> impl Iterator<Item = &'static ColumnSchema> {
+    let columns = model.keys().nth(key).map_or(&[][..], |k| k.columns);
+    columns.iter().map(move |&i| model.column(i))
+}
+
+/// `column = value` for each column of `model`'s key number `key`.
+fn key_filter(model: &'static ModelSchema, key: usize, values: &[Value]) -> Expr {
+    let parts: Vec<Expr> = key_columns(model, key)
+        .zip(values)
+        .map(|(column, value)| compare(column, CompareOp::Eq, value.clone()))
+        .collect();
+    if parts.is_empty() {
+        // Never "every row": a key with no columns matches nothing.
+        return Expr::Or(Vec::new());
+    }
+    Expr::all(parts)
+}
+
+/// `left AND right` (`all`) or `left OR right`, extending `left` if it is
+/// that chain already. Not generic: the typed builders only wrap it.
+fn join(left: Expr, right: Expr, all: bool) -> Expr {
+    match (left, all) {
+        (Expr::And(mut items), true) | (Expr::Or(mut items), false) => {
+            items.push(right);
+            if all {
+                Expr::And(items)
+            } else {
+                Expr::Or(items)
+            }
+        }
+        (left, true) => Expr::And(vec![left, right]),
+        (left, false) => Expr::Or(vec![left, right]),
+    }
+}
+
+/// `column <op> value`.
+fn compare(column: &'static ColumnSchema, op: CompareOp, value: Value) -> Expr {
+    Expr::Compare(
+        Box::new(Expr::Column(column)),
+        op,
+        Box::new(Expr::Value(value)),
+    )
 }
 
 /// `existing AND filter`, or just `filter`: how repeated `.filter()` calls combine.

@@ -11,7 +11,7 @@ use crate::intercept::Action;
 use crate::query::ast::Statement;
 use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
-use crate::schema::{ColumnSchema, FieldType, FromRow, Model, PartialModel};
+use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
 use std::marker::PhantomData;
 
@@ -52,6 +52,21 @@ impl<M: Model> ReadArgs<M> {
         self.filter = Some(merge(self.filter.take(), filter));
     }
 
+    /// `statement` past the `before` hooks, for a read of `action`.
+    fn prepare(
+        &self,
+        db: &Db,
+        action: Action,
+        statement: Result<Statement>,
+    ) -> Result<Prepared<Shared>> {
+        let op = op::<M>(action)
+            .on_primary(self.lock.requested())
+            .soft_delete(self.soft_delete);
+        let rendered = db.prepare_statement(op, statement?)?;
+        self.lock.check(db, M::SCHEMA.name)?;
+        Ok(rendered.map(Shared::from))
+    }
+
     /// The SELECT for these arguments with `projection`.
     fn to_select(&self, projection: SqlProjection) -> Result<Select> {
         let mut select = Select::new(M::SCHEMA.table, projection);
@@ -60,49 +75,58 @@ impl<M: Model> ReadArgs<M> {
         select.limit = self.take;
         select.offset = self.skip;
         select.order_by = self.order_by.clone();
-        let paginated = self.skip.is_some() || self.take.is_some() || self.cursor.is_some();
-        if paginated {
-            // Pages must not overlap or skip rows: make the order total by ending
-            // it with the primary key.
-            for &i in M::SCHEMA.primary_key.columns {
-                let column = M::SCHEMA.column(i);
-                if !select.order_by.iter().any(|o| o.column.is(column)) {
-                    select.order_by.push(OrderBy {
-                        column,
-                        descending: false,
-                        nulls: None,
-                    });
-                }
-            }
-        }
-        let mut filter = self.filter.as_ref().map(|f| f.expr.clone());
-        if let Some(cursor) = &self.cursor {
-            let at_or_after = cursor_condition::<M>(cursor, &select.order_by)?;
-            filter = Some(match filter {
-                Some(f) => Expr::And(vec![f, at_or_after]),
-                None => at_or_after,
-            });
-        }
-        select.filter = filter;
+        select.filter = self.filter.as_ref().map(|f| f.expr.clone());
+        let cursor = self.cursor.as_ref().map(|c| c.filter().expr);
+        paginate(&mut select, M::SCHEMA, cursor)?;
         self.lock.apply(&mut select, M::SCHEMA.name);
         Ok(select)
     }
 }
 
+/// Makes a paginated `select`'s order total, and adds the `cursor`'s
+/// condition (the cursor row's unique key filter) to its filter. Not
+/// generic: each model's read only hands it the schema.
+fn paginate(select: &mut Select, model: &'static ModelSchema, cursor: Option<Expr>) -> Result<()> {
+    let paginated = select.offset.is_some() || select.limit.is_some() || cursor.is_some();
+    if paginated {
+        // Pages must not overlap or skip rows: make the order total by ending
+        // it with the primary key.
+        for &i in model.primary_key.columns {
+            let column = model.column(i);
+            if !select.order_by.iter().any(|o| o.column.is(column)) {
+                select.order_by.push(OrderBy {
+                    column,
+                    descending: false,
+                    nulls: None,
+                });
+            }
+        }
+    }
+    if let Some(cursor) = cursor {
+        let at_or_after = cursor_condition(model, cursor, &select.order_by)?;
+        select.filter = Some(match select.filter.take() {
+            Some(f) => Expr::And(vec![f, at_or_after]),
+            None => at_or_after,
+        });
+    }
+    Ok(())
+}
+
 /// Rows at or after the cursor row in `order` (Prisma's inclusive cursor):
 /// `k1 > c1 OR (k1 = c1 AND k2 > c2) OR ... OR (k1 = c1 AND ... AND kn >= cn)`,
-/// where each `ci` is read from the cursor row by a subquery in the same statement.
-fn cursor_condition<M: Model>(cursor: &UniqueKey<M>, order: &[OrderBy]) -> Result<Expr> {
+/// where each `ci` is read from the cursor row (the one `cursor` filters
+/// to) by a subquery in the same statement.
+fn cursor_condition(model: &'static ModelSchema, cursor: Expr, order: &[OrderBy]) -> Result<Expr> {
     if let Some(nullable) = order.iter().find(|o| o.column.nullable) {
         return Err(Error::InvalidValue {
-            model: M::SCHEMA.name,
+            model: model.name,
             field: Some(nullable.column.field),
             reason: "cursor pagination needs non-nullable sort columns; sort by another column or filter out NULLs".into(),
         });
     }
     let cursor_value = |column: &'static ColumnSchema| {
-        let mut sub = Select::new(M::SCHEMA.table, SqlProjection::Columns(vec![column]));
-        sub.filter = Some(cursor.filter().expr);
+        let mut sub = Select::new(model.table, SqlProjection::Columns(vec![column]));
+        sub.filter = Some(cursor.clone());
         Expr::Subquery(Box::new(sub))
     };
     let compare = |o: &OrderBy, op: CompareOp| {
@@ -261,16 +285,13 @@ impl<M: Model> FindMany<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
+        // Prepared when first polled, not when `exec` is called: the
+        // tenant scope and the interceptors are those the future runs in.
+        let prepared = self.args.prepare(db, Action::FindMany, self.statement());
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany)
-            .on_primary(lock.requested())
-            .soft_delete(self.args.soft_delete);
-        let rendered = db.prepare_statement(op, self.statement()?)?;
-        lock.check(db, M::SCHEMA.name)?;
         (self.includes)
-            .fetch(db, rendered, self.args.counts, Rows::All)
+            .fetch(db, prepared, self.args.counts, Rows::All, lock)
             .await
-            .map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 }
 
@@ -440,16 +461,11 @@ impl<M: Model> FindFirst<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
+        let prepared = self.args.prepare(db, Action::FindFirst, self.statement());
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindFirst)
-            .on_primary(lock.requested())
-            .soft_delete(self.args.soft_delete);
-        let rendered = db.prepare_statement(op, self.statement()?)?;
-        lock.check(db, M::SCHEMA.name)?;
         let rows = (self.includes)
-            .fetch(db, rendered, self.args.counts, Rows::First)
-            .await
-            .map_err(|e| lock.classify(e, M::SCHEMA.name))?;
+            .fetch(db, prepared, self.args.counts, Rows::First, lock)
+            .await?;
         Ok(rows.into_iter().next())
     }
 }
@@ -504,9 +520,8 @@ impl<M: Model> FindUnique<M> {
         } else {
             // Boxed: its state would otherwise size every point read's
             // future, include or not.
-            let rows =
-                Box::pin((self.includes).fetch(db, rendered, self.counts, Rows::First)).await;
-            rows.map(|rows| rows.into_iter().next())
+            let rows = (self.includes).fetch(db, Ok(rendered), self.counts, Rows::First, lock);
+            Box::pin(rows).await.map(|rows| rows.into_iter().next())
         };
         found.map_err(|e| lock.classify(e, M::SCHEMA.name))
     }

@@ -19,6 +19,7 @@ pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
 pub(crate) use related::Counts;
+pub(crate) use row_lock::LockRequest;
 pub use to_sql::ToSql;
 pub(crate) use write::client_default;
 pub use write::{

@@ -20,6 +20,7 @@ use crate::execute::{Db, Rows, Sink};
 use crate::intercept::chain::Prepared;
 use crate::query::ast::Select;
 use crate::query::Counts;
+use crate::query::LockRequest;
 use crate::render::Shared;
 use crate::schema::{FieldType, Model, Row};
 
@@ -81,28 +82,31 @@ impl<M: Model> Includes<M> {
         // whole models it changes nothing; PostgreSQL cannot compare the json
         // columns, so it is left out.
         select.distinct = false;
-        select
-            .computed
-            .extend(self.list.iter().map(|i| i.json_expr()));
+        // A loop, not an iterator adapter: that is compiled again per model.
+        for include in &self.list {
+            select.computed.push(include.json_expr());
+        }
     }
 
-    /// Runs the read (`rendered`, from a SELECT passed through
-    /// [`Includes::extend_select`]) and fills the included relations.
+    /// Runs the read (`prepared`, from a SELECT passed through
+    /// [`Includes::extend_select`]) and fills the included relations; a
+    /// locking read's errors are classified by its `lock`.
     pub(crate) async fn fetch(
         self,
         db: &Db,
-        rendered: Prepared<impl Into<Shared>>,
+        prepared: Result<Prepared<Shared>>,
         counts: Counts<M>,
         rows: Rows,
+        lock: LockRequest,
     ) -> Result<Vec<M>> {
+        let classify = |e| lock.classify(e, M::SCHEMA.name);
         let joined = self.joined();
         let mut read = ModelRows {
             rows: Vec::new(),
             counts,
             json: JsonColumns::new(if joined { self.list.len() } else { 0 }),
         };
-        db.fetch_into(rendered.map(Into::into), &mut read, rows)
-            .await?;
+        (db.fetch_into(prepared?, &mut read, rows).await).map_err(classify)?;
         let mut out = read.rows;
         if joined {
             for (include, column) in self.list.iter().zip(read.json.columns) {
@@ -111,7 +115,7 @@ impl<M: Model> Includes<M> {
             return Ok(out);
         }
         for include in &self.list {
-            include.load(db, &mut out).await?;
+            (include.load(db, &mut out).await).map_err(classify)?;
         }
         Ok(out)
     }
