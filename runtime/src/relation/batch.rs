@@ -129,3 +129,112 @@ impl JsonRows {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::test_schema::{column, model};
+    use crate::schema::{ModelSchema, RelationKind, RelationSchema, SqlType};
+    use crate::value::Value;
+    use serde_json::json;
+
+    static COLUMNS: [crate::schema::ColumnSchema; 1] = [column("id", SqlType::BigInt, false)];
+    static PARENT: ModelSchema = model("Parent", "parents", &COLUMNS);
+    static CHILD: ModelSchema = model("Child", "children", &COLUMNS);
+    fn child() -> &'static ModelSchema {
+        &CHILD
+    }
+    static CHILDREN: RelationSchema = RelationSchema {
+        field: "children",
+        name: None,
+        kind: RelationKind::HasMany,
+        target: child,
+        target_name: "Child",
+        fields: &[],
+        references: &[],
+        join: None,
+        implicit_join: false,
+        through: None,
+    };
+
+    fn spec() -> Spec {
+        Spec::new(&CHILDREN, &PARENT, &CHILD)
+    }
+
+    /// A row whose column 0 is the child (an `i64`) and column 1 its parent key.
+    fn push(sink: &mut Keyed<'_>, child: i64, parent: i64) {
+        let values = [json!(child), json!(parent)];
+        sink.push(JsonRow::new(&values).row()).expect("decodes");
+    }
+
+    /// Rows and keys stay in step across a load's statements, and an attempt
+    /// that is retried (`clear`) drops only the rows of its own statement.
+    #[test]
+    fn keyed_rows_stay_in_step_and_a_retry_keeps_earlier_statements() {
+        let key = KeyAt {
+            positions: vec![1],
+            types: vec![SqlType::BigInt],
+        };
+        let (mut batch, mut keys) = (FullRows::<i64>(Vec::new()), Vec::new());
+        let mut first = Keyed {
+            batch: &mut batch,
+            key: &key,
+            keys: &mut keys,
+            base: 0,
+        };
+        push(&mut first, 10, 1);
+        push(&mut first, 11, 2);
+        let base = batch.len();
+        let mut second = Keyed {
+            batch: &mut batch,
+            key: &key,
+            keys: &mut keys,
+            base,
+        };
+        push(&mut second, 12, 1);
+        second.clear();
+        assert_eq!(second.count(), 0);
+        push(&mut second, 13, 3);
+        assert_eq!(second.count(), 1);
+        assert_eq!(batch.0, [10, 11, 13]);
+        let parents: Vec<_> = keys.iter().map(|k| k.parts().to_vec()).collect();
+        assert_eq!(parents, [[Value::I64(1)], [Value::I64(2)], [Value::I64(3)]]);
+    }
+
+    /// A joined column: each parent's rows are assigned to it in order, and
+    /// each row's trailing arrays go to the nested includes' columns.
+    #[test]
+    fn json_rows_assign_rows_to_their_parents_and_split_off_nested_columns() {
+        let column = vec![
+            json!([[1, ["a"]], [2, []]]),
+            json!([]),
+            json!([[3, ["b", "c"]]]),
+        ];
+        let split = JsonRows::split(&spec(), column, 1).expect("well formed");
+        assert_eq!(split.assignment.owners, [Some(0), Some(0), Some(2)]);
+        assert_eq!(split.assignment.counts, [2, 0, 1]);
+        assert!(split.assignment.sharing.is_empty());
+        assert_eq!(
+            split.nested,
+            [vec![json!(["a"]), json!([]), json!(["b", "c"])]]
+        );
+        let mut rows = FullRows::<i64>(Vec::new());
+        split.decode(&mut rows).expect("decodes");
+        assert_eq!(rows.0, [1, 2, 3]);
+    }
+
+    /// What the SQL and the decoder disagreeing on looks like: an error
+    /// naming the relation, not a panic or a misassigned row.
+    #[test]
+    fn malformed_json_columns_are_errors_naming_the_relation() {
+        for column in [json!({"a": 1}), json!([1]), json!([[]])] {
+            let error = JsonRows::split(&spec(), vec![column.clone()], 1)
+                .err()
+                .unwrap_or_else(|| panic!("{column} was accepted"));
+            assert!(
+                error.to_string().contains("Parent.children"),
+                "{column}: {error}"
+            );
+        }
+    }
+}
