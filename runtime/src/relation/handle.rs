@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 /// include of it reads whole rows of `C` ([`Whole`]) or, after `select`
 /// or `omit`, `{C}Partial` ones ([`Partial`]).
 ///
-/// A typed shell over [`Spec`]: the options, the statements and the errors
+/// A typed shell over `relation::spec::Spec`: the options, the statements and the errors
 /// live in the untyped `Spec`, compiled once in strata; only what touches a
 /// row of `P` or `C` is generic here, and so instantiated per relation in
 /// every crate that includes one.
