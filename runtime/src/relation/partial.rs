@@ -73,9 +73,14 @@ where
     /// Gives each parent its rows; parents sharing a key share one slice.
     fn hand_out_partial(&self, parents: &mut [P], assignment: Assignment, rows: Vec<C::Partial>) {
         let (buckets, sharing) = buckets(assignment, rows);
+        // Parents without rows share one empty slice: no allocation each.
+        let empty: Arc<[C::Partial]> = Arc::new([]);
         let mut shared: Vec<Arc<[C::Partial]>> = Vec::with_capacity(buckets.len());
         for bucket in buckets {
-            shared.push(bucket.into());
+            shared.push(match bucket.is_empty() {
+                true => Arc::clone(&empty),
+                false => bucket.into(),
+            });
         }
         for (first, other) in sharing {
             shared[other] = Arc::clone(&shared[first]);
