@@ -15,7 +15,7 @@
 //! the same rows in the same order.
 
 use super::Include;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::{Db, Rows, Sink};
 use crate::intercept::chain::Prepared;
 use crate::query::ast::Select;
@@ -100,18 +100,22 @@ impl<M: Model> Includes<M> {
         lock: LockRequest,
     ) -> Result<Vec<M>> {
         let classify = |e| lock.classify(e, M::SCHEMA.name);
-        let joined = self.joined();
+        let joined: &[Box<dyn Include<M>>] = match self.joined() {
+            true => &self.list,
+            false => &[],
+        };
         let mut read = ModelRows {
             rows: Vec::new(),
             counts,
-            json: JsonColumns::new(if joined { self.list.len() } else { 0 }),
+            joined,
+            failed: None,
         };
         (db.fetch_into(prepared?, &mut read, rows).await).map_err(classify)?;
+        if let Some(failed) = read.failed {
+            return Err(failed);
+        }
         let mut out = read.rows;
-        if joined {
-            for (include, column) in self.list.iter().zip(read.json.columns) {
-                include.fill_json(&mut out, column)?;
-            }
+        if !joined.is_empty() {
             return Ok(out);
         }
         for include in &self.list {
@@ -121,20 +125,31 @@ impl<M: Model> Includes<M> {
     }
 }
 
-/// A read's rows of `M`: each decoded with its relation counts, then the
-/// joined includes' JSON columns that follow them.
-struct ModelRows<M> {
+/// A read's rows of `M`: each decoded with its relation counts, then its
+/// joined includes filled from the JSON columns that follow them, as the
+/// row arrives (so no row's JSON outlives its own decoding).
+struct ModelRows<'a, M> {
     rows: Vec<M>,
     counts: Counts<M>,
-    json: JsonColumns,
+    /// The includes read as JSON columns (none for a batched read).
+    joined: &'a [Box<dyn Include<M>>],
+    /// The first include that could not be filled: the read ends with it.
+    failed: Option<Error>,
 }
 
-impl<M: Model> Sink for ModelRows<M> {
+impl<M: Model> Sink for ModelRows<'_, M> {
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
         let mut index = 0;
         let mut model = M::from_row(row, &mut index)?;
         self.counts.read(&mut model, row, &mut index)?;
-        self.json.read(row, index)?;
+        for include in self.joined {
+            let column = vec![read_json(row, index)?];
+            index += 1;
+            if self.failed.is_none() {
+                let parent = std::slice::from_mut(&mut model);
+                self.failed = include.fill_json(parent, column).err();
+            }
+        }
         self.rows.push(model);
         Ok(())
     }
@@ -143,33 +158,7 @@ impl<M: Model> Sink for ModelRows<M> {
     }
     fn clear(&mut self) {
         self.rows.clear();
-        self.json.clear();
-    }
-}
-
-/// The joined includes' columns of a read, one vector per include with a
-/// value per row (none for a batched read). Not generic over the model.
-struct JsonColumns {
-    columns: Vec<Vec<serde_json::Value>>,
-}
-
-impl JsonColumns {
-    fn new(includes: usize) -> Self {
-        JsonColumns {
-            columns: vec![Vec::new(); includes],
-        }
-    }
-
-    /// Reads the row's include columns, which start at `index`.
-    fn read(&mut self, row: Row<'_>, index: usize) -> Result<(), sqlx::Error> {
-        for (at, column) in (index..).zip(&mut self.columns) {
-            column.push(read_json(row, at)?);
-        }
-        Ok(())
-    }
-
-    fn clear(&mut self) {
-        self.columns.iter_mut().for_each(Vec::clear);
+        self.failed = None;
     }
 }
 
