@@ -537,6 +537,15 @@ impl Load {
             None => key_positions(&self.columns, &self.key),
         }
     }
+
+    /// Where each row of this load carries its parent key: the child's own
+    /// columns ([`Load::key_positions`]), or else the `__k*` aliases the
+    /// renderer writes right after `columns`.
+    pub fn row_key_positions(&self) -> Vec<usize> {
+        let after = self.columns.len();
+        self.key_positions()
+            .unwrap_or_else(|| (after..after + self.key_width()).collect())
+    }
 }
 
 /// The position of each of `key` in `columns`, if all are there.

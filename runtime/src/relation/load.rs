@@ -165,12 +165,9 @@ pub(super) async fn fetch_children(
     batch: &mut dyn Batch,
 ) -> Result<Vec<RowKey>> {
     let load = spec.load_statement(plan, parent_keys);
-    // Where each row carries its parent key, decided with the statement
-    // it is read from (the child's own column, or `__k*` after the columns).
-    let width = plan.key_types.len();
+    // Read off the statement the rows come from, as the renderer does.
     let key = KeyAt {
-        positions: (load.key_positions())
-            .unwrap_or_else(|| (load.columns.len()..load.columns.len() + width).collect()),
+        positions: load.row_key_positions(),
         types: plan.key_types.clone(),
     };
     let (op, dialect) = (Op::model(spec.child, Action::Include), db.dialect());

@@ -62,8 +62,11 @@ where
         if !self.includes.is_empty() {
             return Err(self.spec.invalid(NESTED_UNDER_PARTIAL));
         }
-        let selected = (self.spec.selected.as_ref())
-            .ok_or_else(|| self.spec.invalid("select/omit chose no columns"))?;
+        // `select`/`omit` set it when they made this relation `Partial`.
+        let selected = (self.spec.selected.as_ref()).ok_or_else(|| {
+            self.spec
+                .invalid("a partial include without its selected columns")
+        })?;
         Ok(PartialRows {
             rows: Vec::new(),
             selected: Arc::clone(selected),
