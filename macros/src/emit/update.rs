@@ -76,16 +76,28 @@ pub fn impls(model: &Model) -> TokenStream {
                 self.inner
             }
         }
+        // The runtime's futures themselves, not an `async fn` around each:
+        // a library crate compiles its non-generic functions whether called
+        // or not, and with an `async` wrapper that was two state machines per
+        // model, each pulling the write path's whole future into the crate.
         #[automatically_derived]
         impl #builder<::strata::UniqueKey<#ident>> {
-            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<#ident> {
-                self.inner.exec(db).await
+            #[inline]
+            pub fn exec(
+                self,
+                db: &::strata::Db,
+            ) -> impl ::core::future::Future<Output = ::strata::Result<#ident>> + Send + '_ {
+                self.inner.exec(db)
             }
         }
         #[automatically_derived]
         impl #builder<::strata::Filter<#ident>> {
-            pub async fn exec(self, db: &::strata::Db) -> ::strata::Result<u64> {
-                self.inner.exec(db).await
+            #[inline]
+            pub fn exec(
+                self,
+                db: &::strata::Db,
+            ) -> impl ::core::future::Future<Output = ::strata::Result<u64>> + Send + '_ {
+                self.inner.exec(db)
             }
         }
     }

@@ -18,6 +18,7 @@ use crate::intercept::{self, Action};
 use crate::render::{Rendered, Shared};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
+use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt as _;
 use sqlx::error::BoxDynError;
 use std::marker::PhantomData;
@@ -166,30 +167,33 @@ impl Db {
         self.collect(prepared, decode, rows, true)
     }
 
-    /// A write (or `sql!`'s execute): rows affected.
-    pub(crate) async fn run_execute(
+    /// A write (or `sql!`'s execute): rows affected. Boxed, as
+    /// [`Db::fetch_prepared`] is.
+    pub(crate) fn run_execute(
         &self,
         prepared: Prepared<impl Into<Bound>>,
-    ) -> Result<WriteOutcome> {
+    ) -> BoxFuture<'_, Result<WriteOutcome>> {
         let Prepared { op, body, ran } = prepared;
         let body = match body {
             Body::Run(rendered) => Body::Run(std::iter::once(rendered.into())),
             Body::Skip { rows_affected } => Body::Skip { rows_affected },
         };
-        self.execute_prepared(Prepared { op, body, ran }, false)
-            .await
+        Box::pin(self.execute_prepared(Prepared { op, body, ran }, false))
     }
 
     /// Runs `statements` in one transaction (one statement alone needs
     /// none) and returns the total rows affected: one logical write that
     /// needs several statements (a `create_many` split under the bind
     /// limit) applies completely or not at all.
-    pub(crate) async fn run_atomically(&self, prepared: Prepared<Vec<Bound>>) -> Result<u64> {
+    pub(crate) fn run_atomically(
+        &self,
+        prepared: Prepared<Vec<Bound>>,
+    ) -> BoxFuture<'_, Result<u64>> {
         // BEGIN/COMMIT around one statement would only cost round trips
         // (and a statement journal on SQLite).
         let transactional = matches!(&prepared.body, Body::Run(s) if s.len() > 1);
-        let outcome = self.execute_prepared(prepared, transactional).await?;
-        Ok(outcome.rows_affected)
+        let outcome = self.execute_prepared(prepared, transactional);
+        Box::pin(async move { Ok(outcome.await?.rows_affected) })
     }
 
     /// A read's rows decoded by `decode` into an `O`: the only part of a
@@ -233,11 +237,28 @@ impl Db {
         prepared: Prepared<Shared>,
         sink: &'a mut dyn Sink,
         rows: Rows,
-    ) -> impl std::future::Future<Output = Result<()>> + 'a {
+    ) -> BoxFuture<'a, Result<()>> {
         self.fetch_prepared(prepared, sink, rows, true)
     }
 
-    async fn fetch_prepared(
+    /// Boxed, because the generic futures above (a read's, a write's, per
+    /// model in the user's crate) await it: held by value, this future and
+    /// every one below it down to sqlx's socket reads were part of each of
+    /// their types, and a debug build describes each type in full in every
+    /// codegen unit that uses it (most of a user crate's debug info, and
+    /// more than half its build time; bench/compile/RESULTS.md). One
+    /// allocation per statement instead.
+    fn fetch_prepared<'a>(
+        &'a self,
+        prepared: Prepared<Shared>,
+        sink: &'a mut dyn Sink,
+        rows: Rows,
+        persistent: bool,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.fetch_statement(prepared, sink, rows, persistent))
+    }
+
+    async fn fetch_statement(
         &self,
         prepared: Prepared<Shared>,
         sink: &mut dyn Sink,
@@ -270,7 +291,7 @@ impl Db {
             .await
     }
 
-    /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
+    /// [`Db::fetch_statement`]'s statement, on the route's target (again on
     /// the primary if a replica could not serve it), timed, with its
     /// `after` hooks.
     async fn fetch_timed(

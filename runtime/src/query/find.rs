@@ -13,6 +13,7 @@ use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
+use std::future::Future;
 use std::marker::PhantomData;
 
 pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
@@ -65,6 +66,23 @@ impl<M: Model> ReadArgs<M> {
         let rendered = db.prepare_statement(op, statement?)?;
         self.lock.check(db, M::SCHEMA.name)?;
         Ok(rendered.map(Shared::from))
+    }
+
+    /// Reads `statement` (these arguments' SELECT of whole rows) and the
+    /// `includes`. Prepared when first polled, not when `exec` is called:
+    /// the tenant scope and the interceptors are those the future runs in.
+    fn fetch(
+        mut self,
+        includes: Includes<M>,
+        db: &Db,
+        action: Action,
+        statement: Result<Statement>,
+        rows: Rows,
+    ) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
+        let counts = std::mem::replace(&mut self.counts, Counts::new());
+        let lock = self.lock;
+        let prepare = move |db: &Db| self.prepare(db, action, statement);
+        includes.fetch(db, prepare, counts, rows, lock)
     }
 
     /// The SELECT for these arguments with `projection`.
@@ -284,14 +302,10 @@ impl<M: Model> FindMany<M> {
         Ok(Statement::Select(select))
     }
 
-    pub async fn exec(self, db: &Db) -> Result<Vec<M>> {
-        // Prepared when first polled, not when `exec` is called: the
-        // tenant scope and the interceptors are those the future runs in.
-        let prepared = self.args.prepare(db, Action::FindMany, self.statement());
-        let lock = self.args.lock;
-        (self.includes)
-            .fetch(db, prepared, self.args.counts, Rows::All, lock)
-            .await
+    pub fn exec(self, db: &Db) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
+        let statement = self.statement();
+        self.args
+            .fetch(self.includes, db, Action::FindMany, statement, Rows::All)
     }
 }
 
@@ -461,10 +475,9 @@ impl<M: Model> FindFirst<M> {
     }
 
     pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let prepared = self.args.prepare(db, Action::FindFirst, self.statement());
-        let lock = self.args.lock;
-        let rows = (self.includes)
-            .fetch(db, prepared, self.args.counts, Rows::First, lock)
+        let statement = self.statement();
+        let rows = (self.args)
+            .fetch(self.includes, db, Action::FindFirst, statement, Rows::First)
             .await?;
         Ok(rows.into_iter().next())
     }
@@ -520,7 +533,7 @@ impl<M: Model> FindUnique<M> {
         } else {
             // Boxed: its state would otherwise size every point read's
             // future, include or not.
-            let rows = (self.includes).fetch(db, Ok(rendered), self.counts, Rows::First, lock);
+            let rows = (self.includes).fetch(db, |_| Ok(rendered), self.counts, Rows::First, lock);
             Box::pin(rows).await.map(|rows| rows.into_iter().next())
         };
         found.map_err(|e| lock.classify(e, M::SCHEMA.name))

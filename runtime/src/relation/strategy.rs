@@ -23,6 +23,7 @@ use crate::query::Counts;
 use crate::query::LockRequest;
 use crate::render::Shared;
 use crate::schema::{FieldType, Model, Row};
+use futures_util::future::BoxFuture;
 
 /// How `include`d relations are read; set per query with `.strategy(..)`.
 /// Both return the same rows in the same order (each parent's related rows
@@ -88,61 +89,102 @@ impl<M: Model> Includes<M> {
         }
     }
 
-    /// Runs the read (`prepared`, from a SELECT passed through
-    /// [`Includes::extend_select`]) and fills the included relations; a
-    /// locking read's errors are classified by its `lock`.
+    /// Runs the read (`prepare`d when the future is first polled, from a
+    /// SELECT passed through [`Includes::extend_select`]) and fills the
+    /// included relations; a locking read's errors are classified by its
+    /// `lock`. The builders' `exec` return this future itself: the read's
+    /// one state machine per model, and the statement still prepared inside
+    /// the tenant scope and interceptors the future runs in.
     pub(crate) async fn fetch(
         self,
         db: &Db,
-        prepared: Result<Prepared<Shared>>,
+        prepare: impl FnOnce(&Db) -> Result<Prepared<Shared>> + Send,
         counts: Counts<M>,
         rows: Rows,
         lock: LockRequest,
     ) -> Result<Vec<M>> {
-        let classify = |e| lock.classify(e, M::SCHEMA.name);
-        let joined: &[Box<dyn Include<M>>] = match self.joined() {
-            true => &self.list,
-            false => &[],
-        };
         let mut read = ModelRows {
             rows: Vec::new(),
             counts,
-            joined,
+            joined: self.joined(),
+            includes: self.list,
             failed: None,
         };
-        (db.fetch_into(prepared?, &mut read, rows).await).map_err(classify)?;
-        if let Some(failed) = read.failed {
-            return Err(failed);
-        }
-        let mut out = read.rows;
-        if !joined.is_empty() {
-            return Ok(out);
-        }
-        for include in &self.list {
-            (include.load(db, &mut out).await).map_err(classify)?;
-        }
-        Ok(out)
+        read_rows(db, prepare(db), &mut read, rows, lock, M::SCHEMA.name).await?;
+        Ok(read.rows)
     }
+}
+
+/// [`Includes::fetch`]'s read, not generic: the rows and their includes
+/// come through `read`, so this future is compiled once, in strata, and
+/// each model's read is one state machine with one await.
+async fn read_rows(
+    db: &Db,
+    prepared: Result<Prepared<Shared>>,
+    read: &mut dyn ReadInto,
+    rows: Rows,
+    lock: LockRequest,
+    model: &'static str,
+) -> Result<()> {
+    let classify = |e| lock.classify(e, model);
+    (db.fetch_into(prepared?, &mut *read, rows).await).map_err(classify)?;
+    if let Some(failed) = read.take_failed() {
+        return Err(failed);
+    }
+    for i in 0..read.batched_includes() {
+        (read.load_include(i, db).await).map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// What [`read_rows`] asks of a read's typed rows.
+trait ReadInto: Sink {
+    /// Why a joined include could not be filled, if one could not.
+    fn take_failed(&mut self) -> Option<Error>;
+    /// How many includes are loaded after the rows (none when joined).
+    fn batched_includes(&self) -> usize;
+    /// Loads include `i` into the rows read.
+    fn load_include<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>>;
 }
 
 /// A read's rows of `M`: each decoded with its relation counts, then its
 /// joined includes filled from the JSON columns that follow them, as the
 /// row arrives (so no row's JSON outlives its own decoding).
-struct ModelRows<'a, M> {
+struct ModelRows<M> {
     rows: Vec<M>,
     counts: Counts<M>,
-    /// The includes read as JSON columns (none for a batched read).
-    joined: &'a [Box<dyn Include<M>>],
+    includes: Vec<Box<dyn Include<M>>>,
+    /// The includes are read as JSON columns (not loaded after the rows).
+    joined: bool,
     /// The first include that could not be filled: the read ends with it.
     failed: Option<Error>,
 }
 
-impl<M: Model> Sink for ModelRows<'_, M> {
+impl<M: Model> ReadInto for ModelRows<M> {
+    fn take_failed(&mut self) -> Option<Error> {
+        self.failed.take()
+    }
+    fn batched_includes(&self) -> usize {
+        match self.joined {
+            true => 0,
+            false => self.includes.len(),
+        }
+    }
+    fn load_include<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>> {
+        self.includes[i].load(db, &mut self.rows)
+    }
+}
+
+impl<M: Model> Sink for ModelRows<M> {
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
         let mut index = 0;
         let mut model = M::from_row(row, &mut index)?;
         self.counts.read(&mut model, row, &mut index)?;
-        for include in self.joined {
+        let joined: &[Box<dyn Include<M>>] = match self.joined {
+            true => &self.includes,
+            false => &[],
+        };
+        for include in joined {
             let column = vec![read_json(row, index)?];
             index += 1;
             if self.failed.is_none() {
