@@ -5,11 +5,13 @@
 //! whatever the number of parents (more only when an `IN` list must be split
 //! under SQLite's or MySQL's bind limit).
 //!
-//! The statements run in [`fetch_children`], which is not generic: the rows
-//! arrive through `dyn` ([`super::batch`]), so the read's future is compiled
-//! once in strata. Only decoding a row and handing the rows out are generic
-//! over the models, compiled per relation in each crate that includes one;
-//! which child goes to which parent is [`super::spec::Spec`]'s.
+//! A level runs in [`load_level`] and its statements in [`fetch_children`],
+//! neither generic: the typed side is a `dyn` [`Level`] (whole rows here,
+//! `select`/`omit` rows in `partial.rs`) and the rows arrive through `dyn`
+//! ([`super::batch`]), so the load's future is compiled once in strata.
+//! Only decoding a row and handing the rows out are generic over the models,
+//! compiled per relation in each crate that includes one; which child goes
+//! to which parent is [`super::spec::Spec`]'s.
 
 use super::batch::{Batch, FullRows, JsonRows, Keyed};
 use super::key::{KeyAt, RowKey};
@@ -30,7 +32,15 @@ where
     S: Holder<C>,
 {
     fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.load_into(db, parents))
+        if parents.is_empty() {
+            return Box::pin(std::future::ready(Ok(())));
+        }
+        let level = WholeLevel {
+            relation: self,
+            parents,
+            children: FullRows(Vec::new()),
+        };
+        Box::pin(load_level(db, &self.spec, Box::new(level)))
     }
 
     fn json_expr(&self) -> crate::query::ast::Expr {
@@ -54,23 +64,6 @@ where
     C: PartialModel + Clone + Sync,
     S: Holder<C>,
 {
-    async fn load_into(&self, db: &Db, parents: &mut [P]) -> Result<()> {
-        if parents.is_empty() {
-            return Ok(());
-        }
-        let spec = &self.spec;
-        let plan = spec.plan()?;
-        let parent_keys = keys_of(&plan.parent_columns, parents);
-        let mut children = FullRows(Vec::new());
-        let keys = fetch_children(db, spec, &plan, &parent_keys, &mut children).await?;
-        let mut children = children.0;
-        for include in &self.includes {
-            include.load(db, &mut children).await?;
-        }
-        let assignment = Spec::assign(&parent_keys, &keys);
-        self.hand_out(parents, assignment, children, spec.sorts_on_client())
-    }
-
     /// Gives each parent its rows (`children`, in the order read, placed by
     /// `assignment`), sorted by primary key first if `sort`. A row shared by
     /// several parents (a `belongs_to` target, a tag on many posts) is
@@ -103,6 +96,68 @@ where
                 .map_err(|_| self.spec.invalid(MISSING_REQUIRED))?;
         }
         Ok(())
+    }
+}
+
+/// One include level's typed side: its parents, and the rows read for them.
+/// [`load_level`] runs the level through it, so the statements, nested
+/// loads and assignment are one future compiled in strata rather than an
+/// `async` state machine per relation in every crate that includes one.
+pub(super) trait Level: Send {
+    /// The parents' keys on `plan`'s columns (`None` where part is NULL).
+    fn parent_keys(&self, plan: &Plan) -> Vec<Option<RowKey>>;
+    /// Where the rows read go.
+    fn batch(&mut self) -> &mut dyn Batch;
+    /// How many nested includes load on the rows read.
+    fn nested(&self) -> usize;
+    /// Loads nested include `i` on the rows read.
+    fn load_nested<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>>;
+    /// Hands the rows read to the parents, placed by `assignment`, each
+    /// parent's sorted by primary key first if `sort`.
+    fn hand_out(&mut self, assignment: Assignment, sort: bool) -> Result<()>;
+}
+
+/// Loads one include level for parents that are not all absent: its rows,
+/// then their nested includes, then hands them out.
+pub(super) async fn load_level(db: &Db, spec: &Spec, mut level: Box<dyn Level + '_>) -> Result<()> {
+    let plan = spec.plan()?;
+    let parent_keys = level.parent_keys(&plan);
+    let keys = fetch_children(db, spec, &plan, &parent_keys, level.batch()).await?;
+    for i in 0..level.nested() {
+        level.load_nested(i, db).await?;
+    }
+    let assignment = Spec::assign(&parent_keys, &keys);
+    level.hand_out(assignment, spec.sorts_on_client())
+}
+
+/// A whole-row include's level.
+struct WholeLevel<'a, P, C, S> {
+    relation: &'a Relation<P, C, S, Whole>,
+    parents: &'a mut [P],
+    children: FullRows<C>,
+}
+
+impl<P, C, S> Level for WholeLevel<'_, P, C, S>
+where
+    P: Model,
+    C: PartialModel + Clone + Sync,
+    S: Holder<C>,
+{
+    fn parent_keys(&self, plan: &Plan) -> Vec<Option<RowKey>> {
+        keys_of(&plan.parent_columns, self.parents)
+    }
+    fn batch(&mut self) -> &mut dyn Batch {
+        &mut self.children
+    }
+    fn nested(&self) -> usize {
+        self.relation.includes.len()
+    }
+    fn load_nested<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>> {
+        self.relation.includes[i].load(db, &mut self.children.0)
+    }
+    fn hand_out(&mut self, assignment: Assignment, sort: bool) -> Result<()> {
+        let children = std::mem::take(&mut self.children.0);
+        (self.relation).hand_out(self.parents, assignment, children, sort)
     }
 }
 
@@ -157,7 +212,7 @@ fn sort_by_key<C: Model>(rows: &mut [C]) {
 /// than one statement when the keys are split under a bind limit), its rows
 /// into `batch`; returns each row's parent key. Not generic: compiled once,
 /// whatever the relation.
-pub(super) async fn fetch_children(
+async fn fetch_children(
     db: &Db,
     spec: &Spec,
     plan: &Plan,

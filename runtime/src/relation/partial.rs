@@ -4,8 +4,9 @@
 //! includes read whole rows compiles none of this per relation.
 
 use super::batch::{Batch, JsonRows, PartialRows};
-use super::load::{buckets, fetch_children, keys_of, NESTED_UNDER_PARTIAL};
-use super::spec::{Assignment, Spec};
+use super::key::RowKey;
+use super::load::{buckets, keys_of, load_level, Level, NESTED_UNDER_PARTIAL};
+use super::spec::{Assignment, Plan};
 use super::{Holder, Include, Partial, Relation};
 use crate::error::Result;
 use crate::execute::Db;
@@ -20,7 +21,19 @@ where
     S: Holder<C>,
 {
     fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.load_partial(db, parents))
+        if parents.is_empty() {
+            return Box::pin(std::future::ready(Ok(())));
+        }
+        let rows = match self.partial_rows() {
+            Ok(rows) => rows,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        let level = PartialLevel {
+            relation: self,
+            parents,
+            rows,
+        };
+        Box::pin(load_level(db, &self.spec, Box::new(level)))
     }
 
     fn json_expr(&self) -> crate::query::ast::Expr {
@@ -42,21 +55,6 @@ where
     C: PartialModel + Clone + Sync,
     S: Holder<C>,
 {
-    async fn load_partial(&self, db: &Db, parents: &mut [P]) -> Result<()> {
-        if parents.is_empty() {
-            return Ok(());
-        }
-        let spec = &self.spec;
-        let mut rows = self.partial_rows()?;
-        let plan = spec.plan()?;
-        let parent_keys = keys_of(&plan.parent_columns, parents);
-        let batch: &mut dyn Batch = &mut rows;
-        let keys = fetch_children(db, spec, &plan, &parent_keys, batch).await?;
-        let assignment = Spec::assign(&parent_keys, &keys);
-        self.hand_out_partial(parents, assignment, rows.rows);
-        Ok(())
-    }
-
     /// An empty container for the rows, or why this include cannot run.
     fn partial_rows(&self) -> Result<PartialRows<C>> {
         if !self.includes.is_empty() {
@@ -93,5 +91,39 @@ where
             let Some(rows) = shared.next() else { break };
             (self.slot)(parent).fill_partial(rows);
         }
+    }
+}
+
+/// A partial include's level: no nested includes (refused by
+/// `partial_rows`), and its rows are not sorted on the client.
+struct PartialLevel<'a, P, C: PartialModel, S> {
+    relation: &'a Relation<P, C, S, Partial>,
+    parents: &'a mut [P],
+    rows: PartialRows<C>,
+}
+
+impl<P, C, S> Level for PartialLevel<'_, P, C, S>
+where
+    P: Model,
+    C: PartialModel + Clone + Sync,
+    S: Holder<C>,
+{
+    fn parent_keys(&self, plan: &Plan) -> Vec<Option<RowKey>> {
+        keys_of(&plan.parent_columns, self.parents)
+    }
+    fn batch(&mut self) -> &mut dyn Batch {
+        &mut self.rows
+    }
+    fn nested(&self) -> usize {
+        0
+    }
+    fn load_nested<'a>(&'a mut self, _: usize, _: &'a Db) -> BoxFuture<'a, Result<()>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn hand_out(&mut self, assignment: Assignment, _sort: bool) -> Result<()> {
+        let rows = std::mem::take(&mut self.rows.rows);
+        self.relation
+            .hand_out_partial(self.parents, assignment, rows);
+        Ok(())
     }
 }
