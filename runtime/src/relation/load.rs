@@ -117,8 +117,9 @@ pub(super) trait Level: Send {
     fn hand_out(&mut self, assignment: Assignment, sort: bool) -> Result<()>;
 }
 
-/// Loads one include level for parents that are not all absent: its rows,
-/// then their nested includes, then hands them out.
+/// Loads one include level for `level`'s parents (at least one; `load`
+/// answers none without a statement): its rows, then their nested
+/// includes, then hands them out.
 pub(super) async fn load_level(db: &Db, spec: &Spec, mut level: Box<dyn Level + '_>) -> Result<()> {
     let plan = spec.plan()?;
     let parent_keys = level.parent_keys(&plan);
