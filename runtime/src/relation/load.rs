@@ -108,13 +108,18 @@ pub(super) trait Level: Send {
     fn parent_keys(&self, plan: &Plan) -> Vec<Option<RowKey>>;
     /// Where the rows read go.
     fn batch(&mut self) -> &mut dyn Batch;
-    /// How many nested includes load on the rows read.
-    fn nested(&self) -> usize;
+    /// How many nested includes load on the rows read (none by default:
+    /// `select`/`omit` rows cannot have them).
+    fn nested(&self) -> usize {
+        0
+    }
     /// Loads nested include `i` on the rows read.
-    fn load_nested<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>>;
+    fn load_nested<'a>(&'a mut self, _i: usize, _db: &'a Db) -> BoxFuture<'a, Result<()>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
     /// Hands the rows read to the parents, placed by `assignment`, each
     /// parent's sorted by primary key first if `sort`.
-    fn hand_out(&mut self, assignment: Assignment, sort: bool) -> Result<()>;
+    fn hand_out(self: Box<Self>, assignment: Assignment, sort: bool) -> Result<()>;
 }
 
 /// Loads one include level for `level`'s parents (at least one; `load`
@@ -156,9 +161,13 @@ where
     fn load_nested<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>> {
         self.relation.includes[i].load(db, &mut self.children.0)
     }
-    fn hand_out(&mut self, assignment: Assignment, sort: bool) -> Result<()> {
-        let children = std::mem::take(&mut self.children.0);
-        (self.relation).hand_out(self.parents, assignment, children, sort)
+    fn hand_out(self: Box<Self>, assignment: Assignment, sort: bool) -> Result<()> {
+        let WholeLevel {
+            relation,
+            parents,
+            children,
+        } = *self;
+        relation.hand_out(parents, assignment, children.0, sort)
     }
 }
 

@@ -114,16 +114,13 @@ where
     fn batch(&mut self) -> &mut dyn Batch {
         &mut self.rows
     }
-    fn nested(&self) -> usize {
-        0
-    }
-    fn load_nested<'a>(&'a mut self, _: usize, _: &'a Db) -> BoxFuture<'a, Result<()>> {
-        Box::pin(std::future::ready(Ok(())))
-    }
-    fn hand_out(&mut self, assignment: Assignment, _sort: bool) -> Result<()> {
-        let rows = std::mem::take(&mut self.rows.rows);
-        self.relation
-            .hand_out_partial(self.parents, assignment, rows);
+    fn hand_out(self: Box<Self>, assignment: Assignment, _sort: bool) -> Result<()> {
+        let PartialLevel {
+            relation,
+            parents,
+            rows,
+        } = *self;
+        relation.hand_out_partial(parents, assignment, rows.rows);
         Ok(())
     }
 }
