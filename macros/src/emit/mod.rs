@@ -211,13 +211,19 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
                     ::core::unreachable!("`#[derive(Model)]` on `{}` failed to compile", #name)
                 }
             }
+            // Relation fields elsewhere are named by this (`HasMany<#ident>`).
+            pub struct StubPartial;
+            #[automatically_derived]
+            impl ::strata::PartialOf for StubPartial {
+                type Model = #ident;
+            }
             #[automatically_derived]
             impl ::strata::PartialModel for #ident {
-                type Partial = ();
+                type Partial = StubPartial;
                 fn decode_partial(
                     _: ::strata::__private::Row<'_>,
                     _: &[bool],
-                ) -> ::core::result::Result<(), ::strata::__private::sqlx::Error> {
+                ) -> ::core::result::Result<StubPartial, ::strata::__private::sqlx::Error> {
                     ::core::unreachable!("`#[derive(Model)]` on `{}` failed to compile", #name)
                 }
             }

@@ -48,6 +48,10 @@ pub fn impls(model: &Model) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
+        impl ::strata::PartialOf for #partial {
+            type Model = #ident;
+        }
+        #[automatically_derived]
         impl ::strata::PartialModel for #ident {
             type Partial = #partial;
             fn decode_partial(

@@ -19,7 +19,7 @@
 use super::ast::{CompareOp, Expr, InvalidExpr, Projection, Select};
 use super::filter::{Filter, IntoFilter};
 use crate::error::{Error, Result};
-use crate::relation::{resolve, BelongsTo, HasMany, HasOne, Link, Relation, ToOne};
+use crate::relation::{resolve, BelongsToSlot, HasMany, HasOne, Link, Relation, ToOneKey};
 use crate::schema::{FromRow, Model, ModelSchema, PartialModel, RelationSchema};
 
 /// To-many relations (`has_many`, `many_to_many`): a condition on the set of
@@ -68,19 +68,19 @@ impl<P: Model, C: PartialModel> Relation<P, C, HasOne<C>> {
 
 /// `belongs_to`: a condition on the row this one points to (none when a
 /// nullable foreign key is NULL).
-impl<P: Model, T: ToOne> Relation<P, T::Model, BelongsTo<T>> {
+impl<P: Model, K: ToOneKey> Relation<P, K::Model, BelongsToSlot<K>> {
     /// Rows whose related row exists and matches `filter`.
     ///
     /// ```ignore
     /// Post::find_many().filter(Post::author().is(User::role().eq(Role::Admin)))
     /// ```
-    pub fn is(self, filter: impl IntoFilter<T::Model>) -> Filter<P> {
+    pub fn is(self, filter: impl IntoFilter<K::Model>) -> Filter<P> {
         self.exists(filter.into_filter().expr, false)
     }
 
     /// Rows without a related row matching `filter`; a NULL foreign key
     /// points to no row, so such rows are included.
-    pub fn is_not(self, filter: impl IntoFilter<T::Model>) -> Filter<P> {
+    pub fn is_not(self, filter: impl IntoFilter<K::Model>) -> Filter<P> {
         self.exists(filter.into_filter().expr, true)
     }
 }

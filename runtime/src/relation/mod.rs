@@ -18,7 +18,10 @@ mod strategy;
 pub use handle::{Partial, Relation, Whole};
 pub use nested::{CreateWith, Nested, UpdateWith, WithNested};
 pub(crate) use resolve::{resolve, JoinLink, Link};
-pub use slot::{BelongsTo, HasMany, HasOne, Holder, ManyToMany, ToOne};
+pub use slot::{
+    BelongsTo, BelongsToSlot, HasMany, HasManySlot, HasOne, HasOneSlot, Holder, ManyToMany, ToOne,
+    ToOneKey,
+};
 pub(crate) use strategy::Includes;
 pub use strategy::Strategy;
 

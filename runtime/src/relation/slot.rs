@@ -5,10 +5,9 @@
 //! never panics: `get()` is `None` until it was loaded.
 
 use crate::error::{Error, Result};
-use crate::schema::PartialModel;
+use crate::schema::{PartialModel, PartialOf};
 use std::any::Any;
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// What a relation field holds. `Partial` rows come from an include with
@@ -17,13 +16,19 @@ use std::sync::Arc;
 /// that point at each other (`User.profile` / `Profile.user`, `User.manager`)
 /// would otherwise contain themselves and have no finite size. A list is a
 /// `Vec` already and is stored as is (no allocation per parent).
-enum State<T, P> {
+///
+/// Loaded rows are behind `dyn`, and nothing here names the related model:
+/// the holder's only type parameter is the related model's `{Model}Partial`
+/// (a struct of its columns). Naming the model would make each model's type,
+/// and so its debug info, contain every model reachable through relations:
+/// the compiler proves `Send`/`Sync` and drop safety through each field's
+/// type (a chain of 200 models overflowed the recursion limit), and a debug
+/// build describes a type with its parameters in every codegen unit that
+/// uses it (changing one field of one model in a chain of 50 recompiled 126
+/// of 158 codegen units of the user's crate).
+enum State<P> {
     NotLoaded,
-    /// A `T`, behind `dyn`: the compiler proves `Send`/`Sync` and drop
-    /// safety of a model through the type of each field, and a `T` stored as
-    /// itself would make that proof walk the whole relation graph (a chain
-    /// of 200 models overflows the recursion limit).
-    Rows(Box<dyn Stored>, PhantomData<fn() -> T>),
+    Rows(Box<dyn Stored>),
     Partial(Arc<[P]>),
 }
 
@@ -50,54 +55,52 @@ impl<T: Any + Clone + Send + Sync> Stored for T {
     }
 }
 
-impl<T: Clone + Send + Sync + 'static, P> State<T, P> {
-    fn rows(rows: T) -> Self {
-        State::Rows(Box::new(rows), PhantomData)
-    }
-}
-
-impl<T: 'static, P> State<T, P> {
-    fn get(&self) -> Option<&T> {
+impl<P> State<P> {
+    /// The loaded rows, stored as a `T`.
+    fn get<T: 'static>(&self) -> Option<&T> {
         match self {
-            State::Rows(rows, _) => (**rows).as_any().downcast_ref(),
+            State::Rows(rows) => (**rows).as_any().downcast_ref(),
             _ => None,
+        }
+    }
+
+    /// Loaded rows compare by value (as the `T` they were stored as);
+    /// partial rows by identity (`{Model}Partial` need not implement
+    /// `PartialEq`).
+    fn eq_as<T: PartialEq + 'static>(&self, other: &Self) -> bool {
+        match (self, other) {
+            (State::NotLoaded, State::NotLoaded) => true,
+            (State::Rows(..), State::Rows(..)) => self.get::<T>() == other.get::<T>(),
+            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    fn fmt_as<T: fmt::Debug + 'static>(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.get::<T>() {
+            Some(rows) => rows.fmt(f),
+            None if matches!(self, State::Partial(_)) => f.write_str("Partial(..)"),
+            None => f.write_str("NotLoaded"),
         }
     }
 }
 
-impl<T, P> Clone for State<T, P> {
+impl<P> Clone for State<P> {
     fn clone(&self) -> Self {
         match self {
             State::NotLoaded => State::NotLoaded,
-            State::Rows(rows, _) => State::Rows((**rows).clone_stored(), PhantomData),
+            State::Rows(rows) => State::Rows((**rows).clone_stored()),
             State::Partial(rows) => State::Partial(Arc::clone(rows)),
         }
     }
 }
 
-/// Loaded rows compare by value; partial rows by identity (`{Model}Partial`
-/// need not implement `PartialEq`).
-impl<T: PartialEq + 'static, P> PartialEq for State<T, P> {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (State::NotLoaded, State::NotLoaded) => true,
-            (State::Rows(..), State::Rows(..)) => self.get() == other.get(),
-            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
-}
+/// Lets `state.fmt_as::<T>()` sit inside `debug_struct().field(..)`.
+struct DebugAs<'a, P, T>(&'a State<P>, std::marker::PhantomData<fn() -> T>);
 
-impl<T: fmt::Debug + 'static, P> fmt::Debug for State<T, P> {
+impl<P, T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, P, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            State::NotLoaded => f.write_str("NotLoaded"),
-            State::Rows(..) => match self.get() {
-                Some(rows) => rows.fmt(f),
-                None => f.write_str("NotLoaded"),
-            },
-            State::Partial(_) => f.write_str("Partial(..)"),
-        }
+        self.0.fmt_as::<T>(f)
     }
 }
 
@@ -108,10 +111,10 @@ fn not_loaded<M: PartialModel>() -> Error {
 }
 
 macro_rules! slot_type {
-    ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> holds $rows:ty as $stored:ty => $store:expr, partial $partial:ty, model $model:ty) => {
+    ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> shown as $shown:literal, holds $rows:ty as $stored:ty => $store:expr, partial $partial:ty, model $model:ty) => {
         $(#[$doc])*
         pub struct $name<$param: $bound> {
-            state: State<$stored, $partial>,
+            state: State<$partial>,
             count: Option<u64>,
         }
 
@@ -121,7 +124,7 @@ macro_rules! slot_type {
             }
         }
 
-        impl<$param: $bound> Clone for $name<$param> where $stored: Clone {
+        impl<$param: $bound> Clone for $name<$param> {
             fn clone(&self) -> Self {
                 $name { state: self.state.clone(), count: self.count }
             }
@@ -129,17 +132,17 @@ macro_rules! slot_type {
 
         impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
             fn eq(&self, other: &Self) -> bool {
-                self.state == other.state && self.count == other.count
+                self.state.eq_as::<$stored>(&other.state) && self.count == other.count
             }
         }
 
         impl<$param: $bound> fmt::Debug for $name<$param> where $stored: fmt::Debug {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.count {
-                    None => self.state.fmt(f),
+                    None => self.state.fmt_as::<$stored>(f),
                     Some(count) => f
-                        .debug_struct(stringify!($name))
-                        .field("rows", &self.state)
+                        .debug_struct($shown)
+                        .field("rows", &DebugAs::<_, $stored>(&self.state, std::marker::PhantomData))
                         .field("count", &count)
                         .finish(),
                 }
@@ -166,7 +169,7 @@ macro_rules! slot_type {
 
             #[doc(hidden)]
             pub fn set_rows(&mut self, rows: $rows) where $stored: Clone {
-                self.state = State::rows($store(rows));
+                self.state = State::Rows(Box::new($store(rows)));
             }
 
             #[doc(hidden)]
@@ -190,36 +193,61 @@ macro_rules! slot_type {
     };
 }
 
-slot_type! {
-    /// The rows of a one-to-many relation (`User.posts`), in the include's order.
-    HasMany<C: PartialModel> holds Vec<C> as Vec<C> => std::convert::identity, partial C::Partial, model C
-}
+/// The rows of a one-to-many relation (`User.posts: HasMany<Post>`), in the
+/// include's order: [`HasManySlot`] with `get()`, `loaded()`, `partial()`,
+/// `take()` and `count()`.
+pub type HasMany<C> = HasManySlot<<C as PartialModel>::Partial>;
 
 /// The rows of a many-to-many relation (`Post.tags`): the same holder as
 /// [`HasMany`], declared with `#[strata(many_to_many)]`.
 pub type ManyToMany<C> = HasMany<C>;
 
-impl<C: PartialModel> HasMany<C> {
+/// The row of a one-to-one relation seen from the side without the foreign
+/// key (`User.profile: HasOne<Profile>`): [`HasOneSlot`].
+pub type HasOne<C> = HasOneSlot<<C as PartialModel>::Partial>;
+
+/// The row this model points to with a foreign key (`Post.author`):
+/// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for a
+/// nullable one. See [`BelongsToSlot`].
+pub type BelongsTo<T> = BelongsToSlot<<T as ToOne>::Key>;
+
+slot_type! {
+    /// What a [`HasMany`] field is: the rows of a one-to-many relation.
+    ///
+    /// Its parameter is the related model's `{Model}Partial`, not the model:
+    /// a holder that named the model would make every model's type contain
+    /// every model reachable through relations, and a debug build of the
+    /// user's crate then recompiles nearly all of it when one field of one
+    /// model changes. Compile errors therefore print `HasMany<Post>` as
+    /// `HasManySlot<PostPartial>`.
+    HasManySlot<P: PartialOf> shown as "HasMany", holds Vec<P::Model> as Vec<P::Model> => std::convert::identity, partial P, model P::Model
+}
+
+impl<P: PartialOf> HasManySlot<P> {
     /// The loaded rows, or `None` if the query did not include this relation.
-    pub fn get(&self) -> Option<&[C]> {
+    pub fn get(&self) -> Option<&[P::Model]> {
         self.rows().map(Vec::as_slice)
     }
 
     /// The loaded rows, or [`Error::NotLoaded`].
-    pub fn loaded(&self) -> Result<&[C]> {
+    pub fn loaded(&self) -> Result<&[P::Model]> {
         self.require().map(Vec::as_slice)
     }
 
     /// The rows read by an include with `select`/`omit`, if that is how this
     /// relation was loaded.
-    pub fn partial(&self) -> Option<&[C::Partial]> {
+    pub fn partial(&self) -> Option<&[P]> {
         self.partial_rows()
     }
 
     /// Takes the loaded rows out, leaving the relation not loaded.
-    pub fn take(&mut self) -> Option<Vec<C>> {
+    pub fn take(&mut self) -> Option<Vec<P::Model>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
-            State::Rows(rows, _) => rows.into_any().downcast::<Vec<C>>().ok().map(|rows| *rows),
+            State::Rows(rows) => rows
+                .into_any()
+                .downcast::<Vec<P::Model>>()
+                .ok()
+                .map(|rows| *rows),
             other => {
                 self.state = other;
                 None
@@ -229,52 +257,93 @@ impl<C: PartialModel> HasMany<C> {
 }
 
 slot_type! {
-    /// The row of a one-to-one relation seen from the side without the foreign
-    /// key (`User.profile`): loaded as `None` when there is no such row.
-    HasOne<C: PartialModel> holds Option<C> as Option<Box<C>> => |row: Option<C>| row.map(Box::new), partial C::Partial, model C
+    /// What a [`HasOne`] field is: loaded as `None` when there is no related row.
+    HasOneSlot<P: PartialOf> shown as "HasOne", holds Option<P::Model> as Option<Box<P::Model>> => |row: Option<P::Model>| row.map(Box::new), partial P, model P::Model
 }
 
-impl<C: PartialModel> HasOne<C> {
+impl<P: PartialOf> HasOneSlot<P> {
     /// `None` if not included; `Some(None)` if included and there is no row.
-    pub fn get(&self) -> Option<Option<&C>> {
+    pub fn get(&self) -> Option<Option<&P::Model>> {
         self.rows().map(Option::as_deref)
     }
 
     /// The loaded row (`None` when there is none), or [`Error::NotLoaded`].
-    pub fn loaded(&self) -> Result<Option<&C>> {
+    pub fn loaded(&self) -> Result<Option<&P::Model>> {
         self.require().map(Option::as_deref)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
     /// that way, `Some(None)` if there is no row.
-    pub fn partial(&self) -> Option<Option<&C::Partial>> {
+    pub fn partial(&self) -> Option<Option<&P>> {
         self.partial_rows().map(<[_]>::first)
     }
 }
 
-/// The target of a [`BelongsTo`]: a model (the foreign key is required, so the
-/// row always exists) or `Option<Model>` (a nullable foreign key).
+/// The `T` of a [`BelongsTo<T>`]: a model (the foreign key is required, so
+/// the row always exists) or `Option<Model>` (a nullable foreign key).
 pub trait ToOne: Send + Sync + 'static {
-    type Model: PartialModel;
-    /// The holder's value when the related row is `found` (or not); `None`
-    /// when a required row is missing.
-    #[doc(hidden)]
-    fn from_found(found: Option<Self::Model>) -> Option<Self>
-    where
-        Self: Sized;
+    /// What the holder is named by: `{Model}Partial`, or
+    /// `Option<{Model}Partial>` for a nullable foreign key.
+    type Key: ToOneKey<Target = Self>;
 }
 
 impl<M: PartialModel> ToOne for M {
-    type Model = M;
-    fn from_found(found: Option<M>) -> Option<M> {
+    type Key = M::Partial;
+}
+
+impl<M: PartialModel> ToOne for Option<M> {
+    type Key = Option<M::Partial>;
+}
+
+/// The parameter of a [`BelongsToSlot`]: `{Model}Partial` for a required
+/// foreign key, `Option<{Model}Partial>` for a nullable one.
+pub trait ToOneKey: Send + Sync + 'static {
+    /// The related model.
+    type Model: PartialModel;
+    /// What `get()` returns a reference to: the model, or `Option` of it.
+    type Target: Send + Sync + 'static;
+    /// The holder's value when the related row is `found` (or not); `None`
+    /// when a required row is missing.
+    #[doc(hidden)]
+    fn from_found(found: Option<Self::Model>) -> Option<Self::Target>;
+}
+
+impl<P: PartialOf> ToOneKey for P {
+    type Model = P::Model;
+    type Target = P::Model;
+    fn from_found(found: Option<P::Model>) -> Option<P::Model> {
         found
     }
 }
 
-impl<M: PartialModel> ToOne for Option<M> {
-    type Model = M;
-    fn from_found(found: Option<M>) -> Option<Option<M>> {
+impl<P: PartialOf> ToOneKey for Option<P> {
+    type Model = P::Model;
+    type Target = Option<P::Model>;
+    fn from_found(found: Option<P::Model>) -> Option<Option<P::Model>> {
         Some(found)
+    }
+}
+
+slot_type! {
+    /// What a [`BelongsTo`] field is: the row this model points to.
+    BelongsToSlot<K: ToOneKey> shown as "BelongsTo", holds K::Target as Box<K::Target> => Box::new, partial <K::Model as PartialModel>::Partial, model K::Model
+}
+
+impl<K: ToOneKey> BelongsToSlot<K> {
+    /// The loaded row, or `None` if the query did not include this relation.
+    pub fn get(&self) -> Option<&K::Target> {
+        self.rows().map(|row| &**row)
+    }
+
+    /// The loaded row, or [`Error::NotLoaded`].
+    pub fn loaded(&self) -> Result<&K::Target> {
+        self.require().map(|row| &**row)
+    }
+
+    /// The row read by an include with `select`/`omit`: `None` if not loaded
+    /// that way, `Some(None)` if there is no row (a NULL foreign key).
+    pub fn partial(&self) -> Option<Option<&<K::Model as PartialModel>::Partial>> {
+        self.partial_rows().map(<[_]>::first)
     }
 }
 
@@ -292,7 +361,7 @@ pub trait Holder<C: PartialModel>: Send + 'static {
 #[derive(Debug)]
 pub struct MissingRow;
 
-impl<C: PartialModel + Clone> Holder<C> for HasMany<C> {
+impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Partial> {
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows);
         Ok(())
@@ -302,7 +371,7 @@ impl<C: PartialModel + Clone> Holder<C> for HasMany<C> {
     }
 }
 
-impl<C: PartialModel + Clone> Holder<C> for HasOne<C> {
+impl<C: PartialModel + Clone> Holder<C> for HasOneSlot<C::Partial> {
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows.into_iter().next());
         Ok(())
@@ -312,38 +381,16 @@ impl<C: PartialModel + Clone> Holder<C> for HasOne<C> {
     }
 }
 
-impl<T: ToOne + Clone> Holder<T::Model> for BelongsTo<T> {
-    fn fill(&mut self, rows: Vec<T::Model>) -> std::result::Result<(), MissingRow> {
-        let row = T::from_found(rows.into_iter().next()).ok_or(MissingRow)?;
+impl<K: ToOneKey> Holder<K::Model> for BelongsToSlot<K>
+where
+    K::Target: Clone,
+{
+    fn fill(&mut self, rows: Vec<K::Model>) -> std::result::Result<(), MissingRow> {
+        let row = K::from_found(rows.into_iter().next()).ok_or(MissingRow)?;
         self.set_rows(row);
         Ok(())
     }
-    fn fill_partial(&mut self, rows: Arc<[<T::Model as PartialModel>::Partial]>) {
+    fn fill_partial(&mut self, rows: Arc<[<K::Model as PartialModel>::Partial]>) {
         self.set_partial(rows);
-    }
-}
-
-slot_type! {
-    /// The row this model points to with a foreign key (`Post.author`):
-    /// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for
-    /// a nullable one.
-    BelongsTo<T: ToOne> holds T as Box<T> => Box::new, partial <T::Model as PartialModel>::Partial, model T::Model
-}
-
-impl<T: ToOne> BelongsTo<T> {
-    /// The loaded row, or `None` if the query did not include this relation.
-    pub fn get(&self) -> Option<&T> {
-        self.rows().map(|row| &**row)
-    }
-
-    /// The loaded row, or [`Error::NotLoaded`].
-    pub fn loaded(&self) -> Result<&T> {
-        self.require().map(|row| &**row)
-    }
-
-    /// The row read by an include with `select`/`omit`: `None` if not loaded
-    /// that way, `Some(None)` if there is no row (a NULL foreign key).
-    pub fn partial(&self) -> Option<Option<&<T::Model as PartialModel>::Partial>> {
-        self.partial_rows().map(<[_]>::first)
     }
 }

@@ -305,10 +305,17 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
 /// The model with only some fields read (`find_many().omit(..)`): generated as
 /// `{Model}Partial`, every field an `Option` that is `None` when not selected.
 pub trait PartialModel: Model {
-    type Partial: Send + Sync + Unpin + 'static;
+    type Partial: PartialOf<Model = Self>;
 
     /// Decodes the columns whose `selected` flag is set, in schema order.
     fn decode_partial(row: Row<'_>, selected: &[bool]) -> Result<Self::Partial, sqlx::Error>;
+}
+
+/// `{Model}Partial`'s way back to its model. Relation fields are named by the
+/// related model's partial type (`HasMany<Post>` is `HasManySlot<PostPartial>`)
+/// and find the model through this.
+pub trait PartialOf: Send + Sync + Unpin + 'static {
+    type Model: PartialModel<Partial = Self>;
 }
 
 /// The next column as `Some(T)` if `selected`, else `None` without reading.

@@ -13,7 +13,9 @@ use super::{direct, join, Effect, Nested, NestedOp};
 use crate::error::Result;
 use crate::execute::Db;
 use crate::query::{Create, IntoCreate, IntoUpdate, UniqueKey, Update};
-use crate::relation::{resolve, BelongsTo, HasMany, HasOne, Link, Relation, ToOne};
+use crate::relation::{
+    resolve, BelongsTo, BelongsToSlot, HasMany, HasOne, Link, Relation, ToOneKey,
+};
 use crate::schema::{Model, PartialModel, RelationSchema};
 use futures_util::future::BoxFuture;
 
@@ -234,11 +236,11 @@ where
 /// `belongs_to`: this row holds the foreign key. `connect` and `create` set
 /// it before this row is written (so they fit a create as well as an update);
 /// `update` writes the row it points to afterwards.
-impl<P, T> Relation<P, T::Model, BelongsTo<T>>
+impl<P, K> Relation<P, K::Model, BelongsToSlot<K>>
 where
     P: Model + Sync,
-    T: ToOne,
-    T::Model: Sync,
+    K: ToOneKey,
+    K::Model: Sync,
 {
     /// Creates the related row first and points this row at it.
     ///
@@ -246,28 +248,28 @@ where
     /// Post::create().title("t").author_id(&ann.id)
     ///     .with(Post::category().create(Category::create().name("rust")))
     /// ```
-    pub fn create(self, row: impl IntoCreate<T::Model>) -> Nested<P> {
+    pub fn create(self, row: impl IntoCreate<K::Model>) -> Nested<P> {
         self.one(OneOp::Create(row.into_create()))
     }
 
     /// Points this row at the row with `key`; `RelatedNotFound` if there is
     /// none.
-    pub fn connect(self, key: UniqueKey<T::Model>) -> Nested<P> {
+    pub fn connect(self, key: UniqueKey<K::Model>) -> Nested<P> {
         self.one(OneOp::Connect(key))
     }
 
     /// Points this row at the row with `key`, creating `row` if there is none.
     pub fn connect_or_create(
         self,
-        key: UniqueKey<T::Model>,
-        row: impl IntoCreate<T::Model>,
+        key: UniqueKey<K::Model>,
+        row: impl IntoCreate<K::Model>,
     ) -> Nested<P> {
         self.one(OneOp::ConnectOrCreate(key, row.into_create()))
     }
 
     /// Updates the row this one points to (after this row's own write);
     /// `RelatedNotFound` if the foreign key is NULL.
-    pub fn update(self, changes: impl IntoUpdate<T::Model, ()>) -> Nested<P> {
+    pub fn update(self, changes: impl IntoUpdate<K::Model, ()>) -> Nested<P> {
         self.one(OneOp::Update(changes.into_update()))
     }
 }

@@ -1,0 +1,65 @@
+//! A relation field's type names the related model's `{Model}Partial`, never
+//! the model: a model whose type contained its related models would contain
+//! every model reachable through relations, and a debug build of the user's
+//! crate then recompiles nearly all of it when one model changes (see
+//! `runtime/src/relation/slot.rs`). The typed API is unchanged.
+
+use schema_examples::blog::{Category, Post, Profile, User};
+use std::any::type_name;
+use strata::{BelongsTo, HasMany, HasOne, ManyToMany};
+
+/// The generic arguments of `T`'s type name: what its debug info and its
+/// type's auto-trait proofs are made of.
+fn arguments<T>() -> &'static str {
+    let name = type_name::<T>();
+    &name[name.find('<').expect("a holder is generic")..]
+}
+
+#[test]
+fn holders_name_the_partial_row_only() {
+    let cases = [
+        (
+            arguments::<HasMany<Post>>(),
+            "<schema_examples::blog::PostPartial>",
+        ),
+        (
+            arguments::<ManyToMany<Post>>(),
+            "<schema_examples::blog::PostPartial>",
+        ),
+        (
+            arguments::<HasOne<Profile>>(),
+            "<schema_examples::blog::ProfilePartial>",
+        ),
+        (
+            arguments::<BelongsTo<User>>(),
+            "<schema_examples::blog::UserPartial>",
+        ),
+        (
+            arguments::<BelongsTo<Option<Category>>>(),
+            "<core::option::Option<schema_examples::blog::CategoryPartial>>",
+        ),
+    ];
+    for (actual, expected) in cases {
+        assert_eq!(actual, expected);
+    }
+}
+
+#[test]
+fn holders_hand_out_the_model() {
+    let posts = HasMany::<Post>::default();
+    let none: Option<&[Post]> = posts.get();
+    assert!(none.is_none() && !posts.is_loaded());
+    let author = BelongsTo::<User>::default();
+    let none: Option<&User> = author.get();
+    assert!(none.is_none());
+    let category = BelongsTo::<Option<Category>>::default();
+    let none: Option<&Option<Category>> = category.get();
+    assert!(none.is_none());
+    let profile = HasOne::<Profile>::default();
+    let none: Option<Option<&Profile>> = profile.get();
+    assert!(none.is_none());
+    assert!(matches!(
+        author.loaded(),
+        Err(strata::Error::NotLoaded { model: "User" })
+    ));
+}
