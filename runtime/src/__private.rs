@@ -13,6 +13,7 @@ pub use crate::schema::{
     ForeignKeySchema, FromRow, IndexPartSchema, IndexSchema, KeySchema, ModelSchema,
     ReferentialAction, RelationKind, RelationSchema, Row, SoftDeleteSchema, SqlType, TenantSchema,
 };
+pub use futures_util::future::BoxFuture;
 pub use sqlx;
 
 /// Marks a required create field as set.

@@ -115,10 +115,12 @@ pub fn impls(model: &Model) -> TokenStream {
     let relation_setters = relation_setters(model, &states, &params, &builder);
     // The bounds sit on `exec` itself, not on the impl: rustc then reports the
     // unmet `Provided` bound (with its custom message) instead of "method not
-    // found". The future is boxed because an `async fn` or `impl Future` return
-    // type carries the same bounds, and rustc would repeat the error at the
-    // call, the receiver and the `.await`; a concrete type reports it once.
-    // Each bound is spanned on its field, so "required by this bound" lands there.
+    // found". The runtime's boxed future is returned as is: an `async fn` or
+    // `impl Future` return type carries the same bounds, and rustc would
+    // repeat the error at the call, the receiver and the `.await` (a concrete
+    // type reports it once), and it would prove the write's future `Send`
+    // again for each model. Each bound is spanned on its field, so "required
+    // by this bound" lands there.
     let bounds: Vec<_> = (states.iter())
         .map(|s| {
             let param = &s.param;
@@ -138,10 +140,8 @@ pub fn impls(model: &Model) -> TokenStream {
             pub fn exec(
                 self,
                 db: &::strata::Db,
-            ) -> ::core::pin::Pin<::std::boxed::Box<
-                dyn ::core::future::Future<Output = ::strata::Result<#ident>> + ::core::marker::Send + '_,
-            >> #exec_bounds {
-                ::std::boxed::Box::pin(self.inner.exec(db))
+            ) -> ::strata::__private::BoxFuture<'_, ::strata::Result<#ident>> #exec_bounds {
+                self.inner.exec(db)
             }
         }
         #[automatically_derived]

@@ -76,17 +76,19 @@ pub fn impls(model: &Model) -> TokenStream {
                 self.inner
             }
         }
-        // The runtime's futures themselves, not an `async fn` around each:
-        // a library crate compiles its non-generic functions whether called
-        // or not, and with an `async` wrapper that was two state machines per
-        // model, each pulling the write path's whole future into the crate.
+        // The runtime's boxed futures themselves, not an `async fn` (or an
+        // `impl Future + Send`) around each: a library crate compiles its
+        // non-generic functions whether called or not, and an `async` wrapper
+        // was two state machines per model, each pulling the write path's
+        // whole future into the crate; an opaque `+ Send` made rustc prove
+        // each future `Send` again, per model.
         #[automatically_derived]
         impl #builder<::strata::UniqueKey<#ident>> {
             #[inline]
             pub fn exec(
                 self,
                 db: &::strata::Db,
-            ) -> impl ::core::future::Future<Output = ::strata::Result<#ident>> + Send + '_ {
+            ) -> ::strata::__private::BoxFuture<'_, ::strata::Result<#ident>> {
                 self.inner.exec(db)
             }
         }
@@ -96,7 +98,7 @@ pub fn impls(model: &Model) -> TokenStream {
             pub fn exec(
                 self,
                 db: &::strata::Db,
-            ) -> impl ::core::future::Future<Output = ::strata::Result<u64>> + Send + '_ {
+            ) -> ::strata::__private::BoxFuture<'_, ::strata::Result<u64>> {
                 self.inner.exec(db)
             }
         }
