@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::schema::{PartialModel, PartialOf};
 use std::any::Any;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// What a relation field holds. `Partial` rows come from an include with
@@ -17,19 +18,22 @@ use std::sync::Arc;
 /// would otherwise contain themselves and have no finite size. A list is a
 /// `Vec` already and is stored as is (no allocation per parent).
 ///
-/// Loaded rows are behind `dyn`, and nothing here names the related model:
-/// the holder's only type parameter is the related model's `{Model}Partial`
-/// (a struct of its columns). Naming the model would make each model's type,
+/// Loaded and partial rows are behind `dyn`, and nothing here names the
+/// related model: the state is one type for every holder (its debug info is
+/// written once per codegen unit, not once per related model), and the
+/// holder's only type parameter is the related model's `{Model}Partial` (a
+/// struct of its columns). Naming the model would make each model's type,
 /// and so its debug info, contain every model reachable through relations:
 /// the compiler proves `Send`/`Sync` and drop safety through each field's
 /// type (a chain of 200 models overflowed the recursion limit), and a debug
 /// build describes a type with its parameters in every codegen unit that
 /// uses it (changing one field of one model in a chain of 50 recompiled 126
 /// of 158 codegen units of the user's crate).
-enum State<P> {
+enum State {
     NotLoaded,
     Rows(Box<dyn Stored>),
-    Partial(Arc<[P]>),
+    /// An `Arc<[{Model}Partial]>`.
+    Partial(Box<dyn Stored>),
 }
 
 /// Loaded rows behind `dyn`, cloned through it: a model's `Clone` clones
@@ -55,7 +59,7 @@ impl<T: Any + Clone + Send + Sync> Stored for T {
     }
 }
 
-impl<P> State<P> {
+impl State {
     /// The loaded rows, stored as a `T`.
     fn get<T: 'static>(&self) -> Option<&T> {
         match self {
@@ -64,14 +68,27 @@ impl<P> State<P> {
         }
     }
 
+    /// The rows read by an include with `select`/`omit`.
+    fn partial<P: 'static>(&self) -> Option<&Arc<[P]>> {
+        match self {
+            State::Partial(rows) => (**rows).as_any().downcast_ref(),
+            _ => None,
+        }
+    }
+
     /// Loaded rows compare by value (as the `T` they were stored as);
     /// partial rows by identity (`{Model}Partial` need not implement
     /// `PartialEq`).
-    fn eq_as<T: PartialEq + 'static>(&self, other: &Self) -> bool {
+    fn eq_as<T: PartialEq + 'static, P: 'static>(&self, other: &Self) -> bool {
         match (self, other) {
             (State::NotLoaded, State::NotLoaded) => true,
             (State::Rows(..), State::Rows(..)) => self.get::<T>() == other.get::<T>(),
-            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
+            (State::Partial(..), State::Partial(..)) => {
+                match (self.partial::<P>(), other.partial::<P>()) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                }
+            }
             _ => false,
         }
     }
@@ -85,20 +102,20 @@ impl<P> State<P> {
     }
 }
 
-impl<P> Clone for State<P> {
+impl Clone for State {
     fn clone(&self) -> Self {
         match self {
             State::NotLoaded => State::NotLoaded,
             State::Rows(rows) => State::Rows((**rows).clone_stored()),
-            State::Partial(rows) => State::Partial(Arc::clone(rows)),
+            State::Partial(rows) => State::Partial((**rows).clone_stored()),
         }
     }
 }
 
 /// Lets `state.fmt_as::<T>()` sit inside `debug_struct().field(..)`.
-struct DebugAs<'a, P, T>(&'a State<P>, std::marker::PhantomData<fn() -> T>);
+struct DebugAs<'a, T>(&'a State, std::marker::PhantomData<fn() -> T>);
 
-impl<P, T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, P, T> {
+impl<T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt_as::<T>(f)
     }
@@ -114,25 +131,26 @@ macro_rules! slot_type {
     ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> shown as $shown:literal, holds $rows:ty as $stored:ty => $store:expr, partial $partial:ty, model $model:ty) => {
         $(#[$doc])*
         pub struct $name<$param: $bound> {
-            state: State<$partial>,
+            state: State,
             count: Option<u64>,
+            rows: PhantomData<fn() -> $partial>,
         }
 
         impl<$param: $bound> Default for $name<$param> {
             fn default() -> Self {
-                $name { state: State::NotLoaded, count: None }
+                $name { state: State::NotLoaded, count: None, rows: PhantomData }
             }
         }
 
         impl<$param: $bound> Clone for $name<$param> {
             fn clone(&self) -> Self {
-                $name { state: self.state.clone(), count: self.count }
+                $name { state: self.state.clone(), count: self.count, rows: PhantomData }
             }
         }
 
         impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
             fn eq(&self, other: &Self) -> bool {
-                self.state.eq_as::<$stored>(&other.state) && self.count == other.count
+                self.state.eq_as::<$stored, $partial>(&other.state) && self.count == other.count
             }
         }
 
@@ -142,7 +160,7 @@ macro_rules! slot_type {
                     None => self.state.fmt_as::<$stored>(f),
                     Some(count) => f
                         .debug_struct($shown)
-                        .field("rows", &DebugAs::<_, $stored>(&self.state, std::marker::PhantomData))
+                        .field("rows", &DebugAs::<$stored>(&self.state, PhantomData))
                         .field("count", &count)
                         .finish(),
                 }
@@ -161,10 +179,7 @@ macro_rules! slot_type {
             }
 
             fn partial_rows(&self) -> Option<&[$partial]> {
-                match &self.state {
-                    State::Partial(rows) => Some(rows),
-                    _ => None,
-                }
+                self.state.partial::<$partial>().map(|rows| &**rows)
             }
 
             #[doc(hidden)]
@@ -174,7 +189,7 @@ macro_rules! slot_type {
 
             #[doc(hidden)]
             pub fn set_partial(&mut self, rows: Arc<[$partial]>) {
-                self.state = State::Partial(rows);
+                self.state = State::Partial(Box::new(rows));
             }
 
             #[doc(hidden)]
