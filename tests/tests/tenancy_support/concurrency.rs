@@ -46,12 +46,19 @@ impl Rng {
     }
 }
 
+/// How many times a statement or transaction runs at most (see `retry`).
+const ATTEMPTS: u32 = 30;
+
 /// Deadlock victims (MariaDB's gap locks meet them under this load) are
 /// the database's, not isolation failures: a statement or transaction that
-/// is one runs again, as an application would.
+/// is one runs again, as an application would. The budget is generous
+/// because how often one task loses in a row depends on the machine: on a
+/// slow 2-core CI host running the whole suite, one transaction was chosen
+/// as the victim 10 times running (about 2 s of backoff); with 30 attempts
+/// the backoff reaches its 1 s cap and a task waits out ~25 s of others.
 fn retry() -> RetryPolicy {
     RetryPolicy::new()
-        .max_attempts(10)
+        .max_attempts(ATTEMPTS)
         .base_delay(Duration::from_millis(2))
 }
 
@@ -64,10 +71,10 @@ where
     let mut attempts = 1;
     loop {
         match statement().await {
-            Err(e) if e.is_retryable() && attempts < 10 => attempts += 1,
+            Err(e) if e.is_retryable() && attempts < ATTEMPTS => attempts += 1,
             done => return done,
         }
-        tokio::time::sleep(Duration::from_millis(2 * attempts)).await;
+        tokio::time::sleep(Duration::from_millis(2 * u64::from(attempts))).await;
     }
 }
 
