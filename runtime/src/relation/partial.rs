@@ -1,6 +1,6 @@
 //! Includes with `select`/`omit` ([`Relation<P, C, S, Partial>`]): the
 //! related rows read as `{Model}Partial`, shared between parents with the
-//! same key through one `Arc<[_]>`. A type of its own, so that a crate whose
+//! same key through one `Arc<Vec<_>>`. A type of its own, so that a crate whose
 //! includes read whole rows compiles none of this per relation.
 
 use super::batch::{Batch, JsonRows, PartialRows};
@@ -75,12 +75,12 @@ where
     fn hand_out_partial(&self, parents: &mut [P], assignment: Assignment, rows: Vec<C::Partial>) {
         let (buckets, sharing) = buckets(assignment, rows);
         // Parents without rows share one empty slice: no allocation each.
-        let empty: Arc<[C::Partial]> = Arc::new([]);
-        let mut shared: Vec<Arc<[C::Partial]>> = Vec::with_capacity(buckets.len());
+        let empty: Arc<Vec<C::Partial>> = Arc::new(Vec::new());
+        let mut shared: Vec<Arc<Vec<C::Partial>>> = Vec::with_capacity(buckets.len());
         for bucket in buckets {
             shared.push(match bucket.is_empty() {
                 true => Arc::clone(&empty),
-                false => bucket.into(),
+                false => Arc::new(bucket),
             });
         }
         for (first, other) in sharing {

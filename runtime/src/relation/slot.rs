@@ -32,8 +32,9 @@ use std::sync::Arc;
 enum State {
     NotLoaded,
     Rows(Box<dyn Stored>),
-    /// An `Arc<[{Model}Partial]>`.
-    Partial(Box<dyn Stored>),
+    /// A `Vec<{Model}Partial>`, shared by the parents with the same key
+    /// (and all parents without rows) without an allocation each.
+    Partial(Arc<dyn Any + Send + Sync>),
 }
 
 /// Loaded rows behind `dyn`, cloned through it: a model's `Clone` clones
@@ -69,9 +70,9 @@ impl State {
     }
 
     /// The rows read by an include with `select`/`omit`.
-    fn partial<P: 'static>(&self) -> Option<&Arc<[P]>> {
+    fn partial<P: 'static>(&self) -> Option<&[P]> {
         match self {
-            State::Partial(rows) => (**rows).as_any().downcast_ref(),
+            State::Partial(rows) => rows.downcast_ref::<Vec<P>>().map(Vec::as_slice),
             _ => None,
         }
     }
@@ -79,16 +80,11 @@ impl State {
     /// Loaded rows compare by value (as the `T` they were stored as);
     /// partial rows by identity (`{Model}Partial` need not implement
     /// `PartialEq`).
-    fn eq_as<T: PartialEq + 'static, P: 'static>(&self, other: &Self) -> bool {
+    fn eq_as<T: PartialEq + 'static>(&self, other: &Self) -> bool {
         match (self, other) {
             (State::NotLoaded, State::NotLoaded) => true,
             (State::Rows(..), State::Rows(..)) => self.get::<T>() == other.get::<T>(),
-            (State::Partial(..), State::Partial(..)) => {
-                match (self.partial::<P>(), other.partial::<P>()) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    _ => false,
-                }
-            }
+            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -107,7 +103,7 @@ impl Clone for State {
         match self {
             State::NotLoaded => State::NotLoaded,
             State::Rows(rows) => State::Rows((**rows).clone_stored()),
-            State::Partial(rows) => State::Partial((**rows).clone_stored()),
+            State::Partial(rows) => State::Partial(Arc::clone(rows)),
         }
     }
 }
@@ -150,7 +146,7 @@ macro_rules! slot_type {
 
         impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
             fn eq(&self, other: &Self) -> bool {
-                self.state.eq_as::<$stored, $partial>(&other.state) && self.count == other.count
+                self.state.eq_as::<$stored>(&other.state) && self.count == other.count
             }
         }
 
@@ -179,7 +175,7 @@ macro_rules! slot_type {
             }
 
             fn partial_rows(&self) -> Option<&[$partial]> {
-                self.state.partial::<$partial>().map(|rows| &**rows)
+                self.state.partial::<$partial>()
             }
 
             #[doc(hidden)]
@@ -188,8 +184,8 @@ macro_rules! slot_type {
             }
 
             #[doc(hidden)]
-            pub fn set_partial(&mut self, rows: Arc<[$partial]>) {
-                self.state = State::Partial(Box::new(rows));
+            pub fn set_partial(&mut self, rows: Arc<Vec<$partial>>) {
+                self.state = State::Partial(rows);
             }
 
             #[doc(hidden)]
@@ -368,7 +364,7 @@ pub trait Holder<C: PartialModel>: Send + 'static {
     #[doc(hidden)]
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow>;
     #[doc(hidden)]
-    fn fill_partial(&mut self, rows: Arc<[C::Partial]>);
+    fn fill_partial(&mut self, rows: Arc<Vec<C::Partial>>);
 }
 
 /// A required `belongs_to` row that the include did not find.
@@ -381,7 +377,7 @@ impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Partial> {
         self.set_rows(rows);
         Ok(())
     }
-    fn fill_partial(&mut self, rows: Arc<[C::Partial]>) {
+    fn fill_partial(&mut self, rows: Arc<Vec<C::Partial>>) {
         self.set_partial(rows);
     }
 }
@@ -391,7 +387,7 @@ impl<C: PartialModel + Clone> Holder<C> for HasOneSlot<C::Partial> {
         self.set_rows(rows.into_iter().next());
         Ok(())
     }
-    fn fill_partial(&mut self, rows: Arc<[C::Partial]>) {
+    fn fill_partial(&mut self, rows: Arc<Vec<C::Partial>>) {
         self.set_partial(rows);
     }
 }
@@ -405,7 +401,7 @@ where
         self.set_rows(row);
         Ok(())
     }
-    fn fill_partial(&mut self, rows: Arc<[<K::Model as PartialModel>::Partial]>) {
+    fn fill_partial(&mut self, rows: Arc<Vec<<K::Model as PartialModel>::Partial>>) {
         self.set_partial(rows);
     }
 }
