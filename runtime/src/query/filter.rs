@@ -74,6 +74,7 @@ impl ValueFor<Option<String>> for &String {
 // schema's `FieldType` use), not again here.
 impl<M, T> Column<M, T> {
     #[doc(hidden)]
+    #[inline(always)]
     pub const fn new(index: usize) -> Self {
         Column {
             index,
@@ -83,29 +84,37 @@ impl<M, T> Column<M, T> {
 }
 
 impl<M: Model, T: FieldType> Column<M, T> {
+    #[inline(always)]
     pub fn schema(self) -> &'static ColumnSchema {
         M::SCHEMA.column(self.index)
     }
 
+    #[inline(always)]
     fn compare(self, op: CompareOp, value: impl ValueFor<T>) -> Filter<M> {
         Filter::new(compare(self.schema(), op, value.into_value_for()))
     }
 
+    #[inline(always)]
     pub fn eq(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Eq, value)
     }
+    #[inline(always)]
     pub fn ne(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Ne, value)
     }
+    #[inline(always)]
     pub fn lt(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Lt, value)
     }
+    #[inline(always)]
     pub fn lte(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Lte, value)
     }
+    #[inline(always)]
     pub fn gt(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Gt, value)
     }
+    #[inline(always)]
     pub fn gte(self, value: impl ValueFor<T>) -> Filter<M> {
         self.compare(CompareOp::Gte, value)
     }
@@ -128,12 +137,15 @@ impl<M: Model, T: FieldType> Column<M, T> {
         })
     }
 
+    #[inline(always)]
     pub fn asc(self) -> Order<M> {
         self.order(false)
     }
+    #[inline(always)]
     pub fn desc(self) -> Order<M> {
         self.order(true)
     }
+    #[inline(always)]
     fn order(self, descending: bool) -> Order<M> {
         Order {
             order: OrderBy {
@@ -242,6 +254,7 @@ impl<M> std::fmt::Debug for Filter<M> {
 }
 
 impl<M> Filter<M> {
+    #[inline(always)]
     pub(crate) fn new(expr: Expr) -> Self {
         Filter {
             expr,
@@ -250,10 +263,12 @@ impl<M> Filter<M> {
     }
 
     /// Both conditions. Chains flatten: `a.and(b).and(c)` is one `(a AND b AND c)`.
+    #[inline(always)]
     pub fn and(self, other: impl IntoFilter<M>) -> Self {
         Filter::new(join(self.expr, other.into_filter().expr, true))
     }
     /// Either condition. Chains flatten like [`Filter::and`].
+    #[inline(always)]
     pub fn or(self, other: impl IntoFilter<M>) -> Self {
         Filter::new(join(self.expr, other.into_filter().expr, false))
     }
@@ -293,12 +308,14 @@ pub trait IntoFilter<M> {
 }
 
 impl<M> IntoFilter<M> for Filter<M> {
+    #[inline(always)]
     fn into_filter(self) -> Filter<M> {
         self
     }
 }
 
 impl<M> IntoFilter<M> for TextMatch<M> {
+    #[inline(always)]
     fn into_filter(self) -> Filter<M> {
         self.into()
     }
@@ -363,6 +380,7 @@ impl<M: Model> UniqueKey<M> {
         self.key
     }
 
+    #[inline(always)]
     pub(crate) fn filter(&self) -> Filter<M> {
         Filter::new(key_filter(M::SCHEMA, self.key, &self.values))
     }
@@ -419,6 +437,7 @@ fn compare(column: &'static ColumnSchema, op: CompareOp, value: Value) -> Expr {
 }
 
 /// `existing AND filter`, or just `filter`: how repeated `.filter()` calls combine.
+#[inline(always)]
 pub(crate) fn merge<M>(existing: Option<Filter<M>>, filter: Filter<M>) -> Filter<M> {
     match existing {
         Some(existing) => existing.and(filter),

@@ -9,13 +9,16 @@ use crate::execute::{Db, Rows};
 use crate::intercept::chain::{op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::Statement;
-use crate::relation::{HasMany, Include, Includes, Relation, Strategy};
+use crate::relation::{
+    HasMany, Include, Includes, LazyRead, ReadFuture, ReadStatement, Relation, Strategy,
+};
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
 use std::future::Future;
 use std::marker::PhantomData;
 
+#[inline(always)]
 pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
     M::SCHEMA.columns.iter().collect()
 }
@@ -35,6 +38,7 @@ pub(crate) struct ReadArgs<M> {
 }
 
 impl<M: Model> ReadArgs<M> {
+    #[inline(always)]
     fn new() -> Self {
         ReadArgs {
             filter: None,
@@ -49,28 +53,14 @@ impl<M: Model> ReadArgs<M> {
         }
     }
 
+    #[inline(always)]
     fn add_filter(&mut self, filter: Filter<M>) {
         self.filter = Some(merge(self.filter.take(), filter));
     }
 
-    /// `statement` past the `before` hooks, for a read of `action`.
-    fn prepare(
-        &self,
-        db: &Db,
-        action: Action,
-        statement: Result<Statement>,
-    ) -> Result<Prepared<Shared>> {
-        let op = op::<M>(action)
-            .on_primary(self.lock.requested())
-            .soft_delete(self.soft_delete);
-        let rendered = db.prepare_statement(op, statement?)?;
-        self.lock.check(db, M::SCHEMA.name)?;
-        Ok(rendered.map(Shared::from))
-    }
-
     /// Reads `statement` (these arguments' SELECT of whole rows) and the
-    /// `includes`. Prepared when first polled, not when `exec` is called:
-    /// the tenant scope and the interceptors are those the future runs in.
+    /// `includes`, the statement prepared when the future is first polled.
+    #[inline(always)]
     fn fetch(
         mut self,
         includes: Includes<M>,
@@ -78,14 +68,21 @@ impl<M: Model> ReadArgs<M> {
         action: Action,
         statement: Result<Statement>,
         rows: Rows,
-    ) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
+    ) -> ReadFuture<'_, M> {
         let counts = std::mem::replace(&mut self.counts, Counts::new());
         let lock = self.lock;
-        let prepare = move |db: &Db| self.prepare(db, action, statement);
-        includes.fetch(db, prepare, counts, rows, lock)
+        let statement = ReadStatement::Lazy(LazyRead {
+            model: M::SCHEMA,
+            action,
+            statement,
+            lock,
+            soft_delete: self.soft_delete,
+        });
+        includes.fetch(db, statement, counts, rows, lock)
     }
 
     /// The SELECT for these arguments with `projection`.
+    #[inline(always)]
     fn to_select(&self, projection: SqlProjection) -> Result<Select> {
         let mut select = Select::new(M::SCHEMA.table, projection);
         select.computed = self.counts.exprs().to_vec();
@@ -93,8 +90,15 @@ impl<M: Model> ReadArgs<M> {
         select.limit = self.take;
         select.offset = self.skip;
         select.order_by = self.order_by.clone();
-        select.filter = self.filter.as_ref().map(|f| f.expr.clone());
-        let cursor = self.cursor.as_ref().map(|c| c.filter().expr);
+        // `if let`, not `Option::map`: a closure here would be compiled
+        // with strata's module, shared by every model, not with the model.
+        if let Some(filter) = &self.filter {
+            select.filter = Some(filter.expr.clone());
+        }
+        let mut cursor = None;
+        if let Some(key) = &self.cursor {
+            cursor = Some(key.filter().expr);
+        }
         paginate(&mut select, M::SCHEMA, cursor)?;
         self.lock.apply(&mut select, M::SCHEMA.name);
         Ok(select)
@@ -177,22 +181,26 @@ fn cursor_condition(model: &'static ModelSchema, cursor: Expr, order: &[OrderBy]
 macro_rules! read_builder_methods {
     () => {
         /// Keeps rows matching `filter`; repeated calls AND together.
+        #[inline(always)]
         pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
             self.args.add_filter(filter.into_filter());
             self
         }
         /// Sorts by `order` after any earlier sort keys.
+        #[inline(always)]
         pub fn order_by(mut self, order: Order<M>) -> Self {
             self.args.order_by.push(order.order);
             self
         }
         /// Skips the first `n` rows (offset pagination).
+        #[inline(always)]
         pub fn skip(mut self, n: u64) -> Self {
             self.args.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
             self
         }
         /// Starts at the row with this unique key (inclusive), in the query's
         /// order with the primary key as tie-break (keyset pagination).
+        #[inline(always)]
         pub fn cursor(mut self, key: UniqueKey<M>) -> Self {
             self.args.cursor = Some(key);
             self
@@ -202,6 +210,7 @@ macro_rules! read_builder_methods {
         /// the relation field's `count()`. Only the relation's `filter` applies:
         /// `.with_count(User::posts().filter(Post::published().eq(true)))`.
         /// Reads of the whole model only (not with `select`/`omit`).
+        #[inline(always)]
         pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
             self.args.counts.push(relation);
             self
@@ -219,6 +228,7 @@ macro_rules! include_method {
         /// `.include(User::posts().include(Post::comments()))`: one more
         /// statement per relation, however many rows there are (or none,
         /// with [`Strategy::Joined`]).
+        #[inline(always)]
         pub fn include(mut self, include: impl Include<M> + 'static) -> Self {
             self.includes.push(Box::new(include));
             self
@@ -228,6 +238,7 @@ macro_rules! include_method {
         /// one statement per include level, or [`Strategy::Joined`], the
         /// whole include tree in this read's one statement. Both give the
         /// same rows in the same order.
+        #[inline(always)]
         pub fn strategy(mut self, strategy: Strategy) -> Self {
             self.includes.set_strategy(strategy);
             self
@@ -241,12 +252,14 @@ pub struct FindMany<M> {
 }
 
 impl<M: Model> Default for FindMany<M> {
+    #[inline(always)]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<M: Model> FindMany<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         FindMany {
             args: ReadArgs::new(),
@@ -258,12 +271,14 @@ impl<M: Model> FindMany<M> {
     include_method!();
 
     /// At most `n` rows.
+    #[inline(always)]
     pub fn take(mut self, n: u64) -> Self {
         self.args.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
         self
     }
 
     /// Drops duplicate rows (SELECT DISTINCT); most useful with `select`.
+    #[inline(always)]
     pub fn distinct(mut self) -> Self {
         self.args.distinct = true;
         self
@@ -271,6 +286,7 @@ impl<M: Model> FindMany<M> {
 
     /// Reads only `columns` into a tuple (or one value), e.g.
     /// `.select((User::id(), User::email()))` gives `Vec<(i64, String)>`.
+    #[inline(always)]
     pub fn select<P: Projection<M>>(self, columns: P) -> SelectMany<M, P> {
         SelectMany {
             args: self.args,
@@ -282,6 +298,7 @@ impl<M: Model> FindMany<M> {
     /// Reads every column except `columns` (one column or a tuple) into
     /// `{Model}Partial`, whose omitted fields are `None`: for wide or sensitive
     /// columns a query should not carry.
+    #[inline(always)]
     pub fn omit<P: Projection<M>>(self, columns: P) -> Omit<M> {
         let omitted = columns.columns();
         let selected = M::SCHEMA
@@ -296,12 +313,14 @@ impl<M: Model> FindMany<M> {
         }
     }
 
+    #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
         let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
         self.includes.extend_select(&mut select);
         Ok(Statement::Select(select))
     }
 
+    #[inline(always)]
     pub fn exec(self, db: &Db) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
         let statement = self.statement();
         self.args
@@ -320,6 +339,7 @@ pub struct SelectMany<M, P> {
 impl<M: Model, P: Projection<M>> SelectMany<M, P> {
     row_lock_methods!(args.lock);
 
+    #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
         self.args.counts.refuse("select")?;
         Ok(Statement::Select(self.args.to_select(
@@ -355,6 +375,7 @@ pub struct Omit<M> {
 impl<M: PartialModel> Omit<M> {
     row_lock_methods!(args.lock);
 
+    #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
         self.args.counts.refuse("omit")?;
         let columns = M::SCHEMA
@@ -450,12 +471,14 @@ pub struct FindFirst<M> {
 }
 
 impl<M: Model> Default for FindFirst<M> {
+    #[inline(always)]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<M: Model> FindFirst<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         let mut args = ReadArgs::new();
         args.take = Some(1);
@@ -468,6 +491,7 @@ impl<M: Model> FindFirst<M> {
     read_builder_methods!();
     include_method!();
 
+    #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
         let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
         self.includes.extend_select(&mut select);
@@ -493,6 +517,7 @@ pub struct FindUnique<M> {
 }
 
 impl<M: Model> FindUnique<M> {
+    #[inline(always)]
     pub fn new(key: UniqueKey<M>) -> Self {
         FindUnique {
             key,
@@ -509,11 +534,13 @@ impl<M: Model> FindUnique<M> {
 
     /// Also counts the row's related rows of a to-many relation; see
     /// [`FindMany::with_count`].
+    #[inline(always)]
     pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
         self.counts.push(relation);
         self
     }
 
+    #[inline(always)]
     pub fn statement(&self) -> Statement {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
         select.computed = self.counts.exprs().to_vec();
@@ -531,10 +558,9 @@ impl<M: Model> FindUnique<M> {
             // The row alone: `Includes::fetch` would read it into a vector.
             db.run_optional(rendered).await
         } else {
-            // Boxed: its state would otherwise size every point read's
-            // future, include or not.
-            let rows = (self.includes).fetch(db, |_| Ok(rendered), self.counts, Rows::First, lock);
-            Box::pin(rows).await.map(|rows| rows.into_iter().next())
+            let statement = ReadStatement::Prepared(rendered);
+            let rows = (self.includes).fetch(db, statement, self.counts, Rows::First, lock);
+            rows.await.map(|rows| rows.into_iter().next())
         };
         found.map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
@@ -582,12 +608,14 @@ pub struct Count<M> {
 }
 
 impl<M: Model> Default for Count<M> {
+    #[inline(always)]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<M: Model> Count<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         Count {
             filter: None,
@@ -598,12 +626,14 @@ impl<M: Model> Count<M> {
 
     soft_delete_methods!(soft_delete);
 
+    #[inline(always)]
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         let filter = filter.into_filter();
         self.filter = Some(merge(self.filter.take(), filter));
         self
     }
 
+    #[inline(always)]
     pub fn statement(&self) -> Statement {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::CountAll);
         select.filter = self.filter.as_ref().map(|f| f.expr.clone());
@@ -627,12 +657,14 @@ pub struct Exists<M> {
 }
 
 impl<M: Model> Default for Exists<M> {
+    #[inline(always)]
     fn default() -> Self {
         Self::new()
     }
 }
 
 impl<M: Model> Exists<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         Exists {
             filter: None,
@@ -642,12 +674,14 @@ impl<M: Model> Exists<M> {
 
     soft_delete_methods!(soft_delete);
 
+    #[inline(always)]
     pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
         let filter = filter.into_filter();
         self.filter = Some(merge(self.filter.take(), filter));
         self
     }
 
+    #[inline(always)]
     pub fn statement(&self) -> Statement {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::One);
         select.filter = self.filter.as_ref().map(|f| f.expr.clone());

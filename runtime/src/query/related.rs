@@ -221,6 +221,7 @@ pub(crate) struct Counts<M> {
 }
 
 impl<M: Model> Counts<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         Counts {
             exprs: Vec::new(),
@@ -228,6 +229,7 @@ impl<M: Model> Counts<M> {
         }
     }
 
+    #[inline(always)]
     pub fn push<C: PartialModel>(&mut self, relation: Relation<M, C, HasMany<C>>) {
         self.exprs.push(relation.count_expr());
         let slot = relation.slot;
@@ -235,17 +237,20 @@ impl<M: Model> Counts<M> {
             .push(Box::new(move |row, count| slot(row).set_count(count)));
     }
 
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
         self.exprs.is_empty()
     }
 
     /// The count subqueries, in the order rows carry them.
+    #[inline(always)]
     pub fn exprs(&self) -> &[Expr] {
         &self.exprs
     }
 
     /// An error for a read that cannot carry counts (`select`/`omit`, which
     /// do not produce the model whose relation fields hold them).
+    #[inline(always)]
     pub fn refuse(&self, read: &str) -> Result<()> {
         if self.is_empty() {
             return Ok(());
@@ -261,6 +266,7 @@ impl<M: Model> Counts<M> {
 
     /// Reads the counts that follow a row's columns (from `*index` on) into
     /// `model`: for a decoder that reads more after them (joined includes).
+    #[inline(always)]
     pub fn read(
         &self,
         model: &mut M,

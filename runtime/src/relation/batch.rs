@@ -24,13 +24,16 @@ pub(super) trait Batch: Send {
 pub(super) struct FullRows<C>(pub(super) Vec<C>);
 
 impl<C: FromRow + Send> Batch for FullRows<C> {
+    #[inline(always)]
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
         self.0.push(C::from_row(row, &mut 0)?);
         Ok(())
     }
+    #[inline(always)]
     fn len(&self) -> usize {
         self.0.len()
     }
+    #[inline(always)]
     fn truncate(&mut self, len: usize) {
         self.0.truncate(len);
     }
@@ -43,13 +46,16 @@ pub(super) struct PartialRows<C: PartialModel> {
 }
 
 impl<C: PartialModel> Batch for PartialRows<C> {
+    #[inline(always)]
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
         self.rows.push(C::decode_partial(row, &self.selected)?);
         Ok(())
     }
+    #[inline(always)]
     fn len(&self) -> usize {
         self.rows.len()
     }
+    #[inline(always)]
     fn truncate(&mut self, len: usize) {
         self.rows.truncate(len);
     }

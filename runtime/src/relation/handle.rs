@@ -35,6 +35,7 @@ pub struct Partial;
 
 impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
     #[doc(hidden)]
+    #[inline(always)]
     pub fn new(schema: &'static RelationSchema, slot: fn(&mut P) -> &mut S) -> Self {
         Relation {
             spec: Spec::new(schema, P::SCHEMA, C::SCHEMA),
@@ -47,11 +48,13 @@ impl<P: Model, C: PartialModel, S> Relation<P, C, S> {
 
 impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
     /// The relation's descriptor.
+    #[inline(always)]
     pub fn schema(&self) -> &'static RelationSchema {
         self.spec.schema
     }
 
     /// Loads only the related rows matching `filter`; repeated calls AND together.
+    #[inline(always)]
     pub fn filter(mut self, filter: impl IntoFilter<C>) -> Self {
         let own = self.spec.filter.take().map(Filter::<C>::new);
         let merged = crate::query::merge_filter(own, filter.into_filter());
@@ -60,18 +63,21 @@ impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
     }
 
     /// Orders each parent's related rows (the primary key always breaks ties).
+    #[inline(always)]
     pub fn order_by(mut self, order: Order<C>) -> Self {
         self.spec.order_by.push(order.order);
         self
     }
 
     /// Skips the first `n` related rows of each parent.
+    #[inline(always)]
     pub fn skip(mut self, n: u64) -> Self {
         self.spec.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
         self
     }
 
     /// At most `n` related rows per parent (not in total).
+    #[inline(always)]
     pub fn take(mut self, n: u64) -> Self {
         self.spec.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
         self
@@ -79,6 +85,7 @@ impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
 
     /// Also loads a relation of the related rows, e.g.
     /// `User::posts().include(Post::comments())`.
+    #[inline(always)]
     pub fn include(mut self, include: impl Include<C> + 'static) -> Self {
         self.includes.push(Box::new(include));
         self
@@ -86,6 +93,7 @@ impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
 
     /// Reads only `columns` of the related rows, into `{Model}Partial` (see
     /// the relation field's `partial()`).
+    #[inline(always)]
     pub fn select<Cols: Projection<C>>(mut self, columns: Cols) -> Relation<P, C, S, Partial> {
         self.spec.select(&columns.columns(), true);
         self.read_partial()
@@ -93,11 +101,13 @@ impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
 
     /// Reads every column of the related rows except `columns`, into
     /// `{Model}Partial` (see the relation field's `partial()`).
+    #[inline(always)]
     pub fn omit<Cols: Projection<C>>(mut self, columns: Cols) -> Relation<P, C, S, Partial> {
         self.spec.select(&columns.columns(), false);
         self.read_partial()
     }
 
+    #[inline(always)]
     fn read_partial(self) -> Relation<P, C, S, Partial> {
         Relation {
             spec: self.spec,
@@ -125,6 +135,7 @@ impl<P: Model, C: PartialModel, S, R> Relation<P, C, S, R> {
 
     /// This include as a JSON column of its parents' statement, its own
     /// includes inside it.
+    #[inline(always)]
     pub(super) fn joined_expr(&self) -> crate::query::ast::Expr {
         let mut nested = Vec::with_capacity(self.includes.len());
         for include in &self.includes {

@@ -107,26 +107,38 @@ pub(crate) fn compares_in_rust(ty: SqlType) -> bool {
     )
 }
 
-/// The positions `0..len` in the order `compare` sorts them (stable), or
-/// `None` if they are in that order already (rows mostly arrive in key
-/// order). Through positions, so the standard library's sort is compiled
-/// once in strata rather than for every model a crate includes.
-pub(super) fn sort_order(
-    len: usize,
-    compare: &dyn Fn(usize, usize) -> std::cmp::Ordering,
-) -> Option<Vec<usize>> {
-    if (1..len).all(|i| compare(i - 1, i).is_le()) {
+/// Rows sorted through their positions ([`sort_rows`]): the standard
+/// library's sort is compiled once in strata rather than for every model a
+/// crate includes, and only these three methods are compiled per model.
+pub(super) trait SortRows {
+    fn len(&self) -> usize;
+    fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering;
+    fn swap(&mut self, a: usize, b: usize);
+}
+
+/// Sorts `rows` stably by [`SortRows::compare`]; rows mostly arrive in
+/// order already, and then none moves.
+pub(super) fn sort_rows(rows: &mut dyn SortRows) {
+    if let Some(order) = sort_order(&*rows) {
+        permute(order, rows);
+    }
+}
+
+/// The positions `0..len` in the order `rows.compare` sorts them (stable),
+/// or `None` if they are in that order already.
+fn sort_order(rows: &dyn SortRows) -> Option<Vec<usize>> {
+    if (1..rows.len()).all(|i| rows.compare(i - 1, i).is_le()) {
         return None;
     }
-    let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by(|&a, &b| compare(a, b));
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| rows.compare(a, b));
     Some(order)
 }
 
-/// Rearranges a slice in place, through `swap` alone, so that position `k`
+/// Rearranges `rows` in place, through `swap` alone, so that position `k`
 /// holds what was at `order[k]`: each cycle of the permutation is followed
 /// once, every swap putting one element where it belongs.
-pub(super) fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize)) {
+fn permute(mut order: Vec<usize>, rows: &mut dyn SortRows) {
     const DONE: usize = usize::MAX;
     for start in 0..order.len() {
         let mut at = start;
@@ -135,7 +147,7 @@ pub(super) fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize))
             if from == start {
                 break;
             }
-            swap(at, from);
+            rows.swap(at, from);
             at = from;
         }
     }
@@ -143,7 +155,7 @@ pub(super) fn permute(mut order: Vec<usize>, swap: &mut dyn FnMut(usize, usize))
 
 #[cfg(test)]
 mod tests {
-    use super::{compares_in_rust, permute, sort_order};
+    use super::{compares_in_rust, sort_order, sort_rows, SortRows};
     use crate::schema::{FieldType, SqlType};
     use std::cmp::Ordering::{Equal, Less};
 
@@ -189,15 +201,30 @@ mod tests {
         assert_eq!(arrangements.len(), 720);
         for arrangement in arrangements {
             // (key, arrival) pairs in this arrangement.
-            let mut rows: Vec<(i32, usize)> = arrangement.iter().map(|&i| (keys[i], i)).collect();
+            let rows: Vec<(i32, usize)> = arrangement.iter().map(|&i| (keys[i], i)).collect();
             let mut expected = rows.clone();
             expected.sort_by_key(|&(key, _)| key);
-            let order = sort_order(rows.len(), &|a, b| rows[a].0.cmp(&rows[b].0));
-            match order {
-                None => assert_eq!(rows, expected, "said sorted"),
-                Some(order) => permute(order, &mut |a, b| rows.swap(a, b)),
+            let mut rows = ByKey(rows);
+            if sort_order(&rows).is_none() {
+                assert_eq!(rows.0, expected, "said sorted");
             }
-            assert_eq!(rows, expected, "{arrangement:?}");
+            sort_rows(&mut rows);
+            assert_eq!(rows.0, expected, "{arrangement:?}");
+        }
+    }
+
+    /// (key, arrival) pairs sorted by key.
+    struct ByKey(Vec<(i32, usize)>);
+
+    impl SortRows for ByKey {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+            self.0[a].0.cmp(&self.0[b].0)
+        }
+        fn swap(&mut self, a: usize, b: usize) {
+            self.0.swap(a, b);
         }
     }
 }

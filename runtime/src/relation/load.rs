@@ -14,7 +14,7 @@
 //! to which parent is [`super::spec::Spec`]'s.
 
 use super::batch::{Batch, FullRows, JsonRows, Keyed};
-use super::key::{KeyAt, RowKey};
+use super::key::{KeyAt, RowKey, SortRows};
 use super::spec::{row_key, Assignment, Plan, Spec};
 use super::{Holder, Include, Relation, Whole};
 use crate::error::Result;
@@ -31,6 +31,7 @@ where
     C: PartialModel + Clone + Sync,
     S: Holder<C>,
 {
+    #[inline(always)]
     fn load<'a>(&'a self, db: &'a Db, parents: &'a mut [P]) -> BoxFuture<'a, Result<()>> {
         if parents.is_empty() {
             return Box::pin(std::future::ready(Ok(())));
@@ -43,10 +44,12 @@ where
         Box::pin(load_level(db, &self.spec, Box::new(level)))
     }
 
+    #[inline(always)]
     fn json_expr(&self) -> crate::query::ast::Expr {
         self.joined_expr()
     }
 
+    #[inline(always)]
     fn fill_json(&self, parents: &mut [P], column: Vec<serde_json::Value>) -> Result<()> {
         let split = JsonRows::split(&self.spec, column, self.includes.len())?;
         let mut children = FullRows(Vec::new());
@@ -70,6 +73,7 @@ where
     /// cloned for all but the first of them; a parent's own rows are moved.
     /// Plain loops over the vectors: each iterator adapter here would be
     /// compiled again for every relation a crate includes.
+    #[inline(always)]
     fn hand_out(
         &self,
         parents: &mut [P],
@@ -91,9 +95,9 @@ where
             let Some(children) = buckets.next() else {
                 break;
             };
-            (self.slot)(parent)
-                .fill(children)
-                .map_err(|_| self.spec.invalid(MISSING_REQUIRED))?;
+            if (self.slot)(parent).fill(children).is_err() {
+                return Err(self.spec.invalid(MISSING_REQUIRED));
+            }
         }
         Ok(())
     }
@@ -110,10 +114,12 @@ pub(super) trait Level: Send {
     fn batch(&mut self) -> &mut dyn Batch;
     /// How many nested includes load on the rows read (none by default:
     /// `select`/`omit` rows cannot have them).
+    #[inline(always)]
     fn nested(&self) -> usize {
         0
     }
     /// Loads nested include `i` on the rows read.
+    #[inline(always)]
     fn load_nested<'a>(&'a mut self, _i: usize, _db: &'a Db) -> BoxFuture<'a, Result<()>> {
         Box::pin(std::future::ready(Ok(())))
     }
@@ -149,18 +155,23 @@ where
     C: PartialModel + Clone + Sync,
     S: Holder<C>,
 {
+    #[inline(always)]
     fn parent_keys(&self, plan: &Plan) -> Vec<Option<RowKey>> {
         keys_of(&plan.parent_columns, self.parents)
     }
+    #[inline(always)]
     fn batch(&mut self) -> &mut dyn Batch {
         &mut self.children
     }
+    #[inline(always)]
     fn nested(&self) -> usize {
         self.relation.includes.len()
     }
+    #[inline(always)]
     fn load_nested<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>> {
         self.relation.includes[i].load(db, &mut self.children.0)
     }
+    #[inline(always)]
     fn hand_out(self: Box<Self>, assignment: Assignment, sort: bool) -> Result<()> {
         let WholeLevel {
             relation,
@@ -173,6 +184,7 @@ where
 
 /// The rows of each bucket in arrival order, bucket `i` sized for parent
 /// `i`'s rows, and which parents share a bucket (see [`Assignment`]).
+#[inline(always)]
 pub(super) fn buckets<T>(
     assignment: Assignment,
     rows: Vec<T>,
@@ -198,10 +210,11 @@ pub(super) fn buckets<T>(
 
 /// Each parent's key (`None` where part of it is NULL), by column position.
 /// Generic over the parent alone: shared by all of a model's relations.
+#[inline(always)]
 pub(super) fn keys_of<P: Model>(columns: &[usize], parents: &[P]) -> Vec<Option<RowKey>> {
     let mut keys = Vec::with_capacity(parents.len());
     for parent in parents {
-        keys.push(row_key(columns, &|i| parent.column_value(i)));
+        keys.push(row_key(columns, parent));
     }
     keys
 }
@@ -211,10 +224,25 @@ pub(super) fn keys_of<P: Model>(columns: &[usize], parents: &[P]) -> Vec<Option<
 /// [`super::key::permute`]): only the comparison and the swap are compiled
 /// per model (the standard library's sort was ~1,500 lines of LLVM IR for
 /// each model a crate includes, draining and refilling the vector ~3,000).
-fn sort_by_key<C: Model>(rows: &mut [C]) {
-    let order = super::key::sort_order(rows.len(), &|a, b| C::key_order(&rows[a], &rows[b]));
-    if let Some(order) = order {
-        super::key::permute(order, &mut |a, b| rows.swap(a, b));
+#[inline(always)]
+fn sort_by_key<C: Model>(mut rows: &mut [C]) {
+    super::key::sort_rows(&mut rows);
+}
+
+/// A slice of rows of `C` sorts by `C`'s primary key. An impl on `&mut [C]`,
+/// not a closure in [`sort_by_key`]: rustc compiles a method with the type it
+/// is implemented on (a slice of `C`, so with `C`), and a closure with the strata
+/// module that defines it, where one model's change would rebuild every
+/// model's copy (see ARCHITECTURE.md, "Compile time").
+impl<C: Model> SortRows for &mut [C] {
+    fn len(&self) -> usize {
+        <[C]>::len(self)
+    }
+    fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        C::key_order(&self[a], &self[b])
+    }
+    fn swap(&mut self, a: usize, b: usize) {
+        <[C]>::swap(self, a, b);
     }
 }
 

@@ -22,8 +22,8 @@ pub use slot::{
     BelongsTo, BelongsToSlot, HasMany, HasManySlot, HasOne, HasOneSlot, Holder, ManyToMany, ToOne,
     ToOneKey,
 };
-pub(crate) use strategy::Includes;
 pub use strategy::Strategy;
+pub(crate) use strategy::{Includes, LazyRead, ReadFuture, ReadStatement};
 
 use crate::error::Result;
 use crate::execute::Db;

@@ -62,6 +62,7 @@ impl<T: Any + Clone + Send + Sync> Stored for T {
 
 impl State {
     /// The loaded rows, stored as a `T`.
+    #[inline(always)]
     fn get<T: 'static>(&self) -> Option<&T> {
         match self {
             State::Rows(rows) => (**rows).as_any().downcast_ref(),
@@ -70,6 +71,7 @@ impl State {
     }
 
     /// The rows read by an include with `select`/`omit`.
+    #[inline(always)]
     fn partial<P: 'static>(&self) -> Option<&[P]> {
         match self {
             State::Partial(rows) => rows.downcast_ref::<Vec<P>>().map(Vec::as_slice),
@@ -112,6 +114,7 @@ impl Clone for State {
 struct DebugAs<'a, T>(&'a State, std::marker::PhantomData<fn() -> T>);
 
 impl<T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, T> {
+    #[inline(always)]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt_as::<T>(f)
     }
@@ -133,24 +136,28 @@ macro_rules! slot_type {
         }
 
         impl<$param: $bound> Default for $name<$param> {
+            #[inline(always)]
             fn default() -> Self {
                 $name { state: State::NotLoaded, count: None, rows: PhantomData }
             }
         }
 
         impl<$param: $bound> Clone for $name<$param> {
+            #[inline(always)]
             fn clone(&self) -> Self {
                 $name { state: self.state.clone(), count: self.count, rows: PhantomData }
             }
         }
 
         impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
+            #[inline(always)]
             fn eq(&self, other: &Self) -> bool {
                 self.state.eq_as::<$stored>(&other.state) && self.count == other.count
             }
         }
 
         impl<$param: $bound> fmt::Debug for $name<$param> where $stored: fmt::Debug {
+            #[inline(always)]
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.count {
                     None => self.state.fmt_as::<$stored>(f),
@@ -165,38 +172,46 @@ macro_rules! slot_type {
 
         impl<$param: $bound> $name<$param> {
             /// Whether an `include` loaded this relation (fully or with `select`/`omit`).
+            #[inline(always)]
             pub fn is_loaded(&self) -> bool {
                 !matches!(self.state, State::NotLoaded)
             }
 
             /// The number of related rows counted by `with_count`, if it ran.
+            #[inline(always)]
             pub fn count(&self) -> Option<u64> {
                 self.count
             }
 
+            #[inline(always)]
             fn partial_rows(&self) -> Option<&[$partial]> {
                 self.state.partial::<$partial>()
             }
 
             #[doc(hidden)]
+            #[inline(always)]
             pub fn set_rows(&mut self, rows: $rows) where $stored: Clone {
                 self.state = State::Rows(Box::new($store(rows)));
             }
 
             #[doc(hidden)]
+            #[inline(always)]
             pub fn set_partial(&mut self, rows: Arc<Vec<$partial>>) {
                 self.state = State::Partial(rows);
             }
 
             #[doc(hidden)]
+            #[inline(always)]
             pub fn set_count(&mut self, count: u64) {
                 self.count = Some(count);
             }
 
+            #[inline(always)]
             fn rows(&self) -> Option<&$stored> {
                 self.state.get()
             }
 
+            #[inline(always)]
             fn require(&self) -> Result<&$stored> {
                 self.rows().ok_or_else(not_loaded::<$model>)
             }
@@ -236,22 +251,26 @@ slot_type! {
 
 impl<P: PartialOf> HasManySlot<P> {
     /// The loaded rows, or `None` if the query did not include this relation.
+    #[inline(always)]
     pub fn get(&self) -> Option<&[P::Model]> {
         self.rows().map(Vec::as_slice)
     }
 
     /// The loaded rows, or [`Error::NotLoaded`].
+    #[inline(always)]
     pub fn loaded(&self) -> Result<&[P::Model]> {
         self.require().map(Vec::as_slice)
     }
 
     /// The rows read by an include with `select`/`omit`, if that is how this
     /// relation was loaded.
+    #[inline(always)]
     pub fn partial(&self) -> Option<&[P]> {
         self.partial_rows()
     }
 
     /// Takes the loaded rows out, leaving the relation not loaded.
+    #[inline(always)]
     pub fn take(&mut self) -> Option<Vec<P::Model>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
             State::Rows(rows) => rows
@@ -274,17 +293,20 @@ slot_type! {
 
 impl<P: PartialOf> HasOneSlot<P> {
     /// `None` if not included; `Some(None)` if included and there is no row.
+    #[inline(always)]
     pub fn get(&self) -> Option<Option<&P::Model>> {
         self.rows().map(Option::as_deref)
     }
 
     /// The loaded row (`None` when there is none), or [`Error::NotLoaded`].
+    #[inline(always)]
     pub fn loaded(&self) -> Result<Option<&P::Model>> {
         self.require().map(Option::as_deref)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
     /// that way, `Some(None)` if there is no row.
+    #[inline(always)]
     pub fn partial(&self) -> Option<Option<&P>> {
         self.partial_rows().map(<[_]>::first)
     }
@@ -322,6 +344,7 @@ pub trait ToOneKey: Send + Sync + 'static {
 impl<P: PartialOf> ToOneKey for P {
     type Model = P::Model;
     type Target = P::Model;
+    #[inline(always)]
     fn from_found(found: Option<P::Model>) -> Option<P::Model> {
         found
     }
@@ -330,6 +353,7 @@ impl<P: PartialOf> ToOneKey for P {
 impl<P: PartialOf> ToOneKey for Option<P> {
     type Model = P::Model;
     type Target = Option<P::Model>;
+    #[inline(always)]
     fn from_found(found: Option<P::Model>) -> Option<Option<P::Model>> {
         Some(found)
     }
@@ -342,17 +366,20 @@ slot_type! {
 
 impl<K: ToOneKey> BelongsToSlot<K> {
     /// The loaded row, or `None` if the query did not include this relation.
+    #[inline(always)]
     pub fn get(&self) -> Option<&K::Target> {
         self.rows().map(|row| &**row)
     }
 
     /// The loaded row, or [`Error::NotLoaded`].
+    #[inline(always)]
     pub fn loaded(&self) -> Result<&K::Target> {
         self.require().map(|row| &**row)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
     /// that way, `Some(None)` if there is no row (a NULL foreign key).
+    #[inline(always)]
     pub fn partial(&self) -> Option<Option<&<K::Model as PartialModel>::Partial>> {
         self.partial_rows().map(<[_]>::first)
     }
@@ -373,20 +400,24 @@ pub trait Holder<C: PartialModel>: Send + 'static {
 pub struct MissingRow;
 
 impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Partial> {
+    #[inline(always)]
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows);
         Ok(())
     }
+    #[inline(always)]
     fn fill_partial(&mut self, rows: Arc<Vec<C::Partial>>) {
         self.set_partial(rows);
     }
 }
 
 impl<C: PartialModel + Clone> Holder<C> for HasOneSlot<C::Partial> {
+    #[inline(always)]
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows.into_iter().next());
         Ok(())
     }
+    #[inline(always)]
     fn fill_partial(&mut self, rows: Arc<Vec<C::Partial>>) {
         self.set_partial(rows);
     }
@@ -396,11 +427,13 @@ impl<K: ToOneKey> Holder<K::Model> for BelongsToSlot<K>
 where
     K::Target: Clone,
 {
+    #[inline(always)]
     fn fill(&mut self, rows: Vec<K::Model>) -> std::result::Result<(), MissingRow> {
         let row = K::from_found(rows.into_iter().next()).ok_or(MissingRow)?;
         self.set_rows(row);
         Ok(())
     }
+    #[inline(always)]
     fn fill_partial(&mut self, rows: Arc<Vec<<K::Model as PartialModel>::Partial>>) {
         self.set_partial(rows);
     }

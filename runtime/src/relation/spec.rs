@@ -10,7 +10,7 @@ use super::load::NESTED_UNDER_PARTIAL;
 use super::resolve;
 use crate::error::{Error, Result};
 use crate::query::ast::{Expr, InvalidExpr, JsonInclude, Load, LoadJoin, OrderBy};
-use crate::schema::{ColumnSchema, ModelSchema, RelationSchema, SqlType};
+use crate::schema::{ColumnSchema, Model, ModelSchema, RelationSchema, SqlType};
 use crate::value::Value;
 use foldhash::fast::RandomState;
 use std::collections::hash_map::Entry;
@@ -324,12 +324,26 @@ fn distinct_keys(keys: &[Option<RowKey>]) -> Vec<Value> {
         .collect()
 }
 
-/// A parent's key from its `columns` (`value` reads one), or `None` if part
+/// A row's column values by position: what [`row_key`] reads a key from.
+pub(super) trait ColumnValues {
+    fn column_value(&self, index: usize) -> Option<Value>;
+}
+
+/// On the model itself, not a closure in the generic caller: rustc compiles
+/// a method with the type it is implemented on, so each model's copy goes
+/// with the model (see ARCHITECTURE.md, "Compile time").
+impl<M: Model> ColumnValues for M {
+    fn column_value(&self, index: usize) -> Option<Value> {
+        Model::column_value(self, index)
+    }
+}
+
+/// A parent's key from its `columns` (read from `row`), or `None` if part
 /// of it is NULL (it then has no related rows).
-pub(super) fn row_key(columns: &[usize], value: &dyn Fn(usize) -> Option<Value>) -> Option<RowKey> {
+pub(super) fn row_key(columns: &[usize], row: &dyn ColumnValues) -> Option<RowKey> {
     let values = columns
         .iter()
-        .map(|&i| value(i))
+        .map(|&i| row.column_value(i))
         .collect::<Option<Vec<Value>>>()?;
     let key = RowKey::from_values(values);
     (!key.has_null()).then_some(key)

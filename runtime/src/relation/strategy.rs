@@ -17,13 +17,22 @@
 use super::Include;
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows, Sink};
-use crate::intercept::chain::Prepared;
+use crate::intercept::chain::{Op, Prepared};
+use crate::intercept::Action;
 use crate::query::ast::Select;
+use crate::query::ast::Statement;
 use crate::query::Counts;
 use crate::query::LockRequest;
 use crate::render::Shared;
+use crate::schema::ModelSchema;
 use crate::schema::{FieldType, Model, Row};
+use crate::soft_delete::Scope as SoftDeleteScope;
 use futures_util::future::BoxFuture;
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 /// How `include`d relations are read; set per query with `.strategy(..)`.
 /// Both return the same rows in the same order (each parent's related rows
@@ -50,6 +59,7 @@ pub(crate) struct Includes<M> {
 }
 
 impl<M: Model> Includes<M> {
+    #[inline(always)]
     pub fn new() -> Self {
         Includes {
             list: Vec::new(),
@@ -57,24 +67,29 @@ impl<M: Model> Includes<M> {
         }
     }
 
+    #[inline(always)]
     pub fn push(&mut self, include: Box<dyn Include<M>>) {
         self.list.push(include);
     }
 
+    #[inline(always)]
     pub fn set_strategy(&mut self, strategy: Strategy) {
         self.strategy = strategy;
     }
 
+    #[inline(always)]
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    #[inline(always)]
     fn joined(&self) -> bool {
         self.strategy == Strategy::Joined && !self.list.is_empty()
     }
 
     /// Adds the joined includes to the read's SELECT, one column each after
     /// its other computed columns.
+    #[inline(always)]
     pub fn extend_select(&self, select: &mut Select) {
         if !self.joined() {
             return;
@@ -89,62 +104,131 @@ impl<M: Model> Includes<M> {
         }
     }
 
-    /// Runs the read (`prepare`d when the future is first polled, from a
-    /// SELECT passed through [`Includes::extend_select`]) and fills the
-    /// included relations; a locking read's errors are classified by its
-    /// `lock`. The builders' `exec` return this future itself: the read's
-    /// one state machine per model, and the statement still prepared inside
-    /// the tenant scope and interceptors the future runs in.
-    pub(crate) async fn fetch(
+    /// Runs the read (`statement`, a SELECT passed through
+    /// [`Includes::extend_select`], prepared when the future is first polled)
+    /// and fills the included relations; a locking read's errors are
+    /// classified by its `lock`.
+    ///
+    /// The future is strata's [`read_rows`], not generic, behind a box; only
+    /// [`ReadFuture::poll`] handing its rows back is typed. That and the
+    /// row decoding are `#[inline(always)]`, which rustc copies into the
+    /// caller's codegen unit: a model's read is compiled with the model, not
+    /// in one unit shared by every model of the crate, so changing one model
+    /// rebuilds only its own unit (see ARCHITECTURE.md, "Compile time").
+    #[inline(always)]
+    pub(crate) fn fetch(
         self,
         db: &Db,
-        prepare: impl FnOnce(&Db) -> Result<Prepared<Shared>> + Send,
+        statement: ReadStatement,
         counts: Counts<M>,
         rows: Rows,
         lock: LockRequest,
-    ) -> Result<Vec<M>> {
-        let mut read = ModelRows {
+    ) -> ReadFuture<'_, M> {
+        let read: Box<dyn ReadInto> = Box::new(ModelRows {
             rows: Vec::new(),
             counts,
             joined: self.joined(),
             includes: self.list,
             failed: None,
-        };
-        read_rows(db, prepare(db), &mut read, rows, lock, M::SCHEMA.name).await?;
-        Ok(read.rows)
+        });
+        ReadFuture {
+            read: Box::pin(read_rows(db, statement, read, rows, lock, M::SCHEMA.name)),
+            _rows: PhantomData,
+        }
+    }
+}
+
+/// A read's statement: prepared already (a point read, whose future
+/// prepares it first), or when the read's future is first polled, so the
+/// tenant scope and the interceptors are those the future runs in.
+// Moved once, into the read's boxed future: not worth a box of its own.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum ReadStatement {
+    Prepared(Prepared<Shared>),
+    Lazy(LazyRead),
+}
+
+/// A read of whole rows of `model` whose statement is prepared when its
+/// future is first polled. Not generic: compiled once.
+pub(crate) struct LazyRead {
+    pub model: &'static ModelSchema,
+    pub action: Action,
+    pub statement: Result<Statement>,
+    pub lock: LockRequest,
+    pub soft_delete: SoftDeleteScope,
+}
+
+impl LazyRead {
+    /// The statement past the `before` hooks.
+    fn prepare(self, db: &Db) -> Result<Prepared<Shared>> {
+        let op = Op::model(self.model, self.action)
+            .on_primary(self.lock.requested())
+            .soft_delete(self.soft_delete);
+        let rendered = db.prepare_statement(op, self.statement?)?;
+        self.lock.check(db, self.model.name)?;
+        Ok(rendered.map(Shared::from))
+    }
+}
+
+/// The future of a read of whole rows of `M` ([`Includes::fetch`]).
+pub struct ReadFuture<'a, M> {
+    read: BoxFuture<'a, Result<Box<dyn ReadInto>>>,
+    _rows: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Future for ReadFuture<'_, M> {
+    type Output = Result<Vec<M>>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut read = ready!(self.get_mut().read.as_mut().poll(cx))?;
+        Poll::Ready(match read.rows().downcast_mut::<Vec<M>>() {
+            Some(rows) => Ok(std::mem::take(rows)),
+            // `fetch` boxed a `ModelRows<M>`, and `read_rows` hands it back.
+            None => Err(Error::InvalidValue {
+                model: M::SCHEMA.name,
+                field: None,
+                reason: "internal error: a read's rows came back as another type".into(),
+            }),
+        })
     }
 }
 
 /// [`Includes::fetch`]'s read, not generic: the rows and their includes
-/// come through `read`, so this future is compiled once, in strata, and
-/// each model's read is one state machine with one await.
+/// come through `read`, so this future is compiled once, in strata.
 async fn read_rows(
     db: &Db,
-    prepared: Result<Prepared<Shared>>,
-    read: &mut dyn ReadInto,
+    statement: ReadStatement,
+    mut read: Box<dyn ReadInto>,
     rows: Rows,
     lock: LockRequest,
     model: &'static str,
-) -> Result<()> {
+) -> Result<Box<dyn ReadInto>> {
+    let prepared = match statement {
+        ReadStatement::Prepared(prepared) => prepared,
+        ReadStatement::Lazy(read) => read.prepare(db)?,
+    };
     let classify = |e| lock.classify(e, model);
-    (db.fetch_into(prepared?, &mut *read, rows).await).map_err(classify)?;
+    (db.fetch_into(prepared, &mut *read, rows).await).map_err(classify)?;
     if let Some(failed) = read.take_failed() {
         return Err(failed);
     }
     for i in 0..read.batched_includes() {
         (read.load_include(i, db).await).map_err(classify)?;
     }
-    Ok(())
+    Ok(read)
 }
 
 /// What [`read_rows`] asks of a read's typed rows.
-trait ReadInto: Sink {
+trait ReadInto: Sink + Send {
     /// Why a joined include could not be filled, if one could not.
     fn take_failed(&mut self) -> Option<Error>;
     /// How many includes are loaded after the rows (none when joined).
     fn batched_includes(&self) -> usize;
     /// Loads include `i` into the rows read.
     fn load_include<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>>;
+    /// The rows read: a `Vec<M>`.
+    fn rows(&mut self) -> &mut dyn Any;
 }
 
 /// A read's rows of `M`: each decoded with its relation counts, then its
@@ -161,21 +245,29 @@ struct ModelRows<M> {
 }
 
 impl<M: Model> ReadInto for ModelRows<M> {
+    #[inline(always)]
     fn take_failed(&mut self) -> Option<Error> {
         self.failed.take()
     }
+    #[inline(always)]
     fn batched_includes(&self) -> usize {
         match self.joined {
             true => 0,
             false => self.includes.len(),
         }
     }
+    #[inline(always)]
     fn load_include<'a>(&'a mut self, i: usize, db: &'a Db) -> BoxFuture<'a, Result<()>> {
         self.includes[i].load(db, &mut self.rows)
+    }
+    #[inline(always)]
+    fn rows(&mut self) -> &mut dyn Any {
+        &mut self.rows
     }
 }
 
 impl<M: Model> Sink for ModelRows<M> {
+    #[inline(always)]
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
         let mut index = 0;
         let mut model = M::from_row(row, &mut index)?;
@@ -195,9 +287,11 @@ impl<M: Model> Sink for ModelRows<M> {
         self.rows.push(model);
         Ok(())
     }
+    #[inline(always)]
     fn count(&self) -> u64 {
         self.rows.len() as u64
     }
+    #[inline(always)]
     fn clear(&mut self) {
         self.rows.clear();
         self.failed = None;
