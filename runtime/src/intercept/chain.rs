@@ -102,6 +102,7 @@ impl Op {
 }
 
 /// `Op::model(M::SCHEMA, action)`.
+#[inline(always)]
 pub(crate) fn op<M: crate::schema::Model>(action: Action) -> Op {
     Op::model(M::SCHEMA, action)
 }

@@ -6,11 +6,11 @@ use super::related::Counts;
 use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
 use crate::execute::{Db, Rows};
-use crate::intercept::chain::{op, Prepared};
+use crate::intercept::chain::{op, Op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::Statement;
 use crate::relation::{
-    HasMany, Include, Includes, LazyRead, ReadFuture, ReadStatement, Relation, Strategy,
+    HasMany, Include, Includes, LazyRead, ReadFuture, ReadOutput, ReadStatement, Relation, Strategy,
 };
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
@@ -61,14 +61,14 @@ impl<M: Model> ReadArgs<M> {
     /// Reads `statement` (these arguments' SELECT of whole rows) and the
     /// `includes`, the statement prepared when the future is first polled.
     #[inline(always)]
-    fn fetch(
+    fn fetch<O: ReadOutput<M>>(
         mut self,
         includes: Includes<M>,
         db: &Db,
         action: Action,
         statement: Result<Statement>,
         rows: Rows,
-    ) -> ReadFuture<'_, M> {
+    ) -> ReadFuture<'_, M, O> {
         let counts = std::mem::replace(&mut self.counts, Counts::new());
         let lock = self.lock;
         let statement = ReadStatement::Lazy(LazyRead {
@@ -498,12 +498,10 @@ impl<M: Model> FindFirst<M> {
         Ok(Statement::Select(select))
     }
 
-    pub async fn exec(self, db: &Db) -> Result<Option<M>> {
+    #[inline(always)]
+    pub fn exec(self, db: &Db) -> impl Future<Output = Result<Option<M>>> + Send + '_ {
         let statement = self.statement();
-        let rows = (self.args)
-            .fetch(self.includes, db, Action::FindFirst, statement, Rows::First)
-            .await?;
-        Ok(rows.into_iter().next())
+        (self.args).fetch(self.includes, db, Action::FindFirst, statement, Rows::First)
     }
 }
 
@@ -559,8 +557,9 @@ impl<M: Model> FindUnique<M> {
             db.run_optional(rendered).await
         } else {
             let statement = ReadStatement::Prepared(rendered);
-            let rows = (self.includes).fetch(db, statement, self.counts, Rows::First, lock);
-            rows.await.map(|rows| rows.into_iter().next())
+            (self.includes)
+                .fetch(db, statement, self.counts, Rows::First, lock)
+                .await
         };
         found.map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
@@ -640,13 +639,10 @@ impl<M: Model> Count<M> {
         Statement::Select(select)
     }
 
-    pub async fn exec(self, db: &Db) -> Result<u64> {
-        let rendered = db.prepare_statement(
-            op::<M>(Action::Count).soft_delete(self.soft_delete),
-            self.statement(),
-        )?;
-        let count: Vec<i64> = db.run_all(rendered).await?;
-        Ok(count.first().copied().unwrap_or(0).max(0) as u64)
+    #[inline(always)]
+    pub fn exec(self, db: &Db) -> impl Future<Output = Result<u64>> + Send + '_ {
+        let op = op::<M>(Action::Count).soft_delete(self.soft_delete);
+        count_rows(db, op, self.statement())
     }
 }
 
@@ -689,12 +685,23 @@ impl<M: Model> Exists<M> {
         Statement::Select(select)
     }
 
-    pub async fn exec(self, db: &Db) -> Result<bool> {
-        let rendered = db.prepare_statement(
-            op::<M>(Action::Exists).soft_delete(self.soft_delete),
-            self.statement(),
-        )?;
-        let rows: Vec<()> = db.run_all(rendered).await?;
-        Ok(!rows.is_empty())
+    #[inline(always)]
+    pub fn exec(self, db: &Db) -> impl Future<Output = Result<bool>> + Send + '_ {
+        let op = op::<M>(Action::Exists).soft_delete(self.soft_delete);
+        any_row(db, op, self.statement())
     }
+}
+
+/// [`Count::exec`]'s future, not generic: compiled once, in strata.
+async fn count_rows(db: &Db, op: Op, statement: Statement) -> Result<u64> {
+    let rendered = db.prepare_statement(op, statement)?;
+    let count: Vec<i64> = db.run_all(rendered).await?;
+    Ok(count.first().copied().unwrap_or(0).max(0) as u64)
+}
+
+/// [`Exists::exec`]'s future, not generic: compiled once, in strata.
+async fn any_row(db: &Db, op: Op, statement: Statement) -> Result<bool> {
+    let rendered = db.prepare_statement(op, statement)?;
+    let rows: Vec<()> = db.run_all(rendered).await?;
+    Ok(!rows.is_empty())
 }

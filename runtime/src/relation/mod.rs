@@ -23,7 +23,7 @@ pub use slot::{
     ToOneKey,
 };
 pub use strategy::Strategy;
-pub(crate) use strategy::{Includes, LazyRead, ReadFuture, ReadStatement};
+pub(crate) use strategy::{Includes, LazyRead, ReadFuture, ReadOutput, ReadStatement};
 
 use crate::error::Result;
 use crate::execute::Db;

@@ -116,14 +116,14 @@ impl<M: Model> Includes<M> {
     /// in one unit shared by every model of the crate, so changing one model
     /// rebuilds only its own unit (see ARCHITECTURE.md, "Compile time").
     #[inline(always)]
-    pub(crate) fn fetch(
+    pub(crate) fn fetch<O: ReadOutput<M>>(
         self,
         db: &Db,
         statement: ReadStatement,
         counts: Counts<M>,
         rows: Rows,
         lock: LockRequest,
-    ) -> ReadFuture<'_, M> {
+    ) -> ReadFuture<'_, M, O> {
         let read: Box<dyn ReadInto> = Box::new(ModelRows {
             rows: Vec::new(),
             counts,
@@ -132,7 +132,7 @@ impl<M: Model> Includes<M> {
             failed: None,
         });
         ReadFuture {
-            read: Box::pin(read_rows(db, statement, read, rows, lock, M::SCHEMA.name)),
+            read: read_boxed(db, statement, read, rows, lock, M::SCHEMA.name),
             _rows: PhantomData,
         }
     }
@@ -170,20 +170,21 @@ impl LazyRead {
     }
 }
 
-/// The future of a read of whole rows of `M` ([`Includes::fetch`]).
-pub struct ReadFuture<'a, M> {
+/// The future of a read of whole rows of `M` ([`Includes::fetch`]),
+/// giving all of them or the first ([`ReadOutput`]).
+pub struct ReadFuture<'a, M, O = Vec<M>> {
     read: BoxFuture<'a, Result<Box<dyn ReadInto>>>,
-    _rows: PhantomData<fn() -> M>,
+    _rows: PhantomData<fn() -> (M, O)>,
 }
 
-impl<M: Model> Future for ReadFuture<'_, M> {
-    type Output = Result<Vec<M>>;
+impl<M: Model, O: ReadOutput<M>> Future for ReadFuture<'_, M, O> {
+    type Output = Result<O>;
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut read = ready!(self.get_mut().read.as_mut().poll(cx))?;
         Poll::Ready(match read.rows().downcast_mut::<Vec<M>>() {
-            Some(rows) => Ok(std::mem::take(rows)),
+            Some(rows) => Ok(O::from_rows(std::mem::take(rows))),
             // `fetch` boxed a `ModelRows<M>`, and `read_rows` hands it back.
             None => Err(Error::InvalidValue {
                 model: M::SCHEMA.name,
@@ -192,6 +193,38 @@ impl<M: Model> Future for ReadFuture<'_, M> {
             }),
         })
     }
+}
+
+/// What a read of whole rows gives: all of them, or the first.
+pub trait ReadOutput<M>: Sized {
+    fn from_rows(rows: Vec<M>) -> Self;
+}
+
+impl<M> ReadOutput<M> for Vec<M> {
+    #[inline(always)]
+    fn from_rows(rows: Vec<M>) -> Self {
+        rows
+    }
+}
+
+impl<M> ReadOutput<M> for Option<M> {
+    #[inline(always)]
+    fn from_rows(rows: Vec<M>) -> Self {
+        rows.into_iter().next()
+    }
+}
+
+/// [`read_rows`] boxed, by a function of its own: the future's type stays
+/// in strata, out of every model's codegen unit.
+fn read_boxed<'a>(
+    db: &'a Db,
+    statement: ReadStatement,
+    read: Box<dyn ReadInto>,
+    rows: Rows,
+    lock: LockRequest,
+    model: &'static str,
+) -> BoxFuture<'a, Result<Box<dyn ReadInto>>> {
+    Box::pin(read_rows(db, statement, read, rows, lock, model))
 }
 
 /// [`Includes::fetch`]'s read, not generic: the rows and their includes
