@@ -79,6 +79,11 @@ pub fn partial(model: &Model) -> Ident {
     Ident::new(&format!("{}Partial", model.ident), model.ident.span())
 }
 
+/// `{Model}Ref`: the field-less type relation fields are named by.
+pub fn model_ref(model: &Model) -> Ident {
+    Ident::new(&format!("{}Ref", model.ident), model.ident.span())
+}
+
 /// The type-state marker of a required field that is not set yet. rustc prints
 /// it in "required field not set: `UserCreate_email_is_required`", so its name
 /// carries the model and field; its span is the field's, so the note that

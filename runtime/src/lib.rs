@@ -68,7 +68,7 @@ pub use relation::{
     BelongsTo, CreateWith, HasMany, HasOne, ManyToMany, Nested, UpdateWith, WithNested,
 };
 pub use render::Dialect;
-pub use schema::{Json, Model, PartialModel, PartialOf};
+pub use schema::{Json, Model, ModelRef, PartialModel};
 pub use strata_macros::{sql, Enum, FromRow, Model};
 pub use value::Value;
 

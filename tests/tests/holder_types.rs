@@ -1,7 +1,9 @@
-//! A relation field's type names the related model's `{Model}Partial`, never
-//! the model: a model whose type contained its related models would contain
-//! every model reachable through relations, and a debug build of the user's
-//! crate then recompiles nearly all of it when one model changes (see
+//! A relation field's type names the related model's `{Model}Ref`, a unit
+//! struct, never the model or a type with its fields: a model whose type
+//! contained its related models would contain every model reachable through
+//! relations, and a debug build of the user's crate then recompiles nearly
+//! all of it when one model changes; one that contained `{Model}Partial`
+//! changed with each field of its neighbours (see
 //! `runtime/src/relation/slot.rs`). The typed API is unchanged.
 
 use schema_examples::blog::{Category, Post, Profile, User};
@@ -16,32 +18,34 @@ fn arguments<T>() -> &'static str {
 }
 
 #[test]
-fn holders_name_the_partial_row_only() {
+fn holders_name_the_field_less_model_ref_only() {
     let cases = [
         (
             arguments::<HasMany<Post>>(),
-            "<schema_examples::blog::PostPartial>",
+            "<schema_examples::blog::PostRef>",
         ),
         (
             arguments::<ManyToMany<Post>>(),
-            "<schema_examples::blog::PostPartial>",
+            "<schema_examples::blog::PostRef>",
         ),
         (
             arguments::<HasOne<Profile>>(),
-            "<schema_examples::blog::ProfilePartial>",
+            "<schema_examples::blog::ProfileRef>",
         ),
         (
             arguments::<BelongsTo<User>>(),
-            "<schema_examples::blog::UserPartial>",
+            "<schema_examples::blog::UserRef>",
         ),
         (
             arguments::<BelongsTo<Option<Category>>>(),
-            "<core::option::Option<schema_examples::blog::CategoryPartial>>",
+            "<core::option::Option<schema_examples::blog::CategoryRef>>",
         ),
     ];
     for (actual, expected) in cases {
         assert_eq!(actual, expected);
     }
+    // Field-less: nothing in it changes when a field of the model does.
+    assert_eq!(std::mem::size_of::<schema_examples::blog::PostRef>(), 0);
 }
 
 #[test]

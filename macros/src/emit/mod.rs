@@ -213,13 +213,15 @@ fn model_stub(input: &DeriveInput) -> TokenStream {
             }
             // Relation fields elsewhere are named by this (`HasMany<#ident>`).
             pub struct StubPartial;
+            pub struct StubRef;
             #[automatically_derived]
-            impl ::strata::PartialOf for StubPartial {
+            impl ::strata::ModelRef for StubRef {
                 type Model = #ident;
             }
             #[automatically_derived]
             impl ::strata::PartialModel for #ident {
                 type Partial = StubPartial;
+                type Ref = StubRef;
                 fn decode_partial(
                     _: ::strata::__private::Row<'_>,
                     _: &[bool],

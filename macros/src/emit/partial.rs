@@ -18,17 +18,25 @@ pub fn items(model: &Model) -> TokenStream {
         let (name, ty) = (&f.ident, &f.ty);
         quote! { pub #name: ::core::option::Option<#ty> }
     });
+    let model_ref = naming::model_ref(model);
+    let ref_doc = format!(
+        "`{0}` without its fields, which relation fields name it by (`HasMany<{0}>` is `HasManySlot<{1}>`): changing a field of `{0}` then leaves the types of the models related to it unchanged.",
+        model.ident, model_ref
+    );
     quote! {
         #[doc = #doc]
         #vis struct #partial {
             #(#fields,)*
         }
+        #[doc = #ref_doc]
+        #vis struct #model_ref;
     }
 }
 
 pub fn impls(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let partial = naming::partial(model);
+    let model_ref = naming::model_ref(model);
     let fields = model.fields.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (&f.ident, &f.ty);
         let position = super::index(i);
@@ -48,12 +56,13 @@ pub fn impls(model: &Model) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
-        impl ::strata::PartialOf for #partial {
+        impl ::strata::ModelRef for #model_ref {
             type Model = #ident;
         }
         #[automatically_derived]
         impl ::strata::PartialModel for #ident {
             type Partial = #partial;
+            type Ref = #model_ref;
             fn decode_partial(
                 row: ::strata::__private::Row<'_>,
                 selected: &[bool],

@@ -5,7 +5,7 @@
 //! never panics: `get()` is `None` until it was loaded.
 
 use crate::error::{Error, Result};
-use crate::schema::{PartialModel, PartialOf};
+use crate::schema::{ModelRef, PartialModel};
 use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
@@ -21,14 +21,16 @@ use std::sync::Arc;
 /// Loaded and partial rows are behind `dyn`, and nothing here names the
 /// related model: the state is one type for every holder (its debug info is
 /// written once per codegen unit, not once per related model), and the
-/// holder's only type parameter is the related model's `{Model}Partial` (a
-/// struct of its columns). Naming the model would make each model's type,
+/// holder's only type parameter is the related model's `{Model}Ref` (a unit
+/// struct). Naming the model would make each model's type,
 /// and so its debug info, contain every model reachable through relations:
 /// the compiler proves `Send`/`Sync` and drop safety through each field's
 /// type (a chain of 200 models overflowed the recursion limit), and a debug
 /// build describes a type with its parameters in every codegen unit that
 /// uses it (changing one field of one model in a chain of 50 recompiled 126
-/// of 158 codegen units of the user's crate).
+/// of 158 codegen units of the user's crate). Naming its `{Model}Partial`
+/// instead still changed the neighbours' types with each of its fields, and
+/// so rebuilt the units of the models that read those neighbours.
 enum State {
     NotLoaded,
     Rows(Box<dyn Stored>),
@@ -132,7 +134,7 @@ macro_rules! slot_type {
         pub struct $name<$param: $bound> {
             state: State,
             count: Option<u64>,
-            rows: PhantomData<fn() -> $partial>,
+            rows: PhantomData<fn() -> $param>,
         }
 
         impl<$param: $bound> Default for $name<$param> {
@@ -222,7 +224,7 @@ macro_rules! slot_type {
 /// The rows of a one-to-many relation (`User.posts: HasMany<Post>`), in the
 /// include's order: [`HasManySlot`] with `get()`, `loaded()`, `partial()`,
 /// `take()` and `count()`.
-pub type HasMany<C> = HasManySlot<<C as PartialModel>::Partial>;
+pub type HasMany<C> = HasManySlot<<C as PartialModel>::Ref>;
 
 /// The rows of a many-to-many relation (`Post.tags`): the same holder as
 /// [`HasMany`], declared with `#[strata(many_to_many)]`.
@@ -230,7 +232,7 @@ pub type ManyToMany<C> = HasMany<C>;
 
 /// The row of a one-to-one relation seen from the side without the foreign
 /// key (`User.profile: HasOne<Profile>`): [`HasOneSlot`].
-pub type HasOne<C> = HasOneSlot<<C as PartialModel>::Partial>;
+pub type HasOne<C> = HasOneSlot<<C as PartialModel>::Ref>;
 
 /// The row this model points to with a foreign key (`Post.author`):
 /// `BelongsTo<User>` for a required key, `BelongsTo<Option<Category>>` for a
@@ -240,42 +242,42 @@ pub type BelongsTo<T> = BelongsToSlot<<T as ToOne>::Key>;
 slot_type! {
     /// What a [`HasMany`] field is: the rows of a one-to-many relation.
     ///
-    /// Its parameter is the related model's `{Model}Partial`, not the model:
-    /// a holder that named the model would make every model's type contain
-    /// every model reachable through relations, and a debug build of the
-    /// user's crate then recompiles nearly all of it when one field of one
-    /// model changes. Compile errors therefore print `HasMany<Post>` as
-    /// `HasManySlot<PostPartial>`.
-    HasManySlot<P: PartialOf> shown as "HasMany", holds Vec<P::Model> as Vec<P::Model> => std::convert::identity, partial P, model P::Model
+    /// Its parameter is the related model's `{Model}Ref`, a unit struct, not
+    /// the model: a holder that named the model would make every model's
+    /// type contain every model reachable through relations, and a debug
+    /// build of the user's crate then recompiles nearly all of it when one
+    /// field of one model changes. Compile errors therefore print
+    /// `HasMany<Post>` as `HasManySlot<PostRef>`.
+    HasManySlot<R: ModelRef> shown as "HasMany", holds Vec<R::Model> as Vec<R::Model> => std::convert::identity, partial <R::Model as PartialModel>::Partial, model R::Model
 }
 
-impl<P: PartialOf> HasManySlot<P> {
+impl<R: ModelRef> HasManySlot<R> {
     /// The loaded rows, or `None` if the query did not include this relation.
     #[inline(always)]
-    pub fn get(&self) -> Option<&[P::Model]> {
+    pub fn get(&self) -> Option<&[R::Model]> {
         self.rows().map(Vec::as_slice)
     }
 
     /// The loaded rows, or [`Error::NotLoaded`].
     #[inline(always)]
-    pub fn loaded(&self) -> Result<&[P::Model]> {
+    pub fn loaded(&self) -> Result<&[R::Model]> {
         self.require().map(Vec::as_slice)
     }
 
     /// The rows read by an include with `select`/`omit`, if that is how this
     /// relation was loaded.
     #[inline(always)]
-    pub fn partial(&self) -> Option<&[P]> {
+    pub fn partial(&self) -> Option<&[<R::Model as PartialModel>::Partial]> {
         self.partial_rows()
     }
 
     /// Takes the loaded rows out, leaving the relation not loaded.
     #[inline(always)]
-    pub fn take(&mut self) -> Option<Vec<P::Model>> {
+    pub fn take(&mut self) -> Option<Vec<R::Model>> {
         match std::mem::replace(&mut self.state, State::NotLoaded) {
             State::Rows(rows) => rows
                 .into_any()
-                .downcast::<Vec<P::Model>>()
+                .downcast::<Vec<R::Model>>()
                 .ok()
                 .map(|rows| *rows),
             other => {
@@ -288,26 +290,26 @@ impl<P: PartialOf> HasManySlot<P> {
 
 slot_type! {
     /// What a [`HasOne`] field is: loaded as `None` when there is no related row.
-    HasOneSlot<P: PartialOf> shown as "HasOne", holds Option<P::Model> as Option<Box<P::Model>> => |row: Option<P::Model>| row.map(Box::new), partial P, model P::Model
+    HasOneSlot<R: ModelRef> shown as "HasOne", holds Option<R::Model> as Option<Box<R::Model>> => |row: Option<R::Model>| row.map(Box::new), partial <R::Model as PartialModel>::Partial, model R::Model
 }
 
-impl<P: PartialOf> HasOneSlot<P> {
+impl<R: ModelRef> HasOneSlot<R> {
     /// `None` if not included; `Some(None)` if included and there is no row.
     #[inline(always)]
-    pub fn get(&self) -> Option<Option<&P::Model>> {
+    pub fn get(&self) -> Option<Option<&R::Model>> {
         self.rows().map(Option::as_deref)
     }
 
     /// The loaded row (`None` when there is none), or [`Error::NotLoaded`].
     #[inline(always)]
-    pub fn loaded(&self) -> Result<Option<&P::Model>> {
+    pub fn loaded(&self) -> Result<Option<&R::Model>> {
         self.require().map(Option::as_deref)
     }
 
     /// The row read by an include with `select`/`omit`: `None` if not loaded
     /// that way, `Some(None)` if there is no row.
     #[inline(always)]
-    pub fn partial(&self) -> Option<Option<&P>> {
+    pub fn partial(&self) -> Option<Option<&<R::Model as PartialModel>::Partial>> {
         self.partial_rows().map(<[_]>::first)
     }
 }
@@ -315,21 +317,21 @@ impl<P: PartialOf> HasOneSlot<P> {
 /// The `T` of a [`BelongsTo<T>`]: a model (the foreign key is required, so
 /// the row always exists) or `Option<Model>` (a nullable foreign key).
 pub trait ToOne: Send + Sync + 'static {
-    /// What the holder is named by: `{Model}Partial`, or
-    /// `Option<{Model}Partial>` for a nullable foreign key.
+    /// What the holder is named by: `{Model}Ref`, or `Option<{Model}Ref>`
+    /// for a nullable foreign key.
     type Key: ToOneKey<Target = Self>;
 }
 
 impl<M: PartialModel> ToOne for M {
-    type Key = M::Partial;
+    type Key = M::Ref;
 }
 
 impl<M: PartialModel> ToOne for Option<M> {
-    type Key = Option<M::Partial>;
+    type Key = Option<M::Ref>;
 }
 
-/// The parameter of a [`BelongsToSlot`]: `{Model}Partial` for a required
-/// foreign key, `Option<{Model}Partial>` for a nullable one.
+/// The parameter of a [`BelongsToSlot`]: `{Model}Ref` for a required
+/// foreign key, `Option<{Model}Ref>` for a nullable one.
 pub trait ToOneKey: Send + Sync + 'static {
     /// The related model.
     type Model: PartialModel;
@@ -341,20 +343,20 @@ pub trait ToOneKey: Send + Sync + 'static {
     fn from_found(found: Option<Self::Model>) -> Option<Self::Target>;
 }
 
-impl<P: PartialOf> ToOneKey for P {
-    type Model = P::Model;
-    type Target = P::Model;
+impl<R: ModelRef> ToOneKey for R {
+    type Model = R::Model;
+    type Target = R::Model;
     #[inline(always)]
-    fn from_found(found: Option<P::Model>) -> Option<P::Model> {
+    fn from_found(found: Option<R::Model>) -> Option<R::Model> {
         found
     }
 }
 
-impl<P: PartialOf> ToOneKey for Option<P> {
-    type Model = P::Model;
-    type Target = Option<P::Model>;
+impl<R: ModelRef> ToOneKey for Option<R> {
+    type Model = R::Model;
+    type Target = Option<R::Model>;
     #[inline(always)]
-    fn from_found(found: Option<P::Model>) -> Option<Option<P::Model>> {
+    fn from_found(found: Option<R::Model>) -> Option<Option<R::Model>> {
         Some(found)
     }
 }
@@ -399,7 +401,7 @@ pub trait Holder<C: PartialModel>: Send + 'static {
 #[derive(Debug)]
 pub struct MissingRow;
 
-impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Partial> {
+impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Ref> {
     #[inline(always)]
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows);
@@ -411,7 +413,7 @@ impl<C: PartialModel + Clone> Holder<C> for HasManySlot<C::Partial> {
     }
 }
 
-impl<C: PartialModel + Clone> Holder<C> for HasOneSlot<C::Partial> {
+impl<C: PartialModel + Clone> Holder<C> for HasOneSlot<C::Ref> {
     #[inline(always)]
     fn fill(&mut self, rows: Vec<C>) -> std::result::Result<(), MissingRow> {
         self.set_rows(rows.into_iter().next());

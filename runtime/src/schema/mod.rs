@@ -305,17 +305,20 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
 /// The model with only some fields read (`find_many().omit(..)`): generated as
 /// `{Model}Partial`, every field an `Option` that is `None` when not selected.
 pub trait PartialModel: Model {
-    type Partial: PartialOf<Model = Self>;
+    type Partial: Send + Sync + Unpin + 'static;
+    /// `{Model}Ref`, which relation fields name the model by.
+    type Ref: ModelRef<Model = Self>;
 
     /// Decodes the columns whose `selected` flag is set, in schema order.
     fn decode_partial(row: Row<'_>, selected: &[bool]) -> Result<Self::Partial, sqlx::Error>;
 }
 
-/// `{Model}Partial`'s way back to its model. Relation fields are named by the
-/// related model's partial type (`HasMany<Post>` is `HasManySlot<PostPartial>`)
-/// and find the model through this.
-pub trait PartialOf: Send + Sync + Unpin + 'static {
-    type Model: PartialModel<Partial = Self>;
+/// `{Model}Ref`, a unit struct generated beside the model: relation fields
+/// are named by it (`HasMany<Post>` is `HasManySlot<PostRef>`) and find the
+/// model through this. A field-less name, so that changing a field of `Post`
+/// changes no other model's type (see `relation/slot.rs`).
+pub trait ModelRef: Send + Sync + Unpin + 'static {
+    type Model: PartialModel<Ref = Self>;
 }
 
 /// The next column as `Some(T)` if `selected`, else `None` without reading.
