@@ -145,6 +145,9 @@ use proc_macro::TokenStream;
 ///   required field (not `Option`, no `default`, not `updated_at`) is set.
 /// - `UserUpdate<..>`: the update builder, one setter per field.
 /// - `UserPartial`: the row type of `find_many().omit(..)`, every column field an `Option`.
+/// - `UserRef`: a unit struct that relation fields name `User` by
+///   (`HasMany<User>` is `HasManySlot<UserRef>`), so that changing a field of
+///   `User` does not change the types of the models related to it.
 ///
 /// Mistakes in the attributes are all reported in one build, each at the
 /// attribute or field concerned, with the form that was expected.
