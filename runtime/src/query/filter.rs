@@ -436,6 +436,14 @@ fn compare(column: &'static ColumnSchema, op: CompareOp, value: Value) -> Expr {
     )
 }
 
+/// [`merge`] of untyped conditions: compiled once, in strata.
+pub(crate) fn merge_expr(existing: Option<Expr>, filter: Expr) -> Expr {
+    match existing {
+        Some(existing) => join(existing, filter, true),
+        None => filter,
+    }
+}
+
 /// `existing AND filter`, or just `filter`: how repeated `.filter()` calls combine.
 #[inline(always)]
 pub(crate) fn merge<M>(existing: Option<Filter<M>>, filter: Filter<M>) -> Filter<M> {

@@ -1,7 +1,7 @@
 //! Reads: find_many, find_first, find_unique, count, exists, and projections.
 
 use super::ast::{CompareOp, Expr, OrderBy, Projection as SqlProjection, Select};
-use super::filter::{merge, Column, Filter, IntoFilter, Order, UniqueKey};
+use super::filter::{merge, merge_expr, Column, Filter, IntoFilter, Order, UniqueKey};
 use super::related::Counts;
 use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
@@ -23,86 +23,107 @@ pub(crate) fn all_columns<M: Model>() -> Vec<&'static ColumnSchema> {
     M::SCHEMA.columns.iter().collect()
 }
 
-/// The parts of a read every builder shares.
-pub(crate) struct ReadArgs<M> {
-    filter: Option<Filter<M>>,
+/// The parts of a read every builder shares. Not generic: the typed
+/// builders only wrap it, so it and its drop are compiled once, in strata,
+/// rather than per model in the user's crate.
+pub(crate) struct ReadArgs {
+    model: &'static ModelSchema,
+    filter: Option<Expr>,
     order_by: Vec<OrderBy>,
     skip: Option<i64>,
     take: Option<i64>,
-    cursor: Option<UniqueKey<M>>,
+    /// The cursor row's unique key filter.
+    cursor: Option<Expr>,
     distinct: bool,
-    counts: Counts<M>,
     lock: LockRequest,
     /// Soft delete: live rows (the default), or `with_deleted`/`only_deleted`.
     soft_delete: SoftDeleteScope,
 }
 
-impl<M: Model> ReadArgs<M> {
-    #[inline(always)]
-    fn new() -> Self {
+impl ReadArgs {
+    fn new(model: &'static ModelSchema) -> Self {
         ReadArgs {
+            model,
             filter: None,
             order_by: Vec::new(),
             skip: None,
             take: None,
             cursor: None,
             distinct: false,
-            counts: Counts::new(),
             lock: LockRequest::default(),
             soft_delete: SoftDeleteScope::Live,
         }
     }
 
-    #[inline(always)]
-    fn add_filter(&mut self, filter: Filter<M>) {
-        self.filter = Some(merge(self.filter.take(), filter));
+    fn add_filter(&mut self, filter: Expr) {
+        self.filter = Some(merge_expr(self.filter.take(), filter));
     }
 
-    /// Reads `statement` (these arguments' SELECT of whole rows) and the
-    /// `includes`, the statement prepared when the future is first polled.
-    #[inline(always)]
-    fn fetch<O: ReadOutput<M>>(
-        mut self,
-        includes: Includes<M>,
-        db: &Db,
-        action: Action,
-        statement: Result<Statement>,
-        rows: Rows,
-    ) -> ReadFuture<'_, M, O> {
-        let counts = std::mem::replace(&mut self.counts, Counts::new());
-        let lock = self.lock;
-        let statement = ReadStatement::Lazy(LazyRead {
-            model: M::SCHEMA,
-            action,
-            statement,
-            lock,
-            soft_delete: self.soft_delete,
-        });
-        includes.fetch(db, statement, counts, rows, lock)
-    }
-
-    /// The SELECT for these arguments with `projection`.
-    #[inline(always)]
-    fn to_select(&self, projection: SqlProjection) -> Result<Select> {
-        let mut select = Select::new(M::SCHEMA.table, projection);
-        select.computed = self.counts.exprs().to_vec();
+    /// The SELECT for these arguments with `projection`, `computed` columns
+    /// (relation counts) after it.
+    fn to_select(&self, projection: SqlProjection, computed: Vec<Expr>) -> Result<Select> {
+        let mut select = Select::new(self.model.table, projection);
+        select.computed = computed;
         select.distinct = self.distinct;
         select.limit = self.take;
         select.offset = self.skip;
         select.order_by = self.order_by.clone();
-        // `if let`, not `Option::map`: a closure here would be compiled
-        // with strata's module, shared by every model, not with the model.
-        if let Some(filter) = &self.filter {
-            select.filter = Some(filter.expr.clone());
-        }
-        let mut cursor = None;
-        if let Some(key) = &self.cursor {
-            cursor = Some(key.filter().expr);
-        }
-        paginate(&mut select, M::SCHEMA, cursor)?;
-        self.lock.apply(&mut select, M::SCHEMA.name);
+        select.filter = self.filter.clone();
+        paginate(&mut select, self.model, self.cursor.clone())?;
+        self.lock.apply(&mut select, self.model.name);
         Ok(select)
     }
+
+    /// `statement`, prepared when the read's future is first polled.
+    fn lazy(self, action: Action, statement: Result<Statement>) -> ReadStatement {
+        ReadStatement::Lazy(LazyRead {
+            model: self.model,
+            action,
+            statement,
+            lock: self.lock,
+            soft_delete: self.soft_delete,
+        })
+    }
+
+    /// The read of `columns` past the `before` hooks.
+    fn prepare(&self, db: &Db, statement: Statement) -> Result<Prepared<crate::render::Rendered>> {
+        let op = Op::model(self.model, Action::FindMany)
+            .on_primary(self.lock.requested())
+            .soft_delete(self.soft_delete);
+        let rendered = db.prepare_statement(op, statement)?;
+        self.lock.check(db, self.model.name)?;
+        Ok(rendered)
+    }
+}
+
+/// Reads whole rows of `M` (`statement`, these arguments' SELECT of them),
+/// `counts` and `includes` with them.
+#[inline(always)]
+fn read_whole<M: Model, O: ReadOutput<M>>(
+    args: ReadArgs,
+    includes: Includes<M>,
+    counts: Counts<M>,
+    db: &Db,
+    action: Action,
+    rows: Rows,
+    statement: Result<Statement>,
+) -> ReadFuture<'_, M, O> {
+    let lock = args.lock;
+    includes.fetch(db, args.lazy(action, statement), counts, rows, lock)
+}
+
+/// Why `select`/`omit` after `with_count` is refused.
+fn refuse_counts(model: &'static ModelSchema, counted: bool, read: &str) -> Result<()> {
+    if !counted {
+        return Ok(());
+    }
+    Err(Error::InvalidValue {
+        model: model.name,
+        field: None,
+        reason: format!(
+            "with_count stores counts on the model's relation fields, so it cannot be combined with {read}"
+        ),
+    })
 }
 
 /// Makes a paginated `select`'s order total, and adds the `cursor`'s
@@ -183,7 +204,7 @@ macro_rules! read_builder_methods {
         /// Keeps rows matching `filter`; repeated calls AND together.
         #[inline(always)]
         pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
-            self.args.add_filter(filter.into_filter());
+            self.args.add_filter(filter.into_filter().expr);
             self
         }
         /// Sorts by `order` after any earlier sort keys.
@@ -202,7 +223,7 @@ macro_rules! read_builder_methods {
         /// order with the primary key as tie-break (keyset pagination).
         #[inline(always)]
         pub fn cursor(mut self, key: UniqueKey<M>) -> Self {
-            self.args.cursor = Some(key);
+            self.args.cursor = Some(key.filter().expr);
             self
         }
         /// Also counts each row's related rows of a to-many relation, in the
@@ -212,7 +233,7 @@ macro_rules! read_builder_methods {
         /// Reads of the whole model only (not with `select`/`omit`).
         #[inline(always)]
         pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
-            self.args.counts.push(relation);
+            self.counts.push(relation);
             self
         }
 
@@ -247,7 +268,8 @@ macro_rules! include_method {
 }
 
 pub struct FindMany<M> {
-    args: ReadArgs<M>,
+    args: ReadArgs,
+    counts: Counts<M>,
     includes: Includes<M>,
 }
 
@@ -262,7 +284,8 @@ impl<M: Model> FindMany<M> {
     #[inline(always)]
     pub fn new() -> Self {
         FindMany {
-            args: ReadArgs::new(),
+            args: ReadArgs::new(M::SCHEMA),
+            counts: Counts::new(),
             includes: Includes::new(),
         }
     }
@@ -292,6 +315,8 @@ impl<M: Model> FindMany<M> {
             args: self.args,
             columns,
             dropped_includes: !self.includes.is_empty(),
+            counted: !self.counts.is_empty(),
+            _model: PhantomData,
         }
     }
 
@@ -310,12 +335,15 @@ impl<M: Model> FindMany<M> {
             args: self.args,
             selected,
             dropped_includes: !self.includes.is_empty(),
+            counted: !self.counts.is_empty(),
+            _model: PhantomData,
         }
     }
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
+        let columns = SqlProjection::Columns(all_columns::<M>());
+        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
         self.includes.extend_select(&mut select);
         Ok(Statement::Select(select))
     }
@@ -323,17 +351,28 @@ impl<M: Model> FindMany<M> {
     #[inline(always)]
     pub fn exec(self, db: &Db) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
         let statement = self.statement();
-        self.args
-            .fetch(self.includes, db, Action::FindMany, statement, Rows::All)
+        let (action, rows) = (Action::FindMany, Rows::All);
+        read_whole(
+            self.args,
+            self.includes,
+            self.counts,
+            db,
+            action,
+            rows,
+            statement,
+        )
     }
 }
 
 /// `find_many().select(..)`: only some columns.
 pub struct SelectMany<M, P> {
-    args: ReadArgs<M>,
+    args: ReadArgs,
     columns: P,
     /// `include` came before `select`: refused at exec rather than ignored.
     dropped_includes: bool,
+    /// `with_count` came before `select`: refused too.
+    counted: bool,
+    _model: PhantomData<fn() -> M>,
 }
 
 impl<M: Model, P: Projection<M>> SelectMany<M, P> {
@@ -341,20 +380,15 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        self.args.counts.refuse("select")?;
-        Ok(Statement::Select(self.args.to_select(
-            SqlProjection::Columns(self.columns.columns()),
-        )?))
+        refuse_counts(M::SCHEMA, self.counted, "select")?;
+        let columns = SqlProjection::Columns(self.columns.columns());
+        Ok(Statement::Select(self.args.to_select(columns, Vec::new())?))
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany)
-            .on_primary(lock.requested())
-            .soft_delete(self.args.soft_delete);
-        let rendered = db.prepare_statement(op, self.statement()?)?;
-        lock.check(db, M::SCHEMA.name)?;
+        let rendered = self.args.prepare(db, self.statement()?)?;
         (db.run_all(rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
@@ -366,10 +400,13 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
 
 /// `find_many().omit(..)`: every column but some, into `{Model}Partial`.
 pub struct Omit<M> {
-    args: ReadArgs<M>,
+    args: ReadArgs,
     selected: std::sync::Arc<[bool]>,
     /// `include` came before `omit`: refused at exec rather than ignored.
     dropped_includes: bool,
+    /// `with_count` came before `omit`: refused too.
+    counted: bool,
+    _model: PhantomData<fn() -> M>,
 }
 
 impl<M: PartialModel> Omit<M> {
@@ -377,7 +414,7 @@ impl<M: PartialModel> Omit<M> {
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        self.args.counts.refuse("omit")?;
+        refuse_counts(M::SCHEMA, self.counted, "omit")?;
         let columns = M::SCHEMA
             .columns
             .iter()
@@ -385,18 +422,15 @@ impl<M: PartialModel> Omit<M> {
             .filter_map(|(c, &keep)| keep.then_some(c))
             .collect();
         Ok(Statement::Select(
-            self.args.to_select(SqlProjection::Columns(columns))?,
+            self.args
+                .to_select(SqlProjection::Columns(columns), Vec::new())?,
         ))
     }
 
     pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let op = op::<M>(Action::FindMany)
-            .on_primary(lock.requested())
-            .soft_delete(self.args.soft_delete);
-        let rendered = db.prepare_statement(op, self.statement()?)?;
-        lock.check(db, M::SCHEMA.name)?;
+        let rendered = self.args.prepare(db, self.statement()?)?;
         let selected = self.selected;
         let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
         (db.run_fetch(rendered, decode, Rows::All).await)
@@ -466,7 +500,8 @@ tuple_projection!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// The first row in order, or `None`.
 pub struct FindFirst<M> {
-    args: ReadArgs<M>,
+    args: ReadArgs,
+    counts: Counts<M>,
     includes: Includes<M>,
 }
 
@@ -480,10 +515,11 @@ impl<M: Model> Default for FindFirst<M> {
 impl<M: Model> FindFirst<M> {
     #[inline(always)]
     pub fn new() -> Self {
-        let mut args = ReadArgs::new();
+        let mut args = ReadArgs::new(M::SCHEMA);
         args.take = Some(1);
         FindFirst {
             args,
+            counts: Counts::new(),
             includes: Includes::new(),
         }
     }
@@ -493,7 +529,8 @@ impl<M: Model> FindFirst<M> {
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        let mut select = (self.args).to_select(SqlProjection::Columns(all_columns::<M>()))?;
+        let columns = SqlProjection::Columns(all_columns::<M>());
+        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
         self.includes.extend_select(&mut select);
         Ok(Statement::Select(select))
     }
@@ -501,7 +538,16 @@ impl<M: Model> FindFirst<M> {
     #[inline(always)]
     pub fn exec(self, db: &Db) -> impl Future<Output = Result<Option<M>>> + Send + '_ {
         let statement = self.statement();
-        (self.args).fetch(self.includes, db, Action::FindFirst, statement, Rows::First)
+        let (action, rows) = (Action::FindFirst, Rows::First);
+        read_whole(
+            self.args,
+            self.includes,
+            self.counts,
+            db,
+            action,
+            rows,
+            statement,
+        )
     }
 }
 

@@ -248,22 +248,6 @@ impl<M: Model> Counts<M> {
         &self.exprs
     }
 
-    /// An error for a read that cannot carry counts (`select`/`omit`, which
-    /// do not produce the model whose relation fields hold them).
-    #[inline(always)]
-    pub fn refuse(&self, read: &str) -> Result<()> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        Err(Error::InvalidValue {
-            model: M::SCHEMA.name,
-            field: None,
-            reason: format!(
-                "with_count stores counts on the model's relation fields, so it cannot be combined with {read}"
-            ),
-        })
-    }
-
     /// Reads the counts that follow a row's columns (from `*index` on) into
     /// `model`: for a decoder that reads more after them (joined includes).
     #[inline(always)]
