@@ -96,20 +96,40 @@ impl ReadArgs {
     }
 }
 
-/// Reads whole rows of `M` (`statement`, these arguments' SELECT of them),
-/// `counts` and `includes` with them.
-#[inline(always)]
-fn read_whole<M: Model, O: ReadOutput<M>>(
+/// The parts of a read of whole rows (`find_many`, `find_first`).
+struct WholeRead<M> {
     args: ReadArgs,
-    includes: Includes<M>,
     counts: Counts<M>,
-    db: &Db,
-    action: Action,
-    rows: Rows,
-    statement: Result<Statement>,
-) -> ReadFuture<'_, M, O> {
-    let lock = args.lock;
-    includes.fetch(db, args.lazy(action, statement), counts, rows, lock)
+    includes: Includes<M>,
+}
+
+impl<M: Model> WholeRead<M> {
+    #[inline(always)]
+    fn new(args: ReadArgs) -> Self {
+        WholeRead {
+            args,
+            counts: Counts::new(),
+            includes: Includes::new(),
+        }
+    }
+
+    /// The SELECT of whole rows, counts and joined includes after them.
+    #[inline(always)]
+    fn statement(&self) -> Result<Statement> {
+        let columns = SqlProjection::Columns(all_columns::<M>());
+        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
+        self.includes.extend_select(&mut select);
+        Ok(Statement::Select(select))
+    }
+
+    /// Reads the rows, their counts and includes.
+    #[inline(always)]
+    fn exec<O: ReadOutput<M>>(self, db: &Db, action: Action, rows: Rows) -> ReadFuture<'_, M, O> {
+        let statement = self.statement();
+        let lock = self.args.lock;
+        let prepare = self.args.lazy(action, statement);
+        self.includes.fetch(db, prepare, self.counts, rows, lock)
+    }
 }
 
 /// Why `select`/`omit` after `with_count` is refused.
@@ -204,26 +224,26 @@ macro_rules! read_builder_methods {
         /// Keeps rows matching `filter`; repeated calls AND together.
         #[inline(always)]
         pub fn filter(mut self, filter: impl IntoFilter<M>) -> Self {
-            self.args.add_filter(filter.into_filter().expr);
+            self.read.args.add_filter(filter.into_filter().expr);
             self
         }
         /// Sorts by `order` after any earlier sort keys.
         #[inline(always)]
         pub fn order_by(mut self, order: Order<M>) -> Self {
-            self.args.order_by.push(order.order);
+            self.read.args.order_by.push(order.order);
             self
         }
         /// Skips the first `n` rows (offset pagination).
         #[inline(always)]
         pub fn skip(mut self, n: u64) -> Self {
-            self.args.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
+            self.read.args.skip = Some(i64::try_from(n).unwrap_or(i64::MAX));
             self
         }
         /// Starts at the row with this unique key (inclusive), in the query's
         /// order with the primary key as tie-break (keyset pagination).
         #[inline(always)]
         pub fn cursor(mut self, key: UniqueKey<M>) -> Self {
-            self.args.cursor = Some(key.filter().expr);
+            self.read.args.cursor = Some(key.filter().expr);
             self
         }
         /// Also counts each row's related rows of a to-many relation, in the
@@ -233,25 +253,25 @@ macro_rules! read_builder_methods {
         /// Reads of the whole model only (not with `select`/`omit`).
         #[inline(always)]
         pub fn with_count<C: PartialModel>(mut self, relation: Relation<M, C, HasMany<C>>) -> Self {
-            self.counts.push(relation);
+            self.read.counts.push(relation);
             self
         }
 
-        row_lock_methods!(args.lock);
-        soft_delete_methods!(args.soft_delete);
+        row_lock_methods!(read.args.lock);
+        soft_delete_methods!(read.args.soft_delete);
     };
 }
 
 /// `include` and `strategy`, shared by the reads that return whole rows.
 macro_rules! include_method {
-    () => {
+    ($($includes:ident).+) => {
         /// Also loads a relation of the rows read, e.g.
         /// `.include(User::posts().include(Post::comments()))`: one more
         /// statement per relation, however many rows there are (or none,
         /// with [`Strategy::Joined`]).
         #[inline(always)]
         pub fn include(mut self, include: impl Include<M> + 'static) -> Self {
-            self.includes.push(Box::new(include));
+            self.$($includes).+.push(Box::new(include));
             self
         }
 
@@ -261,16 +281,14 @@ macro_rules! include_method {
         /// same rows in the same order.
         #[inline(always)]
         pub fn strategy(mut self, strategy: Strategy) -> Self {
-            self.includes.set_strategy(strategy);
+            self.$($includes).+.set_strategy(strategy);
             self
         }
     };
 }
 
 pub struct FindMany<M> {
-    args: ReadArgs,
-    counts: Counts<M>,
-    includes: Includes<M>,
+    read: WholeRead<M>,
 }
 
 impl<M: Model> Default for FindMany<M> {
@@ -284,26 +302,24 @@ impl<M: Model> FindMany<M> {
     #[inline(always)]
     pub fn new() -> Self {
         FindMany {
-            args: ReadArgs::new(M::SCHEMA),
-            counts: Counts::new(),
-            includes: Includes::new(),
+            read: WholeRead::new(ReadArgs::new(M::SCHEMA)),
         }
     }
 
     read_builder_methods!();
-    include_method!();
+    include_method!(read.includes);
 
     /// At most `n` rows.
     #[inline(always)]
     pub fn take(mut self, n: u64) -> Self {
-        self.args.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
+        self.read.args.take = Some(i64::try_from(n).unwrap_or(i64::MAX));
         self
     }
 
     /// Drops duplicate rows (SELECT DISTINCT); most useful with `select`.
     #[inline(always)]
     pub fn distinct(mut self) -> Self {
-        self.args.distinct = true;
+        self.read.args.distinct = true;
         self
     }
 
@@ -312,10 +328,10 @@ impl<M: Model> FindMany<M> {
     #[inline(always)]
     pub fn select<P: Projection<M>>(self, columns: P) -> SelectMany<M, P> {
         SelectMany {
-            args: self.args,
+            args: self.read.args,
             columns,
-            dropped_includes: !self.includes.is_empty(),
-            counted: !self.counts.is_empty(),
+            dropped_includes: !self.read.includes.is_empty(),
+            counted: !self.read.counts.is_empty(),
             _model: PhantomData,
         }
     }
@@ -332,35 +348,22 @@ impl<M: Model> FindMany<M> {
             .map(|c| !omitted.iter().any(|o| o.is(c)))
             .collect();
         Omit {
-            args: self.args,
+            args: self.read.args,
             selected,
-            dropped_includes: !self.includes.is_empty(),
-            counted: !self.counts.is_empty(),
+            dropped_includes: !self.read.includes.is_empty(),
+            counted: !self.read.counts.is_empty(),
             _model: PhantomData,
         }
     }
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        let columns = SqlProjection::Columns(all_columns::<M>());
-        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
-        self.includes.extend_select(&mut select);
-        Ok(Statement::Select(select))
+        self.read.statement()
     }
 
     #[inline(always)]
     pub fn exec(self, db: &Db) -> impl Future<Output = Result<Vec<M>>> + Send + '_ {
-        let statement = self.statement();
-        let (action, rows) = (Action::FindMany, Rows::All);
-        read_whole(
-            self.args,
-            self.includes,
-            self.counts,
-            db,
-            action,
-            rows,
-            statement,
-        )
+        self.read.exec(db, Action::FindMany, Rows::All)
     }
 }
 
@@ -500,9 +503,7 @@ tuple_projection!(A, B, C, D, E, F, G, H, I, J, K, L);
 
 /// The first row in order, or `None`.
 pub struct FindFirst<M> {
-    args: ReadArgs,
-    counts: Counts<M>,
-    includes: Includes<M>,
+    read: WholeRead<M>,
 }
 
 impl<M: Model> Default for FindFirst<M> {
@@ -518,36 +519,21 @@ impl<M: Model> FindFirst<M> {
         let mut args = ReadArgs::new(M::SCHEMA);
         args.take = Some(1);
         FindFirst {
-            args,
-            counts: Counts::new(),
-            includes: Includes::new(),
+            read: WholeRead::new(args),
         }
     }
 
     read_builder_methods!();
-    include_method!();
+    include_method!(read.includes);
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        let columns = SqlProjection::Columns(all_columns::<M>());
-        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
-        self.includes.extend_select(&mut select);
-        Ok(Statement::Select(select))
+        self.read.statement()
     }
 
     #[inline(always)]
     pub fn exec(self, db: &Db) -> impl Future<Output = Result<Option<M>>> + Send + '_ {
-        let statement = self.statement();
-        let (action, rows) = (Action::FindFirst, Rows::First);
-        read_whole(
-            self.args,
-            self.includes,
-            self.counts,
-            db,
-            action,
-            rows,
-            statement,
-        )
+        self.read.exec(db, Action::FindFirst, Rows::First)
     }
 }
 
@@ -572,7 +558,7 @@ impl<M: Model> FindUnique<M> {
         }
     }
 
-    include_method!();
+    include_method!(includes);
     row_lock_methods!(lock);
     soft_delete_methods!(soft_delete);
 
