@@ -283,6 +283,7 @@ fn single_row_insert<M: Model>(
     }
 }
 
+#[inline(always)]
 pub(crate) fn not_found<M: Model>() -> Error {
     Error::NotFound {
         model: M::SCHEMA.name,
