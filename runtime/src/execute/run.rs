@@ -241,17 +241,6 @@ impl Db {
         self.fetch_prepared(prepared, sink, rows, true)
     }
 
-    /// [`Db::fetch_into`] not boxed, for a future that is boxed itself
-    /// (a read of whole rows, `relation::strategy::read_rows`).
-    pub(crate) async fn fetch_into_inline(
-        &self,
-        prepared: Prepared<Shared>,
-        sink: &mut dyn Sink,
-        rows: Rows,
-    ) -> Result<()> {
-        self.fetch_statement(prepared, sink, rows, true).await
-    }
-
     /// Boxed, because the generic futures above (a read's, a write's, per
     /// model in the user's crate) await it: held by value, this future and
     /// every one below it down to sqlx's socket reads were part of each of

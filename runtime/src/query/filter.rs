@@ -380,12 +380,6 @@ impl<M: Model> UniqueKey<M> {
         self.key
     }
 
-    /// Which key, and its values.
-    #[inline(always)]
-    pub(crate) fn into_parts(self) -> (usize, Vec<Value>) {
-        (self.key, self.values)
-    }
-
     #[inline(always)]
     pub(crate) fn filter(&self) -> Filter<M> {
         Filter::new(key_filter(M::SCHEMA, self.key, &self.values))
@@ -404,7 +398,7 @@ fn key_columns(
 }
 
 /// `column = value` for each column of `model`'s key number `key`.
-pub(crate) fn key_filter(model: &'static ModelSchema, key: usize, values: &[Value]) -> Expr {
+fn key_filter(model: &'static ModelSchema, key: usize, values: &[Value]) -> Expr {
     let parts: Vec<Expr> = key_columns(model, key)
         .zip(values)
         .map(|(column, value)| compare(column, CompareOp::Eq, value.clone()))

@@ -1,7 +1,7 @@
 //! Reads: find_many, find_first, find_unique, count, exists, and projections.
 
 use super::ast::{CompareOp, Expr, OrderBy, Projection as SqlProjection, Select};
-use super::filter::{key_filter, merge, merge_expr, Column, Filter, IntoFilter, Order, UniqueKey};
+use super::filter::{merge, merge_expr, Column, Filter, IntoFilter, Order, UniqueKey};
 use super::related::Counts;
 use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
@@ -15,8 +15,6 @@ use crate::relation::{
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
-use crate::value::Value;
-use std::any::TypeId;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -574,101 +572,62 @@ impl<M: Model> FindUnique<M> {
 
     #[inline(always)]
     pub fn statement(&self) -> Statement {
-        let (key, values) = (self.key.index(), self.key.values().to_vec());
-        self.point(key, values).statement()
-    }
-
-    /// Reads the row (and its counts and includes). The statement is built,
-    /// rendered and prepared by the non-generic [`PointRead`] when the future
-    /// is first polled; only decoding the row is compiled per model.
-    #[inline(always)]
-    pub fn exec(self, db: &Db) -> impl Future<Output = Result<Option<M>>> + Send + '_ {
-        self.read(db)
-    }
-
-    /// This read's untyped parts, for the key number `key` with `values`.
-    #[inline(always)]
-    fn point(&self, key: usize, values: Vec<Value>) -> PointRead {
-        let mut computed = self.counts.exprs().to_vec();
-        self.includes.push_joined(&mut computed);
-        PointRead {
-            model: M::SCHEMA,
-            model_type: TypeId::of::<M>(),
-            key,
-            values,
-            computed,
-            lock: self.lock,
-            soft_delete: self.soft_delete,
-        }
-    }
-
-    /// Like `exec`, but a missing row is `Error::NotFound`.
-    #[inline(always)]
-    pub fn exec_required(self, db: &Db) -> impl Future<Output = Result<M>> + Send + '_ {
-        self.read(db)
-    }
-
-    #[inline(always)]
-    fn read<O: ReadOutput<M>>(self, db: &Db) -> ReadFuture<'_, M, O> {
-        let (key, values) = self.key.clone().into_parts();
-        let point = ReadStatement::Point(self.point(key, values));
-        (self.includes).fetch(db, point, self.counts, Rows::First, self.lock)
-    }
-}
-
-/// A point read by unique key, untyped: its statement is built, rendered
-/// (its text remembered per key shape, `render::shape`) and prepared here,
-/// compiled once in strata.
-pub(crate) struct PointRead {
-    model: &'static ModelSchema,
-    /// The model's `TypeId`: what its rendered text is remembered under.
-    model_type: TypeId,
-    /// Which unique key (0: the primary key), and its values.
-    key: usize,
-    values: Vec<Value>,
-    /// The count subqueries, then the joined includes' JSON columns.
-    computed: Vec<Expr>,
-    lock: LockRequest,
-    soft_delete: SoftDeleteScope,
-}
-
-impl PointRead {
-    fn statement(&self) -> Statement {
-        let columns = self.model.columns.iter().collect();
-        let mut select = Select::new(self.model.table, SqlProjection::Columns(columns));
-        select.computed = self.computed.clone();
-        select.filter = Some(key_filter(self.model, self.key, &self.values));
-        self.lock.apply(&mut select, self.model.name);
+        let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
+        select.computed = self.counts.exprs().to_vec();
+        select.filter = Some(self.key.filter().expr);
+        self.includes.extend_select(&mut select);
+        self.lock.apply(&mut select, M::SCHEMA.name);
         Statement::Select(select)
+    }
+
+    pub async fn exec(self, db: &Db) -> Result<Option<M>> {
+        let rendered = self.prepare(db)?;
+        let lock = self.lock;
+        lock.check(db, M::SCHEMA.name)?;
+        let found = if self.includes.is_empty() && self.counts.is_empty() {
+            // The row alone: `Includes::fetch` would read it into a vector.
+            db.run_optional(rendered).await
+        } else {
+            let statement = ReadStatement::Prepared(rendered);
+            (self.includes)
+                .fetch(db, statement, self.counts, Rows::First, lock)
+                .await
+        };
+        found.map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
     /// Past the interceptors: unless one changed it, the text of a
     /// statement with no counts, includes or lock comes from
     /// `render::shape`.
-    pub(crate) fn prepare(self, db: &Db) -> Result<Prepared<Shared>> {
-        let op = Op::model(self.model, Action::FindUnique)
+    fn prepare(&self, db: &Db) -> Result<Prepared<Shared>> {
+        let op = op::<M>(Action::FindUnique)
             .on_primary(self.lock.requested())
             .soft_delete(self.soft_delete);
-        let prepared = db.prepare_point(op, || self.statement(), || self.render(db.dialect()))?;
-        self.lock.check(db, self.model.name)?;
-        Ok(prepared)
+        db.prepare_point(op, || self.statement(), || self.render(db.dialect()))
     }
 
     /// The statement; without counts, includes or a lock, its text
     /// remembered per key (`render::shape`).
     fn render(&self, dialect: Dialect) -> Result<Shared> {
-        if !self.computed.is_empty() || self.lock.requested() {
+        if !self.counts.is_empty() || !self.includes.is_empty() || self.lock.requested() {
             return render_checked(&self.statement(), dialect).map(Shared::from);
         }
-        let binds = self.values.clone();
-        let shape = Shape::of(self.model_type, ShapeKind::SelectByKey, dialect)
-            .push(self.key)
+        let binds = self.key.values().to_vec();
+        let shape = Shape::new::<M>(ShapeKind::SelectByKey, dialect)
+            .push(self.key.index())
             .and_then(|s| s.binds(&binds));
         let full = |_| render(&self.statement(), dialect);
         Ok(match shape {
             Some(shape) => render_shape(shape, binds, full),
             None => full(binds).into(),
         })
+    }
+
+    /// Like `exec`, but a missing row is `Error::NotFound`.
+    pub async fn exec_required(self, db: &Db) -> Result<M> {
+        self.exec(db)
+            .await?
+            .ok_or_else(super::write::not_found::<M>)
     }
 }
 

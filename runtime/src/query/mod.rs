@@ -17,12 +17,11 @@ pub(crate) mod write;
 pub use aggregate::{Aggregate, AggregateSelection, GroupBy, GroupKeys, GroupOrder, GroupRow};
 pub(crate) use filter::merge as merge_filter;
 pub use filter::{and, not, or, Column, Filter, IntoFilter, Order, TextMatch, UniqueKey, ValueFor};
-pub(crate) use find::PointRead;
 pub use find::{Count, Exists, FindFirst, FindMany, FindUnique, Omit, Projection, SelectMany};
 pub(crate) use related::Counts;
 pub(crate) use row_lock::LockRequest;
 pub use to_sql::ToSql;
-pub(crate) use write::{client_default, not_found};
+pub(crate) use write::client_default;
 pub use write::{
     decrement, divide, increment, multiply, Arithmetic, Create, CreateMany, Delete, DeleteMany,
     IntoAssign, IntoCreate, IntoUpdate, Numeric, Update, Upsert,

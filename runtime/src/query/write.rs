@@ -283,7 +283,6 @@ fn single_row_insert<M: Model>(
     }
 }
 
-#[inline(always)]
 pub(crate) fn not_found<M: Model>() -> Error {
     Error::NotFound {
         model: M::SCHEMA.name,

@@ -19,10 +19,10 @@ use crate::error::{Error, Result};
 use crate::execute::{Db, Rows, Sink};
 use crate::intercept::chain::{Op, Prepared};
 use crate::intercept::Action;
+use crate::query::ast::Select;
 use crate::query::ast::Statement;
-use crate::query::ast::{Expr, Select};
 use crate::query::Counts;
-use crate::query::{LockRequest, PointRead};
+use crate::query::LockRequest;
 use crate::render::Shared;
 use crate::schema::ModelSchema;
 use crate::schema::{FieldType, Model, Row};
@@ -98,18 +98,9 @@ impl<M: Model> Includes<M> {
         // whole models it changes nothing; PostgreSQL cannot compare the json
         // columns, so it is left out.
         select.distinct = false;
-        self.push_joined(&mut select.computed);
-    }
-
-    /// The joined includes' JSON columns (none when batched), after `columns`.
-    #[inline(always)]
-    pub fn push_joined(&self, columns: &mut Vec<Expr>) {
-        if !self.joined() {
-            return;
-        }
         // A loop, not an iterator adapter: that is compiled again per model.
         for include in &self.list {
-            columns.push(include.json_expr());
+            select.computed.push(include.json_expr());
         }
     }
 
@@ -147,13 +138,14 @@ impl<M: Model> Includes<M> {
     }
 }
 
-/// A read's statement, prepared when the read's future is first polled, so
-/// the tenant scope and the interceptors are those the future runs in.
+/// A read's statement: prepared already (a point read, whose future
+/// prepares it first), or when the read's future is first polled, so the
+/// tenant scope and the interceptors are those the future runs in.
 // Moved once, into the read's boxed future: not worth a box of its own.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum ReadStatement {
+    Prepared(Prepared<Shared>),
     Lazy(LazyRead),
-    Point(PointRead),
 }
 
 /// A read of whole rows of `model` whose statement is prepared when its
@@ -192,7 +184,7 @@ impl<M: Model, O: ReadOutput<M>> Future for ReadFuture<'_, M, O> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut read = ready!(self.get_mut().read.as_mut().poll(cx))?;
         Poll::Ready(match read.rows().downcast_mut::<Vec<M>>() {
-            Some(rows) => O::from_rows(std::mem::take(rows)),
+            Some(rows) => Ok(O::from_rows(std::mem::take(rows))),
             // `fetch` boxed a `ModelRows<M>`, and `read_rows` hands it back.
             None => Err(Error::InvalidValue {
                 model: M::SCHEMA.name,
@@ -203,33 +195,22 @@ impl<M: Model, O: ReadOutput<M>> Future for ReadFuture<'_, M, O> {
     }
 }
 
-/// What a read of whole rows gives: all of them, the first if any, or the
-/// first that must exist ([`Error::NotFound`] if none).
+/// What a read of whole rows gives: all of them, or the first.
 pub trait ReadOutput<M>: Sized {
-    fn from_rows(rows: Vec<M>) -> Result<Self>;
+    fn from_rows(rows: Vec<M>) -> Self;
 }
 
 impl<M> ReadOutput<M> for Vec<M> {
     #[inline(always)]
-    fn from_rows(rows: Vec<M>) -> Result<Self> {
-        Ok(rows)
+    fn from_rows(rows: Vec<M>) -> Self {
+        rows
     }
 }
 
 impl<M> ReadOutput<M> for Option<M> {
     #[inline(always)]
-    fn from_rows(rows: Vec<M>) -> Result<Self> {
-        Ok(rows.into_iter().next())
-    }
-}
-
-impl<M: Model> ReadOutput<M> for M {
-    #[inline(always)]
-    fn from_rows(rows: Vec<M>) -> Result<Self> {
-        match rows.into_iter().next() {
-            Some(row) => Ok(row),
-            None => Err(crate::query::not_found::<M>()),
-        }
+    fn from_rows(rows: Vec<M>) -> Self {
+        rows.into_iter().next()
     }
 }
 
@@ -257,11 +238,11 @@ async fn read_rows(
     model: &'static str,
 ) -> Result<Box<dyn ReadInto>> {
     let prepared = match statement {
+        ReadStatement::Prepared(prepared) => prepared,
         ReadStatement::Lazy(read) => read.prepare(db)?,
-        ReadStatement::Point(read) => read.prepare(db)?,
     };
     let classify = |e| lock.classify(e, model);
-    (db.fetch_into_inline(prepared, &mut *read, rows).await).map_err(classify)?;
+    (db.fetch_into(prepared, &mut *read, rows).await).map_err(classify)?;
     if let Some(failed) = read.take_failed() {
         return Err(failed);
     }

@@ -61,14 +61,9 @@ pub(crate) struct Shape {
 impl Shape {
     /// A shape of model `M` with no parts yet.
     pub(crate) fn new<M: 'static>(kind: Kind, dialect: Dialect) -> Shape {
-        Shape::of(TypeId::of::<M>(), kind, dialect)
-    }
-
-    /// [`Shape::new`] for the model whose `TypeId` is `model`.
-    pub(crate) fn of(model: TypeId, kind: Kind, dialect: Dialect) -> Shape {
         Shape {
             kind,
-            model,
+            model: TypeId::of::<M>(),
             dialect,
             parts: [0; MAX_PARTS],
             len: 0,
