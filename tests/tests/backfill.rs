@@ -286,19 +286,28 @@ backend_tests!(
 
 /// Runs `body` with the `strata::backfill` events it emits captured as
 /// formatted lines.
+///
+/// Through one process-wide subscriber that writes each event into the
+/// emitting thread's buffer, not a subscriber set as this thread's default:
+/// tracing caches each callsite's interest for the whole process, and with
+/// the other backends' tests setting and dropping their own defaults on
+/// other threads, a CI run lost the first batch's event to a stale cache.
+/// Each test runs on a current-thread runtime, so its events are emitted on
+/// its own thread.
 async fn capture_backfill_events<T>(body: impl Future<Output = T>) -> (T, Vec<String>) {
-    let buffer = Captured::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    // A current-thread runtime: the thread default sees every event.
-    let guard = tracing::subscriber::set_default(subscriber);
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadCapture)
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+    });
+    CAPTURE.with(|c| c.borrow_mut().clear());
     let output = body.await;
-    drop(guard);
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let bytes = CAPTURE.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let text = String::from_utf8(bytes).unwrap();
     let lines = (text.lines())
         .filter(|l| l.contains("strata::backfill"))
         .map(str::to_owned)
@@ -306,12 +315,16 @@ async fn capture_backfill_events<T>(body: impl Future<Output = T>) -> (T, Vec<St
     (output, lines)
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+thread_local! {
+    /// What the process-wide subscriber wrote for events of this thread.
+    static CAPTURE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
-impl std::io::Write for Captured {
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        CAPTURE.with(|c| c.borrow_mut().extend_from_slice(bytes));
         Ok(bytes.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
