@@ -85,7 +85,7 @@ impl ReadArgs {
         })
     }
 
-    /// The read of `columns` past the `before` hooks.
+    /// `statement` (a select/omit read of this model) past the `before` hooks.
     fn prepare(&self, db: &Db, statement: Statement) -> Result<Prepared<crate::render::Rendered>> {
         let op = Op::model(self.model, Action::FindMany)
             .on_primary(self.lock.requested())
