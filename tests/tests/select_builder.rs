@@ -109,6 +109,55 @@ backend_tests!(inner_join_filters_orders_and_pages, |db| async move {
     assert_eq!(published.0, "a1");
 });
 
+backend_tests!(
+    a_select_run_again_reads_with_its_new_values,
+    |db| async move {
+        // Its text is remembered after the first run; each run binds its own
+        // values, and a list of another length is another text.
+        blog(&db).await;
+        let db = &db;
+        let by_email = |email: &'static str| {
+            strata::select((User::email(), Post::title()))
+                .from::<User>()
+                .left_join::<Post>(eq(Post::author_id(), User::id()))
+                .filter(eq(User::email(), email))
+                .order_by(Post::title().asc())
+        };
+        for _ in 0..2 {
+            let ann: Vec<(String, Option<String>)> =
+                by_email("ann@x.io").fetch_all(db).await.unwrap();
+            assert_eq!(
+                ann,
+                [
+                    (s("ann@x.io"), Some(s("a1"))),
+                    (s("ann@x.io"), Some(s("a2")))
+                ]
+            );
+            let cat: Vec<(String, Option<String>)> =
+                by_email("cat@x.io").fetch_all(db).await.unwrap();
+            assert_eq!(cat, [(s("cat@x.io"), None)]);
+            let nobody = by_email("it's \"nobody\"; --").fetch_all(db).await.unwrap();
+            assert!(nobody.is_empty());
+        }
+        let views_in = |views: &[i64]| {
+            strata::select(Post::title())
+                .from::<Post>()
+                .filter(expr(Post::views()).in_list(views.to_vec()))
+                .order_by(Post::title().asc())
+        };
+        for views in [&[10][..], &[10, 5], &[30], &[5, 30, 10]] {
+            let titles = views_in(views).fetch_all(db).await.unwrap();
+            let mut expected: Vec<String> = [("a1", 10), ("a2", 30), ("b1", 5)]
+                .into_iter()
+                .filter(|(_, v)| views.contains(v))
+                .map(|(t, _)| s(t))
+                .collect();
+            expected.sort();
+            assert_eq!(titles, expected, "views in {views:?}");
+        }
+    }
+);
+
 backend_tests!(left_join_reads_missing_rows_as_none, |db| async move {
     blog(&db).await;
     let rows: Vec<(String, Option<String>, Option<i64>)> =

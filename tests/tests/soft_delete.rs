@@ -433,8 +433,12 @@ backend_tests!(the_select_builder_hides_deleted_rows, |db| async move {
     let emails = strata::select(Author::email()).from::<Author>();
     let live = emails.clone().fetch_all(db).await.unwrap();
     assert_eq!(sorted(live), ["ann@x.io", "cat@x.io"]);
-    let all = emails.with_deleted().fetch_all(db).await.unwrap();
+    let all = emails.clone().with_deleted().fetch_all(db).await.unwrap();
     assert_eq!(sorted(all), ["ann@x.io", "bob@x.io", "cat@x.io"]);
+    // The unfiltered text the `with_deleted()` run remembered is not reused
+    // for the same query without it.
+    let live = emails.fetch_all(db).await.unwrap();
+    assert_eq!(sorted(live), ["ann@x.io", "cat@x.io"]);
 
     // Inner join: b1 is live but its author is not, so the pair is gone.
     let pairs = strata::select((Article::title(), Author::email()))

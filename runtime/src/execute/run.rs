@@ -117,15 +117,20 @@ impl Db {
             .prepare_with(op, statement(), render)
     }
 
-    /// [`Db::prepare`] over a model statement, rendered with its checks.
+    /// [`Db::prepare`] over a model statement, rendered with its checks;
+    /// run as built, its text is remembered per shape.
     pub(crate) fn prepare_statement(
         &self,
         op: Op,
         statement: crate::query::ast::Statement,
-    ) -> Result<Prepared<Rendered>> {
+    ) -> Result<Prepared<Shared>> {
         let dialect = self.dialect();
+        if !self.intercepts(&op) {
+            let rendered = crate::render::render_remembered(&statement, dialect)?;
+            return Ok(Prepared::new(op, rendered));
+        }
         self.prepare(op, statement, |s| {
-            crate::render::render_checked(&s, dialect)
+            crate::render::render_checked(&s, dialect).map(Shared::from)
         })
     }
 

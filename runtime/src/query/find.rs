@@ -86,7 +86,7 @@ impl ReadArgs {
     }
 
     /// `statement` (a select/omit read of this model) past the `before` hooks.
-    fn prepare(&self, db: &Db, statement: Statement) -> Result<Prepared<crate::render::Rendered>> {
+    fn prepare(&self, db: &Db, statement: Statement) -> Result<Prepared<Shared>> {
         let op = Op::model(self.model, Action::FindMany)
             .on_primary(self.lock.requested())
             .soft_delete(self.soft_delete);

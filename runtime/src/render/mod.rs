@@ -77,6 +77,18 @@ pub fn render(statement: &Statement, dialect: Dialect) -> Rendered {
     w.finish()
 }
 
+/// [`render_checked`], the text remembered per key ([`SqlWriter::key`]):
+/// for a statement run as built (no interceptor may change it). A
+/// many-row INSERT is rendered every time: its key would be as long as its
+/// text, and its row count rarely repeats.
+pub(crate) fn render_remembered(statement: &Statement, dialect: Dialect) -> crate::Result<Shared> {
+    if matches!(statement, Statement::Insert(insert) if insert.rows.len() > 1) {
+        return render_checked(statement, dialect).map(Shared::from);
+    }
+    let w = shape::key_writer(dialect, |w| statement::write_statement(w, statement));
+    shape::remembered_text(w, || render_checked(statement, dialect))
+}
+
 /// Renders `statement` for execution: like [`render`], but a statement holding
 /// an [`Expr::Invalid`](crate::query::ast::Expr::Invalid) (a relation that did
 /// not resolve) is its error instead of SQL.
@@ -117,7 +129,17 @@ pub(crate) struct SqlWriter {
     scopes: Vec<Scope>,
     /// The first `Expr::Invalid` written, reported by `render_checked`.
     pub(crate) invalid: Option<InvalidExpr>,
+    /// Writing a statement's key rather than its text (see [`SqlWriter::key`]).
+    keyed: bool,
+    /// Whether a model table with a soft-delete or tenant column was
+    /// written: the builder's row filters may have to rewrite the query.
+    pub(crate) reads_filtered_table: bool,
 }
+
+/// Delimits an identifier in a key; never a byte of UTF-8 text.
+const KEY_IDENT: u8 = 0xFF;
+/// A placeholder in a key; never a byte of UTF-8 text.
+const KEY_PLACEHOLDER: u8 = 0xFE;
 
 /// A query being written, naming the table its columns are read from. A
 /// top-level statement's scope is its table, unaliased, and its columns are
@@ -134,14 +156,46 @@ struct Scope {
 impl SqlWriter {
     pub(crate) fn new(dialect: Dialect) -> Self {
         SqlWriter {
-            dialect,
             // A model's SELECT or INSERT .. RETURNING lists every column:
             // room for a dozen of them without growing.
             sql: Vec::with_capacity(512),
+            ..SqlWriter::new_empty(dialect)
+        }
+    }
+
+    /// A writer of a statement's key instead of its text, into `buf`
+    /// (cleared): the text with each identifier written bare between two
+    /// [`KEY_IDENT`] bytes and each placeholder as [`KEY_PLACEHOLDER`]. The
+    /// text can be rebuilt from the key, so two statements with one key have
+    /// one text; the binds are collected as for the text. Cheaper than the
+    /// text: nothing is scanned for quotes, nothing is numbered, and the
+    /// bytes are never checked as UTF-8.
+    pub(crate) fn key(dialect: Dialect, mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        buf.push(dialect as u8);
+        SqlWriter {
+            sql: buf,
+            keyed: true,
+            ..SqlWriter::new_empty(dialect)
+        }
+    }
+
+    fn new_empty(dialect: Dialect) -> Self {
+        SqlWriter {
+            dialect,
+            sql: Vec::new(),
             binds: Vec::new(),
             scopes: Vec::new(),
             invalid: None,
+            keyed: false,
+            reads_filtered_table: false,
         }
+    }
+
+    /// A key writer's key and binds.
+    pub(crate) fn finish_key(self) -> (Vec<u8>, Vec<Value>) {
+        debug_assert!(self.keyed);
+        (self.sql, self.binds)
     }
 
     /// Starts a top-level query on `table`: its columns stay unqualified.
@@ -220,6 +274,12 @@ impl SqlWriter {
     }
 
     pub(crate) fn push_ident(&mut self, name: &str) {
+        if self.keyed {
+            self.sql.push(KEY_IDENT);
+            self.sql.extend_from_slice(name.as_bytes());
+            self.sql.push(KEY_IDENT);
+            return;
+        }
         let quote = match self.dialect {
             Dialect::MySql => b'`',
             Dialect::Postgres | Dialect::Sqlite => b'"',
@@ -279,6 +339,10 @@ impl SqlWriter {
     }
 
     fn push_placeholder(&mut self) {
+        if self.keyed {
+            self.sql.push(KEY_PLACEHOLDER);
+            return;
+        }
         match self.dialect {
             Dialect::Postgres => {
                 self.sql.push(b'$');
@@ -311,6 +375,7 @@ impl SqlWriter {
     }
 
     pub(crate) fn finish(self) -> Rendered {
+        debug_assert!(!self.keyed, "a key is not SQL");
         Rendered {
             sql: String::from_utf8(self.sql).expect("SQL is built from &str and ASCII"),
             binds: self.binds,
@@ -332,4 +397,62 @@ fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
         }
     }
     out.extend_from_slice(&digits[start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key of what `write` writes, for `dialect`.
+    fn key(dialect: Dialect, write: impl FnOnce(&mut SqlWriter)) -> Vec<u8> {
+        let mut w = SqlWriter::key(dialect, Vec::new());
+        write(&mut w);
+        w.finish_key().0
+    }
+
+    #[test]
+    fn texts_that_differ_have_keys_that_differ() {
+        let pg = Dialect::Postgres;
+        // `"a.b"` is not `"a"."b"`, and a quote in a name is not the end of it.
+        let dotted = key(pg, |w| w.push_ident("a.b"));
+        let qualified = key(pg, |w| {
+            w.push_ident("a");
+            w.push(".");
+            w.push_ident("b");
+        });
+        assert_ne!(dotted, qualified);
+        assert_ne!(
+            key(pg, |w| w.push_ident("a\"b")),
+            key(pg, |w| {
+                w.push_ident("a");
+                w.push_ident("b");
+            })
+        );
+        // A placeholder is not the text of one.
+        let bound = key(Dialect::Sqlite, |w| w.push_bind(Value::I64(1)));
+        assert_ne!(bound, key(Dialect::Sqlite, |w| w.push("?")));
+        // Nor is one dialect's text another's.
+        let select = |w: &mut SqlWriter| w.push("SELECT 1");
+        assert_ne!(key(pg, select), key(Dialect::MySql, select));
+    }
+
+    #[test]
+    fn one_key_has_one_text_whatever_the_values() {
+        let write = |value: Value| {
+            move |w: &mut SqlWriter| {
+                w.push("SELECT ");
+                w.push_ident("t");
+                w.push(" WHERE x = ");
+                w.push_bind(value);
+            }
+        };
+        let (one, two) = (Value::I64(1), Value::Text("'; --".into()));
+        assert_eq!(
+            key(Dialect::Postgres, write(one.clone())),
+            key(Dialect::Postgres, write(two.clone()))
+        );
+        let mut w = SqlWriter::key(Dialect::Postgres, Vec::new());
+        write(two.clone())(&mut w);
+        assert_eq!(w.finish_key().1, [two]);
+    }
 }

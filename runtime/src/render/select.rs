@@ -4,44 +4,82 @@
 //! Columns are always qualified (`"users"."email"`), values always bound;
 //! the text depends only on the query's shape.
 
+use super::shape::{key_writer, remembered_text};
 use super::statement::{write_expr, write_limit_offset, write_sort_key};
-use super::{Dialect, Rendered, SqlWriter};
-use crate::query::ast::{Expr, InvalidExpr, NullsOrder, OrderByExpr};
+use super::{Dialect, Rendered, Shared, SqlWriter};
+use crate::query::ast::{Expr, InvalidExpr, NullsOrder, OrderByExpr, RowLock};
 use crate::query::select::{
     CompoundAst, Cte, Distinct, JoinKind, QueryAst, SelectAst, SubqueryExpr, TableRef,
 };
 
-/// Renders a builder SELECT for `dialect`, or the error of the first part the
-/// database cannot run (a FULL JOIN on MySQL, DISTINCT ON outside
+/// A builder statement: a select, with the row lock written after its
+/// LIMIT/OFFSET if it locks (`query::select::LockedSelect`), or a compound.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BuilderStatement<'q> {
+    Select(&'q SelectAst, Option<RowLock>),
+    Compound(&'q CompoundAst),
+}
+
+impl<'q> BuilderStatement<'q> {
+    /// `query` as a statement of its own, locked by `lock` if it is a select.
+    pub(crate) fn of(query: &'q QueryAst, lock: Option<RowLock>) -> Self {
+        match query {
+            QueryAst::Select(select) => BuilderStatement::Select(select, lock),
+            QueryAst::Compound(compound) => BuilderStatement::Compound(compound),
+        }
+    }
+
+    fn check(self) -> crate::Result<()> {
+        match self {
+            BuilderStatement::Select(select, _) => crate::query::select::check_select(select),
+            BuilderStatement::Compound(compound) => crate::query::select::check_compound(compound),
+        }
+    }
+
+    fn write(self, w: &mut SqlWriter) {
+        match self {
+            BuilderStatement::Select(select, lock) => {
+                write_select(w, select, Items::AsIs, true);
+                if let Some(lock) = lock {
+                    super::row_lock::write_row_lock(w, lock, None);
+                }
+            }
+            BuilderStatement::Compound(compound) => write_compound(w, compound, Items::AsIs),
+        }
+    }
+}
+
+/// Renders a builder statement for `dialect`, or the error of the first part
+/// the database cannot run (a FULL JOIN on MySQL, DISTINCT ON outside
 /// PostgreSQL), that names a table the query does not read, or that could
 /// not be built.
-pub(crate) fn render_select(select: &SelectAst, dialect: Dialect) -> crate::Result<Rendered> {
-    crate::query::select::check_select(select)?;
-    let mut w = SqlWriter::new(dialect);
-    write_select(&mut w, select, Items::AsIs, true);
-    finish(w)
-}
-
-/// [`render_select`] with a row lock after LIMIT/OFFSET: a
-/// `query::select::LockedSelect`, always a whole statement.
-pub(crate) fn render_locked_select(
-    select: &SelectAst,
-    lock: crate::query::ast::RowLock,
+pub(crate) fn render_builder(
+    statement: BuilderStatement<'_>,
     dialect: Dialect,
 ) -> crate::Result<Rendered> {
-    crate::query::select::check_select(select)?;
+    statement.check()?;
     let mut w = SqlWriter::new(dialect);
-    write_select(&mut w, select, Items::AsIs, true);
-    super::row_lock::write_row_lock(&mut w, lock, None);
+    statement.write(&mut w);
     finish(w)
 }
 
-/// [`render_select`] for set operations.
-pub(crate) fn render_compound(compound: &CompoundAst, dialect: Dialect) -> crate::Result<Rendered> {
-    crate::query::select::check_compound(compound)?;
-    let mut w = SqlWriter::new(dialect);
-    write_compound(&mut w, compound, Items::AsIs);
-    finish(w)
+/// [`render_builder`] for a statement run as built: its text is rendered
+/// and checked the first time this thread sees its key
+/// ([`SqlWriter::key`]); after that only its binds are collected, and the
+/// text is shared. `None` when it reads a model table with a soft-delete or
+/// tenant column and `rewrites` says a row filter changes it: the caller
+/// runs it through the filters instead. A debug build renders every time
+/// and checks the remembered text.
+pub(crate) fn render_remembered(
+    statement: BuilderStatement<'_>,
+    dialect: Dialect,
+    rewrites: impl FnOnce() -> bool,
+) -> crate::Result<Option<Shared>> {
+    let w = key_writer(dialect, |w| statement.write(w));
+    if w.reads_filtered_table && rewrites() {
+        return Ok(None);
+    }
+    remembered_text(w, || render_builder(statement, dialect)).map(Some)
 }
 
 fn finish(mut w: SqlWriter) -> crate::Result<Rendered> {
@@ -174,7 +212,14 @@ fn table_label(table: &TableRef) -> &'static str {
 
 fn write_table(w: &mut SqlWriter, table: &TableRef) {
     match table {
-        TableRef::Table { table, alias, .. } => {
+        TableRef::Table {
+            table,
+            alias,
+            soft_delete,
+            tenant,
+            ..
+        } => {
+            w.reads_filtered_table |= soft_delete.is_some() || tenant.is_some();
             w.push_ident(table);
             if let Some(alias) = alias {
                 w.push(" AS ");

@@ -1,19 +1,23 @@
-//! SQL text remembered per statement shape, for the statements an application
-//! runs on every request: a create, a read by unique key, an update by unique
-//! key.
+//! SQL text remembered per statement shape, so a statement an application
+//! runs again is not rendered again.
 //!
-//! Their text depends only on the model, the dialect, which columns are
-//! written and how, the key, and which binds PostgreSQL must cast to an enum;
-//! never on the values. So the caller names that [`Shape`], and the statement
-//! is rendered the first time each thread sees it; after that its text is
-//! shared (not copied: the driver and the hooks read the same `Arc`) and the
-//! caller supplies the binds, in the order the renderer would write them. A
-//! debug build renders every time and checks both.
+//! Its text depends only on the query's shape, never on the values. The
+//! point statements (a create, a read by unique key, an update by unique
+//! key) name that [`Shape`]: model, dialect, which columns are written and
+//! how, the key, which binds PostgreSQL must cast to an enum. Every other
+//! statement run as built (model reads and writes, builder selects) is
+//! written once more as a key ([`SqlWriter::key`]: the text, minus quoting
+//! and numbering) and looked up by it. Either way the statement is
+//! rendered the first time each thread sees it; after that its text is
+//! shared (not copied: the driver and the hooks read the same `Arc`) and
+//! the caller supplies the binds, in the order the renderer would write
+//! them (a key's writer collects them). A debug build renders every time
+//! and checks both.
 
-use super::{Dialect, Rendered, Shared};
+use super::{Dialect, Rendered, Shared, SqlWriter};
 use crate::value::Value;
 use std::any::TypeId;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -27,6 +31,10 @@ const MAX_PARTS: usize = 24;
 /// or row counts cannot grow it without bound.
 const MAX_SHAPES: usize = 1024;
 const MAX_BYTES: usize = 4 << 20;
+
+/// The longest key remembered: a statement past it (an IN list of
+/// thousands) renders every time rather than crowd out the others.
+const MAX_KEY: usize = 16 << 10;
 
 /// Which statement a shape describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,9 +141,17 @@ struct FxHasher(u64);
 
 impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        // Whole words without a copy: a builder select's key is a few
+        // hundred bytes, hashed on every run.
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let word: [u8; 8] = word.try_into().unwrap_or_default();
+            self.write_u64(u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
             let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
+            word[..rest.len()].copy_from_slice(rest);
             self.write_u64(u64::from_le_bytes(word));
         }
     }
@@ -159,10 +175,25 @@ impl Hasher for FxHasher {
     }
 }
 
+type FxMap<K> = HashMap<K, Arc<String>, BuildHasherDefault<FxHasher>>;
+
 #[derive(Default)]
 struct Remembered {
-    text: HashMap<Shape, Arc<String>, BuildHasherDefault<FxHasher>>,
+    text: FxMap<Shape>,
+    /// Builder selects' text by key (`SqlWriter::key`): their shape has
+    /// too many parts for a [`Shape`].
+    keyed: FxMap<Box<[u8]>>,
     bytes: usize,
+}
+
+impl Remembered {
+    /// Makes room for `bytes` more, starting over when the cache is full.
+    fn room(&mut self, bytes: usize) {
+        if self.text.len() + self.keyed.len() >= MAX_SHAPES || self.bytes + bytes > MAX_BYTES {
+            *self = Remembered::default();
+        }
+        self.bytes += bytes;
+    }
 }
 
 thread_local! {
@@ -179,12 +210,69 @@ pub(crate) fn remembered(shape: &Shape) -> Option<Arc<String>> {
 pub(crate) fn remember(shape: Shape, sql: &Arc<String>) {
     TEXT.with(|known| {
         let mut known = known.borrow_mut();
-        if known.text.len() >= MAX_SHAPES || known.bytes + sql.len() > MAX_BYTES {
-            *known = Remembered::default();
-        }
-        known.bytes += sql.len();
+        known.room(sql.len());
         known.text.insert(shape, Arc::clone(sql));
     });
+}
+
+thread_local! {
+    /// The last key's buffer, reused: a key is as long as the text.
+    static KEY: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// A writer of a statement's key ([`SqlWriter::key`]) after `write` wrote
+/// into it; hand it to [`remembered_text`].
+pub(crate) fn key_writer(dialect: Dialect, write: impl FnOnce(&mut SqlWriter)) -> SqlWriter {
+    let mut w = SqlWriter::key(dialect, KEY.take());
+    write(&mut w);
+    w
+}
+
+/// The statement whose key `w` wrote: the text remembered for the key on
+/// this thread, with `w`'s binds; the first time, `render`'s (which
+/// renders the same statement with its checks), remembered. `render`'s
+/// error when the statement holds something that could not be built. A
+/// debug build renders every time and checks the remembered text.
+pub(crate) fn remembered_text(
+    w: SqlWriter,
+    render: impl FnOnce() -> crate::Result<Rendered>,
+) -> crate::Result<Shared> {
+    if w.invalid.is_some() {
+        return render().map(Shared::from);
+    }
+    let (key, binds) = w.finish_key();
+    let known = TEXT.with(|known| known.borrow().keyed.get(key.as_slice()).cloned());
+    let shared = match known {
+        Some(sql) => {
+            #[cfg(debug_assertions)]
+            {
+                let rendered = render()?;
+                assert_eq!(rendered.sql, *sql, "remembered text");
+                assert_eq!(rendered.binds, binds, "{sql}: binds in render order");
+            }
+            #[cfg(not(debug_assertions))]
+            drop(render);
+            Shared { sql, binds }
+        }
+        None => {
+            let shared = Shared::from(render()?);
+            debug_assert_eq!(shared.binds, binds, "{}: binds in render order", shared.sql);
+            if key.len() > MAX_KEY {
+                KEY.set(key);
+                return Ok(shared);
+            }
+            TEXT.with(|known| {
+                let mut known = known.borrow_mut();
+                known.room(key.len() + shared.sql.len());
+                known
+                    .keyed
+                    .insert(key.as_slice().into(), Arc::clone(&shared.sql));
+            });
+            shared
+        }
+    };
+    KEY.set(key);
+    Ok(shared)
 }
 
 /// The statement of `shape` with `binds`: its remembered text, or the text

@@ -12,6 +12,9 @@ use crate::schema::FromRow;
 )]
 pub trait Selection {
     type Output: FromRow + Send + Unpin + 'static;
+    /// How many expressions [`Selection::into_exprs`] writes: the select
+    /// list is allocated once, at its size.
+    const LEN: usize = 1;
     /// The expressions in select-list order.
     fn into_exprs(self, out: &mut Vec<Expr>);
 }
@@ -30,6 +33,7 @@ macro_rules! tuple_selection {
     ($($name:ident),+) => {
         impl<$($name: Selection),+> Selection for ($($name,)+) {
             type Output = ($($name::Output,)+);
+            const LEN: usize = 0 $(+ $name::LEN)+;
             fn into_exprs(self, out: &mut Vec<Expr>) {
                 #[allow(non_snake_case)]
                 let ($($name,)+) = self;

@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 /// Starts a select of `items`: one column or expression, or a tuple of up
 /// to 12. Name the table to read with [`SelectFrom::from`].
 pub fn select<Sel: Selection>(items: Sel) -> SelectFrom<Sel> {
-    let mut exprs = Vec::new();
+    let mut exprs = Vec::with_capacity(Sel::LEN);
     items.into_exprs(&mut exprs);
     SelectFrom {
         items: exprs,

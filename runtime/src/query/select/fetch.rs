@@ -12,8 +12,8 @@ use crate::intercept::Action;
 use crate::query::ast::RowLock;
 use crate::query::select::QueryAst;
 use crate::raw::decode_whole;
-use crate::render::select::{render_compound, render_locked_select, render_select};
-use crate::render::{Dialect, Rendered};
+use crate::render::select::{render_builder, render_remembered, BuilderStatement};
+use crate::render::{Dialect, Rendered, Shared};
 use crate::schema::FromRow;
 use crate::soft_delete::Scope;
 use crate::{Db, ToSql};
@@ -37,7 +37,9 @@ async fn fetch<T: FromRow + Send + Unpin + 'static>(
 
 /// A builder query: rendered as is, or offered to interceptors as a
 /// [`QueryAst`].
-pub(super) trait Builder: ToSql {
+pub(super) trait Builder {
+    /// The statement it renders as built.
+    fn statement(&self) -> BuilderStatement<'_>;
     fn query_ast(&self) -> QueryAst;
     /// Whether a built-in filter has rows to hide: soft-deleted ones (see
     /// `soft_delete::select`) or other tenants' (`tenant::select`).
@@ -47,6 +49,9 @@ pub(super) trait Builder: ToSql {
 }
 
 impl<Sel, S> Builder for SelectQuery<Sel, S> {
+    fn statement(&self) -> BuilderStatement<'_> {
+        BuilderStatement::Select(&self.ast, None)
+    }
     fn query_ast(&self) -> QueryAst {
         QueryAst::Select(Box::new(self.ast.clone()))
     }
@@ -60,6 +65,9 @@ impl<Sel, S> Builder for SelectQuery<Sel, S> {
 }
 
 impl<O> Builder for Compound<O> {
+    fn statement(&self) -> BuilderStatement<'_> {
+        BuilderStatement::Compound(&self.ast)
+    }
     fn query_ast(&self) -> QueryAst {
         QueryAst::Compound(Box::new(self.ast.clone()))
     }
@@ -83,24 +91,26 @@ impl<O> Builder for Compound<O> {
 /// `query` past the interceptors (its AST copied only when there are
 /// some, or when soft delete or tenancy has rows to hide: the built-in
 /// `SoftDelete` and `TenantFilter` interceptors rewrite the AST like any
-/// `before` hook); `lock` is a
-/// locking read's, written after the query (`query`'s own `to_sql`
-/// must write it too: a `LockedSelect`'s does).
+/// `before` hook); `lock` is a locking read's, written after the query
+/// (`query`'s own statement must write it too: a `LockedSelect`'s does).
+/// Run as built, its text is remembered per shape (`render_remembered`).
 pub(super) fn prepare(
     db: &Db,
     query: &impl Builder,
     lock: Option<RowLock>,
-) -> Result<Prepared<Rendered>> {
+) -> Result<Prepared<Shared>> {
     let (op, dialect) = (Op::unscoped(LABEL, Action::Select), db.dialect());
     let op = op.on_primary(lock.is_some()).soft_delete(query.scope());
-    if !db.intercepted() && !query.rewrites() {
-        return Ok(Prepared::new(op, query.to_sql(dialect)?));
+    if !db.intercepted() {
+        let rewrites = || query.rewrites();
+        if let Some(statement) = render_remembered(query.statement(), dialect, rewrites)? {
+            return Ok(Prepared::new(op, statement));
+        }
     }
-    db.prepare(op, query.query_ast(), |ast| match (ast, lock) {
-        (QueryAst::Select(select), Some(lock)) => render_locked_select(&select, lock, dialect),
-        (QueryAst::Select(select), None) => render_select(&select, dialect),
-        (QueryAst::Compound(compound), _) => render_compound(&compound, dialect),
-    })
+    let prepared = db.prepare(op, query.query_ast(), |ast| {
+        render_builder(BuilderStatement::of(&ast, lock), dialect)
+    })?;
+    Ok(prepared.map(Shared::from))
 }
 
 /// Rows decoded as a type the caller chose (`fetch_all_as`): checked to
@@ -187,12 +197,12 @@ impl<O: FromRow + Send + Unpin + 'static> Compound<O> {
 
 impl<Sel, S> ToSql for SelectQuery<Sel, S> {
     fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
-        render_select(&self.ast, dialect)
+        render_builder(self.statement(), dialect)
     }
 }
 
 impl<O> ToSql for Compound<O> {
     fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
-        render_compound(&self.ast, dialect)
+        render_builder(self.statement(), dialect)
     }
 }

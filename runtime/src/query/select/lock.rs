@@ -18,7 +18,7 @@ use crate::execute::Rows;
 use crate::query::ast::{LockStrength, LockWait};
 use crate::query::row_lock::LockRequest;
 use crate::raw::decode_whole;
-use crate::render::select::render_locked_select;
+use crate::render::select::{render_builder, BuilderStatement};
 use crate::render::{Dialect, Rendered};
 use crate::schema::FromRow;
 use crate::{Db, ToSql};
@@ -135,6 +135,9 @@ impl<Sel, S> LockedSelect<Sel, S> {
 /// interceptor, nothing soft-deleted or tenant-scoped) by its own
 /// [`ToSql`], lock included.
 impl<Sel, S> super::fetch::Builder for LockedSelect<Sel, S> {
+    fn statement(&self) -> BuilderStatement<'_> {
+        BuilderStatement::Select(&self.query.ast, self.lock.row_lock())
+    }
     fn query_ast(&self) -> super::QueryAst {
         self.query.query_ast()
     }
@@ -148,9 +151,7 @@ impl<Sel, S> super::fetch::Builder for LockedSelect<Sel, S> {
 
 impl<Sel, S> ToSql for LockedSelect<Sel, S> {
     fn to_sql(&self, dialect: Dialect) -> Result<Rendered> {
-        match self.lock.row_lock() {
-            Some(lock) => render_locked_select(&self.query.ast, lock, dialect),
-            None => self.query.to_sql(dialect),
-        }
+        use super::fetch::Builder;
+        render_builder(self.statement(), dialect)
     }
 }
