@@ -166,7 +166,7 @@ impl LazyRead {
             .soft_delete(self.soft_delete);
         let rendered = db.prepare_statement(op, self.statement?)?;
         self.lock.check(db, self.model.name)?;
-        Ok(rendered.map(Shared::from))
+        Ok(rendered)
     }
 }
 
