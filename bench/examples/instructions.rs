@@ -41,26 +41,13 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use strata_bench::callgrind::{strata_bench_measure_end, strata_bench_measure_start};
 use strata_bench::vs_sqlx::cases::{Case, Flavor, Kind, Strategy};
 use strata_bench::vs_sqlx::fixture::{cleanup_for, setup_at, Fixture};
 use strata_bench::vs_sqlx::sqlx_side::{SqlxConn, Variant};
 use strata_bench::vs_sqlx::{contender, Side};
 
 const NAME: &str = "strata_instructions";
-
-/// Where callgrind zeroes its counters (`--zero-before`).
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn strata_bench_measure_start() {
-    std::hint::black_box(1);
-}
-
-/// Where callgrind dumps its counters (`--dump-before`).
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn strata_bench_measure_end() {
-    std::hint::black_box(2);
-}
 
 fn usage() -> ! {
     eprintln!(

@@ -21,6 +21,7 @@ use schema_examples::blog::{BlogSchema, Post, User};
 use sqlx::{Connection, PgConnection};
 use strata::dsl::*;
 use strata::Db;
+use strata_bench::callgrind::{strata_bench_measure_end, strata_bench_measure_start};
 
 type Row = (
     String,
@@ -33,20 +34,6 @@ type Row = (
 
 const SQL: &str = r#"SELECT "users"."id", "users"."email", "users"."name", "posts"."title", "posts"."views", "posts"."published" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = $1"#;
 const NAME: &str = "strata_select_instructions";
-
-/// Where callgrind zeroes its counters (`--zero-before`).
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn strata_bench_measure_start() {
-    std::hint::black_box(1);
-}
-
-/// Where callgrind dumps its counters (`--dump-before`).
-#[inline(never)]
-#[no_mangle]
-pub extern "C" fn strata_bench_measure_end() {
-    std::hint::black_box(2);
-}
 
 fn server_url() -> String {
     std::env::var("STRATA_BENCH_PG_URL")

@@ -10,6 +10,7 @@
 //! The strata-vs-sqlx scenario lives in [`vs_sqlx`]; `benches/vs_sqlx/` runs
 //! and reports it, `examples/instructions.rs` runs it for callgrind.
 
+pub mod callgrind;
 pub mod pin;
 pub mod vs_sqlx;
 
