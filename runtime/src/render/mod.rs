@@ -140,6 +140,9 @@ pub(crate) struct SqlWriter {
 const KEY_IDENT: u8 = 0xFF;
 /// A placeholder in a key; never a byte of UTF-8 text.
 const KEY_PLACEHOLDER: u8 = 0xFE;
+/// An identifier in a key given by where its `&'static str` lives: the
+/// address and the length follow, 8 bytes each. Never a byte of UTF-8 text.
+const KEY_STATIC_IDENT: u8 = 0xFD;
 
 /// A query being written, naming the table its columns are read from. A
 /// top-level statement's scope is its table, unaliased, and its columns are
@@ -242,11 +245,10 @@ impl SqlWriter {
     /// subquery, bare in a top-level statement.
     pub(crate) fn push_column(&mut self, column: &ColumnSchema) {
         if let Some(scope) = self.scopes.last().filter(|s| s.aliased) {
-            let alias = scope.name.clone();
-            self.push_ident(&alias);
+            write_ident(&mut self.sql, self.keyed, self.dialect, &scope.name);
             self.push(".");
         }
-        self.push_ident(column.name);
+        self.push_static_ident(column.name);
     }
 
     /// A column of the enclosing query's row, qualified by that query's name:
@@ -257,9 +259,12 @@ impl SqlWriter {
             0 | 1 => None,
             n => Some(self.scopes[n - 2].name.clone()),
         };
-        self.push_ident(enclosing.as_deref().unwrap_or(table));
+        match enclosing {
+            Some(alias) => self.push_ident(&alias),
+            None => self.push_static_ident(table),
+        }
         self.push(".");
-        self.push_ident(column.name);
+        self.push_static_ident(column.name);
     }
 
     /// Notes an expression that could not be built; `render_checked` reports it.
@@ -273,35 +278,24 @@ impl SqlWriter {
         self.sql.extend_from_slice(sql.as_bytes());
     }
 
-    pub(crate) fn push_ident(&mut self, name: &str) {
+    /// [`push_ident`](SqlWriter::push_ident) of a name that lives as long
+    /// as the program (a schema's table and column names): in a key it is
+    /// written as its address and length, not its bytes. A `'static` str
+    /// is never freed or changed, so one address and length is one name;
+    /// writing 17 fixed bytes skips copying the name (most of a key's cost).
+    pub(crate) fn push_static_ident(&mut self, name: &'static str) {
         if self.keyed {
-            self.sql.push(KEY_IDENT);
-            self.sql.extend_from_slice(name.as_bytes());
-            self.sql.push(KEY_IDENT);
+            let mut entry = [KEY_STATIC_IDENT; 17];
+            entry[1..9].copy_from_slice(&(name.as_ptr() as u64).to_ne_bytes());
+            entry[9..].copy_from_slice(&(name.len() as u64).to_ne_bytes());
+            self.sql.extend_from_slice(&entry);
             return;
         }
-        let quote = match self.dialect {
-            Dialect::MySql => b'`',
-            Dialect::Postgres | Dialect::Sqlite => b'"',
-        };
-        // The quote is ASCII, and UTF-8 never reuses an ASCII byte inside a
-        // multi-byte character: doubling it byte by byte keeps the text valid.
-        if name.bytes().any(|b| b == quote) {
-            self.sql.push(quote);
-            for b in name.bytes() {
-                if b == quote {
-                    self.sql.push(quote);
-                }
-                self.sql.push(b);
-            }
-            self.sql.push(quote);
-        } else {
-            // The usual case: nothing to double, copy the name whole.
-            self.sql.reserve(name.len() + 2);
-            self.sql.push(quote);
-            self.sql.extend_from_slice(name.as_bytes());
-            self.sql.push(quote);
-        }
+        self.push_ident(name)
+    }
+
+    pub(crate) fn push_ident(&mut self, name: &str) {
+        write_ident(&mut self.sql, self.keyed, self.dialect, name);
     }
 
     pub(crate) fn push_bind(&mut self, value: Value) {
@@ -315,7 +309,7 @@ impl SqlWriter {
             self.push("CAST(");
             self.push_placeholder();
             self.push(" AS ");
-            self.push_ident(schema.db_name);
+            self.push_static_ident(schema.db_name);
             self.push(")");
         } else {
             self.push_placeholder();
@@ -331,7 +325,7 @@ impl SqlWriter {
             self.push("CAST(");
             self.push_placeholder();
             self.push(" AS ");
-            self.push_ident(schema.db_name);
+            self.push_static_ident(schema.db_name);
             self.push("[])");
         } else {
             self.push_placeholder();
@@ -380,6 +374,41 @@ impl SqlWriter {
             sql: String::from_utf8(self.sql).expect("SQL is built from &str and ASCII"),
             binds: self.binds,
         }
+    }
+}
+
+/// Writes `name` quoted for `dialect` (its quote character doubled), or bare
+/// between two [`KEY_IDENT`] bytes in a key. A function of the writer's
+/// fields rather than a method, so a name borrowed from the writer's own
+/// scopes is written without a copy.
+fn write_ident(sql: &mut Vec<u8>, keyed: bool, dialect: Dialect, name: &str) {
+    if keyed {
+        sql.push(KEY_IDENT);
+        sql.extend_from_slice(name.as_bytes());
+        sql.push(KEY_IDENT);
+        return;
+    }
+    let quote = match dialect {
+        Dialect::MySql => b'`',
+        Dialect::Postgres | Dialect::Sqlite => b'"',
+    };
+    // The quote is ASCII, and UTF-8 never reuses an ASCII byte inside a
+    // multi-byte character: doubling it byte by byte keeps the text valid.
+    if name.bytes().any(|b| b == quote) {
+        sql.push(quote);
+        for b in name.bytes() {
+            if b == quote {
+                sql.push(quote);
+            }
+            sql.push(b);
+        }
+        sql.push(quote);
+    } else {
+        // The usual case: nothing to double, copy the name whole.
+        sql.reserve(name.len() + 2);
+        sql.push(quote);
+        sql.extend_from_slice(name.as_bytes());
+        sql.push(quote);
     }
 }
 
@@ -434,6 +463,38 @@ mod tests {
         // Nor is one dialect's text another's.
         let select = |w: &mut SqlWriter| w.push("SELECT 1");
         assert_ne!(key(pg, select), key(Dialect::MySql, select));
+    }
+
+    #[test]
+    fn a_static_name_is_keyed_by_where_it_lives() {
+        let pg = Dialect::Postgres;
+        static USERS: &str = "users";
+        static USERS_PREFIX: &str = "users_archive";
+        let users = key(pg, |w| w.push_static_ident(USERS));
+        // The same name again is the same key.
+        assert_eq!(users, key(pg, |w| w.push_static_ident(USERS)));
+        // A name that starts at the same address but is shorter is not.
+        let prefix: &'static str = &USERS_PREFIX[..5];
+        assert_eq!(prefix, "users");
+        assert_ne!(
+            key(pg, |w| w.push_static_ident(USERS_PREFIX)),
+            key(pg, |w| w.push_static_ident(prefix))
+        );
+        // Nor is a static name followed by text the same as two names.
+        assert_ne!(
+            key(pg, |w| {
+                w.push_static_ident(USERS);
+                w.push("x");
+            }),
+            key(pg, |w| {
+                w.push_static_ident(USERS);
+                w.push_ident("x");
+            })
+        );
+        // And the text is the one `push_ident` writes.
+        let mut text = SqlWriter::new(pg);
+        text.push_static_ident(USERS);
+        assert_eq!(text.finish().sql, r#""users""#);
     }
 
     #[test]

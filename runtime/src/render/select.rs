@@ -220,10 +220,10 @@ fn write_table(w: &mut SqlWriter, table: &TableRef) {
             ..
         } => {
             w.reads_filtered_table |= soft_delete.is_some() || tenant.is_some();
-            w.push_ident(table);
+            w.push_static_ident(table);
             if let Some(alias) = alias {
                 w.push(" AS ");
-                w.push_ident(alias);
+                w.push_static_ident(alias);
             }
         }
         TableRef::Derived { name, query } => {

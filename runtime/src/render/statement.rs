@@ -4,6 +4,7 @@ use super::{aggregate, json_load, row_lock, Dialect, SqlWriter};
 use crate::query::ast::*;
 use crate::schema::ColumnSchema;
 use crate::value::Value;
+use std::borrow::Cow;
 
 pub(super) fn write_statement(w: &mut SqlWriter, statement: &Statement) {
     match statement {
@@ -53,7 +54,7 @@ fn write_select_in_scope(w: &mut SqlWriter, s: &Select, alias: Option<&str>) {
         }
     }
     w.push(" FROM ");
-    w.push_ident(s.table);
+    w.push_static_ident(s.table);
     if let Some(alias) = alias {
         w.push(" AS ");
         w.push_ident(alias);
@@ -188,7 +189,7 @@ pub(super) fn write_insert(
     rows: impl IntoIterator<Item = Vec<Value>>,
 ) {
     w.push("INSERT INTO ");
-    w.push_ident(insert.table);
+    w.push_static_ident(insert.table);
     if insert.columns.is_empty() {
         w.push(match w.dialect {
             Dialect::MySql => " () VALUES ()",
@@ -228,9 +229,9 @@ fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
         // A no-op update still makes the conflicting row visible to RETURNING
         // (DO NOTHING would return no row).
         let key = conflict.target[0];
-        w.push_ident(key.name);
+        w.push_static_ident(key.name);
         w.push(" = ");
-        w.push_ident(key.name);
+        w.push_static_ident(key.name);
     } else if let (Dialect::MySql, Some(condition)) = (w.dialect, &conflict.only_if) {
         // No WHERE in ON DUPLICATE KEY UPDATE: every assignment keeps the
         // current value unless the condition holds. MySQL assigns left to
@@ -244,7 +245,7 @@ fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
             if i > 0 {
                 w.push(", ");
             }
-            w.push_ident(a.column.name);
+            w.push_static_ident(a.column.name);
             w.push(" = IF(");
             write_expr(w, condition);
             w.push(", ");
@@ -254,12 +255,12 @@ fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
                 w.push("IF(LAST_INSERT_ID(9223372036854775807) > 0, ");
                 w.push_ident(table);
                 w.push(".");
-                w.push_ident(a.column.name);
+                w.push_static_ident(a.column.name);
                 w.push(", NULL)");
             } else {
                 w.push_ident(table);
                 w.push(".");
-                w.push_ident(a.column.name);
+                w.push_static_ident(a.column.name);
             }
             w.push(")");
         }
@@ -277,7 +278,7 @@ fn write_on_conflict(w: &mut SqlWriter, table: &str, conflict: &OnConflict) {
 /// `col = value` or `col = [table.]col op value`.
 fn write_assignments(w: &mut SqlWriter, set: &[Assignment], qualify: Option<&str>) {
     w.push_list(set, ", ", |w, a| {
-        w.push_ident(a.column.name);
+        w.push_static_ident(a.column.name);
         w.push(" = ");
         write_assigned_value(w, a, qualify);
     });
@@ -292,7 +293,7 @@ fn write_assigned_value(w: &mut SqlWriter, a: &Assignment, qualify: Option<&str>
                 w.push_ident(table);
                 w.push(".");
             }
-            w.push_ident(a.column.name);
+            w.push_static_ident(a.column.name);
             w.push(" ");
             w.push(op.sql());
             w.push(" ");
@@ -304,7 +305,7 @@ fn write_assigned_value(w: &mut SqlWriter, a: &Assignment, qualify: Option<&str>
 fn write_update(w: &mut SqlWriter, update: &Update) {
     w.enter_table(update.table);
     w.push("UPDATE ");
-    w.push_ident(update.table);
+    w.push_static_ident(update.table);
     w.push(" SET ");
     write_assignments(w, &update.set, None);
     write_where(w, update.filter.as_ref());
@@ -315,7 +316,7 @@ fn write_update(w: &mut SqlWriter, update: &Update) {
 fn write_delete(w: &mut SqlWriter, delete: &Delete) {
     w.enter_table(delete.table);
     w.push("DELETE FROM ");
-    w.push_ident(delete.table);
+    w.push_static_ident(delete.table);
     write_where(w, delete.filter.as_ref());
     write_returning(w, &delete.returning);
     w.leave_scope();
@@ -326,9 +327,12 @@ pub(super) fn write_expr(w: &mut SqlWriter, expr: &Expr) {
         Expr::Column(c) => w.push_column(c),
         Expr::Outer { table, column } => w.push_outer_column(table, column),
         Expr::Qualified { table, column } => {
-            w.push_ident(table);
+            match table {
+                Cow::Borrowed(table) => w.push_static_ident(table),
+                Cow::Owned(alias) => w.push_ident(alias),
+            }
             w.push(".");
-            w.push_ident(column.name);
+            w.push_static_ident(column.name);
         }
         Expr::Aggregate(aggregate) => aggregate::write_aggregate(w, aggregate),
         Expr::Value(v) => w.push_bind(v.clone()),
