@@ -62,14 +62,36 @@ impl ReadArgs {
     /// The SELECT for these arguments with `projection`, `computed` columns
     /// (relation counts) after it.
     fn to_select(&self, projection: SqlProjection, computed: Vec<Expr>) -> Result<Select> {
+        let (filter, order_by) = (self.filter.clone(), self.order_by.clone());
+        self.select_of(projection, computed, filter, order_by, self.cursor.clone())
+    }
+
+    /// [`ReadArgs::to_select`] for a read about to run, which needs its
+    /// filter, order and cursor only in the statement: they are moved
+    /// there, not copied (a copy of each value, and of each node of the
+    /// filter, then a drop of the originals).
+    fn take_select(&mut self, projection: SqlProjection, computed: Vec<Expr>) -> Result<Select> {
+        let (filter, order_by) = (self.filter.take(), std::mem::take(&mut self.order_by));
+        let cursor = self.cursor.take();
+        self.select_of(projection, computed, filter, order_by, cursor)
+    }
+
+    fn select_of(
+        &self,
+        projection: SqlProjection,
+        computed: Vec<Expr>,
+        filter: Option<Expr>,
+        order_by: Vec<OrderBy>,
+        cursor: Option<Expr>,
+    ) -> Result<Select> {
         let mut select = Select::new(self.model.table, projection);
         select.computed = computed;
         select.distinct = self.distinct;
         select.limit = self.take;
         select.offset = self.skip;
-        select.order_by = self.order_by.clone();
-        select.filter = self.filter.clone();
-        paginate(&mut select, self.model, self.cursor.clone())?;
+        select.order_by = order_by;
+        select.filter = filter;
+        paginate(&mut select, self.model, cursor)?;
         self.lock.apply(&mut select, self.model.name);
         Ok(select)
     }
@@ -117,15 +139,28 @@ impl<M: Model> WholeRead<M> {
     #[inline(always)]
     fn statement(&self) -> Result<Statement> {
         let columns = SqlProjection::Columns(all_columns::<M>());
-        let mut select = (self.args).to_select(columns, self.counts.exprs().to_vec())?;
+        let select = (self.args).to_select(columns, self.counts.exprs().to_vec());
+        self.with_includes(select)
+    }
+
+    #[inline(always)]
+    fn with_includes(&self, select: Result<Select>) -> Result<Statement> {
+        let mut select = select?;
         self.includes.extend_select(&mut select);
         Ok(Statement::Select(select))
     }
 
     /// Reads the rows, their counts and includes.
     #[inline(always)]
-    fn exec<O: ReadOutput<M>>(self, db: &Db, action: Action, rows: Rows) -> ReadFuture<'_, M, O> {
-        let statement = self.statement();
+    fn exec<O: ReadOutput<M>>(
+        mut self,
+        db: &Db,
+        action: Action,
+        rows: Rows,
+    ) -> ReadFuture<'_, M, O> {
+        let columns = SqlProjection::Columns(all_columns::<M>());
+        let select = (self.args).take_select(columns, self.counts.exprs().to_vec());
+        let statement = self.with_includes(select);
         let lock = self.args.lock;
         let prepare = self.args.lazy(action, statement);
         self.includes.fetch(db, prepare, self.counts, rows, lock)
