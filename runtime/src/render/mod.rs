@@ -255,13 +255,14 @@ impl SqlWriter {
     /// its alias, or `table` when it is a statement written without a scope
     /// (or a top-level statement, whose scope name is its table).
     pub(crate) fn push_outer_column(&mut self, table: &'static str, column: &ColumnSchema) {
-        let enclosing = match self.scopes.len() {
-            0 | 1 => None,
-            n => Some(self.scopes[n - 2].name.clone()),
-        };
-        match enclosing {
-            Some(alias) => self.push_ident(&alias),
-            None => self.push_static_ident(table),
+        match self.scopes.len() {
+            0 | 1 => self.push_static_ident(table),
+            n => write_ident(
+                &mut self.sql,
+                self.keyed,
+                self.dialect,
+                &self.scopes[n - 2].name,
+            ),
         }
         self.push(".");
         self.push_static_ident(column.name);
