@@ -73,7 +73,7 @@ pub(crate) fn decode_as(row: Row<'_>, index: usize, ty: SqlType) -> Result<Value
             let Some(label) = crate::schema::decode_enum_label(row, index)? else {
                 return Ok(Value::Null(ty));
             };
-            match schema.variants.iter().find(|v| **v == label) {
+            match schema.variants.iter().find(|v| ***v == *label) {
                 Some(variant) => Ok(Value::Enum(schema, variant)),
                 // A label the enum does not know is an error, never a NULL.
                 None => Err(sqlx::Error::ColumnDecode {

@@ -369,13 +369,23 @@ where
 }
 
 /// Decodes an enum column as its text label. PostgreSQL reports the enum's own
-/// type, which sqlx's `String` decoder would refuse, so the check is skipped there.
+/// type, which sqlx's `str` decoder would refuse, so the check is skipped there.
+/// The label is borrowed from the row: an enum column costs no allocation
+/// per row (only a joined include's JSON hands it over as a `String`).
 #[doc(hidden)]
-pub fn decode_enum_label(row: Row<'_>, index: usize) -> Result<Option<String>, sqlx::Error> {
-    match row {
-        Row::Postgres(r) => r.try_get_unchecked(index),
-        Row::Sqlite(r) => r.try_get(index),
-        Row::MySql(r) => r.try_get_unchecked(index),
-        Row::Json(r) => r.get(index),
-    }
+pub fn decode_enum_label(
+    row: Row<'_>,
+    index: usize,
+) -> Result<Option<std::borrow::Cow<'_, str>>, sqlx::Error> {
+    use std::borrow::Cow;
+    Ok(match row {
+        Row::Postgres(r) => r
+            .try_get_unchecked::<Option<&str>, _>(index)?
+            .map(Cow::Borrowed),
+        Row::Sqlite(r) => r.try_get::<Option<&str>, _>(index)?.map(Cow::Borrowed),
+        Row::MySql(r) => r
+            .try_get_unchecked::<Option<&str>, _>(index)?
+            .map(Cow::Borrowed),
+        Row::Json(r) => r.get::<Option<String>>(index)?.map(Cow::Owned),
+    })
 }
