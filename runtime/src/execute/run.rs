@@ -95,26 +95,27 @@ impl Db {
     }
 
     /// [`Db::prepare`] for a point statement whose text `render::shape`
-    /// remembers: `shaped` renders it that way when nothing may change
-    /// `statement` or no hook asked to; otherwise it is rendered from the
-    /// AST.
-    pub(crate) fn prepare_point(
+    /// remembers: `shaped` renders it that way from `parts` (moving its
+    /// values into the binds) when nothing may change the statement or no
+    /// hook asked to; otherwise it is rendered from the AST `statement`
+    /// builds from them.
+    pub(crate) fn prepare_point<P>(
         &self,
         op: Op,
-        statement: impl FnOnce() -> crate::query::ast::Statement,
-        shaped: impl FnOnce() -> Result<Shared>,
+        parts: P,
+        statement: impl FnOnce(&P) -> crate::query::ast::Statement,
+        shaped: impl FnOnce(P) -> Result<Shared>,
     ) -> Result<Prepared<Shared>> {
         if !self.intercepts(&op) {
-            return Ok(Prepared::new(op, shaped()?));
+            return Ok(Prepared::new(op, shaped(parts)?));
         }
         let dialect = self.dialect();
+        let ast = statement(&parts);
         let render = |s, changed| match changed {
             true => crate::render::render_checked(&s, dialect).map(Shared::from),
-            false => shaped(),
+            false => shaped(parts),
         };
-        self.context
-            .interceptors
-            .prepare_with(op, statement(), render)
+        self.context.interceptors.prepare_with(op, ast, render)
     }
 
     /// [`Db::prepare`] over a model statement, rendered with its checks;

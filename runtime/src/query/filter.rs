@@ -380,9 +380,21 @@ impl<M: Model> UniqueKey<M> {
         self.key
     }
 
+    /// The key's values, moved out (into a statement's binds); the key
+    /// keeps its index and [`UniqueKey::filter_of`] builds its filter.
+    pub(crate) fn take_values(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.values)
+    }
+
     #[inline(always)]
     pub(crate) fn filter(&self) -> Filter<M> {
-        Filter::new(key_filter(M::SCHEMA, self.key, &self.values))
+        self.filter_of(&self.values)
+    }
+
+    /// `column = value` for this key's columns and `values` (its own, or
+    /// the ones [`UniqueKey::take_values`] took).
+    pub(crate) fn filter_of(&self, values: &[Value]) -> Filter<M> {
+        Filter::new(key_filter(M::SCHEMA, self.key, values))
     }
 }
 

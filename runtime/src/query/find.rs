@@ -15,6 +15,7 @@ use crate::relation::{
 use crate::render::{render, render_checked, render_shape, Dialect, Shape, ShapeKind, Shared};
 use crate::schema::{ColumnSchema, FieldType, FromRow, Model, ModelSchema, PartialModel};
 use crate::soft_delete::{soft_delete_methods, Scope as SoftDeleteScope};
+use crate::value::Value;
 use std::future::Future;
 use std::marker::PhantomData;
 
@@ -607,16 +608,23 @@ impl<M: Model> FindUnique<M> {
 
     #[inline(always)]
     pub fn statement(&self) -> Statement {
+        self.statement_of(self.key.values())
+    }
+
+    /// The statement with `key_values` as the key's values.
+    fn statement_of(&self, key_values: &[Value]) -> Statement {
         let mut select = Select::new(M::SCHEMA.table, SqlProjection::Columns(all_columns::<M>()));
         select.computed = self.counts.exprs().to_vec();
-        select.filter = Some(self.key.filter().expr);
+        select.filter = Some(self.key.filter_of(key_values).expr);
         self.includes.extend_select(&mut select);
         self.lock.apply(&mut select, M::SCHEMA.name);
         Statement::Select(select)
     }
 
-    pub async fn exec(self, db: &Db) -> Result<Option<M>> {
-        let rendered = self.prepare(db)?;
+    pub async fn exec(mut self, db: &Db) -> Result<Option<M>> {
+        // Moved into the binds, not copied: the key is not read again.
+        let key_values = self.key.take_values();
+        let rendered = self.prepare(db, key_values)?;
         let lock = self.lock;
         lock.check(db, M::SCHEMA.name)?;
         let found = if self.includes.is_empty() && self.counts.is_empty() {
@@ -634,24 +642,25 @@ impl<M: Model> FindUnique<M> {
     /// Past the interceptors: unless one changed it, the text of a
     /// statement with no counts, includes or lock comes from
     /// `render::shape`.
-    fn prepare(&self, db: &Db) -> Result<Prepared<Shared>> {
+    fn prepare(&self, db: &Db, key_values: Vec<Value>) -> Result<Prepared<Shared>> {
         let op = op::<M>(Action::FindUnique)
             .on_primary(self.lock.requested())
             .soft_delete(self.soft_delete);
-        db.prepare_point(op, || self.statement(), || self.render(db.dialect()))
+        let statement = |values: &Vec<Value>| self.statement_of(values);
+        let shaped = |values| self.render(values, db.dialect());
+        db.prepare_point(op, key_values, statement, shaped)
     }
 
-    /// The statement; without counts, includes or a lock, its text
-    /// remembered per key (`render::shape`).
-    fn render(&self, dialect: Dialect) -> Result<Shared> {
+    /// The statement with the key's values `binds`; without counts,
+    /// includes or a lock, its text remembered per key (`render::shape`).
+    fn render(&self, binds: Vec<Value>, dialect: Dialect) -> Result<Shared> {
         if !self.counts.is_empty() || !self.includes.is_empty() || self.lock.requested() {
-            return render_checked(&self.statement(), dialect).map(Shared::from);
+            return render_checked(&self.statement_of(&binds), dialect).map(Shared::from);
         }
-        let binds = self.key.values().to_vec();
         let shape = Shape::new::<M>(ShapeKind::SelectByKey, dialect)
             .push(self.key.index())
             .and_then(|s| s.binds(&binds));
-        let full = |_| render(&self.statement(), dialect);
+        let full = |binds: Vec<Value>| render(&self.statement_of(&binds), dialect);
         Ok(match shape {
             Some(shape) => render_shape(shape, binds, full),
             None => full(binds).into(),

@@ -163,14 +163,23 @@ impl<M: Model> Create<M> {
 
     /// The INSERT .. RETURNING of this row, its text remembered per set of
     /// written columns (`render::shape`).
-    fn render_insert_returning(self, dialect: Dialect) -> Shared {
+    fn render_insert_returning(mut self, dialect: Dialect) -> Shared {
+        self.fill(false);
         let mut shape = Some(Shape::new::<M>(ShapeKind::InsertReturning, dialect));
-        let mut columns = Vec::new();
-        let values = self.into_values(false, |i, column| {
-            shape = shape.take().and_then(|s| s.push(i));
-            columns.push(column);
-        });
+        let mut values = Vec::with_capacity(self.values.len());
+        // Each value moves into the binds; its slot stays `Some`, so the
+        // written columns are known again on a miss without a list of
+        // them built on every hit.
+        for (i, slot) in self.values.iter_mut().enumerate() {
+            if let Some(value) = slot {
+                shape = shape.and_then(|s| s.push(i));
+                values.push(std::mem::replace(value, Value::Bool(false)));
+            }
+        }
         let full = move |values: Vec<Value>| {
+            let columns = (self.values.iter().zip(M::SCHEMA.columns))
+                .filter_map(|(slot, column)| slot.as_ref().map(|_| column))
+                .collect();
             let insert = Insert {
                 table: M::SCHEMA.table,
                 columns,
@@ -657,7 +666,16 @@ impl<M: Model, T> Update<M, T> {
     /// The assignments plus `updated_at` columns the user did not set, and
     /// last (MySQL's upsert reads the old version before it) the version bump.
     fn assignments(&self) -> Vec<Assignment> {
-        let mut set = self.set.clone();
+        Self::completed(self.set.clone())
+    }
+
+    /// [`Update::assignments`], the builder's own moved out rather than
+    /// copied: for a write that does not read them again.
+    fn take_assignments(&mut self) -> Vec<Assignment> {
+        Self::completed(std::mem::take(&mut self.set))
+    }
+
+    fn completed(mut set: Vec<Assignment>) -> Vec<Assignment> {
         for column in M::SCHEMA.columns.iter().filter(|c| c.updated_at) {
             if !set.iter().any(|a| a.column.is(column)) {
                 if let Some(now) = now_value(column.ty) {
@@ -703,23 +721,24 @@ impl<M: Model> Update<M, UniqueKey<M>> {
     }
 
     /// The UPDATE .. RETURNING of `set`, its text remembered per key and
-    /// assignments (`render::shape`).
-    fn render_returning(&self, set: &[Assignment], dialect: Dialect) -> Shared {
+    /// assignments (`render::shape`). The values move into the binds; only
+    /// on a miss are they copied back to build the AST.
+    fn render_returning(&self, mut set: Vec<Assignment>, dialect: Dialect) -> Shared {
         let mut shape = Shape::new::<M>(ShapeKind::UpdateByKey, dialect).push(self.target.index());
-        let mut binds = Vec::with_capacity(set.len() + self.target.values().len());
-        for assignment in set {
+        let mut binds = Vec::with_capacity(set.len() + self.target.values().len() + 1);
+        for assignment in &mut set {
             let column = M::SCHEMA
                 .columns
                 .iter()
                 .position(|c| std::ptr::eq(c, assignment.column));
-            let (operator, value) = match &assignment.value {
+            let (operator, value) = match &mut assignment.value {
                 AssignValue::Set(value) => (0, value),
                 AssignValue::Arithmetic(op, value) => (1 + *op as usize, value),
             };
             shape = shape
                 .zip(column)
                 .and_then(|(s, i)| s.push(i * 8 + operator));
-            binds.push(value.clone());
+            binds.push(std::mem::replace(value, Value::Bool(false)));
         }
         binds.extend_from_slice(self.target.values());
         if let Some(expected) = &self.expected_version {
@@ -727,7 +746,16 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             shape = shape.and_then(|s| s.push(usize::from(u16::MAX)));
             binds.push(expected.clone());
         }
-        let full = |_| render(&self.statement_with(set.to_vec()), dialect);
+        let full = |binds: Vec<Value>| {
+            for (assignment, bind) in set.iter_mut().zip(&binds) {
+                match &mut assignment.value {
+                    AssignValue::Set(value) | AssignValue::Arithmetic(_, value) => {
+                        *value = bind.clone()
+                    }
+                }
+            }
+            render(&self.statement_with(set), dialect)
+        };
         match shape.and_then(|s| s.binds(&binds)) {
             Some(shape) => render_shape(shape, binds, full),
             None => full(binds).into(),
@@ -741,17 +769,22 @@ impl<M: Model> Update<M, UniqueKey<M>> {
         Box::pin(self.write(db))
     }
 
-    async fn write(self, db: &Db) -> Result<M> {
+    async fn write(mut self, db: &Db) -> Result<M> {
         let not_found = not_found::<M>;
-        let set = self.assignments();
+        let returning = db.dialect().supports_returning();
+        // MySQL's path below builds its statement from the builder's own.
+        let set = match returning {
+            true => self.take_assignments(),
+            false => self.assignments(),
+        };
         if set.is_empty() {
             return FindUnique::new(self.target).exec_required(db).await;
         }
         let op = op::<M>(Action::Update);
-        if db.dialect().supports_returning() {
-            let statement = || self.statement_with(set.clone());
-            let shaped = || Ok(self.render_returning(&set, db.dialect()));
-            let rendered = db.prepare_point(op, statement, shaped)?;
+        if returning {
+            let statement = |set: &Vec<Assignment>| self.statement_with(set.clone());
+            let shaped = |set| Ok(self.render_returning(set, db.dialect()));
+            let rendered = db.prepare_point(op, set, statement, shaped)?;
             return match db.run_optional(rendered).await? {
                 Some(row) => Ok(row),
                 None => Err(self.missed(db).await),
