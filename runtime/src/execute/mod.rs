@@ -22,7 +22,7 @@ pub use builder::DbBuilder;
 pub use pool::PoolOptions;
 pub use pool_metrics::{AcquireHistogram, PoolStatus, ACQUIRE_BUCKETS};
 pub use retry::{RetryPolicy, Retrying};
-pub(crate) use run::Sink;
+pub(crate) use run::{FirstRow, Sink};
 pub use tx_handle::Transaction;
 pub use tx_options::{Isolation, TransactionOptions};
 

@@ -154,6 +154,18 @@ impl Db {
         self.collect(prepared, decode, Rows::First, true)
     }
 
+    /// The first row of a point statement, into `row`, which the caller
+    /// holds across this future's await: no `collect` layer (one more
+    /// state machine per row type, and the row moved through it) on the
+    /// paths that run most (a read by key, a create, an update by key).
+    pub(crate) fn fetch_first<'a, T: FromRow + Send>(
+        &'a self,
+        prepared: Prepared<Shared>,
+        row: &'a mut FirstRow<T>,
+    ) -> BoxFuture<'a, Result<()>> {
+        self.fetch_prepared(prepared, row, Rows::First, true)
+    }
+
     /// Rows decoded by `decode`: all of them, or only the first (which stops
     /// reading there), collected into `O` (usually a `Vec`). `collect`'s own
     /// future, not an `async` layer around it: each layer is one more state
@@ -664,6 +676,34 @@ impl<T: Send> Collected<T> for Option<T> {
     }
     fn count(&self) -> u64 {
         u64::from(self.is_some())
+    }
+}
+
+/// A point statement's row, decoded in place ([`Db::fetch_first`]).
+pub(crate) struct FirstRow<T>(Option<T>);
+
+impl<T> FirstRow<T> {
+    pub(crate) fn new() -> Self {
+        FirstRow(None)
+    }
+
+    pub(crate) fn into_row(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T: FromRow + Send> Sink for FirstRow<T> {
+    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
+        if self.0.is_none() {
+            self.0 = Some(T::from_row(row, &mut 0)?);
+        }
+        Ok(())
+    }
+    fn count(&self) -> u64 {
+        u64::from(self.0.is_some())
+    }
+    fn clear(&mut self) {
+        self.0 = None;
     }
 }
 

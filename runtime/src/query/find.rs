@@ -5,7 +5,7 @@ use super::filter::{merge, merge_expr, Column, Filter, IntoFilter, Order, Unique
 use super::related::Counts;
 use super::row_lock::{row_lock_methods, LockRequest};
 use crate::error::{Error, Result};
-use crate::execute::{Db, Rows};
+use crate::execute::{Db, FirstRow, Rows};
 use crate::intercept::chain::{op, Op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::Statement;
@@ -629,7 +629,11 @@ impl<M: Model> FindUnique<M> {
         lock.check(db, M::SCHEMA.name)?;
         let found = if self.includes.is_empty() && self.counts.is_empty() {
             // The row alone: `Includes::fetch` would read it into a vector.
-            db.run_optional(rendered).await
+            let mut row = FirstRow::new();
+            match db.fetch_first(rendered, &mut row).await {
+                Ok(()) => Ok(row.into_row()),
+                Err(e) => Err(e),
+            }
         } else {
             let statement = ReadStatement::Prepared(rendered);
             (self.includes)

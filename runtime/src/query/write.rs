@@ -11,7 +11,7 @@ use super::find::{all_columns, FindUnique};
 use super::optimistic;
 use crate::error::{Error, Result};
 use crate::execute::bind::{Binds, Bound};
-use crate::execute::Db;
+use crate::execute::{Db, FirstRow};
 use crate::intercept::chain::{op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::{Expr, Statement};
@@ -256,7 +256,9 @@ impl<M: Model> Create<M> {
             } else {
                 Prepared::new(op, self.render_insert_returning(db.dialect()))
             };
-            return db.run_optional(rendered).await?.ok_or_else(not_found::<M>);
+            let mut row = FirstRow::new();
+            db.fetch_first(rendered, &mut row).await?;
+            return row.into_row().ok_or_else(not_found::<M>);
         }
         // MySQL: insert, then read the row back by primary key.
         let row = self.into_row(false);
@@ -785,7 +787,9 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             let statement = |set: &Vec<Assignment>| self.statement_with(set.clone());
             let shaped = |set| Ok(self.render_returning(set, db.dialect()));
             let rendered = db.prepare_point(op, set, statement, shaped)?;
-            return match db.run_optional(rendered).await? {
+            let mut row = FirstRow::new();
+            db.fetch_first(rendered, &mut row).await?;
+            return match row.into_row() {
                 Some(row) => Ok(row),
                 None => Err(self.missed(db).await),
             };
