@@ -31,6 +31,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// Moves the value out and leaves a placeholder that owns nothing: a
+    /// builder's values go into a statement's binds while the builder (which
+    /// of its slots are set, in what order) may still be read to build the
+    /// statement on a shape-cache miss.
+    pub(crate) fn take(&mut self) -> Value {
+        std::mem::replace(self, Value::Bool(false))
+    }
+
     /// The enum type a placeholder must be cast to on PostgreSQL, if any.
     pub(crate) fn enum_schema(&self) -> Option<&'static EnumSchema> {
         match self {

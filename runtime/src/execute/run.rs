@@ -146,12 +146,15 @@ impl Db {
 
     /// The first row of `T`, if any: collected as itself, not in a
     /// vector (an allocation, a move in and a move out per point read).
-    pub(crate) fn run_optional<'a, T: FromRow + Send + Unpin + 'static, R: Into<Shared> + 'a>(
-        &'a self,
-        prepared: Prepared<R>,
-    ) -> impl std::future::Future<Output = Result<Option<T>>> + 'a {
-        let decode = |row: Row<'_>| T::from_row(row, &mut 0);
-        self.collect(prepared, decode, Rows::First, true)
+    /// The paths that run most hold a [`FirstRow`] themselves and await
+    /// [`Db::fetch_first`], without this layer.
+    pub(crate) async fn run_optional<T: FromRow + Send>(
+        &self,
+        prepared: Prepared<impl Into<Shared>>,
+    ) -> Result<Option<T>> {
+        let mut row = FirstRow::new();
+        self.fetch_first(prepared.map(Into::into), &mut row).await?;
+        Ok(row.into_row())
     }
 
     /// The first row of a point statement, into `row`, which the caller
@@ -624,7 +627,7 @@ pub(crate) trait Sink: Send {
 }
 
 /// Rows decoded by `decode` into an `O`.
-struct Collect<T, D, O> {
+pub(crate) struct Collect<T, D, O> {
     out: O,
     decode: D,
     row: PhantomData<fn() -> T>,
@@ -679,31 +682,21 @@ impl<T: Send> Collected<T> for Option<T> {
     }
 }
 
-/// A point statement's row, decoded in place ([`Db::fetch_first`]).
-pub(crate) struct FirstRow<T>(Option<T>);
+/// A point statement's row, decoded in place ([`Db::fetch_first`]): a
+/// [`Collect`] into an `Option`, which keeps only the first.
+pub(crate) type FirstRow<T> = Collect<T, fn(Row<'_>) -> Result<T, sqlx::Error>, Option<T>>;
 
-impl<T> FirstRow<T> {
+impl<T: FromRow> FirstRow<T> {
     pub(crate) fn new() -> Self {
-        FirstRow(None)
+        Collect {
+            out: None,
+            decode: |row| T::from_row(row, &mut 0),
+            row: PhantomData,
+        }
     }
 
     pub(crate) fn into_row(self) -> Option<T> {
-        self.0
-    }
-}
-
-impl<T: FromRow + Send> Sink for FirstRow<T> {
-    fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
-        if self.0.is_none() {
-            self.0 = Some(T::from_row(row, &mut 0)?);
-        }
-        Ok(())
-    }
-    fn count(&self) -> u64 {
-        u64::from(self.0.is_some())
-    }
-    fn clear(&mut self) {
-        self.0 = None;
+        self.out
     }
 }
 

@@ -630,10 +630,7 @@ impl<M: Model> FindUnique<M> {
         let found = if self.includes.is_empty() && self.counts.is_empty() {
             // The row alone: `Includes::fetch` would read it into a vector.
             let mut row = FirstRow::new();
-            match db.fetch_first(rendered, &mut row).await {
-                Ok(()) => Ok(row.into_row()),
-                Err(e) => Err(e),
-            }
+            (db.fetch_first(rendered, &mut row).await).map(|()| row.into_row())
         } else {
             let statement = ReadStatement::Prepared(rendered);
             (self.includes)

@@ -173,7 +173,7 @@ impl<M: Model> Create<M> {
         for (i, slot) in self.values.iter_mut().enumerate() {
             if let Some(value) = slot {
                 shape = shape.and_then(|s| s.push(i));
-                values.push(std::mem::replace(value, Value::Bool(false)));
+                values.push(value.take());
             }
         }
         let full = move |values: Vec<Value>| {
@@ -740,7 +740,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
             shape = shape
                 .zip(column)
                 .and_then(|(s, i)| s.push(i * 8 + operator));
-            binds.push(std::mem::replace(value, Value::Bool(false)));
+            binds.push(value.take());
         }
         binds.extend_from_slice(self.target.values());
         if let Some(expected) = &self.expected_version {
