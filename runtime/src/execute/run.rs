@@ -312,8 +312,12 @@ impl Db {
 
     /// [`Db::fetch_prepared`]'s statement, on the route's target (again on
     /// the primary if a replica could not serve it), timed, with its
-    /// `after` hooks. A plain `fn` around an `async move` block, not an
-    /// `async fn`: the latter stores each argument twice in its future.
+    /// `after` hooks.
+    ///
+    /// A plain `fn` around an `async move` block: as an `async fn`, whose
+    /// future stores each argument twice, the boxed future grew from 784 to
+    /// 896 bytes, less room under the allocator's cache limit.
+    #[allow(clippy::manual_async_fn)]
     fn fetch_timed<'a>(
         &'a self,
         watch: Watch<'a>,

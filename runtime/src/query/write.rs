@@ -12,7 +12,7 @@ use super::optimistic;
 use crate::error::{Error, Result};
 use crate::execute::bind::{Binds, Bound};
 use crate::execute::{Db, FirstRow};
-use crate::intercept::chain::{op, Prepared};
+use crate::intercept::chain::{op, Op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::{Expr, Statement};
 use crate::relation::{CreateWith, Nested};
@@ -240,7 +240,10 @@ impl<M: Model> Create<M> {
     {
         Box::pin(async move {
             if !self.nested.is_empty() {
-                return CreateWith::from_create(self).exec(db).await;
+                // Boxed, as every path but a plain INSERT is: held inline,
+                // its state would make every create's box several times
+                // larger, past the allocator's per-thread cache.
+                return Box::pin(CreateWith::from_create(self).exec(db)).await;
             }
             self.insert_returning(db).await
         })
@@ -249,18 +252,23 @@ impl<M: Model> Create<M> {
     /// The INSERT alone, returning the row.
     pub(crate) async fn insert_returning(self, db: &Db) -> Result<M> {
         let op = op::<M>(Action::Create);
-        if db.dialect().supports_returning() {
-            let rendered = if db.intercepts(&op) {
-                db.prepare_statement(op, self.statement())?
-                    .map(Shared::from)
-            } else {
-                Prepared::new(op, self.render_insert_returning(db.dialect()))
-            };
-            let mut row = FirstRow::new();
-            db.fetch_first(rendered, &mut row).await?;
-            return row.into_row().ok_or_else(not_found::<M>);
+        if !db.dialect().supports_returning() {
+            return Box::pin(self.insert_then_read(db, op)).await;
         }
-        // MySQL: insert, then read the row back by primary key.
+        let rendered = if db.intercepts(&op) {
+            db.prepare_statement(op, self.statement())?
+                .map(Shared::from)
+        } else {
+            Prepared::new(op, self.render_insert_returning(db.dialect()))
+        };
+        let mut row = FirstRow::new();
+        db.fetch_first(rendered, &mut row).await?;
+        row.into_row().ok_or_else(not_found::<M>)
+    }
+
+    /// MySQL, which has no RETURNING: the INSERT, then the row read back
+    /// by its primary key.
+    async fn insert_then_read(self, db: &Db, op: Op) -> Result<M> {
         let row = self.into_row(false);
         let pk_values = primary_key_values::<M>(&row);
         let insert = single_row_insert::<M>(row, None);
@@ -772,30 +780,38 @@ impl<M: Model> Update<M, UniqueKey<M>> {
     }
 
     async fn write(mut self, db: &Db) -> Result<M> {
-        let not_found = not_found::<M>;
         let returning = db.dialect().supports_returning();
         // MySQL's path below builds its statement from the builder's own.
         let set = match returning {
             true => self.take_assignments(),
             false => self.assignments(),
         };
+        // The paths other than an UPDATE .. RETURNING that found its row
+        // are boxed: held inline, their state would more than double every
+        // update's box, past the allocator's per-thread cache.
         if set.is_empty() {
-            return FindUnique::new(self.target).exec_required(db).await;
+            return Box::pin(FindUnique::new(self.target).exec_required(db)).await;
         }
         let op = op::<M>(Action::Update);
-        if returning {
-            let statement = |set: &Vec<Assignment>| self.statement_with(set.clone());
-            let shaped = |set| Ok(self.render_returning(set, db.dialect()));
-            let rendered = db.prepare_point(op, set, statement, shaped)?;
-            let mut row = FirstRow::new();
-            db.fetch_first(rendered, &mut row).await?;
-            return match row.into_row() {
-                Some(row) => Ok(row),
-                None => Err(self.missed(db).await),
-            };
+        if !returning {
+            return Box::pin(self.write_then_read(db, op)).await;
         }
-        // MySQL: find the primary key first, since the update may change the
-        // unique key used to find the row.
+        let statement = |set: &Vec<Assignment>| self.statement_with(set.clone());
+        let shaped = |set| Ok(self.render_returning(set, db.dialect()));
+        let rendered = db.prepare_point(op, set, statement, shaped)?;
+        let mut row = FirstRow::new();
+        db.fetch_first(rendered, &mut row).await?;
+        match row.into_row() {
+            Some(row) => Ok(row),
+            None => Err(Box::pin(self.missed(db)).await),
+        }
+    }
+
+    /// MySQL, which has no RETURNING: find the primary key first, since the
+    /// update may change the unique key used to find the row; update by it;
+    /// read the row back.
+    async fn write_then_read(self, db: &Db, op: Op) -> Result<M> {
+        let not_found = not_found::<M>;
         let pk = primary_key_of::<M>(db, &self.target)
             .await?
             .ok_or_else(not_found)?;
