@@ -419,15 +419,22 @@ impl<M: Model, P: Projection<M>> SelectMany<M, P> {
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
-        refuse_counts(M::SCHEMA, self.counted, "select")?;
-        let columns = SqlProjection::Columns(self.columns.columns());
+        let columns = self.projection()?;
         Ok(Statement::Select(self.args.to_select(columns, Vec::new())?))
     }
 
-    pub async fn exec(self, db: &Db) -> Result<Vec<P::Output>> {
+    fn projection(&self) -> Result<SqlProjection> {
+        refuse_counts(M::SCHEMA, self.counted, "select")?;
+        Ok(SqlProjection::Columns(self.columns.columns()))
+    }
+
+    pub async fn exec(mut self, db: &Db) -> Result<Vec<P::Output>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let rendered = self.args.prepare(db, self.statement()?)?;
+        // The filter, order and cursor move into the statement, as
+        // `find_many`'s do.
+        let select = self.args.take_select(self.projection()?, Vec::new())?;
+        let rendered = self.args.prepare(db, Statement::Select(select))?;
         (db.run_all(rendered).await).map_err(|e| lock.classify(e, M::SCHEMA.name))
     }
 
@@ -453,6 +460,11 @@ impl<M: PartialModel> Omit<M> {
 
     #[inline(always)]
     pub fn statement(&self) -> Result<Statement> {
+        let columns = self.projection()?;
+        Ok(Statement::Select(self.args.to_select(columns, Vec::new())?))
+    }
+
+    fn projection(&self) -> Result<SqlProjection> {
         refuse_counts(M::SCHEMA, self.counted, "omit")?;
         let columns = M::SCHEMA
             .columns
@@ -460,16 +472,15 @@ impl<M: PartialModel> Omit<M> {
             .zip(self.selected.iter())
             .filter_map(|(c, &keep)| keep.then_some(c))
             .collect();
-        Ok(Statement::Select(
-            self.args
-                .to_select(SqlProjection::Columns(columns), Vec::new())?,
-        ))
+        Ok(SqlProjection::Columns(columns))
     }
 
-    pub async fn exec(self, db: &Db) -> Result<Vec<M::Partial>> {
+    pub async fn exec(mut self, db: &Db) -> Result<Vec<M::Partial>> {
         refuse_dropped_includes::<M>(self.dropped_includes)?;
         let lock = self.args.lock;
-        let rendered = self.args.prepare(db, self.statement()?)?;
+        // Moved into the statement, as in `SelectMany::exec`.
+        let select = self.args.take_select(self.projection()?, Vec::new())?;
+        let rendered = self.args.prepare(db, Statement::Select(select))?;
         let selected = self.selected;
         let decode = move |row: crate::schema::Row<'_>| M::decode_partial(row, &selected);
         (db.run_fetch(rendered, decode, Rows::All).await)
