@@ -36,26 +36,16 @@ use sqlx::{Connection, PgConnection, SqliteConnection};
 use std::time::Duration;
 use strata::dsl::*;
 use strata::{Db, Dialect, ToSql};
+use strata_bench::medium::{self, MediumRow, MEDIUM_PG, MEDIUM_SQLITE};
 use strata_bench::pin::{Pinned, PinnedBackends};
 use strata_bench::vs_sqlx::fixture::{remove_sqlite, sqlite_options};
 use strata_bench::{
     combine, compare, versus, BoxFuture, Cleanup, Contender, Measured, Settings, Versus,
 };
 
-/// One `medium` row: the user's columns, then its post's (NULL without one).
-type MediumRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<bool>,
-);
 /// One `grouped` row: the user, its post count and total views.
 type GroupedRow = (String, String, i64, Option<i64>);
 
-const MEDIUM_PG: &str = r#"SELECT "users"."id", "users"."email", "users"."name", "posts"."title", "posts"."views", "posts"."published" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = $1"#;
-const MEDIUM_SQLITE: &str = r#"SELECT "users"."id", "users"."email", "users"."name", "posts"."title", "posts"."views", "posts"."published" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = ?"#;
 const GROUPED_PG: &str = r#"SELECT "users"."id", "users"."email", COUNT("posts"."id"), CAST(SUM("posts"."views") AS BIGINT) FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = $1 GROUP BY "users"."id", "users"."email" ORDER BY "users"."id" ASC"#;
 const GROUPED_SQLITE: &str = r#"SELECT "users"."id", "users"."email", COUNT("posts"."id"), SUM("posts"."views") FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = ? GROUP BY "users"."id", "users"."email" ORDER BY "users"."id" ASC"#;
 
@@ -72,24 +62,6 @@ enum Shape {
 enum Kind {
     Postgres,
     Sqlite,
-}
-
-/// The `Medium` query as strata builds it (a macro, since the query's type
-/// spells out its select list and sources).
-macro_rules! medium {
-    () => {
-        strata::select((
-            User::id(),
-            User::email(),
-            User::name(),
-            Post::title(),
-            Post::views(),
-            Post::published(),
-        ))
-        .from::<User>()
-        .left_join::<Post>(eq(Post::author_id(), User::id()))
-        .filter(eq(User::name(), NAME))
-    };
 }
 
 /// The `Grouped` query as strata builds it.
@@ -110,7 +82,7 @@ macro_rules! grouped {
 }
 
 async fn strata_medium(db: &Db) -> Vec<MediumRow> {
-    medium!().fetch_all(db).await.expect("strata medium")
+    medium::fetch(db, NAME).await.expect("strata medium")
 }
 
 async fn strata_grouped(db: &Db) -> Vec<GroupedRow> {
@@ -352,7 +324,7 @@ async fn run(
     let mut lines = Vec::new();
     for shape in [Shape::Medium, Shape::Grouped] {
         let rendered = match shape {
-            Shape::Medium => medium!().to_sql(dialect),
+            Shape::Medium => medium::render(dialect, NAME),
             Shape::Grouped => grouped!().to_sql(dialect),
         }
         .expect("render");

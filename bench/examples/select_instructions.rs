@@ -19,20 +19,10 @@
 
 use schema_examples::blog::{BlogSchema, Post, User};
 use sqlx::{Connection, PgConnection};
-use strata::dsl::*;
 use strata::Db;
 use strata_bench::callgrind::{strata_bench_measure_end, strata_bench_measure_start};
+use strata_bench::medium::{self, MediumRow, MEDIUM_PG};
 
-type Row = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<bool>,
-);
-
-const SQL: &str = r#"SELECT "users"."id", "users"."email", "users"."name", "posts"."title", "posts"."views", "posts"."published" FROM "users" LEFT JOIN "posts" ON "posts"."author_id" = "users"."id" WHERE "users"."name" = $1"#;
 const NAME: &str = "strata_select_instructions";
 
 fn server_url() -> String {
@@ -47,21 +37,8 @@ fn url() -> String {
     }
 }
 
-async fn strata_select(db: &Db) -> Vec<Row> {
-    strata::select((
-        User::id(),
-        User::email(),
-        User::name(),
-        Post::title(),
-        Post::views(),
-        Post::published(),
-    ))
-    .from::<User>()
-    .left_join::<Post>(eq(Post::author_id(), User::id()))
-    .filter(eq(User::name(), "black"))
-    .fetch_all(db)
-    .await
-    .expect("strata select")
+async fn strata_select(db: &Db) -> Vec<MediumRow> {
+    medium::fetch(db, "black").await.expect("strata select")
 }
 
 async fn strata_find_many(db: &Db) -> Vec<User> {
@@ -72,8 +49,8 @@ async fn strata_find_many(db: &Db) -> Vec<User> {
         .expect("strata find_many")
 }
 
-async fn sqlx_select(conn: &mut PgConnection) -> Vec<Row> {
-    sqlx::query_as(SQL)
+async fn sqlx_select(conn: &mut PgConnection) -> Vec<MediumRow> {
+    sqlx::query_as(MEDIUM_PG)
         .bind("black")
         .fetch_all(conn)
         .await

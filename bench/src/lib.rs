@@ -11,6 +11,7 @@
 //! and reports it, `examples/instructions.rs` runs it for callgrind.
 
 pub mod callgrind;
+pub mod medium;
 pub mod pin;
 pub mod vs_sqlx;
 
