@@ -19,7 +19,7 @@ use crate::render::{Rendered, Shared};
 use crate::schema::{FromRow, ModelSchema, Row};
 use crate::value::Value;
 use futures_util::future::BoxFuture;
-use futures_util::TryStreamExt as _;
+use futures_util::{TryFutureExt as _, TryStreamExt as _};
 use sqlx::error::BoxDynError;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -213,8 +213,10 @@ impl Db {
         // BEGIN/COMMIT around one statement would only cost round trips
         // (and a statement journal on SQLite).
         let transactional = matches!(&prepared.body, Body::Run(s) if s.len() > 1);
+        // `map_ok`, not an `async move` around it: that block would store
+        // the statement's future twice (the capture and the awaited copy).
         let outcome = self.execute_prepared(prepared, transactional);
-        Box::pin(async move { Ok(outcome.await?.rows_affected) })
+        Box::pin(outcome.map_ok(|outcome| outcome.rows_affected))
     }
 
     /// A read's rows decoded by `decode` into an `O`: the only part of a
