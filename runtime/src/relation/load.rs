@@ -81,11 +81,10 @@ where
         children: Vec<C>,
         sort: bool,
     ) -> Result<()> {
-        let (mut buckets, sharing) = buckets(assignment, children);
-        if sort {
-            for bucket in &mut buckets {
-                sort_by_key(bucket);
-            }
+        let in_order = sort.then_some(in_key_order::<C> as fn(&C, &C) -> bool);
+        let (mut buckets, sharing, unsorted) = buckets(assignment, children, in_order);
+        for (bucket, _) in buckets.iter_mut().zip(unsorted).filter(|(_, u)| *u) {
+            sort_by_key(bucket);
         }
         for (first, other) in sharing {
             buckets[other] = buckets[first].clone();
@@ -184,11 +183,17 @@ where
 
 /// The rows of each bucket in arrival order, bucket `i` sized for parent
 /// `i`'s rows, and which parents share a bucket (see [`Assignment`]).
+/// With `in_order`, also which buckets got a row out of that order: each
+/// row is compared with its bucket's last as it goes in, while both are
+/// still in cache, rather than in a pass over every bucket afterwards
+/// (which read every row again: on the peers bench's 10,000-row include,
+/// a tenth of the client's L1 data misses).
 #[inline(always)]
 pub(super) fn buckets<T>(
     assignment: Assignment,
     rows: Vec<T>,
-) -> (Vec<Vec<T>>, Vec<(usize, usize)>) {
+    in_order: Option<fn(&T, &T) -> bool>,
+) -> (Vec<Vec<T>>, Vec<(usize, usize)>, Vec<bool>) {
     let Assignment {
         owners,
         counts,
@@ -199,13 +204,28 @@ pub(super) fn buckets<T>(
     for count in counts {
         buckets.push(Vec::with_capacity(count));
     }
+    let mut unsorted = match in_order {
+        Some(_) => vec![false; buckets.len()],
+        None => Vec::new(),
+    };
     let mut owners = owners.into_iter();
     for row in rows {
         if let Some(Some(i)) = owners.next() {
-            buckets[i].push(row);
+            let bucket = &mut buckets[i];
+            if let (Some(in_order), Some(last)) = (in_order, bucket.last()) {
+                if !in_order(last, &row) {
+                    unsorted[i] = true;
+                }
+            }
+            bucket.push(row);
         }
     }
-    (buckets, sharing)
+    (buckets, sharing, unsorted)
+}
+
+/// Whether `b` may follow `a` in primary key order.
+fn in_key_order<C: Model>(a: &C, b: &C) -> bool {
+    C::key_order(a, b).is_le()
 }
 
 /// Each parent's key (`None` where part of it is NULL), by column position.

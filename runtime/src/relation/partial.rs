@@ -73,7 +73,7 @@ where
 
     /// Gives each parent its rows; parents sharing a key share one slice.
     fn hand_out_partial(&self, parents: &mut [P], assignment: Assignment, rows: Vec<C::Partial>) {
-        let (buckets, sharing) = buckets(assignment, rows);
+        let (buckets, sharing, _) = buckets(assignment, rows, None);
         // Parents without rows share one empty slice: no allocation each.
         let empty: Arc<Vec<C::Partial>> = Arc::new(Vec::new());
         let mut shared: Vec<Arc<Vec<C::Partial>>> = Vec::with_capacity(buckets.len());
