@@ -82,7 +82,11 @@ where
         sort: bool,
     ) -> Result<()> {
         let in_order = sort.then_some(in_key_order::<C> as fn(&C, &C) -> bool);
-        let (mut buckets, sharing, unsorted) = buckets(assignment, children, in_order);
+        let Buckets {
+            rows: mut buckets,
+            sharing,
+            unsorted,
+        } = buckets(assignment, children, in_order);
         for (bucket, _) in buckets.iter_mut().zip(unsorted).filter(|(_, u)| *u) {
             sort_by_key(bucket);
         }
@@ -193,7 +197,7 @@ pub(super) fn buckets<T>(
     assignment: Assignment,
     rows: Vec<T>,
     in_order: Option<fn(&T, &T) -> bool>,
-) -> (Vec<Vec<T>>, Vec<(usize, usize)>, Vec<bool>) {
+) -> Buckets<T> {
     let Assignment {
         owners,
         counts,
@@ -220,7 +224,21 @@ pub(super) fn buckets<T>(
             bucket.push(row);
         }
     }
-    (buckets, sharing, unsorted)
+    Buckets {
+        rows: buckets,
+        sharing,
+        unsorted,
+    }
+}
+
+/// Each parent's rows, what [`buckets`] returns.
+pub(super) struct Buckets<T> {
+    /// Bucket `i` holds parent `i`'s rows.
+    pub(super) rows: Vec<Vec<T>>,
+    /// Parents that share a bucket (see [`Assignment`]).
+    pub(super) sharing: Vec<(usize, usize)>,
+    /// Which buckets got a row out of order (empty unless asked).
+    pub(super) unsorted: Vec<bool>,
 }
 
 /// Whether `b` may follow `a` in primary key order.

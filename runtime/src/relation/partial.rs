@@ -5,7 +5,7 @@
 
 use super::batch::{Batch, JsonRows, PartialRows};
 use super::key::RowKey;
-use super::load::{buckets, keys_of, load_level, Level, NESTED_UNDER_PARTIAL};
+use super::load::{buckets, keys_of, load_level, Buckets, Level, NESTED_UNDER_PARTIAL};
 use super::spec::{Assignment, Plan};
 use super::{Holder, Include, Partial, Relation};
 use crate::error::Result;
@@ -73,7 +73,11 @@ where
 
     /// Gives each parent its rows; parents sharing a key share one slice.
     fn hand_out_partial(&self, parents: &mut [P], assignment: Assignment, rows: Vec<C::Partial>) {
-        let (buckets, sharing, _) = buckets(assignment, rows, None);
+        let Buckets {
+            rows: buckets,
+            sharing,
+            ..
+        } = buckets(assignment, rows, None);
         // Parents without rows share one empty slice: no allocation each.
         let empty: Arc<Vec<C::Partial>> = Arc::new(Vec::new());
         let mut shared: Vec<Arc<Vec<C::Partial>>> = Vec::with_capacity(buckets.len());
