@@ -3,8 +3,8 @@
 //! decoding a row into the child model (and, later, handing the rows out)
 //! is compiled per relation in the user's crate.
 
-use super::key::{KeyAt, RowKey};
-use super::spec::{Assignment, Spec};
+use super::key::KeyAt;
+use super::spec::{Assignment, ParentIndex, Spec};
 use crate::error::Result;
 use crate::execute::Sink;
 use crate::schema::{FromRow, JsonRow, PartialModel, Row};
@@ -61,21 +61,23 @@ impl<C: PartialModel> Batch for PartialRows<C> {
     }
 }
 
-/// One load statement's rows into `batch`, each row's parent key (read
-/// where `key` says) into `keys`: the two stay in step, row for row.
+/// One load statement's rows into `batch`, and into `owners` the parent
+/// each goes to (its key read where `key` says, looked up in `parents`):
+/// the two stay in step, row for row.
 pub(super) struct Keyed<'a> {
     pub(super) batch: &'a mut dyn Batch,
     pub(super) key: &'a KeyAt,
-    pub(super) keys: &'a mut Vec<RowKey>,
+    pub(super) parents: &'a ParentIndex<'a>,
+    pub(super) owners: &'a mut Vec<Option<usize>>,
     /// The rows earlier statements of the same load left in `batch`.
     pub(super) base: usize,
 }
 
 impl Sink for Keyed<'_> {
     fn push(&mut self, row: Row<'_>) -> Result<(), sqlx::Error> {
-        let key = self.key.read(row)?;
+        let owner = self.parents.owner(&self.key.read(row)?);
         self.batch.push(row)?;
-        self.keys.push(key);
+        self.owners.push(owner);
         Ok(())
     }
     fn count(&self) -> u64 {
@@ -83,7 +85,7 @@ impl Sink for Keyed<'_> {
     }
     fn clear(&mut self) {
         self.batch.truncate(self.base);
-        self.keys.truncate(self.base);
+        self.owners.truncate(self.base);
     }
 }
 
@@ -139,6 +141,7 @@ impl JsonRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relation::key::RowKey;
     use crate::schema::test_schema::{column, model};
     use crate::schema::{ModelSchema, RelationKind, RelationSchema, SqlType};
     use crate::value::Value;
@@ -173,19 +176,25 @@ mod tests {
         sink.push(JsonRow::new(&values).row()).expect("decodes");
     }
 
-    /// Rows and keys stay in step across a load's statements, and an attempt
-    /// that is retried (`clear`) drops only the rows of its own statement.
+    /// Rows and their owners stay in step across a load's statements, and
+    /// an attempt that is retried (`clear`) drops only the rows of its own
+    /// statement.
     #[test]
     fn keyed_rows_stay_in_step_and_a_retry_keeps_earlier_statements() {
         let key = KeyAt {
             positions: vec![1],
             types: vec![SqlType::BigInt],
         };
-        let (mut batch, mut keys) = (FullRows::<i64>(Vec::new()), Vec::new());
+        let parent_keys: Vec<_> = [1, 2, 3, 1]
+            .map(|k| Some(RowKey::One(Value::I64(k))))
+            .into();
+        let parents = ParentIndex::new(&parent_keys);
+        let (mut batch, mut owners) = (FullRows::<i64>(Vec::new()), Vec::new());
         let mut first = Keyed {
             batch: &mut batch,
             key: &key,
-            keys: &mut keys,
+            parents: &parents,
+            owners: &mut owners,
             base: 0,
         };
         push(&mut first, 10, 1);
@@ -194,17 +203,22 @@ mod tests {
         let mut second = Keyed {
             batch: &mut batch,
             key: &key,
-            keys: &mut keys,
+            parents: &parents,
+            owners: &mut owners,
             base,
         };
         push(&mut second, 12, 1);
         second.clear();
         assert_eq!(second.count(), 0);
         push(&mut second, 13, 3);
-        assert_eq!(second.count(), 1);
-        assert_eq!(batch.0, [10, 11, 13]);
-        let parents: Vec<_> = keys.iter().map(|k| k.parts().to_vec()).collect();
-        assert_eq!(parents, [[Value::I64(1)], [Value::I64(2)], [Value::I64(3)]]);
+        push(&mut second, 14, 9);
+        assert_eq!(second.count(), 2);
+        assert_eq!(batch.0, [10, 11, 13, 14]);
+        assert_eq!(owners, [Some(0), Some(1), Some(2), None]);
+        // Parent 3 has parent 0's key: it shares parent 0's rows.
+        let assignment = parents.assignment(owners);
+        assert_eq!(assignment.counts, [1, 1, 1, 0]);
+        assert_eq!(assignment.sharing, [(0, 3)]);
     }
 
     /// A joined column: each parent's rows are assigned to it in order, and

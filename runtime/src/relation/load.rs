@@ -15,7 +15,7 @@
 
 use super::batch::{Batch, FullRows, JsonRows, Keyed};
 use super::key::{KeyAt, RowKey, SortRows};
-use super::spec::{row_key, Assignment, Plan, Spec};
+use super::spec::{row_key, Assignment, ParentIndex, Plan, Spec};
 use super::{Holder, Include, Relation, Whole};
 use crate::error::Result;
 use crate::execute::{Db, Rows};
@@ -137,11 +137,14 @@ pub(super) trait Level: Send {
 pub(super) async fn load_level(db: &Db, spec: &Spec, mut level: Box<dyn Level + '_>) -> Result<()> {
     let plan = spec.plan()?;
     let parent_keys = level.parent_keys(&plan);
-    let keys = fetch_children(db, spec, &plan, &parent_keys, level.batch()).await?;
+    // Boxed: held across the awaits, it would grow this boxed future past
+    // the allocator's per-thread cache (ARCHITECTURE.md).
+    let parents = Box::new(ParentIndex::new(&parent_keys));
+    let owners = fetch_children(db, spec, &plan, &parents, level.batch()).await?;
     for i in 0..level.nested() {
         level.load_nested(i, db).await?;
     }
-    let assignment = Spec::assign(&parent_keys, &keys);
+    let assignment = parents.assignment(owners);
     level.hand_out(assignment, spec.sorts_on_client())
 }
 
@@ -284,18 +287,18 @@ impl<C: Model> SortRows for &mut [C] {
     }
 }
 
-/// Runs the batched load for `parent_keys` (past the `before` hooks; more
-/// than one statement when the keys are split under a bind limit), its rows
-/// into `batch`; returns each row's parent key. Not generic: compiled once,
-/// whatever the relation.
+/// Runs the batched load for the keys of `parents` (past the `before`
+/// hooks; more than one statement when the keys are split under a bind
+/// limit), its rows into `batch`; returns the parent each row goes to.
+/// Not generic: compiled once, whatever the relation.
 async fn fetch_children(
     db: &Db,
     spec: &Spec,
     plan: &Plan,
-    parent_keys: &[Option<RowKey>],
+    parents: &ParentIndex<'_>,
     batch: &mut dyn Batch,
-) -> Result<Vec<RowKey>> {
-    let load = spec.load_statement(plan, parent_keys);
+) -> Result<Vec<Option<usize>>> {
+    let load = spec.load_statement(plan, parents.keys());
     // Read off the statement the rows come from, as the renderer does.
     let key = KeyAt {
         positions: load.row_key_positions(),
@@ -303,19 +306,20 @@ async fn fetch_children(
     };
     let (op, dialect) = (Op::model(spec.child, Action::Include), db.dialect());
     let statements = db.prepare(op, load, |l| Ok(render_load(l, dialect)))?;
-    let mut keys = Vec::new();
+    let mut owners = Vec::new();
     for statement in statements.each() {
         let base = batch.len();
         let mut sink = Keyed {
             batch: &mut *batch,
             key: &key,
-            keys: &mut keys,
+            parents,
+            owners: &mut owners,
             base,
         };
         db.fetch_into(statement.map(Into::into), &mut sink, Rows::All)
             .await?;
     }
-    Ok(keys)
+    Ok(owners)
 }
 
 /// Why an include with `select`/`omit` and nested includes is refused.

@@ -46,7 +46,7 @@ pub(super) struct Plan {
     join: Option<LoadJoin>,
 }
 
-/// Which parent each child row goes to (see [`Spec::assign`]).
+/// Which parent each child row goes to (see [`ParentIndex`]).
 pub(super) struct Assignment {
     /// Per child row, the first parent with its key (none: no parent has it).
     pub(super) owners: Vec<Option<usize>>,
@@ -55,6 +55,65 @@ pub(super) struct Assignment {
     /// `(first, other)`: parent `other` has the same key as parent `first`,
     /// so the same children (many posts, one author).
     pub(super) sharing: Vec<(usize, usize)>,
+}
+
+/// The parents of a batched load by key: which parent each child row goes
+/// to, found as the row is read (its key is decoded, looked up and dropped
+/// while in cache) rather than from a vector of every row's key afterwards.
+pub(super) struct ParentIndex<'k> {
+    /// The first parent with each key, whose bucket is sized by the counts.
+    first_with_key: HashMap<&'k RowKey, usize>,
+    /// `(first, other)`: parents with the same key as an earlier one.
+    sharing: Vec<(usize, usize)>,
+    /// Each parent's key (`None` where part of it is NULL).
+    keys: &'k [Option<RowKey>],
+}
+
+impl<'k> ParentIndex<'k> {
+    pub(super) fn new(parent_keys: &'k [Option<RowKey>]) -> ParentIndex<'k> {
+        let mut first_with_key =
+            HashMap::with_capacity_and_hasher(parent_keys.len(), RandomState::default());
+        let mut sharing = Vec::new();
+        for (i, key) in parent_keys.iter().enumerate() {
+            if let Some(key) = key {
+                match first_with_key.entry(key) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(i);
+                    }
+                    Entry::Occupied(first) => sharing.push((*first.get(), i)),
+                }
+            }
+        }
+        ParentIndex {
+            first_with_key,
+            sharing,
+            keys: parent_keys,
+        }
+    }
+
+    /// Each parent's key, as given to [`ParentIndex::new`].
+    pub(super) fn keys(&self) -> &'k [Option<RowKey>] {
+        self.keys
+    }
+
+    /// The first parent with `key`; none has it: `None`.
+    pub(super) fn owner(&self, key: &RowKey) -> Option<usize> {
+        self.first_with_key.get(key).copied()
+    }
+
+    /// The assignment of children whose owners ([`ParentIndex::owner`])
+    /// are `owners`, in row order.
+    pub(super) fn assignment(self, owners: Vec<Option<usize>>) -> Assignment {
+        let mut counts = vec![0usize; self.keys.len()];
+        for &i in owners.iter().flatten() {
+            counts[i] += 1;
+        }
+        Assignment {
+            owners,
+            counts,
+            sharing: self.sharing,
+        }
+    }
 }
 
 impl Spec {
@@ -198,37 +257,6 @@ impl Spec {
             order_by,
             skip: self.skip,
             take: self.take,
-        }
-    }
-
-    /// Which parent each child (by its key, `keys`) goes to: the first
-    /// parent with that key, whose bucket is sized by `counts`; the other
-    /// parents with the same key are listed in `sharing`.
-    pub(super) fn assign(parent_keys: &[Option<RowKey>], keys: &[RowKey]) -> Assignment {
-        let mut first_with_key: HashMap<&RowKey, usize> =
-            HashMap::with_capacity_and_hasher(parent_keys.len(), RandomState::default());
-        let mut sharing = Vec::new();
-        for (i, key) in parent_keys.iter().enumerate() {
-            if let Some(key) = key {
-                match first_with_key.entry(key) {
-                    Entry::Vacant(slot) => {
-                        slot.insert(i);
-                    }
-                    Entry::Occupied(first) => sharing.push((*first.get(), i)),
-                }
-            }
-        }
-        let owners: Vec<Option<usize>> = (keys.iter())
-            .map(|key| first_with_key.get(key).copied())
-            .collect();
-        let mut counts = vec![0usize; parent_keys.len()];
-        for &i in owners.iter().flatten() {
-            counts[i] += 1;
-        }
-        Assignment {
-            owners,
-            counts,
-            sharing,
         }
     }
 
