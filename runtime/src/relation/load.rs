@@ -87,8 +87,11 @@ where
             sharing,
             unsorted,
         } = buckets(assignment, children, in_order);
-        for (bucket, _) in buckets.iter_mut().zip(unsorted).filter(|(_, u)| *u) {
-            sort_by_key(bucket);
+        let mut unsorted = unsorted.into_iter();
+        for bucket in &mut buckets {
+            if unsorted.next() == Some(true) {
+                sort_by_key(bucket);
+            }
         }
         for (first, other) in sharing {
             buckets[other] = buckets[first].clone();
@@ -329,3 +332,38 @@ pub(super) const NESTED_UNDER_PARTIAL: &str =
 /// Why a required `belongs_to` row that is not found is an error.
 pub(super) const MISSING_REQUIRED: &str =
     "the related row was not found (a required belongs_to cannot be filtered out)";
+
+#[cfg(test)]
+mod tests {
+    use super::{buckets, Assignment};
+
+    fn ascending(a: &i32, b: &i32) -> bool {
+        a <= b
+    }
+
+    /// Rows go to their owners in arrival order, and a bucket is flagged
+    /// for sorting only if one of its own rows came out of order: rows of
+    /// other buckets arriving between them do not count.
+    #[test]
+    fn buckets_flag_only_the_buckets_that_got_a_row_out_of_order() {
+        let assignment = || Assignment {
+            owners: vec![Some(0), Some(1), Some(0), None, Some(1), Some(2)],
+            counts: vec![2, 2, 1],
+            sharing: vec![(0, 3)],
+        };
+        let rows = vec![5, 1, 7, 0, 2, 9];
+        let split = buckets(assignment(), rows.clone(), Some(ascending));
+        assert_eq!(split.rows, [vec![5, 7], vec![1, 2], vec![9]]);
+        assert_eq!(split.unsorted, [false, false, false]);
+        assert_eq!(split.sharing, [(0, 3)]);
+
+        let rows = vec![5, 3, 4, 0, 2, 9];
+        let split = buckets(assignment(), rows.clone(), Some(ascending));
+        assert_eq!(split.rows, [vec![5, 4], vec![3, 2], vec![9]]);
+        assert_eq!(split.unsorted, [true, true, false]);
+
+        // Without an order to keep, nothing is compared or flagged.
+        let split = buckets(assignment(), rows, None);
+        assert!(split.unsorted.is_empty());
+    }
+}
