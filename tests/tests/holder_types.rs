@@ -67,3 +67,40 @@ fn holders_hand_out_the_model() {
         Err(strata::Error::NotLoaded { model: "User" })
     ));
 }
+
+/// Every row carries a holder per relation, loaded or not, and is moved
+/// several times on its way to the caller: a holder is one pointer, and an
+/// unfilled one allocates nothing.
+#[test]
+fn holders_are_one_pointer_wide() {
+    let pointer = std::mem::size_of::<usize>();
+    assert_eq!(std::mem::size_of::<HasMany<Post>>(), pointer);
+    assert_eq!(std::mem::size_of::<HasOne<Profile>>(), pointer);
+    assert_eq!(std::mem::size_of::<BelongsTo<User>>(), pointer);
+    assert_eq!(std::mem::size_of::<BelongsTo<Option<Category>>>(), pointer);
+}
+
+/// A count and rows share the holder's one allocation: filling either keeps
+/// the other, taking the rows keeps the count, and clones compare equal.
+#[test]
+fn a_holders_count_and_rows_are_kept_apart() {
+    let mut posts = HasMany::<Post>::default();
+    posts.set_count(3);
+    assert_eq!(posts.count(), Some(3));
+    assert!(!posts.is_loaded() && posts.get().is_none());
+    posts.set_rows(Vec::new());
+    assert_eq!(
+        (posts.count(), posts.get().map(<[Post]>::len)),
+        (Some(3), Some(0))
+    );
+    let copy = posts.clone();
+    assert_eq!(copy, posts);
+    assert_eq!(posts.take().map(|rows| rows.len()), Some(0));
+    assert!(!posts.is_loaded() && posts.take().is_none());
+    assert_eq!(posts.count(), Some(3));
+    assert_ne!(copy, posts);
+    assert_eq!(
+        HasMany::<Post>::default().take().map(|rows| rows.len()),
+        None
+    );
+}
