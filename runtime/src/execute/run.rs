@@ -11,7 +11,7 @@ use super::bind::{self, Binds, Bound};
 use super::classify::{self, Scope};
 use super::lease::{lend, Conn};
 use super::pgbouncer::pinned;
-use super::{trusted_shared, Db, Rows, Target, WriteOutcome};
+use super::{pin_in_place, trusted_shared, Db, Rows, Target, WriteOutcome};
 use crate::error::{Error, Result};
 use crate::intercept::chain::{Body, Intercepted, Op, Prepared, Watch};
 use crate::intercept::{self, Action};
@@ -199,7 +199,7 @@ impl Db {
             Body::Run(rendered) => Body::Run(std::iter::once(rendered.into())),
             Body::Skip { rows_affected } => Body::Skip { rows_affected },
         };
-        Box::pin(self.execute_prepared(Prepared { op, body, ran }, false))
+        pin_in_place(|| self.execute_prepared(Prepared { op, body, ran }, false))
     }
 
     /// Runs `statements` in one transaction (one statement alone needs
@@ -215,8 +215,10 @@ impl Db {
         let transactional = matches!(&prepared.body, Body::Run(s) if s.len() > 1);
         // `map_ok`, not an `async move` around it: that block would store
         // the statement's future twice (the capture and the awaited copy).
-        let outcome = self.execute_prepared(prepared, transactional);
-        Box::pin(outcome.map_ok(|outcome| outcome.rows_affected))
+        pin_in_place(|| {
+            let outcome = self.execute_prepared(prepared, transactional);
+            outcome.map_ok(|outcome| outcome.rows_affected)
+        })
     }
 
     /// A read's rows decoded by `decode` into an `O`: the only part of a
@@ -308,8 +310,10 @@ impl Db {
         // read, and a replica's retry on the primary, read the same text
         // (for a point statement, the text `render::shape` remembers).
         let persistent = persistent && self.keeps_statements();
-        let timed = self.fetch_timed(watch, sql, binds, sink, rows, persistent);
-        Box::pin(timed.instrument(span))
+        pin_in_place(|| {
+            let timed = self.fetch_timed(watch, sql, binds, sink, rows, persistent);
+            timed.instrument(span)
+        })
     }
 
     /// [`Db::fetch_prepared`]'s statement, on the route's target (again on

@@ -11,7 +11,7 @@ use super::find::{all_columns, FindUnique};
 use super::optimistic;
 use crate::error::{Error, Result};
 use crate::execute::bind::{Binds, Bound};
-use crate::execute::{Db, FirstRow};
+use crate::execute::{pin_in_place, Db, FirstRow};
 use crate::intercept::chain::{op, Op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::{Expr, Statement};
@@ -238,7 +238,7 @@ impl<M: Model> Create<M> {
     where
         M: Sync,
     {
-        Box::pin(async move {
+        pin_in_place(|| async move {
             if !self.nested.is_empty() {
                 // Boxed, as every path but a plain INSERT is: held inline,
                 // its state would make every create's box several times
@@ -776,7 +776,7 @@ impl<M: Model> Update<M, UniqueKey<M>> {
     /// has that key, `Error::Conflict` if it has, but at another version
     /// than the one expected. Boxed for the reason [`Create::exec`] is.
     pub fn exec(self, db: &Db) -> BoxFuture<'_, Result<M>> {
-        Box::pin(self.write(db))
+        pin_in_place(|| self.write(db))
     }
 
     async fn write(mut self, db: &Db) -> Result<M> {
@@ -924,7 +924,7 @@ impl<M: Model> Update<M, Filter<M>> {
     /// Updates every matching row; returns how many matched. Boxed for the
     /// reason [`Create::exec`] is.
     pub fn exec(self, db: &Db) -> BoxFuture<'_, Result<u64>> {
-        Box::pin(async move {
+        pin_in_place(|| async move {
             if self.assignments().is_empty() {
                 return super::find::Count::<M>::new()
                     .filter(self.target)

@@ -18,7 +18,7 @@ use super::key::{KeyAt, RowKey, SortRows};
 use super::spec::{row_key, Assignment, ParentIndex, Plan, Spec};
 use super::{Holder, Include, Relation, Whole};
 use crate::error::Result;
-use crate::execute::{Db, Rows};
+use crate::execute::{pin_in_place, Db, Rows};
 use crate::intercept::chain::Op;
 use crate::intercept::Action;
 use crate::render::render_load;
@@ -41,7 +41,7 @@ where
             parents,
             children: FullRows(Vec::new()),
         };
-        Box::pin(load_level(db, &self.spec, Box::new(level)))
+        pin_in_place(|| load_level(db, &self.spec, Box::new(level)))
     }
 
     #[inline(always)]

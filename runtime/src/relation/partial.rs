@@ -9,7 +9,7 @@ use super::load::{buckets, keys_of, load_level, Buckets, Level, NESTED_UNDER_PAR
 use super::spec::{Assignment, Plan};
 use super::{Holder, Include, Partial, Relation};
 use crate::error::Result;
-use crate::execute::Db;
+use crate::execute::{pin_in_place, Db};
 use crate::schema::{Model, PartialModel};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ where
             parents,
             rows,
         };
-        Box::pin(load_level(db, &self.spec, Box::new(level)))
+        pin_in_place(|| load_level(db, &self.spec, Box::new(level)))
     }
 
     fn json_expr(&self) -> crate::query::ast::Expr {

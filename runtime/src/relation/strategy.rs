@@ -16,7 +16,7 @@
 
 use super::Include;
 use crate::error::{Error, Result};
-use crate::execute::{Db, Rows, Sink};
+use crate::execute::{pin_in_place, Db, Rows, Sink};
 use crate::intercept::chain::{Op, Prepared};
 use crate::intercept::Action;
 use crate::query::ast::Select;
@@ -224,7 +224,7 @@ fn read_boxed<'a>(
     lock: LockRequest,
     model: &'static str,
 ) -> BoxFuture<'a, Result<Box<dyn ReadInto>>> {
-    Box::pin(read_rows(db, statement, read, rows, lock, model))
+    pin_in_place(|| read_rows(db, statement, read, rows, lock, model))
 }
 
 /// [`Includes::fetch`]'s read, not generic: the rows and their includes
