@@ -69,19 +69,19 @@ fn holders_hand_out_the_model() {
 }
 
 /// Every row carries a holder per relation, loaded or not, and is moved
-/// several times on its way to the caller: a holder is one pointer, and an
-/// unfilled one allocates nothing.
+/// several times on its way to the caller: a holder is one boxed `dyn` (two
+/// words), and an unfilled one allocates nothing.
 #[test]
-fn holders_are_one_pointer_wide() {
-    let pointer = std::mem::size_of::<usize>();
-    assert_eq!(std::mem::size_of::<HasMany<Post>>(), pointer);
-    assert_eq!(std::mem::size_of::<HasOne<Profile>>(), pointer);
-    assert_eq!(std::mem::size_of::<BelongsTo<User>>(), pointer);
-    assert_eq!(std::mem::size_of::<BelongsTo<Option<Category>>>(), pointer);
+fn holders_are_two_words_wide() {
+    let words = 2 * std::mem::size_of::<usize>();
+    assert_eq!(std::mem::size_of::<HasMany<Post>>(), words);
+    assert_eq!(std::mem::size_of::<HasOne<Profile>>(), words);
+    assert_eq!(std::mem::size_of::<BelongsTo<User>>(), words);
+    assert_eq!(std::mem::size_of::<BelongsTo<Option<Category>>>(), words);
 }
 
-/// A count and rows share the holder's one allocation: filling either keeps
-/// the other, taking the rows keeps the count, and clones compare equal.
+/// A count and rows live side by side: filling either keeps the other,
+/// taking the rows keeps the count, and clones compare equal.
 #[test]
 fn a_holders_count_and_rows_are_kept_apart() {
     let mut posts = HasMany::<Post>::default();
@@ -103,4 +103,12 @@ fn a_holders_count_and_rows_are_kept_apart() {
         HasMany::<Post>::default().take().map(|rows| rows.len()),
         None
     );
+    // Rows first, then a count: the rows are kept.
+    let mut comments = HasMany::<Post>::default();
+    comments.set_rows(Vec::new());
+    assert_eq!((comments.is_loaded(), comments.count()), (true, None));
+    comments.set_count(0);
+    assert_eq!(comments.get().map(<[Post]>::len), Some(0));
+    assert_eq!(comments.count(), Some(0));
+    assert_ne!(comments, HasMany::<Post>::default());
 }

@@ -11,18 +11,24 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// What a relation field holds. `Partial` rows come from an include with
-/// `select`/`omit`; they sit behind an `Arc` so the model stays `Clone`
-/// whatever `{Model}Partial` implements. A single loaded row is boxed: models
-/// that point at each other (`User.profile` / `Profile.user`, `User.manager`)
-/// would otherwise contain themselves and have no finite size. A list is a
-/// `Vec` already and is stored as is (no allocation per parent).
+/// What a relation field holds: nothing (not loaded, not counted), the
+/// loaded rows themselves, or a [`Filled`] when there is a count or rows
+/// read with `select`/`omit`. One box either way, behind one fat pointer
+/// (16 bytes): every row of a model carries a holder per relation whether
+/// or not it was loaded, and a row is moved several times on its way to the
+/// caller (decoded, collected, returned). Held inline as a state and a
+/// count (40 bytes each), the blog schema's four relations were 160 of
+/// `Post`'s 344 bytes; a full include's rows still cost one box per parent.
+///
+/// A single loaded row is boxed: models that point at each other
+/// (`User.profile` / `Profile.user`, `User.manager`) would otherwise contain
+/// themselves and have no finite size.
 ///
 /// Loaded and partial rows are behind `dyn`, and nothing here names the
-/// related model: the state is one type for every holder (its debug info is
-/// written once per codegen unit, not once per related model), and the
-/// holder's only type parameter is the related model's `{Model}Ref` (a unit
-/// struct). Naming the model would make each model's type,
+/// related model: the contents are one type for every holder (its debug
+/// info is written once per codegen unit, not once per related model), and
+/// the holder's only type parameter is the related model's `{Model}Ref` (a
+/// unit struct). Naming the model would make each model's type,
 /// and so its debug info, contain every model reachable through relations:
 /// the compiler proves `Send`/`Sync` and drop safety through each field's
 /// type (a chain of 200 models overflowed the recursion limit), and a debug
@@ -31,28 +37,33 @@ use std::sync::Arc;
 /// of 158 codegen units of the user's crate). Naming its `{Model}Partial`
 /// instead still changed the neighbours' types with each of its fields, and
 /// so rebuilt the units of the models that read those neighbours.
-enum State {
-    NotLoaded,
+enum Contents {
+    /// Loaded rows, or [`Unfilled`] (a unit struct: its box allocates
+    /// nothing).
     Rows(Box<dyn Stored>),
-    /// A `Vec<{Model}Partial>`, shared by the parents with the same key
-    /// (and all parents without rows) without an allocation each.
-    Partial(Arc<dyn Any + Send + Sync>),
+    Filled(Box<Filled>),
 }
 
-/// A holder's state and count, once an include or a count filled them.
-/// Behind one pointer: every row of a model carries a holder per relation
-/// whether or not it was loaded, and a row is moved several times on its
-/// way to the caller (decoded, collected, returned). Held inline (40 bytes
-/// each), the blog schema's four relations were 160 of `Post`'s 344 bytes;
-/// now a filled holder costs one allocation more instead.
+/// An empty holder's contents.
+#[derive(Clone)]
+struct Unfilled;
+
+/// A holder's contents beyond plain loaded rows: its `with_count` count,
+/// and its rows, loaded or partial.
 #[derive(Clone)]
 struct Filled {
     state: State,
     count: Option<u64>,
 }
 
-/// What an unfilled holder reads as.
-static NOT_LOADED: State = State::NotLoaded;
+enum State {
+    NotLoaded,
+    Rows(Box<dyn Stored>),
+    /// A `Vec<{Model}Partial>`, shared by the parents with the same key
+    /// (and all parents without rows) behind an `Arc`, so the model stays
+    /// `Clone` whatever `{Model}Partial` implements.
+    Partial(Arc<dyn Any + Send + Sync>),
+}
 
 /// Loaded rows behind `dyn`, cloned through it: a model's `Clone` clones
 /// its relations' rows, and calling `T::clone` here would make compiling
@@ -77,42 +88,18 @@ impl<T: Any + Clone + Send + Sync> Stored for T {
     }
 }
 
-impl State {
-    /// The loaded rows, stored as a `T`.
+impl Default for Contents {
     #[inline(always)]
-    fn get<T: 'static>(&self) -> Option<&T> {
+    fn default() -> Self {
+        Contents::Rows(Box::new(Unfilled))
+    }
+}
+
+impl Clone for Contents {
+    fn clone(&self) -> Self {
         match self {
-            State::Rows(rows) => (**rows).as_any().downcast_ref(),
-            _ => None,
-        }
-    }
-
-    /// The rows read by an include with `select`/`omit`.
-    #[inline(always)]
-    fn partial<P: 'static>(&self) -> Option<&[P]> {
-        match self {
-            State::Partial(rows) => rows.downcast_ref::<Vec<P>>().map(Vec::as_slice),
-            _ => None,
-        }
-    }
-
-    /// Loaded rows compare by value (as the `T` they were stored as);
-    /// partial rows by identity (`{Model}Partial` need not implement
-    /// `PartialEq`).
-    fn eq_as<T: PartialEq + 'static>(&self, other: &Self) -> bool {
-        match (self, other) {
-            (State::NotLoaded, State::NotLoaded) => true,
-            (State::Rows(..), State::Rows(..)) => self.get::<T>() == other.get::<T>(),
-            (State::Partial(a), State::Partial(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
-
-    fn fmt_as<T: fmt::Debug + 'static>(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.get::<T>() {
-            Some(rows) => rows.fmt(f),
-            None if matches!(self, State::Partial(_)) => f.write_str("Partial(..)"),
-            None => f.write_str("NotLoaded"),
+            Contents::Rows(rows) => Contents::Rows((**rows).clone_stored()),
+            Contents::Filled(filled) => Contents::Filled(filled.clone()),
         }
     }
 }
@@ -127,8 +114,124 @@ impl Clone for State {
     }
 }
 
-/// Lets `state.fmt_as::<T>()` sit inside `debug_struct().field(..)`.
-struct DebugAs<'a, T>(&'a State, std::marker::PhantomData<fn() -> T>);
+impl Contents {
+    /// The loaded rows, as stored.
+    #[inline(always)]
+    fn rows_stored(&self) -> Option<&dyn Stored> {
+        let rows: &dyn Stored = match self {
+            Contents::Rows(rows) => &**rows,
+            Contents::Filled(filled) => match &filled.state {
+                State::Rows(rows) => &**rows,
+                _ => return None,
+            },
+        };
+        (!rows.as_any().is::<Unfilled>()).then_some(rows)
+    }
+
+    /// The loaded rows, stored as a `T`.
+    #[inline(always)]
+    fn get<T: 'static>(&self) -> Option<&T> {
+        self.rows_stored()?.as_any().downcast_ref()
+    }
+
+    #[inline(always)]
+    fn partial_rows(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
+        match self {
+            Contents::Filled(filled) => match &filled.state {
+                State::Partial(rows) => Some(rows),
+                _ => None,
+            },
+            Contents::Rows(_) => None,
+        }
+    }
+
+    /// The rows read by an include with `select`/`omit`.
+    #[inline(always)]
+    fn partial<P: 'static>(&self) -> Option<&[P]> {
+        let rows = self.partial_rows()?;
+        rows.downcast_ref::<Vec<P>>().map(Vec::as_slice)
+    }
+
+    #[inline(always)]
+    fn count(&self) -> Option<u64> {
+        match self {
+            Contents::Filled(filled) => filled.count,
+            Contents::Rows(_) => None,
+        }
+    }
+
+    #[inline(always)]
+    fn is_loaded(&self) -> bool {
+        self.rows_stored().is_some() || self.partial_rows().is_some()
+    }
+
+    #[inline(always)]
+    fn set_rows(&mut self, rows: Box<dyn Stored>) {
+        match self {
+            Contents::Filled(filled) => filled.state = State::Rows(rows),
+            Contents::Rows(held) => *held = rows,
+        }
+    }
+
+    /// Changes the [`Filled`] form, made from what is held now: a count or
+    /// partial rows need it (an allocation); plain loaded rows do not.
+    fn change_filled(&mut self, change: impl FnOnce(&mut Filled)) {
+        let mut filled = match std::mem::take(self) {
+            Contents::Filled(filled) => filled,
+            Contents::Rows(rows) => {
+                let state = match rows.as_any().is::<Unfilled>() {
+                    true => State::NotLoaded,
+                    false => State::Rows(rows),
+                };
+                Box::new(Filled { state, count: None })
+            }
+        };
+        change(&mut filled);
+        *self = Contents::Filled(filled);
+    }
+
+    /// Takes the loaded rows out, leaving the rest (a count).
+    fn take_rows(&mut self) -> Option<Box<dyn Stored>> {
+        let taken = match self {
+            Contents::Rows(rows) => std::mem::replace(rows, Box::new(Unfilled)),
+            Contents::Filled(filled) => {
+                match std::mem::replace(&mut filled.state, State::NotLoaded) {
+                    State::Rows(rows) => rows,
+                    other => {
+                        filled.state = other;
+                        return None;
+                    }
+                }
+            }
+        };
+        (!taken.as_any().is::<Unfilled>()).then_some(taken)
+    }
+
+    /// Loaded rows compare by value (as the `T` they were stored as);
+    /// partial rows by identity (`{Model}Partial` need not implement
+    /// `PartialEq`).
+    fn eq_as<T: PartialEq + 'static>(&self, other: &Self) -> bool {
+        let partial_eq = match (self.partial_rows(), other.partial_rows()) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        partial_eq
+            && self.rows_stored().is_some() == other.rows_stored().is_some()
+            && self.get::<T>() == other.get::<T>()
+            && self.count() == other.count()
+    }
+
+    fn fmt_as<T: fmt::Debug + 'static>(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.get::<T>() {
+            Some(rows) => rows.fmt(f),
+            None if self.partial_rows().is_some() => f.write_str("Partial(..)"),
+            None => f.write_str("NotLoaded"),
+        }
+    }
+}
+
+/// Lets `contents.fmt_as::<T>()` sit inside `debug_struct().field(..)`.
+struct DebugAs<'a, T>(&'a Contents, std::marker::PhantomData<fn() -> T>);
 
 impl<T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, T> {
     #[inline(always)]
@@ -136,7 +239,6 @@ impl<T: fmt::Debug + 'static> fmt::Debug for DebugAs<'_, T> {
         self.0.fmt_as::<T>(f)
     }
 }
-
 fn not_loaded<M: PartialModel>() -> Error {
     Error::NotLoaded {
         model: M::SCHEMA.name,
@@ -147,28 +249,28 @@ macro_rules! slot_type {
     ($(#[$doc:meta])* $name:ident<$param:ident: $bound:path> shown as $shown:literal, holds $rows:ty as $stored:ty => $store:expr, partial $partial:ty, model $model:ty) => {
         $(#[$doc])*
         pub struct $name<$param: $bound> {
-            filled: Option<Box<Filled>>,
+            contents: Contents,
             rows: PhantomData<fn() -> $param>,
         }
 
         impl<$param: $bound> Default for $name<$param> {
             #[inline(always)]
             fn default() -> Self {
-                $name { filled: None, rows: PhantomData }
+                $name { contents: Contents::default(), rows: PhantomData }
             }
         }
 
         impl<$param: $bound> Clone for $name<$param> {
             #[inline(always)]
             fn clone(&self) -> Self {
-                $name { filled: self.filled.clone(), rows: PhantomData }
+                $name { contents: self.contents.clone(), rows: PhantomData }
             }
         }
 
         impl<$param: $bound> PartialEq for $name<$param> where $stored: PartialEq {
             #[inline(always)]
             fn eq(&self, other: &Self) -> bool {
-                self.state().eq_as::<$stored>(other.state()) && self.count() == other.count()
+                self.contents.eq_as::<$stored>(&other.contents)
             }
         }
 
@@ -176,10 +278,10 @@ macro_rules! slot_type {
             #[inline(always)]
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self.count() {
-                    None => self.state().fmt_as::<$stored>(f),
+                    None => self.contents.fmt_as::<$stored>(f),
                     Some(count) => f
                         .debug_struct($shown)
-                        .field("rows", &DebugAs::<$stored>(self.state(), PhantomData))
+                        .field("rows", &DebugAs::<$stored>(&self.contents, PhantomData))
                         .field("count", &count)
                         .finish(),
                 }
@@ -190,53 +292,41 @@ macro_rules! slot_type {
             /// Whether an `include` loaded this relation (fully or with `select`/`omit`).
             #[inline(always)]
             pub fn is_loaded(&self) -> bool {
-                !matches!(self.state(), State::NotLoaded)
+                self.contents.is_loaded()
             }
 
             /// The number of related rows counted by `with_count`, if it ran.
             #[inline(always)]
             pub fn count(&self) -> Option<u64> {
-                self.filled.as_ref().and_then(|filled| filled.count)
-            }
-
-            #[inline(always)]
-            fn state(&self) -> &State {
-                self.filled.as_ref().map_or(&NOT_LOADED, |filled| &filled.state)
-            }
-
-            #[inline(always)]
-            fn filled(&mut self) -> &mut Filled {
-                self.filled.get_or_insert_with(|| {
-                    Box::new(Filled { state: State::NotLoaded, count: None })
-                })
+                self.contents.count()
             }
 
             #[inline(always)]
             fn partial_rows(&self) -> Option<&[$partial]> {
-                self.state().partial::<$partial>()
+                self.contents.partial::<$partial>()
             }
 
             #[doc(hidden)]
             #[inline(always)]
             pub fn set_rows(&mut self, rows: $rows) where $stored: Clone {
-                self.filled().state = State::Rows(Box::new($store(rows)));
+                self.contents.set_rows(Box::new($store(rows)));
             }
 
             #[doc(hidden)]
             #[inline(always)]
             pub fn set_partial(&mut self, rows: Arc<Vec<$partial>>) {
-                self.filled().state = State::Partial(rows);
+                self.contents.change_filled(|filled| filled.state = State::Partial(rows));
             }
 
             #[doc(hidden)]
             #[inline(always)]
             pub fn set_count(&mut self, count: u64) {
-                self.filled().count = Some(count);
+                self.contents.change_filled(|filled| filled.count = Some(count));
             }
 
             #[inline(always)]
             fn rows(&self) -> Option<&$stored> {
-                self.state().get()
+                self.contents.get()
             }
 
             #[inline(always)]
@@ -300,18 +390,11 @@ impl<R: ModelRef> HasManySlot<R> {
     /// Takes the loaded rows out, leaving the relation not loaded.
     #[inline(always)]
     pub fn take(&mut self) -> Option<Vec<R::Model>> {
-        let filled = self.filled.as_mut()?;
-        match std::mem::replace(&mut filled.state, State::NotLoaded) {
-            State::Rows(rows) => rows
-                .into_any()
-                .downcast::<Vec<R::Model>>()
-                .ok()
-                .map(|rows| *rows),
-            other => {
-                filled.state = other;
-                None
-            }
-        }
+        let rows = self.contents.take_rows()?;
+        rows.into_any()
+            .downcast::<Vec<R::Model>>()
+            .ok()
+            .map(|rows| *rows)
     }
 }
 
