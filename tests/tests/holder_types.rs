@@ -8,7 +8,7 @@
 
 use schema_examples::blog::{Category, Post, Profile, User};
 use std::any::type_name;
-use strata::{BelongsTo, HasMany, HasOne, ManyToMany};
+use strata::{BelongsTo, HasMany, HasOne, ManyToMany, PartialModel};
 
 /// The generic arguments of `T`'s type name: what its debug info and its
 /// type's auto-trait proofs are made of.
@@ -111,4 +111,12 @@ fn a_holders_count_and_rows_are_kept_apart() {
     assert_eq!(comments.get().map(<[Post]>::len), Some(0));
     assert_eq!(comments.count(), Some(0));
     assert_ne!(comments, HasMany::<Post>::default());
+    // Partial rows (an include with `select`/`omit`) are not the full rows:
+    // `take` leaves them, and the count stays beside them.
+    let partial = std::sync::Arc::new(Vec::<<Post as PartialModel>::Partial>::new());
+    comments.set_partial(partial);
+    assert!(comments.is_loaded() && comments.get().is_none());
+    assert_eq!(comments.partial().map(<[_]>::len), Some(0));
+    assert!(comments.take().is_none() && comments.partial().is_some());
+    assert_eq!(comments.count(), Some(0));
 }

@@ -13,8 +13,7 @@ use std::sync::Arc;
 
 /// What a relation field holds: nothing (not loaded, not counted), the
 /// loaded rows themselves, or a [`Filled`] when there is a count or rows
-/// read with `select`/`omit`. One box either way, behind one fat pointer
-/// (16 bytes): every row of a model carries a holder per relation whether
+/// read with `select`/`omit`. One box either way, 16 bytes inline: every row of a model carries a holder per relation whether
 /// or not it was loaded, and a row is moved several times on its way to the
 /// caller (decoded, collected, returned). Held inline as a state and a
 /// count (40 bytes each), the blog schema's four relations were 160 of
@@ -44,7 +43,7 @@ enum Contents {
     Filled(Box<Filled>),
 }
 
-/// An empty holder's contents.
+/// An empty holder's rows: never loaded, or taken.
 #[derive(Clone)]
 struct Unfilled;
 
@@ -57,7 +56,7 @@ struct Filled {
 }
 
 enum State {
-    NotLoaded,
+    /// Loaded rows, or [`Unfilled`].
     Rows(Box<dyn Stored>),
     /// A `Vec<{Model}Partial>`, shared by the parents with the same key
     /// (and all parents without rows) behind an `Arc`, so the model stays
@@ -107,7 +106,6 @@ impl Clone for Contents {
 impl Clone for State {
     fn clone(&self) -> Self {
         match self {
-            State::NotLoaded => State::NotLoaded,
             State::Rows(rows) => State::Rows((**rows).clone_stored()),
             State::Partial(rows) => State::Partial(Arc::clone(rows)),
         }
@@ -122,7 +120,7 @@ impl Contents {
             Contents::Rows(rows) => &**rows,
             Contents::Filled(filled) => match &filled.state {
                 State::Rows(rows) => &**rows,
-                _ => return None,
+                State::Partial(_) => return None,
             },
         };
         (!rows.as_any().is::<Unfilled>()).then_some(rows)
@@ -139,7 +137,7 @@ impl Contents {
         match self {
             Contents::Filled(filled) => match &filled.state {
                 State::Partial(rows) => Some(rows),
-                _ => None,
+                State::Rows(_) => None,
             },
             Contents::Rows(_) => None,
         }
@@ -178,13 +176,10 @@ impl Contents {
     fn change_filled(&mut self, change: impl FnOnce(&mut Filled)) {
         let mut filled = match std::mem::take(self) {
             Contents::Filled(filled) => filled,
-            Contents::Rows(rows) => {
-                let state = match rows.as_any().is::<Unfilled>() {
-                    true => State::NotLoaded,
-                    false => State::Rows(rows),
-                };
-                Box::new(Filled { state, count: None })
-            }
+            Contents::Rows(rows) => Box::new(Filled {
+                state: State::Rows(rows),
+                count: None,
+            }),
         };
         change(&mut filled);
         *self = Contents::Filled(filled);
@@ -192,18 +187,14 @@ impl Contents {
 
     /// Takes the loaded rows out, leaving the rest (a count).
     fn take_rows(&mut self) -> Option<Box<dyn Stored>> {
-        let taken = match self {
-            Contents::Rows(rows) => std::mem::replace(rows, Box::new(Unfilled)),
-            Contents::Filled(filled) => {
-                match std::mem::replace(&mut filled.state, State::NotLoaded) {
-                    State::Rows(rows) => rows,
-                    other => {
-                        filled.state = other;
-                        return None;
-                    }
-                }
-            }
+        let held = match self {
+            Contents::Rows(rows) => rows,
+            Contents::Filled(filled) => match &mut filled.state {
+                State::Rows(rows) => rows,
+                State::Partial(_) => return None,
+            },
         };
+        let taken = std::mem::replace(held, Box::new(Unfilled));
         (!taken.as_any().is::<Unfilled>()).then_some(taken)
     }
 
@@ -215,10 +206,7 @@ impl Contents {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (a, b) => a.is_none() && b.is_none(),
         };
-        partial_eq
-            && self.rows_stored().is_some() == other.rows_stored().is_some()
-            && self.get::<T>() == other.get::<T>()
-            && self.count() == other.count()
+        partial_eq && self.get::<T>() == other.get::<T>() && self.count() == other.count()
     }
 
     fn fmt_as<T: fmt::Debug + 'static>(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
